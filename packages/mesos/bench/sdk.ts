@@ -1,0 +1,359 @@
+/**
+ * bench:sdk — the same workload with @galley/mesos (its task manager) and with the npm package
+ * `mesos-framework` (its `tasks` option, used as published): 200 agents, 10 000 command tasks of
+ * 0.1 cpu / 32 MB / 1 port, until every task is RUNNING and that update is acknowledged.
+ *
+ * The fake master (simulate mode) runs in this process; each framework runs in its own child
+ * process, one after the other, against a fresh fake, so neither can slow the other. Time is
+ * measured at the master: from the framework's SUBSCRIBE to the ACKNOWLEDGE that completed the
+ * last RUNNING task. The Galley child reports its own CPU seconds (process.cpuUsage, from just
+ * before it subscribes until the parent says the workload is done).
+ *
+ * A framework that has not finished after BENCH_SDK_LIMIT_S seconds (default 60) is stopped and
+ * reported with how many tasks it got RUNNING and acknowledged, and how many it launched (RUNNING at
+ * their agents); the speedup then compares Galley's rate with the peer's launch rate.
+ *
+ * Environment: BENCH_SDK_TASKS (10000), BENCH_SDK_AGENTS (200), BENCH_SDK_LIMIT_S (60),
+ * BENCH_SDK_ONLY (galley|peer), BENCH_SDK_NODE_ARGS (node flags for the child, e.g. --trace-gc;
+ * its stdout is then shown). Last line printed:
+ *   {"tasks":10000,"galley_s":…,"peer_s":…,"speedup":…,"speedup_basis":…,"galley_cpu_s":…,
+ *    "master_cpu_s":…[,"peer_running":N,"peer_launched":N,"peer_launched_s":…]}
+ * master_cpu_s is this process's CPU (mostly the fake master) while Galley ran: on a 2-core
+ * machine galley_s cannot be much below (galley_cpu_s + master_cpu_s) / 2.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FakeMesos } from '@galley/mesos/testing';
+import { fileURLToPath } from 'node:url';
+
+const TASKS = Number(process.env['BENCH_SDK_TASKS'] ?? 10_000);
+const AGENTS = Number(process.env['BENCH_SDK_AGENTS'] ?? 200);
+const LIMIT_S = Number(process.env['BENCH_SDK_LIMIT_S'] ?? 60);
+const ONLY = process.env['BENCH_SDK_ONLY'];
+/** Each agent offers room for more than its share (50 tasks: 5 cpus, 1600 MB, 50 ports). */
+const AGENT_RESOURCES = 'cpus:8;mem:4096;disk:10000;ports:[31000-32000]';
+const COMMAND = 'sleep 3600';
+
+type Contender = 'galley' | 'peer';
+
+/** Messages from a child. */
+type ChildMessage =
+  { type: 'starting' } | { type: 'cpu'; seconds: number } | { type: 'failed'; error: string };
+
+interface Outcome {
+  contender: Contender;
+  /** Seconds from SUBSCRIBE to the last needed ACKNOWLEDGE, or the limit. */
+  seconds: number;
+  /** Tasks RUNNING with that update acknowledged (at the end). */
+  running: number;
+  finished: boolean;
+  /** Tasks RUNNING at their agents, acknowledged or not (at the end). */
+  started: number;
+  /** When every task was RUNNING at its agent (s after SUBSCRIBE), for a framework that did not finish. */
+  startedSeconds: number | undefined;
+  cpuSeconds: number | undefined;
+  /** CPU seconds of this process (the fake master, sharing the machine) while the framework ran. */
+  masterCpuSeconds: number;
+}
+
+// ---------------------------------------------------------------- parent
+
+async function runContender(contender: Contender): Promise<Outcome> {
+  const { startFakeMesos } = await import('@galley/mesos/testing');
+  const fake = await startFakeMesos({
+    agents: Array.from({ length: AGENTS }, () => ({ resources: AGENT_RESOURCES })),
+    execution: 'simulate',
+    heartbeatIntervalSeconds: 15,
+  });
+  const profile = process.env['BENCH_SDK_PROFILE'];
+  const child = fork(fileURLToPath(import.meta.url), ['--child', contender, fake.leaderUrl], {
+    execArgv: [
+      ...process.execArgv,
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ...(process.env['BENCH_SDK_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? []),
+    ],
+    stdio: [
+      'ignore',
+      // Node's own diagnostics (--trace-gc, …) go to stdout.
+      process.env['BENCH_SDK_NODE_ARGS'] ? 'inherit' : 'ignore',
+      process.env['BENCH_SDK_DEBUG'] ? 'inherit' : contender === 'galley' ? 'inherit' : 'ignore',
+      'ipc',
+    ],
+  });
+  const messages: ChildMessage[] = [];
+  child.on('message', (m) => messages.push(m as ChildMessage));
+  try {
+    const deadline = Date.now() + LIMIT_S * 1000 + 30_000;
+    const subscribeAt = await poll(
+      () => fake.calls({ type: 'SUBSCRIBE' })[0]?.at,
+      deadline,
+      20,
+      child,
+      messages,
+    );
+    const masterCpu = process.cpuUsage();
+    const progress = await watch(fake, subscribeAt, child, messages);
+    const masterUsed = process.cpuUsage(masterCpu);
+    const masterCpuSeconds = (masterUsed.user + masterUsed.system) / 1e6;
+    if (process.env['BENCH_SDK_DEBUG']) debugSummary(contender, fake, subscribeAt);
+    const cpuSeconds = await askCpu(child, messages);
+    return { contender, ...progress, cpuSeconds, masterCpuSeconds };
+  } finally {
+    // A child that answered `report` exits by itself (flushing a --cpu-prof profile); others are killed.
+    const exited = new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    child.kill('SIGKILL');
+    await fake.stop();
+  }
+}
+
+/**
+ * Watches the fake until every task is RUNNING with that update acknowledged, or the limit.
+ * Every task's STARTING and RUNNING updates need an ACKNOWLEDGE, so the (costly) full snapshot is
+ * only taken once there are two per task. After 5 s, a snapshot per second also notes when every
+ * task was RUNNING at its agent, acknowledged or not (for frameworks that never finish).
+ */
+async function watch(
+  fake: FakeMesos,
+  subscribeAt: number,
+  child: ChildProcess,
+  messages: ChildMessage[],
+): Promise<Omit<Outcome, 'contender' | 'cpuSeconds' | 'masterCpuSeconds'>> {
+  const limitAt = subscribeAt + LIMIT_S * 1000;
+  let started = 0;
+  let allStartedAt: number | undefined;
+  let lastSnapshot = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    failIfBroken(child, messages);
+    const now = Date.now();
+    const acks = fake.calls({ type: 'ACKNOWLEDGE' }).length;
+    const due = acks >= 2 * TASKS || now >= limitAt;
+    if (!due && (now - subscribeAt < 5000 || now - lastSnapshot < 1000)) continue;
+    lastSnapshot = now;
+    const tasks = fake.state().tasks;
+    started = tasks.filter((t) => t.state === 'TASK_RUNNING').length;
+    if (started >= TASKS) allStartedAt ??= now;
+    const running = countRunning(tasks);
+    if (running >= TASKS) {
+      const end = Math.max(...fake.calls({ type: 'ACKNOWLEDGE', status: 202 }).map((c) => c.at));
+      return {
+        seconds: (end - subscribeAt) / 1000,
+        running,
+        finished: true,
+        started,
+        startedSeconds: undefined,
+      };
+    }
+    if (now >= limitAt) {
+      const startedSeconds = allStartedAt === undefined ? undefined : (allStartedAt - subscribeAt) / 1000;
+      return { seconds: LIMIT_S, running, finished: false, started, startedSeconds };
+    }
+  }
+}
+
+function debugSummary(contender: Contender, fake: FakeMesos, subscribeAt: number): void {
+  const counts: Record<string, number> = {};
+  for (const c of fake.calls()) {
+    const key = `${c.type} ${c.status}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    counts[`${c.type} first ms`] ??= c.at - subscribeAt;
+    counts[`${c.type} last ms`] = c.at - subscribeAt;
+  }
+  for (const t of fake.state().tasks) {
+    const key = `task ${t.state}/${t.statusUpdateState}/pending ${t.pendingUpdates}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  console.error(contender, counts);
+}
+
+function countRunning(
+  tasks: readonly { state: string; statusUpdateState: string | undefined; pendingUpdates: number }[],
+): number {
+  let n = 0;
+  for (const t of tasks) {
+    if (t.state === 'TASK_RUNNING' && t.statusUpdateState === 'TASK_RUNNING' && t.pendingUpdates === 0) n++;
+  }
+  return n;
+}
+
+async function poll<T>(
+  probe: () => T | undefined,
+  deadline: number,
+  everyMs: number,
+  child: ChildProcess,
+  messages: ChildMessage[],
+): Promise<T> {
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    failIfBroken(child, messages);
+    if (Date.now() > deadline) throw new Error('the framework never subscribed');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function failIfBroken(child: ChildProcess, messages: ChildMessage[]): void {
+  const failure = messages.find((m) => m.type === 'failed');
+  if (failure !== undefined && failure.type === 'failed') throw new Error(`child failed: ${failure.error}`);
+  if (child.exitCode !== null) throw new Error(`child exited with ${child.exitCode}`);
+}
+
+async function askCpu(child: ChildProcess, messages: ChildMessage[]): Promise<number | undefined> {
+  if (!child.connected) return undefined;
+  child.send({ type: 'report' });
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const cpu = messages.find((m) => m.type === 'cpu');
+    if (cpu !== undefined && cpu.type === 'cpu') return cpu.seconds;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
+async function parent(): Promise<void> {
+  const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+  const results: Partial<Record<Contender, Outcome>> = {};
+  for (const contender of ['galley', 'peer'] as const) {
+    if (ONLY !== undefined && ONLY !== contender) continue;
+    const o = await runContender(contender);
+    results[contender] = o;
+    const notes = [
+      o.finished ? '' : ` (stopped at the ${LIMIT_S} s limit; ${o.started} RUNNING at their agents`,
+      o.finished || o.startedSeconds === undefined ? '' : `, all of them after ${round(o.startedSeconds)} s`,
+      o.finished ? '' : ')',
+      o.cpuSeconds === undefined ? '' : `, ${round(o.cpuSeconds)} CPU s`,
+      `; the fake master used ${round(o.masterCpuSeconds)} CPU s meanwhile`,
+    ];
+    console.log(
+      `${contender}: ${o.running}/${TASKS} RUNNING and acknowledged in ${round(o.seconds)} s${notes.join('')}`,
+    );
+  }
+  const galley = results.galley;
+  const peer = results.peer;
+  const line: Record<string, number | string> = { tasks: TASKS };
+  if (galley !== undefined) line.galley_s = round(galley.seconds);
+  if (peer !== undefined) line.peer_s = round(peer.seconds);
+  if (galley !== undefined && peer !== undefined) {
+    if (peer.finished && galley.finished) {
+      line.speedup = round(peer.seconds / galley.seconds, 1);
+      line.speedup_basis = 'running and acknowledged';
+    } else {
+      // The peer did not finish the workload. Compare what it did get done: tasks it launched
+      // (RUNNING at their agents, acknowledged or not), over the time it needed for them (or the
+      // limit). This flatters the peer (it is spared the acknowledgements), so the figure is a
+      // conservative one.
+      const peerSeconds = peer.startedSeconds ?? LIMIT_S;
+      const peerRate = peer.started / peerSeconds;
+      const galleyRate = galley.running / galley.seconds;
+      line.peer_launched = peer.started;
+      line.peer_launched_s = round(peerSeconds);
+      line.speedup = peerRate > 0 ? round(galleyRate / peerRate, 1) : 'peer launched nothing';
+      line.speedup_basis = 'galley running+acknowledged rate / peer launched rate';
+      console.log(
+        `the peer launched ${peer.started} tasks in ${round(peerSeconds)} s but acknowledged ${peer.running}; ` +
+          "the speedup compares its launch rate with Galley's rate of RUNNING and acknowledged tasks",
+      );
+    }
+  }
+  if (galley?.cpuSeconds !== undefined) line.galley_cpu_s = round(galley.cpuSeconds);
+  if (galley !== undefined) line.master_cpu_s = round(galley.masterCpuSeconds);
+  if (galley !== undefined && !galley.finished) line.galley_running = galley.running;
+  if (peer !== undefined && !peer.finished) line.peer_running = peer.running;
+  console.log(JSON.stringify(line));
+}
+
+// ---------------------------------------------------------------- children
+
+function reportCpuOnRequest(cpuStart: NodeJS.CpuUsage): void {
+  process.on('message', (m: { type?: string }) => {
+    if (m.type !== 'report') return;
+    const used = process.cpuUsage(cpuStart);
+    process.send?.({ type: 'cpu', seconds: (used.user + used.system) / 1e6 }, () => process.exit(0));
+  });
+}
+
+async function galleyChild(master: string): Promise<void> {
+  const { createTaskManager } = await import('@galley/mesos');
+  const manager = createTaskManager({
+    master,
+    framework: { user: 'root', name: 'bench-galley' },
+    tasks: {
+      sleeper: { instances: TASKS, command: { value: COMMAND }, resources: { cpus: 0.1, mem: 32, ports: 1 } },
+    },
+  });
+  process.send?.({ type: 'starting' });
+  reportCpuOnRequest(process.cpuUsage());
+  manager.start();
+}
+
+/** The subset of mesos-framework's Scheduler this bench uses (the package ships no types). */
+interface PeerScheduler {
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  subscribe(): void;
+}
+
+async function peerChild(master: string): Promise<void> {
+  const url = new URL(master);
+  const require = createRequire(import.meta.url);
+  const peer = require('mesos-framework') as {
+    Scheduler: new (options: object) => PeerScheduler;
+    Mesos: { getMesos(): { CommandInfo: new (...fields: unknown[]) => object } };
+  };
+  const { Scheduler } = peer;
+  const mesos = peer.Mesos.getMesos();
+  const logs = mkdtempSync(join(tmpdir(), 'bench-peer-'));
+  process.on('exit', () => rmSync(logs, { recursive: true, force: true }));
+  const scheduler = new Scheduler({
+    masterUrl: url.hostname,
+    port: Number(url.port),
+    frameworkName: 'bench-peer',
+    // Its default (10 s) is shorter than Mesos' 15 s heartbeat: an idle but healthy stream would
+    // be taken for dead, and its recovery path exits the process.
+    masterConnectionTimeout: 60,
+    logging: { path: logs, fileName: 'peer.log', level: 'error' },
+    tasks: {
+      sleeper: {
+        instances: TASKS,
+        // As in its examples/commandScheduler.js: uris, environment, shell, value, arguments, user.
+        commandInfo: new mesos.CommandInfo(null, null, true, COMMAND, null, null),
+        resources: { cpus: 0.1, mem: 32, ports: 1, disk: 0 },
+      },
+    },
+  });
+  // Its errors (e.g. "Other linebreak count found" when RecordIO records share a chunk) are
+  // events; without a listener EventEmitter would throw them.
+  scheduler.on('error', (e: unknown) => {
+    if (process.env['BENCH_SDK_DEBUG'])
+      console.error(
+        'peer error:',
+        (e as { stack?: string }).stack?.slice(0, 400),
+        JSON.stringify(e).slice(-200),
+      );
+  });
+  scheduler.on('ready', () => {
+    process.send?.({ type: 'starting' });
+    reportCpuOnRequest(process.cpuUsage());
+    scheduler.subscribe();
+  });
+}
+
+async function child(contender: string, master: string): Promise<void> {
+  try {
+    if (contender === 'galley') await galleyChild(master);
+    else await peerChild(master);
+  } catch (error) {
+    process.send?.({ type: 'failed', error: String(error) });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') {
+  await child(args[1] ?? '', args[2] ?? '');
+} else {
+  await parent();
+  process.exit(0);
+}

@@ -1,0 +1,171 @@
+/**
+ * galley-executor's behaviour: a command executor on the executor client. A task's command comes
+ * from `TaskInfo.command` (task-group tasks carry one) or, for LAUNCH — where Mesos forbids a task
+ * to have both an executor and a command — from `TaskInfo.data`: base64 of a JSON CommandInfo
+ * (`{"value":"…","shell":true,"environment":…}`) or of a plain shell command. Each command
+ * runs as its own process group; it reports TASK_STARTING, TASK_RUNNING, then TASK_FINISHED or
+ * TASK_FAILED with the exit code in the message ("Command exited with status N"). KILL sends
+ * TASK_KILLING (only when the framework has TASK_KILLING_STATE), SIGTERM, SIGKILL after the grace
+ * period (KILL event policy > TaskInfo policy > default), then TASK_KILLED. Once every task ended
+ * and the agent acknowledged the terminal updates, it stops.
+ */
+import type { CommandInfo, TaskInfo, TaskState } from '../types/index.js';
+import {
+  createExecutor,
+  type ExecutorClient,
+  type ExecutorLifecycleEvent,
+  type ExecutorOptions,
+} from './client.js';
+import { describeExit, TaskProcess, taskEnvironment } from './task-process.js';
+
+/** The command a task asks for: `TaskInfo.command`, else the CommandInfo (or shell text) in `data`. */
+export function taskCommand(task: TaskInfo): CommandInfo | undefined {
+  if (task.command !== undefined) return task.command;
+  if (task.data === undefined) return undefined;
+  const text = Buffer.from(task.data, 'base64').toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as CommandInfo).value === 'string')
+      return parsed as CommandInfo;
+  } catch {
+    // not JSON: a plain shell command
+  }
+  return text.trim() === '' ? undefined : { shell: true, value: text };
+}
+
+/** Options of `runCommandExecutor`. */
+export interface CommandExecutorOptions {
+  /** Environment of the executor (default `process.env`); tasks inherit it. */
+  env?: Record<string, string | undefined>;
+  /** Kill grace period when neither the KILL nor the TaskInfo sets one; default 3000 ms. */
+  defaultKillGraceMs?: number;
+  /** Where diagnostics go (default: stderr, which the agent keeps in the sandbox). */
+  log?: (line: string) => void;
+  /** Test seam: overrides of the client options. */
+  client?: Partial<ExecutorOptions>;
+}
+
+/** The outcome of a run: 0 when every task ended and was acknowledged, 1 when the agent was lost. */
+export type CommandExecutorExit = 0 | 1;
+
+/** Runs the command executor until its tasks are done; resolves with the process exit code to use. */
+export function runCommandExecutor(options: CommandExecutorOptions = {}): Promise<CommandExecutorExit> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`galley-executor: ${line}\n`));
+  const processes = new Map<string, TaskProcess>();
+  let launched = 0;
+  let shuttingDown = false;
+  let updates: Promise<unknown> = Promise.resolve();
+  let finish: (code: CommandExecutorExit) => void = () => undefined;
+  const finished = new Promise<CommandExecutorExit>((resolve) => (finish = resolve));
+
+  const send = (
+    client: ExecutorClient,
+    task: TaskInfo,
+    state: TaskState,
+    message?: string,
+  ): Promise<unknown> => {
+    // One update at a time, so the agent receives them in order.
+    updates = updates
+      .then(() =>
+        client.update({ task_id: task.task_id, state, ...(message === undefined ? {} : { message }) }),
+      )
+      .catch((error: unknown) => log(`update ${state} of ${task.task_id.value} failed: ${String(error)}`));
+    return updates;
+  };
+
+  const stopWhenIdle = async (client: ExecutorClient): Promise<void> => {
+    if (processes.size > 0 || (launched === 0 && !shuttingDown)) return;
+    await updates;
+    const waitMs = client.config.checkpoint
+      ? client.config.recoveryTimeoutMs
+      : client.config.shutdownGracePeriodMs;
+    if (!(await client.waitForAcknowledgements(waitMs))) log('exiting with unacknowledged updates');
+    await client.stop();
+    finish(0);
+  };
+
+  const run = async (client: ExecutorClient, task: TaskInfo): Promise<void> => {
+    launched++;
+    await send(client, task, 'TASK_STARTING');
+    const command = taskCommand(task);
+    if (command === undefined) {
+      await send(
+        client,
+        task,
+        'TASK_FAILED',
+        'galley-executor needs TaskInfo.command or a command in TaskInfo.data',
+      );
+      return stopWhenIdle(client);
+    }
+    const child = new TaskProcess(command, {
+      cwd: client.config.sandbox,
+      env: taskEnvironment(command, env as NodeJS.ProcessEnv),
+    });
+    processes.set(task.task_id.value, child);
+    try {
+      await child.started;
+      await send(client, task, 'TASK_RUNNING');
+    } catch (error) {
+      log(`could not start ${task.task_id.value}: ${String(error)}`);
+    }
+    const exit = await child.exited;
+    processes.delete(task.task_id.value);
+    const state: TaskState = exit.killed
+      ? 'TASK_KILLED'
+      : exit.signal === null && exit.code === 0
+        ? 'TASK_FINISHED'
+        : 'TASK_FAILED';
+    await send(client, task, state, describeExit(exit));
+    await stopWhenIdle(client);
+  };
+
+  const killAll = (graceMs: number): void => {
+    for (const child of processes.values()) child.kill(graceMs);
+  };
+
+  const onLifecycle = (event: ExecutorLifecycleEvent): void => {
+    if (event.type === 'agent-lost' || event.type === 'recovery-timeout') {
+      log(
+        event.type === 'agent-lost'
+          ? 'lost the agent (no checkpointing): killing tasks'
+          : 'recovery timeout: killing tasks',
+      );
+      killAll(0);
+      void client.stop().then(() => finish(1));
+    } else if (event.type === 'handler-failed') {
+      log(`handling ${event.event} failed: ${String(event.error)}`);
+    }
+  };
+
+  const client = createExecutor({
+    env,
+    defaultKillGraceMs: options.defaultKillGraceMs,
+    onLifecycle,
+    ...options.client,
+    handlers: {
+      launch: (task, c) => {
+        void run(c, task);
+      },
+      launchGroup: (group, c) => {
+        for (const task of group.tasks ?? []) void run(c, task);
+      },
+      kill: async (taskId, policy, c) => {
+        const child = processes.get(taskId);
+        const task = c.task(taskId);
+        if (child === undefined || task === undefined) return;
+        if (c.supportsKillingState) await send(c, task, 'TASK_KILLING');
+        child.kill(c.killGraceMs(taskId, policy));
+      },
+      shutdown: (c) => {
+        shuttingDown = true;
+        killAll(Math.min(c.config.shutdownGracePeriodMs, options.defaultKillGraceMs ?? 3000));
+        void stopWhenIdle(c);
+      },
+      message: (data) => log(`message from the scheduler: ${Buffer.from(data, 'base64').toString('utf8')}`),
+      error: (message) => log(`error from the agent: ${message}`),
+    },
+  });
+  client.start();
+  return finished;
+}

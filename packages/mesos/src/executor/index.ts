@@ -1,0 +1,18 @@
+/** The v1 executor client and the galley-executor command executor. */
+export {
+  createExecutor,
+  newStatusUuid,
+  ExecutorClient,
+  type ExecutorHandlers,
+  type ExecutorLifecycleEvent,
+  type ExecutorOptions,
+  type StatusInput,
+} from './client.js';
+export { executorConfigFromEnv, parseStoutDuration, type ExecutorConfig } from './config.js';
+export { ExecutorError, type ExecutorErrorCode } from './errors.js';
+export {
+  runCommandExecutor,
+  type CommandExecutorOptions,
+  type CommandExecutorExit,
+} from './command-executor.js';
+export { describeExit, TaskProcess, taskEnvironment, type TaskExit } from './task-process.js';

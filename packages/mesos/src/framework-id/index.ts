@@ -1,0 +1,2 @@
+/** Persisting the framework id. */
+export { createFileFrameworkIdStore, createMemoryFrameworkIdStore, type FrameworkIdStore } from './store.js';

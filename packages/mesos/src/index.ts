@@ -1,0 +1,43 @@
+/**
+ * @galley/mesos: a Mesos v1 HTTP scheduler and executor SDK. See README.md for the data flow.
+ * Each line below exports one area; keep one area per block so several people can add to it.
+ */
+
+// Wire types (mesos.proto, scheduler and executor APIs).
+export * from './types/index.js';
+
+// Tolerant Mesos JSON.
+export { decodeJson, decodeJsonBytes, encodeJson, JsonDecodeError } from './json/index.js';
+
+// RecordIO framing.
+export {
+  RecordIODecoder,
+  readRecords,
+  encodeRecord,
+  encodeRecords,
+  RecordIOError,
+  DEFAULT_MAX_RECORD_BYTES,
+  type RecordIODecoderOptions,
+  type RecordIOErrorCode,
+} from './recordio/index.js';
+
+// Offers and resources: arithmetic, fitting tasks, ACCEPT building, offer hygiene.
+export * from './scheduler/offers/index.js';
+
+// HTTP transport (status table, typed errors, redirects).
+export * from './http/index.js';
+
+// Master detection (static list, ZooKeeper, DNS).
+export * from './master/index.js';
+
+// The declarative task manager.
+export * from './scheduler/tasks/index.js';
+
+// Scheduler client: session, ordered queue, acknowledgements, reconciliation.
+export * from './scheduler/index.js';
+
+// Framework id persistence.
+export * from './framework-id/index.js';
+
+// Executor client and the galley-executor command executor.
+export * from './executor/index.js';

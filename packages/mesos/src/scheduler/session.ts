@@ -1,0 +1,366 @@
+/**
+ * One scheduler's connection to Mesos, re-made whenever it is lost (spec §1.2–1.8):
+ *
+ *   detector ──leader──► SUBSCRIBE (follow 307) ──200 + Mesos-Stream-Id──► RecordIO stream
+ *   stream ──records──► decodeJson ──► receive(): watchdog, offer cache, SUBSCRIBED / ERROR
+ *          ──► the ordered queue (full ⇒ the stream is not read)
+ *
+ * The phases follow ./connection.ts. Every way a subscription can end becomes a DisconnectReason,
+ * a `disconnected` event and a new attempt after a truncated exponential backoff with jitter;
+ * nothing is thrown out. SUBSCRIBED is fully handled (framework id persisted) before the next
+ * event is read.
+ */
+import type { MesosHttpClient, MesosStreamResponse } from '../http/client.js';
+import { MesosConnectionError, MesosHttpError } from '../http/errors.js';
+import { describeMaster } from '../http/location.js';
+import { encodeJson } from '../json/index.js';
+import type { MasterDetector } from '../master/detector.js';
+import type { SchedulerEvent } from '../types/index.js';
+import { backoffDelay } from './backoff.js';
+import * as calls from './calls.js';
+import { sleep } from './clock.js';
+import {
+  type ConnectionEvent,
+  type ConnectionState,
+  type DisconnectReason,
+  INITIAL_CONNECTION_STATE,
+  type StopReason,
+  classifyErrorEvent,
+  transition,
+} from './connection.js';
+import { SchedulerError } from './errors.js';
+import { type QueueItem, isKnownEvent, isOfferEvent } from './items.js';
+import type { LifecycleEmitter } from './lifecycle.js';
+import type { OfferCache } from './offer-cache.js';
+import type { ResolvedSchedulerOptions, SchedulerHandlers } from './options.js';
+import { type OrderedQueue, QueueClosedError } from './queue.js';
+import type { Reconciler } from './reconciler.js';
+import { readSubscription } from './subscription.js';
+
+/** How a subscription (or an attempt at one) ended. */
+export interface AttemptOutcome {
+  reason: DisconnectReason;
+  error?: Error;
+}
+
+/** What a session works with; all owned by the scheduler. */
+export interface SessionDeps<M> {
+  options: ResolvedSchedulerOptions<M>;
+  http: MesosHttpClient;
+  detector: MasterDetector;
+  /** Close the detector when the session ends (it was built from a master string). */
+  ownsDetector: boolean;
+  emitter: LifecycleEmitter<M>;
+  queue: OrderedQueue<QueueItem<M>>;
+  offers: OfferCache;
+  reconciler: Reconciler;
+  handlers: SchedulerHandlers<M>;
+}
+
+/** The connection loop and its state. */
+export class Session<M> {
+  private current: ConnectionState = INITIAL_CONNECTION_STATE;
+  private readonly stopController = new AbortController();
+  private frameworkId: string | undefined;
+  private stream: MesosStreamResponse | undefined;
+  private dropReason: AttemptOutcome | undefined;
+  private loopDone: Promise<void> | undefined;
+  private unsubscribeDetector: (() => void) | undefined;
+  private readonly options: ResolvedSchedulerOptions<M>;
+
+  constructor(private readonly deps: SessionDeps<M>) {
+    this.options = deps.options;
+  }
+
+  /** The connection phase now. */
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** The framework id (from the store or the last SUBSCRIBED). */
+  get id(): string | undefined {
+    return this.frameworkId;
+  }
+
+  /** Resolves when the loop has ended (after `finish`). */
+  get done(): Promise<void> {
+    return this.loopDone ?? Promise.resolve();
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    if (this.loopDone || this.current.phase === 'STOPPED') return;
+    this.unsubscribeDetector = this.deps.detector.onChange((change) => {
+      if (change.type !== 'leader') return;
+      const s = this.current;
+      const master = s.phase === 'SUBSCRIBED' || s.phase === 'SUBSCRIBING' ? s.master : undefined;
+      if (master !== undefined && master !== change.location.url.href)
+        this.dropStream({ reason: 'leader-changed' });
+    });
+    this.loopDone = this.loop().catch((error: unknown) => {
+      // The loop handles its own failures; this is a last line of defence against bugs.
+      this.options.logger.error({ err: error }, 'scheduler loop failed');
+      this.deps.emitter.emit('error', { error: asError(error) });
+    });
+  }
+
+  /** Ends the current stream (if any) for `outcome`; the loop then reconnects. */
+  dropStream(outcome: AttemptOutcome): void {
+    this.dropReason ??= outcome;
+    this.stream?.close();
+  }
+
+  /** Moves to STOPPED for `reason` and releases the network side (the queue keeps draining). */
+  finish(reason: StopReason): void {
+    if (this.current.phase === 'STOPPED') return;
+    this.apply({ type: 'stop', reason });
+    this.stopController.abort();
+    this.stream?.close();
+    this.deps.reconciler.cancel();
+    this.deps.offers.clear();
+    this.unsubscribeDetector?.();
+    this.deps.http.close();
+    if (this.deps.ownsDetector) this.deps.detector.close().catch(() => {});
+    this.deps.emitter.emit('stopped', { reason });
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopController.signal;
+    try {
+      this.frameworkId = (await this.options.frameworkIdStore.load()) ?? this.options.framework.id?.value;
+    } catch (cause) {
+      this.deps.emitter.emit('error', {
+        error: new SchedulerError('MESOS_FRAMEWORK_ID_STORE_FAILED', 'could not load the framework id', {
+          cause,
+        }),
+      });
+    }
+    while (!this.stopped()) {
+      this.apply({ type: 'connect' });
+      const outcome = await this.attempt(signal);
+      if (this.stopped()) break;
+      this.disconnected(outcome);
+      const s = this.current;
+      const attempt = s.phase === 'DISCONNECTED' ? s.attempt : 0;
+      const delayMs = backoffDelay(Math.max(0, attempt - 1), this.options.backoff, this.options.random);
+      this.deps.emitter.emit('reconnecting', { delayMs, attempt });
+      await sleep(this.options.clock, delayMs, signal);
+    }
+  }
+
+  /** One attempt: detect, SUBSCRIBE (following redirects), read the stream until it ends. */
+  private async attempt(signal: AbortSignal): Promise<AttemptOutcome> {
+    let master: URL;
+    try {
+      master = (await this.deps.detector.detect(signal)).url;
+    } catch (error) {
+      return { reason: 'no-leader', error: asError(error) };
+    }
+    this.apply({ type: 'leader-found', master: master.href });
+    let stream: MesosStreamResponse;
+    for (let hops = 0; ; hops++) {
+      try {
+        stream = await this.deps.http.openStream(
+          schedulerEndpoint(master),
+          encodeJson(this.subscribeCall()),
+          {
+            signal,
+          },
+        );
+        break;
+      } catch (error) {
+        if (error instanceof MesosHttpError && error.redirect && error.location) {
+          if (hops >= this.options.maxRedirects) {
+            const message = `SUBSCRIBE redirected more than ${this.options.maxRedirects} times`;
+            const tooMany = new MesosConnectionError('MESOS_TOO_MANY_REDIRECTS', message, error.url, {
+              cause: error,
+            });
+            return { reason: 'subscribe-failed', error: tooMany };
+          }
+          master = new URL(error.location);
+          this.apply({ type: 'redirected', master: master.href });
+          continue;
+        }
+        return { reason: 'subscribe-failed', error: asError(error) };
+      }
+    }
+    return this.consume(stream, master);
+  }
+
+  private subscribeCall() {
+    const framework = { ...this.options.framework };
+    if (this.frameworkId) framework.id = { value: this.frameworkId };
+    return calls.subscribe(framework, {
+      suppressedRoles: this.options.suppressedRoles,
+      offerConstraints: this.options.offerConstraints,
+    });
+  }
+
+  /** Reads one subscription stream until it ends; returns why it ended. */
+  private async consume(stream: MesosStreamResponse, master: URL): Promise<AttemptOutcome> {
+    this.stream = stream;
+    this.dropReason = undefined;
+    const streamId = headerValue(stream.headers['mesos-stream-id']);
+    if (this.stopController.signal.aborted) stream.close();
+    try {
+      const end = await readSubscription(stream, {
+        clock: this.options.clock,
+        maxRecordBytes: this.options.maxRecordBytes,
+        heartbeatLimitMs: (seconds) => seconds * 1000 * this.options.heartbeatMissLimit,
+        onTimeout: () => this.dropStream({ reason: 'heartbeat-timeout' }),
+        receive: (event, watchdog) => this.receive(event, streamId, master, watchdog),
+      });
+      return this.dropReason ?? end;
+    } finally {
+      stream.close();
+      if (this.stream === stream) this.stream = undefined;
+    }
+  }
+
+  /** Handles one event read from the stream, before it is queued. */
+  private async receive(
+    event: SchedulerEvent,
+    streamId: string | undefined,
+    master: URL,
+    watchdog: { setLimit(ms: number): void; pause(): void; resume(): void },
+  ): Promise<void> {
+    this.deps.emitter.emit('event', event);
+    switch (event.type) {
+      case 'SUBSCRIBED':
+        await this.subscribedEvent(event, streamId, master, watchdog);
+        break;
+      case 'OFFERS':
+        this.deps.offers.add(event.offers.offers);
+        break;
+      case 'RESCIND':
+        this.deps.offers.remove([event.rescind.offer_id.value]);
+        break;
+      case 'ERROR':
+        return this.errorEvent(event);
+      case 'HEARTBEAT':
+        if (!this.deps.handlers.HEARTBEAT) return;
+        break;
+      default:
+        if (!isKnownEvent(event)) {
+          this.options.logger.debug(
+            { type: (event as { type?: unknown }).type },
+            'ignoring an unknown event type',
+          );
+          return;
+        }
+    }
+    await this.enqueue({ source: 'mesos', event }, watchdog);
+  }
+
+  private async subscribedEvent(
+    event: Extract<SchedulerEvent, { type: 'SUBSCRIBED' }>,
+    streamId: string | undefined,
+    master: URL,
+    watchdog: { setLimit(ms: number): void },
+  ): Promise<void> {
+    const frameworkId = event.subscribed.framework_id.value;
+    const resubscribed = this.frameworkId === frameworkId;
+    try {
+      await this.options.frameworkIdStore.save(frameworkId);
+    } catch (cause) {
+      const error = new SchedulerError(
+        'MESOS_FRAMEWORK_ID_STORE_FAILED',
+        'could not persist the framework id',
+        { cause },
+      );
+      this.deps.emitter.emit('error', { error });
+      this.dropStream({ reason: 'framework-id-store-failed', error });
+      return;
+    }
+    this.frameworkId = frameworkId;
+    const heartbeatIntervalSeconds = event.subscribed.heartbeat_interval_seconds ?? 15;
+    watchdog.setLimit(heartbeatIntervalSeconds * 1000 * this.options.heartbeatMissLimit);
+    if (!streamId) {
+      this.dropStream({
+        reason: 'subscribe-failed',
+        error: new Error('SUBSCRIBE answered without a Mesos-Stream-Id header'),
+      });
+      return;
+    }
+    this.apply({ type: 'subscribed', streamId, frameworkId, heartbeatIntervalSeconds });
+    this.deps.emitter.emit('subscribed', {
+      frameworkId,
+      master: describeMaster(master),
+      streamId,
+      heartbeatIntervalSeconds,
+      resubscribed,
+    });
+    void this.deps.reconciler.start('subscribed');
+  }
+
+  private async errorEvent(event: Extract<SchedulerEvent, { type: 'ERROR' }>): Promise<void> {
+    const message = event.error.message;
+    const error = new SchedulerError('MESOS_ERROR_EVENT', `Mesos sent ERROR: ${message}`);
+    this.deps.emitter.emit('error', { error });
+    // Let the handler see it, without waiting for room: the stream is about to end anyway.
+    void this.deps.queue.push({ source: 'mesos', event }).catch(() => {});
+    const kind = classifyErrorEvent(message);
+    if (kind === 'failed-over') this.finish('failed-over');
+    else if (kind === 'removed') {
+      this.finish('removed');
+      await this.options.frameworkIdStore.clear().catch(() => {});
+    } else this.dropStream({ reason: 'subscription-rejected', error });
+  }
+
+  private async enqueue(item: QueueItem<M>, watchdog: { pause(): void; resume(): void }): Promise<void> {
+    if (!this.deps.queue.full) return this.deps.queue.push(item).catch(ignoreClosed);
+    // Backpressure: stop reading, and stop counting heartbeats (the silence is ours).
+    watchdog.pause();
+    try {
+      await this.deps.queue.push(item).catch(ignoreClosed);
+    } finally {
+      watchdog.resume();
+    }
+  }
+
+  private stopped(): boolean {
+    return this.current.phase === 'STOPPED' || this.stopController.signal.aborted;
+  }
+
+  private apply(event: ConnectionEvent): void {
+    const previous = this.current;
+    const next = transition(previous, event);
+    if (next === previous) return;
+    this.current = next;
+    this.options.logger.debug({ phase: next.phase, event: event.type }, 'scheduler connection phase');
+    this.deps.emitter.emit('state', { state: next, previous });
+  }
+
+  private disconnected(outcome: AttemptOutcome): void {
+    const previous = this.current;
+    const master =
+      previous.phase === 'SUBSCRIBED' || previous.phase === 'SUBSCRIBING' ? previous.master : undefined;
+    // Offers die with the subscription (spec §9.13): forget them, and the queued events about them.
+    this.deps.offers.clear();
+    this.deps.queue.removeWhere(isOfferEvent);
+    this.deps.reconciler.cancel();
+    this.apply({ type: 'lost', reason: outcome.reason });
+    this.options.logger.info({ reason: outcome.reason, err: outcome.error }, 'scheduler disconnected');
+    this.deps.emitter.emit('disconnected', {
+      reason: outcome.reason,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(master ? { master: describeMaster(new URL(master)) } : {}),
+    });
+  }
+}
+
+function schedulerEndpoint(master: string | URL): URL {
+  return new URL('/api/v1/scheduler', master);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function ignoreClosed(error: unknown): void {
+  if (!(error instanceof QueueClosedError)) throw error;
+}

@@ -1,0 +1,186 @@
+/**
+ * Configuration of the fake Mesos cluster: one validated object, defaults resolved once.
+ * Every duration has a realistic Mesos default and can be shortened so tests run in milliseconds.
+ */
+
+/** What a simulated command decides to do; `undefined` fields take the defaults shown. */
+export interface SimulatedBehavior {
+  /** Milliseconds from RUNNING to exit; `undefined` = runs until killed. */
+  durationMs?: number;
+  /** Exit code when it ends on its own (default 0). */
+  exitCode?: number;
+  /** True = ignores SIGTERM, so a kill needs the SIGKILL after the grace period (default false). */
+  ignoresTerm?: boolean;
+  /** What the simulated sandbox's `stdout` / `stderr` files contain (default empty). */
+  stdout?: string;
+  stderr?: string;
+  /**
+   * The outcome of the TaskInfo's `health_check`, run with its timings: passes (true) or fails
+   * (false) every time, or per check number (1-based). Default undefined: no checks are run.
+   */
+  health?: boolean | ((check: number) => boolean);
+}
+
+/** A simulated task, as the behavior callback sees it. */
+export interface SimulatedTask {
+  readonly taskId: string;
+  readonly frameworkId: string;
+  readonly agentId: string;
+  /** The TaskInfo JSON as launched. */
+  readonly info: Readonly<Record<string, unknown>>;
+  /** `command.value` (of the task, or of its executor for custom executors), or undefined. */
+  readonly command: string | undefined;
+}
+
+/** One simulated agent. */
+export interface FakeAgentSpec {
+  /** Agent `--resources` syntax; default `cpus:2;mem:4096;disk:10000;ports:[31000-32000]`. */
+  resources?: string;
+  /** Agent `--attributes` syntax, e.g. `zone:a;rack:r1`; default none. */
+  attributes?: string;
+  /** The agent's HTTP port on 127.0.0.1; default 0 (chosen by the OS). */
+  port?: number;
+}
+
+/** HTTP basic credentials the masters require when `authentication` is set. */
+export interface FakeCredential {
+  principal: string;
+  secret: string;
+}
+
+/** Options of `startFakeMesos`. */
+export interface FakeMesosOptions {
+  /** Number of masters (one leads, the others answer 307); default 1. */
+  masters?: number;
+  /** Fixed ports for the masters, by index; default all 0 (chosen by the OS). */
+  masterPorts?: number[];
+  /** The agents, or how many default agents; default 1. */
+  agents?: number | FakeAgentSpec[];
+  /** `heartbeat_interval_seconds` in SUBSCRIBED and the HEARTBEAT period; default 15. */
+  heartbeatIntervalSeconds?: number;
+  /** The allocator's period; default 1000 ms. */
+  allocationIntervalMs?: number;
+  /** Time from losing an agent to marking it unreachable (ping timeout × max pings); default 75000 ms. */
+  agentPingTimeoutMs?: number;
+  /** After a master failover, how long agents take to re-register with the new leader; default 0 ms. */
+  agentReregisterDelayMs?: number;
+  /** After a failover, how long the new leader answers `404 Not Found.`; default 50 ms. */
+  masterStartingMs?: number;
+  /** Retry of unacknowledged status updates: first interval, doubling up to the max; default 10 s / 10 min. */
+  statusUpdateRetryMs?: { initial: number; max: number };
+  /** `simulate` (no processes; default) or `processes` (real local processes and sandboxes). */
+  execution?: 'simulate' | 'processes';
+  /** Simulate mode: delay before STARTING (default 0 ms) and how each command behaves. */
+  simulation?: {
+    launchDelayMs?: number;
+    /** Delay between a signal and the simulated exit (default 0 ms). */
+    killDelayMs?: number;
+    /** Overrides the built-in interpretation of `sleep N`, `exit N`, `true`, `false`, `echo …`. */
+    behavior?: (task: SimulatedTask) => SimulatedBehavior;
+  };
+  /** Kill grace period when neither the KILL call nor the TaskInfo has one; default 3000 ms. */
+  defaultKillGracePeriodMs?: number;
+  /** `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`; default 5000 ms. */
+  executorShutdownGracePeriodMs?: number;
+  /** Time a custom executor has to SUBSCRIBE after it was started; default 60000 ms. */
+  executorRegistrationTimeoutMs?: number;
+  /** After an agent restart, time executors have to re-subscribe (`MESOS_SUBSCRIPTION_BACKOFF_MAX`); default 2000 ms. */
+  executorReregistrationTimeoutMs?: number;
+  /** `MESOS_RECOVERY_TIMEOUT` given to executors; default 15 min. */
+  recoveryTimeoutMs?: number;
+  /** Root of the agents' work directories (sandboxes); default a new temporary directory, removed on stop. */
+  workDir?: string;
+  /** When set, every scheduler call must carry one of these HTTP basic credentials (401 otherwise). */
+  authentication?: FakeCredential[];
+  /** Random source in [0, 1) used to order agents in each allocation cycle; default Math.random. */
+  random?: () => number;
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  masters: number;
+  masterPorts: number[];
+  agents: Array<Required<FakeAgentSpec>>;
+  heartbeatIntervalSeconds: number;
+  allocationIntervalMs: number;
+  agentPingTimeoutMs: number;
+  agentReregisterDelayMs: number;
+  masterStartingMs: number;
+  statusUpdateRetryMs: { initial: number; max: number };
+  execution: 'simulate' | 'processes';
+  launchDelayMs: number;
+  killDelayMs: number;
+  behavior: ((task: SimulatedTask) => SimulatedBehavior) | undefined;
+  defaultKillGracePeriodMs: number;
+  executorShutdownGracePeriodMs: number;
+  executorRegistrationTimeoutMs: number;
+  executorReregistrationTimeoutMs: number;
+  recoveryTimeoutMs: number;
+  workDir: string | undefined;
+  authentication: FakeCredential[] | undefined;
+  random: () => number;
+}
+
+/** The default agent resources, as the recorded agent on port 5051 had them. */
+export const DEFAULT_AGENT_RESOURCES = 'cpus:2;mem:4096;disk:10000;ports:[31000-32000]';
+
+/** Applies defaults and rejects values that cannot work (non-positive intervals and the like). */
+export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions {
+  const masters = options.masters ?? 1;
+  if (!Number.isInteger(masters) || masters < 1) throw new RangeError('masters must be an integer ≥ 1');
+  const agentSpecs =
+    typeof options.agents === 'number'
+      ? Array.from({ length: options.agents }, () => ({}) as FakeAgentSpec)
+      : (options.agents ?? [{}]);
+  const positive = (name: string, value: number): number => {
+    if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number`);
+    return value;
+  };
+  const nonNegative = (name: string, value: number): number => {
+    if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be ≥ 0`);
+    return value;
+  };
+  const retry = options.statusUpdateRetryMs ?? { initial: 10_000, max: 600_000 };
+  return {
+    masters,
+    masterPorts: Array.from({ length: masters }, (_, i) => options.masterPorts?.[i] ?? 0),
+    agents: agentSpecs.map((spec) => ({
+      resources: spec.resources ?? DEFAULT_AGENT_RESOURCES,
+      attributes: spec.attributes ?? '',
+      port: spec.port ?? 0,
+    })),
+    heartbeatIntervalSeconds: positive('heartbeatIntervalSeconds', options.heartbeatIntervalSeconds ?? 15),
+    allocationIntervalMs: positive('allocationIntervalMs', options.allocationIntervalMs ?? 1000),
+    agentPingTimeoutMs: nonNegative('agentPingTimeoutMs', options.agentPingTimeoutMs ?? 75_000),
+    agentReregisterDelayMs: nonNegative('agentReregisterDelayMs', options.agentReregisterDelayMs ?? 0),
+    masterStartingMs: nonNegative('masterStartingMs', options.masterStartingMs ?? 50),
+    statusUpdateRetryMs: {
+      initial: positive('statusUpdateRetryMs.initial', retry.initial),
+      max: positive('statusUpdateRetryMs.max', Math.max(retry.initial, retry.max)),
+    },
+    execution: options.execution ?? 'simulate',
+    launchDelayMs: nonNegative('simulation.launchDelayMs', options.simulation?.launchDelayMs ?? 0),
+    killDelayMs: nonNegative('simulation.killDelayMs', options.simulation?.killDelayMs ?? 0),
+    behavior: options.simulation?.behavior,
+    defaultKillGracePeriodMs: nonNegative(
+      'defaultKillGracePeriodMs',
+      options.defaultKillGracePeriodMs ?? 3000,
+    ),
+    executorShutdownGracePeriodMs: nonNegative(
+      'executorShutdownGracePeriodMs',
+      options.executorShutdownGracePeriodMs ?? 5000,
+    ),
+    executorRegistrationTimeoutMs: positive(
+      'executorRegistrationTimeoutMs',
+      options.executorRegistrationTimeoutMs ?? 60_000,
+    ),
+    executorReregistrationTimeoutMs: positive(
+      'executorReregistrationTimeoutMs',
+      options.executorReregistrationTimeoutMs ?? 2000,
+    ),
+    recoveryTimeoutMs: positive('recoveryTimeoutMs', options.recoveryTimeoutMs ?? 15 * 60_000),
+    workDir: options.workDir,
+    authentication: options.authentication,
+    random: options.random ?? Math.random,
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { CONFORMANCE_AVAILABLE, replayScenario } from './support/scenario.js';
+
+describe.runIf(CONFORMANCE_AVAILABLE)('conformance 09-decline-filters (fake master vs Mesos 1.12)', () => {
+  it('re-offers declined agents after their filters and at once after REVIVE', async () => {
+    const delays: Array<{ refuse: number | undefined; afterMs: number }> = [];
+    // refuse_seconds 3 and 30 are shortened tenfold (the allocation interval is too: 100 ms);
+    // the default (absent) filter keeps its real 5 s.
+    const replay = await replayScenario(
+      '09',
+      {},
+      {
+        transformBody: (_seq, body) =>
+          body
+            .replace('"refuse_seconds":30}', '"refuse_seconds":3}')
+            .replace('"refuse_seconds":3}', '"refuse_seconds":0.3}'),
+      },
+      (r, fake) => {
+        const stream = r.streams.get('S1');
+        const agentId = fake.agentIds[0] as string;
+        const offeredAt = (stream?.ofType('OFFERS') ?? [])
+          .filter((record) => JSON.stringify(record.event).includes(agentId))
+          .map((record) => (stream?.openedAt ?? 0) + record.at);
+        for (const call of fake.calls({ type: 'DECLINE' })) {
+          const refuse = (call.body?.decline as { filters?: { refuse_seconds?: number } }).filters
+            ?.refuse_seconds;
+          const next = offeredAt.find((at) => at > call.at);
+          if (next !== undefined) delays.push({ refuse, afterMs: next - call.at });
+        }
+      },
+    );
+    expect(replay.diffs).toEqual([]);
+    // Recorded (allocation interval 1 s): refuse 3 → 3.7 s, default → 5.8 s, 0 → 0.8 s, 3 → 3.8 s.
+    const [three, absent, zero, threeAgain] = delays;
+    for (const [delay, refuseMs] of [
+      [three, 300],
+      [absent, 5000],
+      [zero, 0],
+      [threeAgain, 300],
+    ] as const) {
+      expect(delay?.afterMs).toBeGreaterThanOrEqual(refuseMs);
+      expect(delay?.afterMs).toBeLessThan(refuseMs + 600);
+    }
+  });
+});
