@@ -1,0 +1,3 @@
+export * from './model.js';
+export * from './retry.js';
+export * from './transitions.js';

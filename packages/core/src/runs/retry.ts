@@ -1,0 +1,150 @@
+/**
+ * Whether a finished attempt is tried again, and after how long.
+ *
+ * Host failures (agent lost, task dropped, launch failed) retry by default; a program's exit code
+ * does not, unless the policy lists it in `retryExitCodes` (like AWS Batch's `evaluateOnExit`).
+ * `noRetryExitCodes` always wins over `retryExitCodes`. A `rejected` spec never retries: sending the
+ * same spec again would be rejected again.
+ */
+import { CoreInputError } from '../errors.js';
+import type { AttemptOutcome } from './model.js';
+
+/** How a run's attempts are retried. Delays are milliseconds. */
+export interface RetryPolicy {
+  /** Launches allowed in total, the first one included (≥ 1). 1 = never retry. */
+  maxAttempts: number;
+  /** Delay before the second attempt, before jitter. */
+  initialDelayMs: number;
+  /** Each further retry waits `factor` times longer (≥ 1). */
+  factor: number;
+  /** No delay is ever longer than this, jitter included. */
+  maxDelayMs: number;
+  /** ± fraction of the delay chosen at random (0.2 = between 80 % and 120 %); in [0, 1]. */
+  jitter: number;
+  /** Retry attempts the host failed (`host-failure` outcomes). */
+  retryHostFailures: boolean;
+  /** Exit codes that do retry. Empty = a program's exit never retries. */
+  retryExitCodes: readonly number[];
+  /** Exit codes that never retry, even if listed in `retryExitCodes`. */
+  noRetryExitCodes: readonly number[];
+}
+
+/** The defaults documented in the package README. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  maxAttempts: 3,
+  initialDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 60_000,
+  jitter: 0.2,
+  retryHostFailures: true,
+  retryExitCodes: [],
+  noRetryExitCodes: [],
+});
+
+/**
+ * The defaults overlaid with `overrides` (undefined fields keep their default), validated.
+ * Throws {@link CoreInputError} `INVALID_RETRY_POLICY` naming the field that is out of range.
+ */
+export function resolveRetryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY };
+  for (const [key, value] of Object.entries(overrides) as [keyof RetryPolicy, never][]) {
+    if (value !== undefined) policy[key] = value;
+  }
+  const bad = (field: keyof RetryPolicy, rule: string): never => {
+    throw new CoreInputError('INVALID_RETRY_POLICY', `retry policy ${field} must be ${rule}`, { field });
+  };
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) bad('maxAttempts', 'an integer ≥ 1');
+  if (!(policy.initialDelayMs >= 0)) bad('initialDelayMs', '≥ 0');
+  if (!(policy.factor >= 1)) bad('factor', '≥ 1');
+  if (!(policy.maxDelayMs >= 0)) bad('maxDelayMs', '≥ 0');
+  if (!(policy.jitter >= 0 && policy.jitter <= 1)) bad('jitter', 'between 0 and 1');
+  return policy;
+}
+
+/** The answer of {@link decideRetry}. `reason` is readable and describes the outcome either way. */
+export type RetryDecision =
+  { retry: true; delayMs: number; reason: string } | { retry: false; reason: string };
+
+/** A short human description of an outcome: `exited with code 2`, `host failure: agent lost`. */
+export function describeOutcome(outcome: AttemptOutcome): string {
+  const detail = (message: string | undefined): string => (message ? ` (${message})` : '');
+  switch (outcome.kind) {
+    case 'exited':
+      return `exited with code ${outcome.exitCode}${detail(outcome.message)}`;
+    case 'killed':
+      return `killed${detail(outcome.message)}`;
+    case 'host-failure':
+      return `host failure: ${outcome.reason}${detail(outcome.message)}`;
+    case 'rejected':
+      return `rejected by the backend: ${outcome.message}`;
+  }
+}
+
+/** Whether the policy retries this kind of outcome at all (attempts left aside), with why not. */
+function isRetryable(
+  policy: RetryPolicy,
+  outcome: AttemptOutcome,
+): { ok: true } | { ok: false; why: string } {
+  switch (outcome.kind) {
+    case 'rejected':
+      return { ok: false, why: 'a rejected spec is never retried' };
+    case 'killed':
+      return { ok: false, why: 'a killed attempt is not retried' };
+    case 'host-failure':
+      return policy.retryHostFailures ? { ok: true } : { ok: false, why: 'host failures are not retried' };
+    case 'exited':
+      if (policy.noRetryExitCodes.includes(outcome.exitCode)) {
+        return { ok: false, why: `exit code ${outcome.exitCode} is never retried` };
+      }
+      if (policy.retryExitCodes.includes(outcome.exitCode)) return { ok: true };
+      return { ok: false, why: '' };
+  }
+}
+
+/**
+ * The delay before the next attempt after `attemptCount` launches:
+ * `min(maxDelayMs, initialDelayMs × factor^(attemptCount−1))`, then ± `jitter` of it using `random()`
+ * (a number in [0, 1); 0.5 means no jitter), rounded to whole ms and capped at `maxDelayMs` again.
+ */
+export function retryDelayMs(policy: RetryPolicy, attemptCount: number, random: () => number): number {
+  const exponent = Math.max(0, attemptCount - 1);
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** exponent);
+  const jittered = base * (1 + policy.jitter * (2 * random() - 1));
+  return Math.max(0, Math.min(policy.maxDelayMs, Math.round(jittered)));
+}
+
+/**
+ * Whether to try again after an attempt ended with `outcome`, `attemptCount` being the attempts
+ * launched so far (the one that just ended included). `maxAttempts` counts launches, so a retry is
+ * possible only while `attemptCount < maxAttempts`. `random()` returns a number in [0, 1).
+ */
+export function decideRetry(
+  policy: RetryPolicy,
+  attemptCount: number,
+  outcome: AttemptOutcome,
+  random: () => number,
+): RetryDecision {
+  const what = describeOutcome(outcome);
+  const retryable = isRetryable(policy, outcome);
+  if (!retryable.ok) return { retry: false, reason: retryable.why ? `${what}; ${retryable.why}` : what };
+  if (attemptCount >= policy.maxAttempts) {
+    const plural = policy.maxAttempts === 1 ? 'attempt' : 'attempts';
+    return {
+      retry: false,
+      reason: `${what}; gave up after ${attemptCount} of ${policy.maxAttempts} ${plural}`,
+    };
+  }
+  const delayMs = retryDelayMs(policy, attemptCount, random);
+  return {
+    retry: true,
+    delayMs,
+    reason: `${what}; retrying (attempt ${attemptCount + 1} of ${policy.maxAttempts}) in ${formatDelay(delayMs)}`,
+  };
+}
+
+/** `850 ms`, `2 s`, `1.5 s`, `4 min`. */
+function formatDelay(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
+  return `${Math.round(ms / 6000) / 10} min`;
+}
