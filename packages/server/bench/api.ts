@@ -1,0 +1,242 @@
+// `npm run bench:api`: executes per second of the built server, side by side with a bare fastify
+// route doing one INSERT into the same kind of database (the baseline), and the dispatch latency
+// (execute accepted → launch stored) from the runs' timelines.
+//
+// Per store, both servers run at once and take turns: BENCH_ROUNDS rounds of baseline then
+// Galley, BENCH_EXECUTES requests each from BENCH_CONNECTIONS keep-alive clients; the figures are
+// the medians of the rounds, so a burst of load from other work on the machine moves one round,
+// not the result. Each Galley round waits until all its runs are STOPPED (`completed_per_s`).
+// CPU used per request is read from /proc: the server's own, and the spawner's with every
+// process it launched (what running `true` costs), so the figures stay comparable on a busy
+// machine where wall-clock rates swing.
+//
+// Stores: PGlite always, and first PostgreSQL when DATABASE_URL is set (both servers use that
+// database; BENCH_STORE=pglite skips it) or BENCH_STORE=postgres (a throw-away server from
+// @galley/testkit, fsync off). BENCH_PROFILE=DIR writes Galley's CPU profiles there.
+// Prints a line per round, then one JSON object per store, PGlite's last.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgres } from '@galley/testkit';
+import { load, percentile } from './load.js';
+import {
+  childPids,
+  machineBusyMs,
+  median,
+  processCpuMs,
+  startProcess,
+  stopProcess,
+  type Started,
+} from './processes.js';
+
+const EXECUTES = Number(process.env['BENCH_EXECUTES'] ?? 2000);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+// The baseline runs in ONE node process (tsx as a loader, not its CLI, which forks) so its CPU is
+// read from its pid.
+const TSX_LOADER = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+const json = (body: unknown) => ({
+  method: 'PUT',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+async function waitAllStopped(url: string, total: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const res = await fetch(`${url}/api/v1/history?status=STOPPED&limit=0`);
+    const { total: stopped } = (await res.json()) as { total: number };
+    if (stopped >= total) return;
+    if (Date.now() > deadline) throw new Error(`only ${stopped} of ${total} runs stopped`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** launching.at − queued.at of each run, read from the timelines 8 at a time. */
+async function dispatchLatencies(url: string, runIds: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < runIds.length) {
+        const id = runIds[next++]!;
+        const res = await fetch(`${url}/api/v1/${id}/events`);
+        const { events } = (await res.json()) as { events: { type: string; at: string }[] };
+        const queued = events.find((e) => e.type === 'queued');
+        const launching = events.find((e) => e.type === 'launching');
+        if (queued && launching) out.push(Date.parse(launching.at) - Date.parse(queued.at));
+      }
+    }),
+  );
+  return out;
+}
+
+interface Round {
+  executesPerS: number;
+  completedPerS: number;
+  baselinePerS: number;
+  /** CPU ms per execute: the Galley server process alone. */
+  serverCpuMs: number;
+  /** CPU ms per execute: the spawner and every process it launched (supervisor, shell). */
+  launchCpuMs: number;
+  /** CPU ms per request of the baseline server. */
+  baselineCpuMs: number;
+  /** Busy CPU ms of the whole machine per execute (includes the load clients and other work). */
+  machineCpuMs: number;
+  failures: number;
+  runIds: string[];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+async function runRound(galley: Started, baseline: Started): Promise<Round> {
+  const insert = () => fetch(`${baseline.url}/insert`, json({ run_tags: { owner_id: 'bench' } }));
+  const baseCpu = processCpuMs(baseline.proc.pid);
+  const base = await load(EXECUTES, CONNECTIONS, insert);
+  const baselineCpuMs = (processCpuMs(baseline.proc.pid) - baseCpu) / EXECUTES;
+
+  const execute = () =>
+    fetch(`${galley.url}/api/v1/task/alias/bench-true/execute`, json({ run_tags: { owner_id: 'bench' } }));
+  const { total: before } = (await (await fetch(`${galley.url}/api/v1/history?limit=0`)).json()) as {
+    total: number;
+  };
+  const spawners = () => childPids(galley.proc.pid);
+  const cpu = () => ({
+    server: processCpuMs(galley.proc.pid),
+    launch: spawners().reduce((sum, pid) => sum + processCpuMs(pid, true), 0),
+    machine: machineBusyMs(),
+  });
+  const start = cpu();
+  const started = performance.now();
+  const result = await load(EXECUTES, CONNECTIONS, execute);
+  await waitAllStopped(galley.url, before + EXECUTES);
+  const completedS = (performance.now() - started) / 1000;
+  const end = cpu();
+  return {
+    executesPerS: result.perSecond,
+    completedPerS: EXECUTES / completedS,
+    baselinePerS: base.perSecond,
+    serverCpuMs: (end.server - start.server) / EXECUTES,
+    launchCpuMs: (end.launch - start.launch) / EXECUTES,
+    baselineCpuMs,
+    machineCpuMs: (end.machine - start.machine) / EXECUTES,
+    failures: result.failures + base.failures,
+    runIds: result.bodies.map((b) => (b as { run_id: string }).run_id),
+  };
+}
+
+async function benchStore(store: 'pglite' | 'postgres', urls: { galley?: string; baseline?: string }) {
+  const dir = await mkdtemp(join(tmpdir(), 'galley-bench-'));
+  const { DATABASE_URL: _ignored, ...env } = process.env;
+  void _ignored;
+  const profile = process.env['BENCH_PROFILE'];
+  const node = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const galley = await startProcess(
+    process.execPath,
+    [
+      ...node,
+      MAIN,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--log-level',
+      'warn',
+    ],
+    { ...env, ...(urls.galley ? { DATABASE_URL: urls.galley } : {}) },
+    /listening on (http:\/\/[\d.:]+)/,
+  );
+  let baseline: Started | undefined;
+  try {
+    baseline = await startProcess(
+      process.execPath,
+      ['--import', TSX_LOADER, BASELINE],
+      { ...env, ...(urls.baseline ? { DATABASE_URL: urls.baseline } : {}) },
+      /listening (http:\/\/[\d.:]+)/,
+    );
+    const define = await fetch(`${galley.url}/api/v1/task`, {
+      ...json({ alias: 'bench-true', command: 'true', cpu: 1, memory: 1 }),
+      method: 'POST',
+    });
+    if (!define.ok) throw new Error(`define: ${define.status} ${await define.text()}`);
+    // Warm-up of both (JIT, connections, caches).
+    await load(100, 4, () =>
+      fetch(`${galley.url}/api/v1/task/alias/bench-true/execute`, json({ run_tags: { owner_id: 'w' } })),
+    );
+    await waitAllStopped(galley.url, 100);
+    await load(100, 4, () => fetch(`${baseline!.url}/insert`, json({ run_tags: { owner_id: 'w' } })));
+
+    const rounds: Round[] = [];
+    for (let i = 1; i <= ROUNDS; i++) {
+      const r = await runRound(galley, baseline);
+      rounds.push(r);
+      console.log(
+        JSON.stringify({
+          store,
+          round: i,
+          executes_per_s: Math.round(r.executesPerS),
+          completed_per_s: Math.round(r.completedPerS),
+          baseline_per_s: Math.round(r.baselinePerS),
+          server_cpu_ms_per_execute: round2(r.serverCpuMs),
+          launch_cpu_ms_per_execute: round2(r.launchCpuMs),
+          baseline_cpu_ms_per_insert: round2(r.baselineCpuMs),
+          machine_cpu_ms_per_execute: round2(r.machineCpuMs),
+        }),
+      );
+    }
+    const latencies = await dispatchLatencies(
+      galley.url,
+      rounds.flatMap((r) => r.runIds),
+    );
+    const executesPerS = median(rounds.map((r) => r.executesPerS));
+    const baselinePerS = median(rounds.map((r) => r.baselinePerS));
+    return {
+      store,
+      executes: EXECUTES,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      failures: rounds.reduce((n, r) => n + r.failures, 0),
+      executes_per_s: Math.round(executesPerS),
+      completed_per_s: Math.round(median(rounds.map((r) => r.completedPerS))),
+      dispatch_p50_ms: percentile(latencies, 50),
+      dispatch_p99_ms: percentile(latencies, 99),
+      baseline_per_s: Math.round(baselinePerS),
+      ratio: round2(executesPerS / baselinePerS),
+      server_cpu_ms_per_execute: round2(median(rounds.map((r) => r.serverCpuMs))),
+      launch_cpu_ms_per_execute: round2(median(rounds.map((r) => r.launchCpuMs))),
+      baseline_cpu_ms_per_insert: round2(median(rounds.map((r) => r.baselineCpuMs))),
+      machine_cpu_ms_per_execute: round2(median(rounds.map((r) => r.machineCpuMs))),
+    };
+  } finally {
+    if (baseline) await stopProcess(baseline.proc);
+    await stopProcess(galley.proc);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const wanted = process.env['BENCH_STORE'];
+const given = process.env['DATABASE_URL'];
+const results = [];
+if (given && wanted !== 'pglite') {
+  results.push(await benchStore('postgres', { galley: given, baseline: given }));
+} else if (wanted === 'postgres') {
+  const pg = await startPostgres();
+  if (!pg.available) throw new Error(`BENCH_STORE=postgres: ${pg.reason}`);
+  try {
+    results.push(
+      await benchStore('postgres', {
+        galley: await pg.service.createDatabase(),
+        baseline: await pg.service.createDatabase(),
+      }),
+    );
+  } finally {
+    await pg.service.stop();
+  }
+}
+results.push(await benchStore('pglite', {}));
+for (const r of results) console.log(JSON.stringify(r));

@@ -1,0 +1,29 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/config.js';
+import type { Engine } from '../engine/engine.js';
+import type { RunFeed } from '../engine/run-feed.js';
+import type { PipelineController } from '../pipelines/controller.js';
+import type { Store } from '../store/store.js';
+
+/** What the routes use. Built once by `app.ts`. */
+export interface ApiDeps {
+  store: Store;
+  engine: Engine;
+  feed: RunFeed;
+  /** Pipelines: creates, changes and deletes them (and says whether this replica leads). */
+  pipelines: PipelineController;
+  clock: Clock;
+  /** A new unique id (definitions, runs). */
+  newId: () => string;
+  config: Config;
+  /** Server start time (ms), for /health. */
+  startedAt: number;
+  version: string;
+}
+
+/** Options of each routes plugin: the deps, and whether its routes appear in the OpenAPI document. */
+export interface RoutesOptions {
+  deps: ApiDeps;
+  /** False for the /api/v6 mirror, so the document lists each route once. */
+  documented: boolean;
+}

@@ -1,0 +1,117 @@
+import type { DefinitionRecord, EnvVar, NewRun } from '../store/records.js';
+import { ApiError } from './errors.js';
+import { runPlacement } from './placement.js';
+import type { ExecuteBody } from './schemas/runs.js';
+
+/** What an execute needs to know of the server. */
+export interface ExecuteContext {
+  /** Configured clusters: name → backend kind. */
+  clusters: ReadonlyMap<string, string>;
+  /** Roles a run may name, by cluster; a cluster without an entry ignores roles. */
+  roles?: ReadonlyMap<string, readonly string[]>;
+  defaultCluster: string;
+  /** Value of FLOTILLA_SERVER_MODE. */
+  serverMode: string;
+  now: number;
+  runId: string;
+}
+
+/** Variables the server injects into every run; a definition or execute cannot override them. */
+export function injectedEnv(runId: string, ownerId: string, serverMode: string): EnvVar[] {
+  return [
+    { name: 'GALLEY_RUN_ID', value: runId },
+    { name: 'GALLEY_RUN_OWNER_ID', value: ownerId },
+    { name: 'FLOTILLA_RUN_ID', value: runId },
+    { name: 'FLOTILLA_RUN_OWNER_ID', value: ownerId },
+    { name: 'FLOTILLA_SERVER_MODE', value: serverMode },
+  ];
+}
+
+/** The definition's env with the execute's overrides (by name; later wins), then the injected ones. */
+export function mergeEnv(base: EnvVar[], overrides: EnvVar[], injected: EnvVar[]): EnvVar[] {
+  const merged = new Map<string, string>();
+  for (const { name, value } of [...base, ...overrides]) merged.set(name, value);
+  for (const { name } of injected) merged.delete(name);
+  return [...injected, ...[...merged].map(([name, value]) => ({ name, value }))];
+}
+
+/**
+ * A new QUEUED run of `def` with the execute's overrides. Throws ApiError 422 when the run cannot
+ * be made: an unknown cluster, or nothing to run.
+ */
+export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteContext): NewRun {
+  const wanted = body.cluster && body.cluster !== 'default' ? body.cluster : (def.targetCluster ?? 'default');
+  const cluster = wanted === 'default' ? ctx.defaultCluster : wanted;
+  const engine = ctx.clusters.get(cluster);
+  if (engine === undefined) {
+    const known = [...ctx.clusters.keys()].join(', ');
+    throw new ApiError(
+      422,
+      'UNKNOWN_CLUSTER',
+      `cluster "${cluster}" is not configured (configured: ${known})`,
+      {
+        'body.cluster': `is not a configured cluster (${known})`,
+      },
+    );
+  }
+  const command = body.command ?? def.command;
+  if (command.trim() === '') {
+    throw new ApiError(
+      422,
+      'NO_COMMAND',
+      `definition "${def.alias}" has no command, and the execute gives none`,
+      {
+        'body.command': 'is required when the definition has no command',
+      },
+    );
+  }
+  const ownerId = body.run_tags.owner_id;
+  const placement = runPlacement(def, body);
+  const roles = ctx.roles?.get(cluster);
+  if (roles && placement?.role && !roles.includes(placement.role)) {
+    throw new ApiError(
+      422,
+      'UNKNOWN_ROLE',
+      `role "${placement.role}" is not one of cluster "${cluster}"'s roles (${roles.join(', ')})`,
+      { 'body.role': `is not a role of cluster ${cluster}` },
+    );
+  }
+  return {
+    runId: ctx.runId,
+    definitionId: def.definitionId,
+    alias: def.alias,
+    groupName: def.groupName,
+    image: def.image,
+    command,
+    cluster,
+    engine,
+    ownerId,
+    env: mergeEnv(def.env, body.env ?? [], injectedEnv(ctx.runId, ownerId, ctx.serverMode)),
+    memory: body.memory ?? def.memory,
+    cpu: body.cpu ?? def.cpu,
+    gpu: body.gpu ?? def.gpu,
+    description: body.description ?? null,
+    idempotenceKey: body.idempotence_key ?? null,
+    activeDeadlineSeconds: body.active_deadline_seconds ?? null,
+    pipelineId: null,
+    state: {
+      status: 'QUEUED',
+      attemptCount: 0,
+      attemptId: null,
+      attemptIds: [],
+      exitCode: null,
+      exitReason: null,
+      queuedAt: ctx.now,
+      startedAt: null,
+      finishedAt: null,
+      stopRequestedAt: null,
+      retryAt: null,
+      queuedReason: null,
+    },
+    instance: null,
+    runExceptions: null,
+    maxMemoryUsed: null,
+    maxCpuUsed: null,
+    ...(placement ? { placement } : {}),
+  };
+}

@@ -1,0 +1,81 @@
+import type { Backend, LogStream } from '../backends/backend.js';
+import type { RunRecord } from '../store/records.js';
+import { attemptIdOf } from '../engine/ids.js';
+import type { LogPosition } from './log-token.js';
+
+/** One page of a run's output and the position after it. */
+export interface LogPage {
+  data: Buffer;
+  position: LogPosition;
+  /** True when this attempt had no more output at read time. */
+  caughtUp: boolean;
+}
+
+/** Which streams a reader wants. */
+export type LogSelection = 'both' | LogStream;
+
+/**
+ * Reads one page (at most `maxBytes`) of a run's output from `position`: stdout, then stderr (or
+ * one of them). Cost is O(maxBytes): backends do positioned reads. When the position's attempt has
+ * nothing more and a later attempt exists, moves on to it.
+ */
+export async function readLogPage(
+  backend: Backend | undefined,
+  run: RunRecord,
+  start: LogPosition | null,
+  selection: LogSelection,
+  maxBytes: number,
+): Promise<LogPage> {
+  let position = start ?? { seq: run.state.attemptCount > 0 ? 1 : 0, stdout: 0, stderr: 0 };
+  if (position.seq === 0 && run.state.attemptCount > 0) position = { seq: 1, stdout: 0, stderr: 0 };
+  if (!backend || position.seq === 0) return { data: Buffer.alloc(0), position, caughtUp: true };
+  for (;;) {
+    const page = await readAttempt(backend, run, position, selection, maxBytes);
+    const later = position.seq < run.state.attemptCount;
+    if (page.data.length > 0 || !page.caughtUp || !later) return page;
+    position = { seq: position.seq + 1, stdout: 0, stderr: 0 };
+  }
+}
+
+async function readAttempt(
+  backend: Backend,
+  run: RunRecord,
+  position: LogPosition,
+  selection: LogSelection,
+  maxBytes: number,
+): Promise<LogPage> {
+  const ref = { runId: run.runId, attemptId: attemptIdOf(run.runId, position.seq), seq: position.seq };
+  const next = { ...position };
+  const parts: Buffer[] = [];
+  let room = maxBytes;
+  let caughtUp = true;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (selection !== 'both' && selection !== stream) continue;
+    if (room === 0) {
+      caughtUp = false;
+      break;
+    }
+    const chunk = await backend.logs(ref, stream, position[stream], room);
+    // Never split a UTF-8 character between two pages: a full page ends at a character boundary.
+    const data =
+      chunk.data.length === room ? chunk.data.subarray(0, completeUtf8Length(chunk.data)) : chunk.data;
+    parts.push(data);
+    room -= data.length;
+    next[stream] = position[stream] + data.length;
+    if (data.length < chunk.data.length) caughtUp = false;
+    if (chunk.size !== null && chunk.nextOffset < chunk.size) caughtUp = false;
+  }
+  return { data: Buffer.concat(parts), position: next, caughtUp };
+}
+
+/** Length of the longest prefix of `buf` that does not end inside a UTF-8 multi-byte character. */
+export function completeUtf8Length(buf: Buffer): number {
+  const n = buf.length;
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    const byte = buf[n - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}

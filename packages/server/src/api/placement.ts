@@ -1,0 +1,188 @@
+import { CoreInputError, parseConstraint } from '@galley/core';
+import { Type, type Static } from '@sinclair/typebox';
+import type {
+  DefinitionPlacement,
+  DefinitionRecord,
+  HealthCheckSpec,
+  RunPlacement,
+} from '../store/records.js';
+import { ApiError } from './errors.js';
+import { Nullable } from './schemas/common.js';
+
+/**
+ * Placement fields of definitions, executes and runs: the Mesos role, agent attribute
+ * constraints, disk and a health check. The local backend ignores them; Mesos clusters place
+ * and check runs by them.
+ */
+
+const role = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^\\s/][^\\s]*$',
+  description: "Mesos role of the runs (one of the framework's roles); absent = the cluster's default role.",
+});
+const constraints = Type.Array(Type.String({ minLength: 1, maxLength: 500 }), {
+  maxItems: 50,
+  description: 'Agent attribute constraints: `zone:a`, `zone!=b`, `zone in a,b`; all must hold.',
+});
+const disk = Type.Integer({ minimum: 0, maximum: 16_777_216, description: 'Disk in MB.' });
+
+export const HealthCheckSchema = Type.Object(
+  {
+    protocol: Type.Union([Type.Literal('HTTP'), Type.Literal('TCP'), Type.Literal('COMMAND')]),
+    path: Type.Optional(Type.String({ maxLength: 2000, description: 'HTTP path (default `/`).' })),
+    port_index: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 99, description: 'Which of `ports` is checked (default 0).' }),
+    ),
+    command: Type.Optional(Type.String({ maxLength: 10_000, description: 'COMMAND: exit 0 = healthy.' })),
+    delay_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+    interval_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+    timeout_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+    grace_period_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+    max_consecutive_failures: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, description: 'A Mesos health check (Mesos clusters only).' },
+);
+export type HealthCheckBody = Static<typeof HealthCheckSchema>;
+
+/** Fields a definition create/update may set. */
+export const DefinitionPlacementFields = {
+  role: Type.Optional(role),
+  constraints: Type.Optional(constraints),
+  disk: Type.Optional(disk),
+  health_check: Type.Optional(HealthCheckSchema),
+};
+
+/** Fields an execute may set for its run (they replace the definition's). */
+export const ExecutePlacementFields = {
+  role: Type.Optional(role),
+  constraints: Type.Optional(constraints),
+  disk: Type.Optional(disk),
+};
+
+/** Placement fields of a definition as answered. */
+export const DefinitionPlacementAnswer = {
+  role: Nullable(Type.String()),
+  constraints: Type.Array(Type.String()),
+  disk: Type.Integer({ description: 'MB' }),
+  health_check: Nullable(HealthCheckSchema),
+};
+
+/** Placement fields of a run as answered. */
+export const RunPlacementAnswer = {
+  role: Nullable(Type.String({ description: "Mesos role; null = the cluster's default role." })),
+  constraints: Type.Array(Type.String()),
+  disk: Type.Integer({ description: 'MB' }),
+  ports: Type.Array(Type.Integer(), { description: 'Container ports; each gets a host port (PORT0…).' }),
+};
+
+interface PlacementBody {
+  role?: string;
+  constraints?: string[];
+  disk?: number;
+  health_check?: HealthCheckBody;
+}
+
+/** Throws ApiError 422 for a constraint that does not parse. */
+function checkConstraints(list: readonly string[], field: string): string[] {
+  return list.map((text, i) => {
+    try {
+      parseConstraint(text);
+      return text.trim();
+    } catch (err) {
+      if (!(err instanceof CoreInputError)) throw err;
+      throw new ApiError(422, 'INVALID_CONSTRAINT', `constraint "${text}": ${err.message}`, {
+        [`body.${field}.${i}`]: 'expected attribute:value, attribute!=value or attribute in a,b',
+      });
+    }
+  });
+}
+
+function healthCheckOf(b: HealthCheckBody): HealthCheckSpec {
+  const spec: HealthCheckSpec = { protocol: b.protocol };
+  if (b.path !== undefined) spec.path = b.path;
+  if (b.port_index !== undefined) spec.portIndex = b.port_index;
+  if (b.command !== undefined) spec.command = b.command;
+  if (b.delay_seconds !== undefined) spec.delaySeconds = b.delay_seconds;
+  if (b.interval_seconds !== undefined) spec.intervalSeconds = b.interval_seconds;
+  if (b.timeout_seconds !== undefined) spec.timeoutSeconds = b.timeout_seconds;
+  if (b.grace_period_seconds !== undefined) spec.gracePeriodSeconds = b.grace_period_seconds;
+  if (b.max_consecutive_failures !== undefined) spec.maxConsecutiveFailures = b.max_consecutive_failures;
+  return spec;
+}
+
+function healthCheckBody(h: HealthCheckSpec): HealthCheckBody {
+  return {
+    protocol: h.protocol,
+    ...(h.path !== undefined ? { path: h.path } : {}),
+    ...(h.portIndex !== undefined ? { port_index: h.portIndex } : {}),
+    ...(h.command !== undefined ? { command: h.command } : {}),
+    ...(h.delaySeconds !== undefined ? { delay_seconds: h.delaySeconds } : {}),
+    ...(h.intervalSeconds !== undefined ? { interval_seconds: h.intervalSeconds } : {}),
+    ...(h.timeoutSeconds !== undefined ? { timeout_seconds: h.timeoutSeconds } : {}),
+    ...(h.gracePeriodSeconds !== undefined ? { grace_period_seconds: h.gracePeriodSeconds } : {}),
+    ...(h.maxConsecutiveFailures !== undefined ? { max_consecutive_failures: h.maxConsecutiveFailures } : {}),
+  };
+}
+
+/**
+ * The placement of a definition from a create body, or (with `before`) an update body whose
+ * given fields replace the stored ones. Undefined when nothing is set. Throws ApiError 422.
+ */
+export function definitionPlacement(
+  body: PlacementBody,
+  before?: DefinitionPlacement,
+): DefinitionPlacement | undefined {
+  const given =
+    body.role !== undefined ||
+    body.constraints !== undefined ||
+    body.disk !== undefined ||
+    body.health_check !== undefined;
+  if (!given) return before;
+  return {
+    role: body.role ?? before?.role ?? null,
+    constraints:
+      body.constraints !== undefined
+        ? checkConstraints(body.constraints, 'constraints')
+        : (before?.constraints ?? []),
+    diskMb: body.disk ?? before?.diskMb ?? 0,
+    healthCheck: body.health_check ? healthCheckOf(body.health_check) : (before?.healthCheck ?? null),
+  };
+}
+
+/** A run's placement: the definition's with the execute's overrides, and its ports. Throws ApiError 422. */
+export function runPlacement(def: DefinitionRecord, body: PlacementBody): RunPlacement | undefined {
+  const p = def.placement;
+  const given = body.role !== undefined || body.constraints !== undefined || body.disk !== undefined;
+  if (!p && !given && def.ports.length === 0) return undefined;
+  return {
+    role: body.role ?? p?.role ?? null,
+    constraints:
+      body.constraints !== undefined
+        ? checkConstraints(body.constraints, 'constraints')
+        : (p?.constraints ?? []),
+    diskMb: body.disk ?? p?.diskMb ?? 0,
+    healthCheck: p?.healthCheck ?? null,
+    ports: [...def.ports],
+  };
+}
+
+/** The answer fields of a definition's placement. */
+export function presentDefinitionPlacement(p: DefinitionPlacement | undefined) {
+  return {
+    role: p?.role ?? null,
+    constraints: p?.constraints ?? [],
+    disk: p?.diskMb ?? 0,
+    health_check: p?.healthCheck ? healthCheckBody(p.healthCheck) : null,
+  };
+}
+
+/** The answer fields of a run's placement. */
+export function presentRunPlacement(p: RunPlacement | undefined) {
+  return {
+    role: p?.role ?? null,
+    constraints: p?.constraints ?? [],
+    disk: p?.diskMb ?? 0,
+    ports: p?.ports ?? [],
+  };
+}

@@ -1,0 +1,229 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { DefinitionInput, DefinitionRecord } from '../../store/records.js';
+import { notFound } from '../errors.js';
+import { buildRun } from '../execute.js';
+import { definitionPlacement } from '../placement.js';
+import { presentDefinition, presentRun } from '../present.js';
+import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
+import {
+  Definition,
+  DefinitionCreate,
+  DefinitionList,
+  DefinitionListQuery,
+  DefinitionUpdate,
+} from '../schemas/definitions.js';
+import { ExecuteBody, Run } from '../schemas/runs.js';
+import type { RoutesOptions } from '../deps.js';
+
+/** Defaults of a new definition: 512 MB, 250 millicores. */
+export const DEFAULT_MEMORY_MB = 512;
+export const DEFAULT_CPU_MILLICORES = 250;
+
+const nonEmpty = <T>(value: T | undefined): value is T =>
+  value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0);
+
+/** Flotilla's update: the fields given non-empty replace the stored ones. */
+function merge(d: DefinitionRecord, u: DefinitionUpdate): DefinitionInput {
+  return {
+    alias: nonEmpty(u.alias) ? u.alias : d.alias,
+    groupName: nonEmpty(u.group_name) ? u.group_name : d.groupName,
+    image: nonEmpty(u.image) ? u.image : d.image,
+    command: nonEmpty(u.command) ? u.command : d.command,
+    memory: u.memory ?? d.memory,
+    cpu: u.cpu ?? d.cpu,
+    gpu: u.gpu ?? d.gpu,
+    env: nonEmpty(u.env) ? u.env : d.env,
+    ports: nonEmpty(u.ports) ? u.ports : d.ports,
+    tags: nonEmpty(u.tags) ? u.tags : d.tags,
+    targetCluster: nonEmpty(u.target_cluster) ? u.target_cluster : d.targetCluster,
+    ownerId: d.ownerId,
+    ...placementField(definitionPlacement(u, d.placement)),
+  };
+}
+
+const placementField = <T>(p: T | undefined): { placement?: T } => (p === undefined ? {} : { placement: p });
+
+/** Definitions (flotilla "tasks"): CRUD, by alias, and execute. */
+export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
+  app,
+  { deps, documented },
+) => {
+  const { store, engine, clock } = deps;
+  const tags = ['definitions'];
+  const hide = !documented;
+  const clusters = new Map(engine.backends.map((b) => [b.cluster, b.kind]));
+  const roles = new Map(engine.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
+
+  const load = async (id: string) =>
+    (await store.getDefinition(id)) ?? Promise.reject(notFound('definition', id));
+  const loadAlias = async (alias: string) =>
+    (await store.getDefinitionByAlias(alias)) ?? Promise.reject(notFound('definition with alias', alias));
+
+  app.get(
+    '/task',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'List definitions',
+        querystring: DefinitionListQuery,
+        response: { 200: DefinitionList, ...Errors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const limit = Math.min(q.limit ?? 1024, MAX_LIMIT);
+      const page = await store.listDefinitions({
+        equals: {
+          alias: q.alias,
+          group_name: q.group_name,
+          image: q.image,
+          definition_id: q.definition_id,
+          target_cluster: q.target_cluster,
+        },
+        sortBy: q.sort_by ?? 'alias',
+        order: q.order ?? 'asc',
+        limit,
+        offset: q.offset ?? 0,
+      });
+      return {
+        total: page.total,
+        definitions: page.items.map(presentDefinition),
+        limit,
+        offset: q.offset ?? 0,
+        sort_by: q.sort_by ?? 'alias',
+        order: q.order ?? 'asc',
+      };
+    },
+  );
+
+  app.post(
+    '/task',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Create a definition',
+        body: DefinitionCreate,
+        response: { 200: Definition, ...Errors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const input: DefinitionInput = {
+        alias: b.alias,
+        groupName: b.group_name ?? '',
+        image: b.image ?? '',
+        command: b.command ?? '',
+        memory: b.memory ?? DEFAULT_MEMORY_MB,
+        cpu: b.cpu ?? DEFAULT_CPU_MILLICORES,
+        gpu: b.gpu ?? 0,
+        env: b.env ?? [],
+        ports: b.ports ?? [],
+        tags: b.tags ?? [],
+        targetCluster: b.target_cluster ?? null,
+        ownerId: null,
+        ...placementField(definitionPlacement(b)),
+      };
+      return presentDefinition(await store.createDefinition(input, deps.newId(), clock.now()));
+    },
+  );
+
+  const byId = { params: Type.Object({ definition_id: Id }) };
+  app.get(
+    '/task/:definition_id',
+    {
+      schema: { tags, hide, summary: 'Get a definition', ...byId, response: { 200: Definition, ...Errors } },
+    },
+    async (req) => presentDefinition(await load(req.params.definition_id)),
+  );
+
+  app.get(
+    '/task/alias/:alias',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Get a definition by alias',
+        params: Type.Object({ alias: Id }),
+        response: { 200: Definition, ...Errors },
+      },
+    },
+    async (req) => presentDefinition(await loadAlias(req.params.alias)),
+  );
+
+  app.put(
+    '/task/:definition_id',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Update a definition (merges non-empty fields)',
+        ...byId,
+        body: DefinitionUpdate,
+        response: { 200: Definition, ...Errors },
+      },
+    },
+    async (req) => {
+      const current = await load(req.params.definition_id);
+      const updated = await store.updateDefinition(
+        current.definitionId,
+        merge(current, req.body),
+        clock.now(),
+      );
+      if (!updated) throw notFound('definition', req.params.definition_id);
+      return presentDefinition(updated);
+    },
+  );
+
+  app.delete(
+    '/task/:definition_id',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Delete a definition (its runs stay in history)',
+        ...byId,
+        response: { 200: Type.Object({ deleted: Type.Boolean() }), ...Errors },
+      },
+    },
+    async (req) => {
+      if (!(await store.deleteDefinition(req.params.definition_id)))
+        throw notFound('definition', req.params.definition_id);
+      return { deleted: true };
+    },
+  );
+
+  const execute = async (def: DefinitionRecord, body: ExecuteBody) => {
+    const newRun = buildRun(def, body, {
+      clusters,
+      roles,
+      defaultCluster: deps.config.cluster,
+      serverMode: deps.config.serverMode,
+      now: clock.now(),
+      runId: deps.newId(),
+    });
+    const { run, created } = await store.insertRun(newRun);
+    if (created) {
+      deps.feed.publish([run]);
+      engine.wake();
+    }
+    return presentRun(run);
+  };
+  const executeSchema = { tags: ['runs'], hide, body: ExecuteBody, response: { 200: Run, ...Errors } };
+
+  app.put(
+    '/task/:definition_id/execute',
+    { schema: { ...executeSchema, summary: 'Run a definition', ...byId } },
+    async (req) => execute(await load(req.params.definition_id), req.body),
+  );
+
+  app.put(
+    '/task/alias/:alias/execute',
+    {
+      schema: { ...executeSchema, summary: 'Run a definition by alias', params: Type.Object({ alias: Id }) },
+    },
+    async (req) => execute(await loadAlias(req.params.alias), req.body),
+  );
+};

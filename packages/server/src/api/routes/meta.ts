@@ -1,0 +1,155 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { RoutesOptions } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { Errors } from '../schemas/common.js';
+
+const ClusterInfo = Type.Object({
+  name: Type.String(),
+  backend: Type.String(),
+  state: Type.String(),
+  runs_on_host: Type.Boolean(),
+  note: Type.String(),
+  capacity: Type.Object({
+    cpus: Type.Number(),
+    memory: Type.Number({ description: 'MB' }),
+    gpus: Type.Number(),
+  }),
+  free: Type.Object({ cpus: Type.Number(), memory: Type.Number({ description: 'MB' }), gpus: Type.Number() }),
+  running: Type.Integer(),
+  default: Type.Boolean(),
+  mesos: Type.Optional(
+    Type.Object(
+      {
+        connection: Type.String({ description: '`subscribed`, `connecting`, `disconnected`, `stopped (…)`' }),
+        framework_id: Type.Union([Type.String(), Type.Null()]),
+        master: Type.Union([Type.String(), Type.Null()]),
+        roles: Type.Array(Type.String()),
+        agents: Type.Integer({
+          description: 'Agents that offered resources since the framework subscribed.',
+        }),
+        offers_held: Type.Integer(),
+        suppressed_roles: Type.Array(Type.String()),
+      },
+      { description: 'Mesos clusters only: the framework and its connection.' },
+    ),
+  ),
+});
+
+/** Groups, tags and clusters (real data), and health. */
+export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
+  const { store, engine } = deps;
+  const hide = !documented;
+  const tags = ['meta'];
+
+  app.get(
+    '/groups',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Group names of definitions and runs',
+        response: { 200: Type.Object({ total: Type.Integer(), groups: Type.Array(Type.String()) }) },
+      },
+    },
+    async () => {
+      const groups = await store.listGroups();
+      return { total: groups.length, groups };
+    },
+  );
+
+  app.get(
+    '/tags',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Tags of definitions',
+        response: { 200: Type.Object({ total: Type.Integer(), tags: Type.Array(Type.String()) }) },
+      },
+    },
+    async () => {
+      const list = await store.listTags();
+      return { total: list.length, tags: list };
+    },
+  );
+
+  app.get(
+    '/clusters',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Configured clusters: names (flotilla) and their state, capacity and free resources',
+        response: {
+          200: Type.Object({ clusters: Type.Array(Type.String()), details: Type.Array(ClusterInfo) }),
+        },
+      },
+    },
+    async () => {
+      const details = engine.backends.map((b) => {
+        const d = b.describe();
+        return {
+          name: d.name,
+          backend: d.backend,
+          state: d.state,
+          runs_on_host: d.runsOnHost,
+          note: d.note,
+          capacity: { cpus: d.capacity.cpus, memory: d.capacity.memMb, gpus: d.capacity.gpus },
+          free: { cpus: d.free.cpus, memory: d.free.memMb, gpus: d.free.gpus },
+          running: d.running,
+          default: d.name === deps.config.cluster,
+          ...(d.mesos
+            ? {
+                mesos: {
+                  connection: d.mesos.connection,
+                  framework_id: d.mesos.frameworkId,
+                  master: d.mesos.master,
+                  roles: d.mesos.roles,
+                  agents: d.mesos.agents,
+                  offers_held: d.mesos.offersHeld,
+                  suppressed_roles: d.mesos.suppressedRoles,
+                },
+              }
+            : {}),
+        };
+      });
+      return { clusters: details.map((d) => d.name), details };
+    },
+  );
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: 'Health: 200 when the store answers, 503 otherwise',
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            version: Type.String(),
+            store: Type.String(),
+            leader: Type.Boolean(),
+            uptime_s: Type.Number(),
+          }),
+          503: Errors[400],
+        },
+      },
+    },
+    async () => {
+      try {
+        await store.ping();
+      } catch {
+        throw new ApiError(503, 'STORE_UNAVAILABLE', 'the store does not answer');
+      }
+      return {
+        status: 'ok' as const,
+        version: deps.version,
+        store: store.kind,
+        leader: true,
+        uptime_s: Math.round((deps.clock.now() - deps.startedAt) / 1000),
+      };
+    },
+  );
+};

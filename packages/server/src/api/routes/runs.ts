@@ -1,0 +1,218 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { RunQuery } from '../../store/store.js';
+import { ApiError, notFound } from '../errors.js';
+import { presentRun, presentTimeline } from '../present.js';
+import type { RoutesOptions } from '../deps.js';
+import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
+import { Run, RunEvents, RunList, RunListQuery, RunStatus, StopAnswer } from '../schemas/runs.js';
+
+/** ms since the epoch from `123` or an ISO 8601 time; ApiError 400 naming the parameter otherwise. */
+function parseTime(value: string | undefined, param: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    throw new ApiError(400, 'VALIDATION_FAILED', `${param} must be an ISO 8601 time or ms since the epoch`, {
+      [`query.${param}`]: 'is not a time',
+    });
+  }
+  return ms;
+}
+
+/** Runs: history with filters, one run, its status (ETag), its timeline, and stop. */
+export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
+  const { store, engine } = deps;
+  const tags = ['runs'];
+  const hide = !documented;
+  const runParams = Type.Object({ run_id: Id });
+  const defRunParams = Type.Object({ definition_id: Id, run_id: Id });
+
+  const load = async (runId: string) => (await store.getRun(runId)) ?? Promise.reject(notFound('run', runId));
+
+  const list = async (q: RunListQuery, definitionId?: string) => {
+    const limit = Math.min(q.limit ?? 1024, MAX_LIMIT);
+    const env = (q.env ?? []).map((pair) => {
+      const cut = pair.indexOf('|');
+      return { name: pair.slice(0, cut), value: pair.slice(cut + 1) };
+    });
+    const query: RunQuery = {
+      equals: {
+        run_id: q.run_id,
+        definition_id: definitionId ?? q.definition_id,
+        alias: q.alias,
+        group_name: q.group_name,
+        image: q.image,
+        cluster: q.cluster,
+        owner_id: q.owner_id,
+        exit_code: q.exit_code === undefined ? undefined : String(q.exit_code),
+        attempt_count: q.attempt_count === undefined ? undefined : String(q.attempt_count),
+        idempotence_key: q.idempotence_key,
+        engine: q.engine,
+      },
+      statuses: q.status ?? [],
+      env,
+      sortBy: q.sort_by ?? 'queued_at',
+      order: q.order ?? 'desc',
+      limit,
+      offset: q.offset ?? 0,
+    };
+    const from = parseTime(q.queued_after, 'queued_after');
+    const until = parseTime(q.queued_before, 'queued_before');
+    if (from !== undefined) query.queuedFrom = from;
+    if (until !== undefined) query.queuedUntil = until;
+    const page = await store.listRuns(query);
+    return {
+      total: page.total,
+      history: page.items.map(presentRun),
+      limit,
+      offset: query.offset,
+      sort_by: query.sortBy,
+      order: query.order,
+    };
+  };
+  type RunListQuery = typeof RunListQuery.static;
+  const listSchema = { tags, hide, querystring: RunListQuery, response: { 200: RunList, ...Errors } };
+
+  app.get(
+    '/history',
+    { schema: { ...listSchema, summary: 'List runs (any field as a filter; newest first by default)' } },
+    (req) => list(req.query),
+  );
+  app.get(
+    '/task/:definition_id/history',
+    {
+      schema: {
+        ...listSchema,
+        summary: 'List the runs of a definition',
+        params: Type.Object({ definition_id: Id }),
+      },
+    },
+    (req) => list(req.query, req.params.definition_id),
+  );
+
+  const one = { tags, hide, response: { 200: Run, ...Errors } };
+  app.get('/history/:run_id', { schema: { ...one, summary: 'Get a run', params: runParams } }, async (req) =>
+    presentRun(await load(req.params.run_id)),
+  );
+  app.get(
+    '/task/history/:run_id',
+    { schema: { ...one, summary: 'Get a run', params: runParams } },
+    async (req) => presentRun(await load(req.params.run_id)),
+  );
+  app.get(
+    '/task/:definition_id/history/:run_id',
+    { schema: { ...one, summary: 'Get a run of a definition', params: defRunParams } },
+    async (req) => {
+      const run = await load(req.params.run_id);
+      if (run.definitionId !== req.params.definition_id) throw notFound('run', req.params.run_id);
+      return presentRun(run);
+    },
+  );
+
+  app.get(
+    '/:run_id/status',
+    {
+      schema: {
+        tags,
+        hide,
+        summary:
+          "Poll a run's status: ETag of status and exit code; If-None-Match answers 304 when unchanged",
+        params: runParams,
+        response: { 200: RunStatus, 304: Type.Null(), ...Errors },
+      },
+    },
+    async (req, reply) => {
+      const r = await load(req.params.run_id);
+      const etag = `"${r.state.status}-${r.state.exitCode ?? 'none'}"`;
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      const inm = req.headers['if-none-match'];
+      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+        return reply.status(304).send(null);
+      const p = presentRun(r);
+      return {
+        run_id: p.run_id,
+        definition_id: p.definition_id,
+        alias: p.alias,
+        status: p.status,
+        exit_code: p.exit_code,
+        exit_reason: p.exit_reason,
+        queued_reason: p.queued_reason,
+        queued_at: p.queued_at,
+        started_at: p.started_at,
+        finished_at: p.finished_at,
+        attempt_count: p.attempt_count,
+      };
+    },
+  );
+
+  app.get(
+    '/:run_id/events',
+    {
+      schema: {
+        tags,
+        hide,
+        summary: "A run's timeline (status changes with times and reasons) and attempts",
+        params: runParams,
+        response: { 200: RunEvents, ...Errors },
+      },
+    },
+    async (req) => {
+      const run = await load(req.params.run_id);
+      const [events, attempts] = await Promise.all([store.runEvents(run.runId), store.attempts(run.runId)]);
+      return presentTimeline(run, events, attempts);
+    },
+  );
+
+  const stop = async (runId: string, definitionId?: string) => {
+    if (definitionId !== undefined) {
+      const run = await load(runId);
+      if (run.definitionId !== definitionId) throw notFound('run', runId);
+    }
+    const answer = await engine.requestStop(runId, 'stopped by request');
+    switch (answer.result) {
+      case 'not-found':
+        throw notFound('run', runId);
+      case 'already-stopped':
+        throw new ApiError(
+          409,
+          'ALREADY_STOPPED',
+          `run ${runId} already finished (${answer.run.state.exitReason ?? 'STOPPED'}); nothing was done`,
+        );
+      case 'stopped':
+        return {
+          run_id: runId,
+          stopped: true,
+          action: 'stopped-while-queued' as const,
+          message: 'the run had not started; it is STOPPED and will not run',
+          status: answer.run.state.status,
+        };
+      case 'kill-sent':
+        return {
+          run_id: runId,
+          stopped: false,
+          action: 'kill-sent' as const,
+          message: answer.signalled
+            ? `SIGTERM sent; SIGKILL follows after ${deps.config.local.stopGraceMs} ms if it is still running; the run becomes STOPPED when it exits`
+            : 'its attempt was already ending; the run becomes STOPPED when the backend reports the end',
+          status: answer.run.state.status,
+        };
+    }
+  };
+  const stopSchema = { tags, hide, response: { 200: StopAnswer, ...Errors } };
+  app.delete(
+    '/task/:definition_id/history/:run_id',
+    {
+      schema: {
+        ...stopSchema,
+        summary: 'Stop a run (flotilla route); 409 when it already finished',
+        params: defRunParams,
+      },
+    },
+    (req) => stop(req.params.run_id, req.params.definition_id),
+  );
+  app.post(
+    '/history/:run_id/stop',
+    { schema: { ...stopSchema, summary: 'Stop a run; 409 when it already finished', params: runParams } },
+    (req) => stop(req.params.run_id),
+  );
+};

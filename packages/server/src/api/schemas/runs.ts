@@ -1,0 +1,220 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { RUN_SORT_FIELDS } from '../../store/store.js';
+import { ExecutePlacementFields, RunPlacementAnswer } from '../placement.js';
+import { EnvList, Nullable, PagingQuery, Time } from './common.js';
+
+const Status = Type.Union(
+  (['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'] as const).map((s) => Type.Literal(s)),
+);
+
+/** PUT …/execute. `run_tags.owner_id` is required; the rest override the definition for this run. */
+export const ExecuteBody = Type.Object(
+  {
+    run_tags: Type.Object(
+      { owner_id: Type.String({ minLength: 1, maxLength: 200 }) },
+      {
+        additionalProperties: Type.String({ maxLength: 1000 }),
+        description: 'Who runs it; `owner_id` is required.',
+      },
+    ),
+    cluster: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: "`default` or absent = the definition's target cluster, else the server's default.",
+      }),
+    ),
+    env: Type.Optional(EnvList),
+    command: Type.Optional(Type.String({ minLength: 1, maxLength: 131072 })),
+    memory: Type.Optional(Type.Integer({ minimum: 1, maximum: 16_777_216, description: 'MB' })),
+    cpu: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'millicores' })),
+    gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    idempotence_key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description: 'An execute with a key seen before answers the earlier run.',
+      }),
+    ),
+    active_deadline_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 31_536_000,
+        description: 'The run is stopped after running this long.',
+      }),
+    ),
+    engine: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: 'Accepted for flotilla clients; the cluster decides the engine.',
+      }),
+    ),
+    ...ExecutePlacementFields,
+  },
+  { additionalProperties: false },
+);
+export type ExecuteBody = Static<typeof ExecuteBody>;
+
+export const Run = Type.Object({
+  run_id: Type.String(),
+  definition_id: Type.String(),
+  alias: Type.String(),
+  image: Type.String(),
+  cluster: Type.String(),
+  status: Status,
+  exit_code: Nullable(Type.Integer()),
+  exit_reason: Nullable(Type.String()),
+  queued_reason: Nullable(Type.String({ description: 'While QUEUED: why it cannot be placed yet.' })),
+  queued_at: Time,
+  started_at: Time,
+  finished_at: Time,
+  retry_at: Time,
+  stop_requested_at: Time,
+  group_name: Type.String(),
+  env: EnvList,
+  command: Type.String(),
+  memory: Type.Integer(),
+  cpu: Type.Integer(),
+  gpu: Type.Integer(),
+  attempt_count: Type.Integer(),
+  instance: Type.Object({ instance_id: Type.String(), dns_name: Type.String() }),
+  run_exceptions: Nullable(Type.Array(Type.String())),
+  description: Nullable(Type.String()),
+  idempotence_key: Nullable(Type.String()),
+  active_deadline_seconds: Nullable(Type.Integer()),
+  max_memory_used: Nullable(Type.Integer()),
+  max_cpu_used: Nullable(Type.Integer()),
+  owner_id: Type.String(),
+  run_tags: Type.Object({ owner_id: Type.String() }),
+  engine: Type.String({ description: 'The backend that runs it: `local` or `mesos`.' }),
+  runs_on_host: Type.Boolean({
+    description: 'True when the command runs on the host without a container (local backend).',
+  }),
+  version: Type.Integer({ description: 'Grows with every change of the run.' }),
+  ...RunPlacementAnswer,
+});
+export type Run = Static<typeof Run>;
+
+export const RunListQuery = Type.Object(
+  {
+    ...PagingQuery,
+    sort_by: Type.Optional(
+      Type.Union(
+        RUN_SORT_FIELDS.map((f) => Type.Literal(f)),
+        { default: 'queued_at' },
+      ),
+    ),
+    status: Type.Optional(Type.Array(Status, { description: 'Repeatable: any of these statuses.' })),
+    env: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[^|]+\\|.*$' }), { description: 'Repeatable `KEY|VALUE`.' }),
+    ),
+    run_id: Type.Optional(Type.String()),
+    definition_id: Type.Optional(Type.String()),
+    alias: Type.Optional(Type.String()),
+    group_name: Type.Optional(Type.String()),
+    image: Type.Optional(Type.String()),
+    cluster: Type.Optional(Type.String()),
+    owner_id: Type.Optional(Type.String()),
+    exit_code: Type.Optional(Type.Integer()),
+    attempt_count: Type.Optional(Type.Integer({ minimum: 0 })),
+    idempotence_key: Type.Optional(Type.String()),
+    engine: Type.Optional(Type.String()),
+    queued_after: Type.Optional(
+      Type.String({ description: 'ISO 8601 time or ms since the epoch (inclusive).' }),
+    ),
+    queued_before: Type.Optional(
+      Type.String({ description: 'ISO 8601 time or ms since the epoch (inclusive).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RunListQuery = Static<typeof RunListQuery>;
+
+export const RunList = Type.Object({
+  total: Type.Integer(),
+  history: Type.Array(Run),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+  sort_by: Type.String(),
+  order: Type.String(),
+});
+
+/** GET /{run_id}/status: the small part of a run a poller needs. */
+export const RunStatus = Type.Object({
+  run_id: Type.String(),
+  definition_id: Type.String(),
+  alias: Type.String(),
+  status: Status,
+  exit_code: Nullable(Type.Integer()),
+  exit_reason: Nullable(Type.String()),
+  queued_reason: Nullable(Type.String()),
+  queued_at: Time,
+  started_at: Time,
+  finished_at: Time,
+  attempt_count: Type.Integer(),
+});
+
+export const RunEvents = Type.Object({
+  run_id: Type.String(),
+  total: Type.Integer(),
+  events: Type.Array(
+    Type.Object({
+      at: Type.String({ format: 'date-time' }),
+      type: Type.String({
+        description: 'queued, launching, running, ended, stop-requested, retry-due, unplaceable',
+      }),
+      status: Status,
+      attempt_id: Nullable(Type.String()),
+      reason: Nullable(Type.String()),
+    }),
+  ),
+  attempts: Type.Array(
+    Type.Object({
+      attempt_id: Type.String(),
+      seq: Type.Integer(),
+      cluster: Type.String(),
+      state: Type.String(),
+      created_at: Time,
+      launched_at: Time,
+      ended_at: Time,
+      outcome: Nullable(Type.String()),
+    }),
+  ),
+});
+
+export const StopAnswer = Type.Object({
+  run_id: Type.String(),
+  stopped: Type.Boolean({ description: 'True when the run is STOPPED now.' }),
+  action: Type.Union([Type.Literal('stopped-while-queued'), Type.Literal('kill-sent')]),
+  message: Type.String(),
+  status: Status,
+});
+
+export const LogsQuery = Type.Object(
+  {
+    last_seen: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'The token of the previous page; absent = from the start.',
+      }),
+    ),
+    raw_text: Type.Optional(
+      Type.Boolean({ description: 'Answer text/plain; the next token is in the X-Galley-Last-Seen header.' }),
+    ),
+    follow: Type.Optional(
+      Type.Boolean({ description: 'Stream new output as plain text until the run stops.' }),
+    ),
+    stream: Type.Optional(
+      Type.Union([Type.Literal('both'), Type.Literal('stdout'), Type.Literal('stderr')], {
+        description: 'Default both: stdout, then stderr.',
+      }),
+    ),
+    max_bytes: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 4_194_304, description: 'Page size in bytes (default 65536).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LogsQuery = Static<typeof LogsQuery>;
+
+export const LogsPage = Type.Object({ log: Type.String(), last_seen: Type.String() });

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolveRetryPolicy } from '@galley/core';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { apiPlugin } from './api/plugin.js';
+import type { ApiDeps } from './api/deps.js';
+import { installErrorHandler } from './api/errors.js';
+import { openApiPlugin } from './api/openapi.js';
+import { pipelineRoutes } from './api/routes/pipelines.js';
+import { LocalBackend } from './backends/local/local-backend.js';
+import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
+import { type Clock, systemClock } from './clock.js';
+import { type Config, redactConfig } from './config/config.js';
+import { Engine } from './engine/engine.js';
+import { SoleLeadership } from './engine/leadership.js';
+import { RunFeed } from './engine/run-feed.js';
+import { Metrics } from './metrics/metrics.js';
+import { PipelineController } from './pipelines/controller.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/store.js';
+import { findWebDist, uiPlugin } from './ui.js';
+
+/** This package's version. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** A whole Galley server, built from a config; not yet listening. */
+export interface GalleyServer {
+  app: FastifyInstance;
+  engine: Engine;
+  /** Pipelines: the controller that keeps their instances running. */
+  pipelines: PipelineController;
+  store: Store;
+  metrics: Metrics;
+  config: Config;
+  logger: Logger;
+  /** Listens on the configured address; answers the URL it is bound to (port 0 → the real port). */
+  listen(): Promise<string>;
+  /** Stops serving, the engine and the store. Running attempts keep running. */
+  close(): Promise<void>;
+}
+
+/** Seams a test may replace. */
+export interface ServerSeams {
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  newId?: () => string;
+  /** Where the web UI build is; default: found in the workspace. null = none. */
+  webDist?: string | null;
+}
+
+/**
+ * Builds the server: opens the store (migrating it), starts the backend and the engine (which
+ * reconciles runs in flight), and assembles the HTTP API, OpenAPI docs, metrics and UI.
+ */
+export async function buildServer(config: Config, seams: ServerSeams = {}): Promise<GalleyServer> {
+  const logger = seams.logger ?? pino({ level: config.logLevel, base: { service: 'galley' } });
+  const clock = seams.clock ?? systemClock;
+  logger.info({ config: redactConfig(config) }, 'starting');
+  const store = await openStore(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+    {
+      onIdleError: (err) => logger.warn({ err: err.message }, 'store: idle connection error'),
+    },
+  );
+  try {
+    const feed = new RunFeed();
+    const metrics = new Metrics(store);
+    const backend = new LocalBackend({
+      cluster: localClusterName(config),
+      dataDir: config.dataDir,
+      cpus: config.local.cpus,
+      memoryMb: config.local.memoryMb,
+      adoptCheckMs: config.local.adoptCheckMs,
+      clock,
+      logger: logger.child({ component: 'local' }),
+    });
+    const mesos = createMesosBackends(config, {
+      store,
+      feed,
+      clock,
+      logger,
+      random: seams.random ?? Math.random,
+    });
+    const leadership = new SoleLeadership(store, `galley-${process.pid}-${randomUUID()}`, clock);
+    const engine = new Engine({
+      store,
+      backends: [backend, ...mesos],
+      leadership,
+      feed,
+      clock,
+      random: seams.random ?? Math.random,
+      policy: resolveRetryPolicy(config.retry),
+      stopGraceMs: config.local.stopGraceMs,
+      logger: logger.child({ component: 'engine' }),
+      onDispatched: (ms) => metrics.dispatchLatency.observe(ms),
+    });
+    for (const m of mesos) m.onWake(() => engine.wake());
+    const pipelines = new PipelineController({
+      store,
+      backends: [backend, ...mesos],
+      leadership,
+      clock,
+      logger: logger.child({ component: 'pipelines' }),
+      defaultCluster: config.cluster,
+      random: seams.random ?? Math.random,
+    });
+    await engine.start();
+    await pipelines.start();
+    const deps: ApiDeps = {
+      store,
+      engine,
+      feed,
+      pipelines,
+      clock,
+      newId: seams.newId ?? randomUUID,
+      config,
+      startedAt: clock.now(),
+      version: VERSION,
+    };
+    const app = await buildHttp(
+      deps,
+      metrics,
+      logger,
+      seams.webDist === undefined ? findWebDist() : seams.webDist,
+    );
+    return {
+      app,
+      engine,
+      pipelines,
+      store,
+      metrics,
+      config,
+      logger,
+      async listen() {
+        const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+        logger.info({ url: address, store: store.kind, cluster: config.cluster }, 'Galley listening');
+        return address;
+      },
+      async close() {
+        await app.close();
+        await pipelines.close();
+        await engine.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDist: string | null) {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+  metrics.install(app);
+  await app.register(openApiPlugin, { version: deps.version });
+  await app.register(apiPlugin, { deps });
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await app.register(uiPlugin, { dist: webDist });
+  // Faustian's own paths (/pipelines, /ping), beside the UI's pages of the same names.
+  await app.register(pipelineRoutes, { deps, documented: false, pageFallback: true });
+  await app.ready();
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,131 @@
+import type { HealthStatus, PipelineSpec } from '@galley/core';
+import type { ProcessState } from '../store/pipeline-records.js';
+
+/**
+ * How a backend runs pipeline instances: each launch of an instance is a group of the pipeline's
+ * processes started together on one node (on Mesos one LAUNCH_GROUP on the default executor;
+ * locally a group of supervised child processes). The pipeline controller decides; a GroupRunner
+ * only carries out launches and kills and reports what happens, at least once and in any order.
+ */
+
+/** One launch of an instance, recorded by the controller before it is handed over. */
+export interface GroupLaunch {
+  /** `<pipeline>$<instance number>.<seq>.<uid>`; never reused. */
+  launchId: string;
+  pipelineId: string;
+  /** `<pipeline>.<number>`. */
+  instanceId: string;
+  /** The spec of the instance's version. */
+  spec: PipelineSpec;
+  /** Placement order: older launches are placed first (ms since the epoch). */
+  queuedAt: number;
+}
+
+/** The task id of a process of a launch: `<launch id>:<process>`. */
+export function taskIdOf(launchId: string, process: string): string {
+  return `${launchId}:${process}`;
+}
+
+/** The launch id and process of a task id made by `taskIdOf`; null for anything else. */
+export function parseTaskId(taskId: string): { launchId: string; process: string } | null {
+  const cut = taskId.lastIndexOf(':');
+  if (cut <= 0 || !taskId.includes('$')) return null;
+  return { launchId: taskId.slice(0, cut), process: taskId.slice(cut + 1) };
+}
+
+/** A launch id from its parts. `uid` is the pipeline's creation uid. */
+export function launchIdOf(pipelineId: string, instanceNumber: number, seq: number, uid: string): string {
+  return `${pipelineId}$${instanceNumber}.${seq}.${uid}`;
+}
+
+/** The pipeline and instance of a launch id; null for anything else. */
+export function parseLaunchId(
+  launchId: string,
+): { pipelineId: string; instanceId: string; seq: number } | null {
+  const m = /^([a-zA-Z0-9_-]+)\$(\d+)\.(\d+)\.([a-z0-9]+)$/.exec(launchId);
+  if (!m) return null;
+  return { pipelineId: m[1]!, instanceId: `${m[1]}.${m[2]}`, seq: Number(m[3]) };
+}
+
+/** How a process ended. */
+export interface ProcessEnd {
+  state: ProcessState;
+  /** The program's exit code; null when it did not exit by itself (killed, lost, never started). */
+  exitCode: number | null;
+  message: string;
+  /** The host failed rather than the program (lost agent, launch failure): restart without penalty. */
+  hostFailure: boolean;
+}
+
+/** What a group runner reports. Each may arrive more than once. */
+export type GroupEvent =
+  /** Not placed yet, and why (placement's words). */
+  | { type: 'waiting'; launchId: string; at: number; reason: string }
+  /** Handed to a node: its processes' host ports (by process, in `port_mappings` order). */
+  | {
+      type: 'placed';
+      launchId: string;
+      at: number;
+      nodeId: string;
+      hostname: string;
+      agentId: string;
+      ports: Record<string, number[]>;
+    }
+  /** A process reports a state that is not an end (STARTING, RUNNING, KILLING, UNREACHABLE). */
+  | {
+      type: 'process-state';
+      launchId: string;
+      process: string;
+      at: number;
+      state: ProcessState;
+      /** What finds it again after a restart (local: pid, start time, directory); undefined = unchanged. */
+      handle?: Record<string, unknown>;
+    }
+  /** A checked process's health changed (locally from Galley's checks through core `observe`; on Mesos the agent's). */
+  | {
+      type: 'process-health';
+      launchId: string;
+      process: string;
+      at: number;
+      status: HealthStatus;
+      message: string;
+    }
+  /** A process ended (or will never start). */
+  | { type: 'process-ended'; launchId: string; process: string; at: number; end: ProcessEnd }
+  /** Recovery: the backend confirms this launch never started; it may be launched again under the same id. */
+  | { type: 'absent'; launchId: string; at: number };
+
+/** A launch in flight as the store knows it, for recovery after a restart. */
+export interface GroupReconcileItem {
+  launch: GroupLaunch;
+  /** Per process: its stored handle and host ports, and whether its end is already recorded. */
+  processes: Record<string, { handle: Record<string, unknown> | null; ports: number[]; ended: boolean }>;
+  /** False while the launch was only recorded (it may never have reached the backend). */
+  placed: boolean;
+  /** A stop was asked for: kill what is found. */
+  killRequested: boolean;
+}
+
+/** The part of a backend that runs pipeline instances. */
+export interface GroupRunner {
+  /**
+   * What keeps this backend from running the spec (field path and words, as core's problems), e.g.
+   * a process without a command where images cannot be run; empty when it can run it.
+   */
+  problems(spec: PipelineSpec): { field: string; message: string }[];
+  /** Places (now or when capacity appears) and starts these launches; outcomes come as events. */
+  launch(launches: readonly GroupLaunch[]): void;
+  /**
+   * Stops a launch: each process gets SIGTERM (Mesos: KILL) and is killed after its own
+   * `kill_grace_period`. A launch not placed yet is dropped (its processes end as TASK_KILLED).
+   * Repeating it is harmless.
+   */
+  kill(launchId: string): Promise<void>;
+  /**
+   * After a restart: finds the launches again. Live processes are adopted (reported running), ended
+   * ones reported ended, never-started launches reported `absent`; answers come as events.
+   */
+  reconcile(items: readonly GroupReconcileItem[]): Promise<void>;
+  /** The one listener; its promise settles once the events are stored (Mesos acknowledges then). */
+  onEvents(listener: (events: GroupEvent[]) => Promise<void>): void;
+}

@@ -1,0 +1,71 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogChunk } from '../backend.js';
+
+/**
+ * The supervisor every local attempt runs under: `/bin/sh -c SUPERVISOR galley-attempt DIR COMMAND`.
+ * It records its pid, runs the command in the foreground, and writes the command's exit status to
+ * DIR/exit, so a server that was down while the command ended can still read it. Its TERM/INT/HUP
+ * trap only defers those signals: a stop signals the whole process group, the command gets the
+ * default action, and the supervisor lives on long enough to record the status.
+ */
+export const SUPERVISOR = `trap 'galley_stop=1' TERM INT HUP
+echo $$ > "$1/pid"
+/bin/sh -c "$2"
+code=$?
+echo $code > "$1/exit"
+exit $code`;
+
+/** argv[0] of the supervisor, so it is recognizable in `ps`. */
+export const SUPERVISOR_NAME = 'galley-attempt';
+
+/** Directory of one attempt: `<dataDir>/runs/<runId>/<seq>`. */
+export function attemptDir(dataDir: string, runId: string, seq: number): string {
+  return join(dataDir, 'runs', runId, String(seq));
+}
+
+/** The exit code the supervisor recorded; null when it has not (yet), or the file is incomplete. */
+export async function readExitFile(dir: string): Promise<{ code: number; at: number } | null> {
+  try {
+    const [text, info] = await Promise.all([readFile(join(dir, 'exit'), 'utf8'), stat(join(dir, 'exit'))]);
+    if (!/^\d+\n$/.test(text)) return null;
+    return { code: Number(text.trim()), at: Math.round(info.mtimeMs) };
+  } catch {
+    return null;
+  }
+}
+
+/** The pid the supervisor recorded; null when none (yet). */
+export async function readPidFile(dir: string): Promise<number | null> {
+  try {
+    const text = await readFile(join(dir, 'pid'), 'utf8');
+    return /^\d+\n$/.test(text) ? Number(text.trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads at most `maxBytes` of `path` from `offset`: one positioned read, so the cost is the page,
+ * never the file. A missing file reads as empty.
+ */
+export async function readLogChunk(path: string, offset: number, maxBytes: number): Promise<LogChunk> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { data: Buffer.alloc(0), nextOffset: offset, size: 0 };
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.max(0, Math.min(maxBytes, size - offset));
+    if (length === 0) return { data: Buffer.alloc(0), nextOffset: offset, size };
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return { data: buffer.subarray(0, bytesRead), nextOffset: offset + bytesRead, size };
+  } finally {
+    await handle.close();
+  }
+}

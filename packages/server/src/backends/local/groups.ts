@@ -1,0 +1,444 @@
+import { join } from 'node:path';
+import { type PipelineSpec, resolveHealthCheck } from '@galley/core';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import { processEnvironment, processScript } from '../../pipelines/launch-shape.js';
+import type { GroupEvent, GroupLaunch, GroupReconcileItem, GroupRunner, ProcessEnd } from '../groups.js';
+import { HealthProbe } from './group-health.js';
+import { hostPortsOf } from './group-ports.js';
+import { endOf, hostFailureEnd, type LocalProcess, newLocalProcess, whyNotHere } from './group-process.js';
+import { checkPolled, findAgain, lastLine } from './group-watch.js';
+import { isSameProcess } from './proc.js';
+import { Spawner, type SpawnerEvent } from './spawner.js';
+
+/** What the local group runner needs from the local backend. */
+export interface LocalGroupsOptions {
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  /** This host's name (HOST, agent id of the processes). */
+  hostname: string;
+  /** The part of the server's environment every process inherits (PATH, HOME, …). */
+  baseEnv: Record<string, string>;
+  /** How often adopted processes are checked for their end (ms). */
+  adoptCheckMs: number;
+  /** Free capacity of this machine now, runs and pipeline launches already counted. */
+  free: () => { cpus: number; memMb: number };
+}
+
+/** One launch this runner is responsible for until every process of it ended. */
+interface LocalLaunch {
+  launch: GroupLaunch;
+  processes: Map<string, LocalProcess>;
+  /** Given capacity (counts against the machine); false while it waits. */
+  placed: boolean;
+  killRequested: boolean;
+  waitingReason: string | null;
+}
+
+/**
+ * Runs pipeline launches on this machine: each process under the same supervisor as runs (pid and
+ * exit files, its own process group), so launches survive a server crash and are adopted after a
+ * restart. A launch is placed when this machine's free cpus and memory (runs included) fit it,
+ * oldest first; until then it waits with placement's reason. A process that ends by itself ends
+ * its launch: the others are stopped, as Mesos' default executor does with a task group.
+ */
+export class LocalGroups implements GroupRunner {
+  private readonly launches = new Map<string, LocalLaunch>();
+  private listener: (events: GroupEvent[]) => Promise<void> = async () => {};
+  private pending: GroupEvent[] = [];
+  private flushScheduled = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly spawner: Spawner;
+  private closed = false;
+  private placeQueued = false;
+
+  constructor(private readonly o: LocalGroupsOptions) {
+    this.spawner = new Spawner(
+      (e) => this.onSpawner(e),
+      (reason) => this.onSpawnerLost(reason),
+    );
+  }
+
+  onEvents(listener: (events: GroupEvent[]) => Promise<void>): void {
+    this.listener = listener;
+  }
+
+  problems(spec: PipelineSpec): { field: string; message: string }[] {
+    return Object.values(spec.processes)
+      .filter((p) => p.command === undefined)
+      .map((p) => ({
+        field: `processes.${p.id}.command`,
+        message: 'is required on the local backend: it runs commands on this host, not container images',
+      }));
+  }
+
+  /** Cpus and memory held by placed launches that have a live process. */
+  used(): { cpus: number; memMb: number; count: number } {
+    let cpus = 0;
+    let memMb = 0;
+    let count = 0;
+    for (const l of this.launches.values()) {
+      if (!l.placed) continue;
+      count++;
+      for (const p of l.processes.values()) {
+        if (p.ended) continue;
+        cpus += p.spec.resources.cpu;
+        memMb += p.spec.resources.mem;
+      }
+    }
+    return { cpus, memMb, count };
+  }
+
+  launch(launches: readonly GroupLaunch[]): void {
+    for (const launch of launches) {
+      if (this.launches.has(launch.launchId)) continue;
+      const processes = new Map(
+        Object.values(launch.spec.processes).map((p) => [
+          p.id,
+          newLocalProcess(this.o.dataDir, launch.launchId, p),
+        ]),
+      );
+      this.launches.set(launch.launchId, {
+        launch,
+        processes,
+        placed: false,
+        killRequested: false,
+        waitingReason: null,
+      });
+    }
+    this.placeWaiting();
+  }
+
+  async kill(launchId: string): Promise<void> {
+    const l = this.launches.get(launchId);
+    if (!l) return;
+    l.killRequested = true;
+    if (!l.placed) {
+      for (const p of l.processes.values())
+        this.end(l, p, {
+          state: 'TASK_KILLED',
+          exitCode: null,
+          message: 'stopped before it started',
+          hostFailure: false,
+        });
+      return;
+    }
+    await Promise.all([...l.processes.values()].map((p) => this.signal(p)));
+  }
+
+  /** Capacity was freed (a run or launch ended): waiting launches may fit now. */
+  capacityFreed(): void {
+    // Cheap for the runs' hot path: nothing to do without a waiting launch; many calls, one try.
+    if (this.closed || this.placeQueued || this.launches.size === 0) return;
+    if (![...this.launches.values()].some((l) => !l.placed && !l.killRequested)) return;
+    this.placeQueued = true;
+    setImmediate(() => {
+      this.placeQueued = false;
+      this.placeWaiting();
+    });
+  }
+
+  async reconcile(items: readonly GroupReconcileItem[]): Promise<void> {
+    await Promise.all(items.map((item) => this.reconcileOne(item)));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    for (const l of this.launches.values())
+      for (const p of l.processes.values()) {
+        if (p.killTimer) clearTimeout(p.killTimer);
+        p.probe?.stop();
+      }
+    this.spawner.close();
+    this.listener = async () => {};
+  }
+
+  // ---- placing and starting ----
+
+  private placeWaiting(): void {
+    if (this.closed) return;
+    const waiting = [...this.launches.values()]
+      .filter((l) => !l.placed && !l.killRequested)
+      .sort((a, b) => a.launch.queuedAt - b.launch.queuedAt);
+    for (const l of waiting) {
+      const reason = whyNotHere(l.launch, this.o.free(), this.o.hostname);
+      if (reason !== null) {
+        if (reason !== l.waitingReason) {
+          l.waitingReason = reason;
+          this.emit({ type: 'waiting', launchId: l.launch.launchId, at: this.o.clock.now(), reason });
+        }
+        continue;
+      }
+      l.placed = true;
+      void this.start(l).catch((err: unknown) => {
+        this.o.logger.warn({ err, launchId: l.launch.launchId }, 'pipeline launch failed');
+        for (const p of l.processes.values())
+          this.end(l, p, hostFailureEnd(`launch failed: ${(err as Error).message}`, l.killRequested));
+      });
+    }
+  }
+
+  /** Gives the launch its ports, reports it placed and starts each process under its supervisor. */
+  private async start(l: LocalLaunch): Promise<void> {
+    const { launch } = l;
+    const processes = [...l.processes.values()];
+    const ports = await hostPortsOf(launch.spec);
+    for (const p of processes) p.ports = ports[p.name] ?? [];
+    const at = this.o.clock.now();
+    this.emit({
+      type: 'placed',
+      launchId: launch.launchId,
+      at,
+      nodeId: 'local',
+      hostname: this.o.hostname,
+      agentId: this.o.hostname,
+      ports,
+    });
+    for (const p of processes) {
+      if (l.killRequested) {
+        this.end(l, p, {
+          state: 'TASK_KILLED',
+          exitCode: null,
+          message: 'stopped before it started',
+          hostFailure: false,
+        });
+        continue;
+      }
+      const script = processScript(p.spec);
+      if (script === null) {
+        this.end(l, p, {
+          state: 'TASK_ERROR',
+          exitCode: null,
+          message: 'the process has no command (the local backend runs commands on the host, not images)',
+          hostFailure: false,
+        });
+        continue;
+      }
+      const env = { ...this.o.baseEnv, ...this.environment(launch, p) };
+      try {
+        this.spawner.spawn({ id: p.taskId, dir: p.dir, command: script, env });
+      } catch (err) {
+        this.end(l, p, hostFailureEnd(`launch failed: ${(err as Error).message}`, l.killRequested));
+      }
+    }
+  }
+
+  private environment(launch: GroupLaunch, p: LocalProcess): Record<string, string> {
+    return processEnvironment(launch.spec, p.name, {
+      instanceId: launch.instanceId,
+      launchId: launch.launchId,
+      hostname: this.o.hostname,
+      ports: p.ports,
+    });
+  }
+
+  private find(taskId: string): { l: LocalLaunch; p: LocalProcess } | null {
+    const cut = taskId.lastIndexOf(':');
+    const l = this.launches.get(taskId.slice(0, cut));
+    const p = l?.processes.get(taskId.slice(cut + 1));
+    return l && p ? { l, p } : null;
+  }
+
+  private onSpawner(e: SpawnerEvent): void {
+    const found = this.find(e.id);
+    if (!found || found.p.ended) return;
+    const { l, p } = found;
+    if (e.ev === 'spawned') {
+      p.pid = e.pid;
+      p.startTime = e.startTime;
+      this.running(l, p);
+      if (l.killRequested) void this.signal(p);
+    } else if (e.ev === 'exit') {
+      const end = endOf(p, e.code, e.signal, l.killRequested);
+      if (end.state !== 'TASK_FAILED') return this.end(l, p, end);
+      // A failure says why in its last words: the end of its stderr.
+      void lastLine(join(p.dir, 'stderr')).then((words) =>
+        this.end(l, p, words ? { ...end, message: `${end.message}: ${words}` } : end),
+      );
+    } else {
+      this.end(l, p, hostFailureEnd(`launch failed: ${e.message}`, l.killRequested));
+    }
+  }
+
+  /** Reports a process running (again, after adoption) and starts its health checks. */
+  private running(l: LocalLaunch, p: LocalProcess): void {
+    const at = this.o.clock.now();
+    this.emit({
+      type: 'process-state',
+      launchId: l.launch.launchId,
+      process: p.name,
+      at,
+      state: 'TASK_RUNNING',
+      handle: { pid: p.pid, startTime: p.startTime, dir: p.dir, ports: p.ports },
+    });
+    const check = p.spec.health_check;
+    if (!check || p.probe || l.killRequested) return;
+    const resolved = resolveHealthCheck(check);
+    p.probe = new HealthProbe(
+      resolved,
+      {
+        port: p.ports[resolved.portIndex] ?? null,
+        cwd: p.dir,
+        env: { ...this.o.baseEnv, ...this.environment(l.launch, p) },
+      },
+      this.o.clock,
+      (status, message) =>
+        this.emit({
+          type: 'process-health',
+          launchId: l.launch.launchId,
+          process: p.name,
+          at: this.o.clock.now(),
+          status,
+          message,
+        }),
+      at,
+    );
+  }
+
+  // ---- stopping and ending ----
+
+  /** SIGTERM to the process's group now, SIGKILL after its kill_grace_period. */
+  private async signal(p: LocalProcess): Promise<void> {
+    if (p.ended || p.pid === null) return; // a pid not known yet: signalled when it is (killRequested)
+    if (p.watch === 'poll' && !(await isSameProcess(p.pid, p.startTime, p.dir))) return;
+    p.probe?.stop();
+    signalGroup(p.pid, 'SIGTERM');
+    p.killSent = true;
+    if (p.killTimer) return;
+    const pid = p.pid;
+    p.killTimer = setTimeout(() => {
+      if (!p.ended) signalGroup(pid, 'SIGKILL');
+    }, p.spec.kill_grace_period * 1000);
+    p.killTimer.unref();
+  }
+
+  /** Records a process's end; the first end the launch did not ask for stops the rest of it. */
+  private end(l: LocalLaunch, p: LocalProcess, end: ProcessEnd, at?: number): void {
+    if (p.ended) return;
+    p.ended = true;
+    if (p.killTimer) clearTimeout(p.killTimer);
+    p.probe?.stop();
+    p.probe = null;
+    this.emit({
+      type: 'process-ended',
+      launchId: l.launch.launchId,
+      process: p.name,
+      at: at ?? this.o.clock.now(),
+      end,
+    });
+    if (!l.killRequested) {
+      l.killRequested = true;
+      for (const other of l.processes.values()) void this.signal(other);
+    }
+    if ([...l.processes.values()].every((x) => x.ended)) {
+      this.launches.delete(l.launch.launchId);
+      this.capacityFreed();
+    }
+  }
+
+  // ---- recovery and polling ----
+
+  private async reconcileOne(item: GroupReconcileItem): Promise<void> {
+    const { launch } = item;
+    const l: LocalLaunch = {
+      launch,
+      processes: new Map(),
+      placed: true,
+      killRequested: item.killRequested,
+      waitingReason: null,
+    };
+    this.launches.set(launch.launchId, l);
+    const absent: LocalProcess[] = [];
+    let present = 0;
+    for (const spec of Object.values(launch.spec.processes)) {
+      const p = newLocalProcess(this.o.dataDir, launch.launchId, spec);
+      const stored = item.processes[spec.id];
+      p.ports = stored?.ports ?? [];
+      p.ended = stored?.ended ?? false;
+      l.processes.set(spec.id, p);
+      if (p.ended) continue;
+      const found = await findAgain(p, stored?.handle ?? null, l.killRequested);
+      if (found.kind === 'absent') absent.push(p);
+      else if (found.kind === 'ended') this.end(l, p, found.end, found.at);
+      else Object.assign(p, { pid: found.pid, startTime: found.startTime, watch: 'poll' });
+      if (found.kind !== 'absent') present++;
+    }
+    if (
+      present === 0 &&
+      absent.length > 0 &&
+      absent.length === [...l.processes.values()].filter((p) => !p.ended).length
+    ) {
+      // Nothing of it ever started: the controller may launch it again under the same id.
+      this.launches.delete(launch.launchId);
+      this.emit({ type: 'absent', launchId: launch.launchId, at: this.o.clock.now() });
+      return;
+    }
+    for (const p of absent)
+      this.end(l, p, hostFailureEnd('it never started (the server stopped first)', l.killRequested));
+    for (const p of l.processes.values()) {
+      if (p.ended) continue;
+      if (p.watch === 'poll' && p.pid !== null) this.running(l, p);
+      if (l.killRequested) await this.signal(p);
+    }
+    if ([...l.processes.values()].every((p) => p.ended)) this.launches.delete(launch.launchId);
+    this.watchPolled();
+  }
+
+  private onSpawnerLost(reason: string): void {
+    if (this.closed) return;
+    this.o.logger.warn({ reason }, 'pipelines: spawner lost; watching its processes by polling');
+    for (const l of this.launches.values())
+      for (const p of l.processes.values()) if (!p.ended) p.watch = 'poll';
+    this.watchPolled();
+  }
+
+  private watchPolled(): void {
+    if (this.pollTimer || this.closed) return;
+    this.pollTimer = setInterval(() => void this.checkAllPolled(), this.o.adoptCheckMs);
+    this.pollTimer.unref();
+  }
+
+  private async checkAllPolled(): Promise<void> {
+    const polled = [...this.launches.values()].flatMap((l) =>
+      [...l.processes.values()]
+        .filter((p) => p.watch === 'poll' && !p.ended && l.placed)
+        .map((p) => ({ l, p })),
+    );
+    if (polled.length === 0 && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = null;
+      return;
+    }
+    for (const { l, p } of polled) {
+      const ended = await checkPolled(p, l.killRequested);
+      if (ended) this.end(l, p, ended.end, ended.at);
+    }
+  }
+
+  private emit(event: GroupEvent): void {
+    this.pending.push(event);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const batch = this.pending;
+      this.pending = [];
+      if (batch.length > 0)
+        this.listener(batch).catch((err: unknown) =>
+          this.o.logger.warn({ err, events: batch.length }, 'pipelines: local events were not stored'),
+        );
+    });
+  }
+}
+
+/** Sends a signal to a process group; a group that is already gone is not an error. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+// Reading Linux /proc to recognize a process again after a restart: a pid alone may have been
+// reused, so identity is pid + start time (clock ticks after boot, /proc/<pid>/stat field 22)
+// + a command line that names the attempt's directory.
+
+/** A process as /proc shows it; null when there is no such process. */
+export interface ProcInfo {
+  /** One-letter state: R, S, D, Z (zombie), … */
+  state: string;
+  /** Start time in clock ticks after boot. */
+  startTime: string;
+}
+
+/** Reads /proc/<pid>/stat; null when the process does not exist. */
+export async function readProc(pid: number): Promise<ProcInfo | null> {
+  try {
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** readProc, synchronously (one small read of /proc, for the moment right after a spawn). */
+export function readProcSync(pid: number): ProcInfo | null {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function parseStat(stat: string): ProcInfo | null {
+  // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  const startTime = rest[19];
+  if (state === undefined || startTime === undefined) return null;
+  return { state, startTime };
+}
+
+/** The process's argv; empty when unreadable. */
+export async function readCmdline(pid: number): Promise<string[]> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * True when `pid` is alive (not a zombie), started at `startTime` (when known) and has `marker`
+ * as one of its arguments.
+ */
+export async function isSameProcess(pid: number, startTime: string | null, marker: string): Promise<boolean> {
+  const info = await readProc(pid);
+  if (!info || info.state === 'Z' || info.state === 'X') return false;
+  if (startTime !== null && info.startTime !== startTime) return false;
+  return (await readCmdline(pid)).includes(marker);
+}
+
+/** Pids of live processes that have `marker` as an argument (a scan of /proc). */
+export async function findProcesses(marker: string): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if ((await readCmdline(pid)).includes(marker) && (await isSameProcess(pid, null, marker)))
+      found.push(pid);
+  }
+  return found;
+}

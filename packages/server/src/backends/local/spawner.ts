@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { SUPERVISOR, SUPERVISOR_NAME } from './attempt-files.js';
+
+/**
+ * Why a spawner exists: fork() of the server (whose memory holds the embedded database) costs
+ * ~15 ms and blocks its event loop, for every launch. A small helper process with a tiny heap
+ * forks in ~1 ms, off the server's loop. The helper is plain JavaScript run with `node -e`, so it
+ * works from the TypeScript sources (tests) and from dist alike.
+ *
+ * Protocol, one JSON object per line. In: `{id, dir, command, env}`. Out:
+ * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`.
+ * When its stdin closes (the server died) it exits; the attempts keep running under their
+ * supervisors, which record their exit status for the next server to read.
+ */
+const SOURCE = `
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const [supervisor, name] = process.argv.slice(1);
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+const startTime = (pid) => {
+  try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] || null; }
+  catch { return null; }
+};
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  let m;
+  try { m = JSON.parse(line); } catch { return; }
+  try {
+    fs.mkdirSync(m.dir, { recursive: true });
+    const out = fs.openSync(m.dir + '/stdout', 'a');
+    const err = fs.openSync(m.dir + '/stderr', 'a');
+    let child;
+    try {
+      child = spawn('/bin/sh', ['-c', supervisor, name, m.dir, m.command],
+        { detached: true, stdio: ['ignore', out, err], env: m.env, cwd: m.dir });
+    } finally { fs.closeSync(out); fs.closeSync(err); }
+    const started = child.pid ? startTime(child.pid) : null;
+    child.once('spawn', () => send({ ev: 'spawned', id: m.id, pid: child.pid, startTime: started }));
+    child.once('error', (e) => { if (!child.pid) send({ ev: 'error', id: m.id, message: e.message }); });
+    child.once('exit', (code, signal) => send({ ev: 'exit', id: m.id, code, signal }));
+  } catch (e) { send({ ev: 'error', id: m.id, message: e.message }); }
+});
+process.stdin.on('end', () => process.exit(0));
+`;
+
+/** What the spawner reports. */
+export type SpawnerEvent =
+  | { ev: 'spawned'; id: string; pid: number; startTime: string | null }
+  | { ev: 'exit'; id: string; code: number | null; signal: string | null }
+  | { ev: 'error'; id: string; message: string };
+
+/** A request to start one attempt under its supervisor. */
+export interface SpawnRequest {
+  id: string;
+  dir: string;
+  command: string;
+  env: Record<string, string>;
+}
+
+/**
+ * The server's side of the spawner. Started on first use; if it dies, `onLost` is called (the
+ * attempts it started keep running; their ends must then be watched another way) and the next
+ * spawn starts a new one.
+ */
+export class Spawner {
+  private proc: ChildProcess | null = null;
+
+  constructor(
+    private readonly onEvent: (e: SpawnerEvent) => void,
+    private readonly onLost: (reason: string) => void,
+  ) {}
+
+  /** The helper's pid; null when it is not running. */
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  spawn(request: SpawnRequest): void {
+    this.ensure().stdin!.write(`${JSON.stringify(request)}\n`);
+  }
+
+  /** Stops the helper (attempts keep running). */
+  close(): void {
+    const proc = this.proc;
+    this.proc = null;
+    proc?.removeAllListeners('exit');
+    proc?.stdin?.end();
+  }
+
+  private ensure(): ChildProcess {
+    if (this.proc) return this.proc;
+    const proc = spawn(process.execPath, ['-e', SOURCE, SUPERVISOR, SUPERVISOR_NAME], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {},
+    });
+    this.proc = proc;
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        this.onEvent(JSON.parse(line) as SpawnerEvent);
+      } catch {
+        // Not a protocol line: ignore it.
+      }
+    });
+    proc.stdin!.on('error', () => undefined);
+    proc.once('exit', (code, signal) => {
+      if (this.proc === proc) this.proc = null;
+      this.onLost(`spawner exited (${signal ?? code})`);
+    });
+    return proc;
+  }
+}

@@ -1,0 +1,108 @@
+import type { ReconcileTaskRef } from '@galley/mesos';
+import type { AttemptRecord } from '../../store/records.js';
+import { parseNodeId } from './nodes.js';
+
+/**
+ * The attempts this backend is responsible for (one Mesos task each, task id = attempt id):
+ * where they run and what Mesos last said of them. Filled from the store at start and by each
+ * launch; an attempt leaves when its end was reported. Anything of this framework that is not
+ * here is unknown to Galley.
+ */
+
+/** Where a tracked task is in its life, as far as this backend knows. */
+export type TaskPhase = 'launching' | 'running' | 'unreachable';
+
+/** One tracked attempt. Times are ms since the epoch. */
+export interface TrackedTask {
+  attemptId: string;
+  agentId: string | null;
+  hostname: string | null;
+  phase: TaskPhase;
+  cpus: number;
+  memMb: number;
+  /** When it was launched (or adopted after a restart). */
+  since: number;
+  /** The last status update (or launch) seen for it. */
+  lastUpdateAt: number;
+  /** When its agent became unreachable; null while reachable. */
+  unreachableSince: number | null;
+  /** The last time an explicit RECONCILE was sent for it; null = never. */
+  reconciledAt: number | null;
+  /** The grace period of a requested kill (ms); null = no kill requested. */
+  killGraceMs: number | null;
+}
+
+/** Where an attempt's task ran, kept in the attempt's `handle` so logs are found after a restart. */
+export interface TaskHandle {
+  agentId: string;
+  hostname: string;
+  /** `http://host:port` of the agent (its files API), when known. */
+  agentUrl: string | null;
+  frameworkId: string | null;
+}
+
+/** Reads a TaskHandle out of a stored attempt handle; null when it is not one. */
+export function handleOf(handle: Record<string, unknown> | null | undefined): TaskHandle | null {
+  if (!handle || typeof handle['agentId'] !== 'string') return null;
+  const text = (key: string) => (typeof handle[key] === 'string' ? (handle[key] as string) : null);
+  return {
+    agentId: handle['agentId'],
+    hostname: text('hostname') ?? '',
+    agentUrl: text('agentUrl'),
+    frameworkId: text('frameworkId'),
+  };
+}
+
+/** The agent an attempt was placed on: from its handle, else from its node id. */
+export function agentOfAttempt(attempt: Pick<AttemptRecord, 'handle' | 'nodeId'>): string | null {
+  return (
+    handleOf(attempt.handle)?.agentId ??
+    (attempt.nodeId ? (parseNodeId(attempt.nodeId)?.agentId ?? null) : null)
+  );
+}
+
+/** The table of tracked attempts. */
+export class AttemptTable {
+  private readonly tasks = new Map<string, TrackedTask>();
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  get(attemptId: string): TrackedTask | undefined {
+    return this.tasks.get(attemptId);
+  }
+
+  /** Starts tracking (or replaces) an attempt. */
+  add(task: TrackedTask): void {
+    this.tasks.set(task.attemptId, task);
+  }
+
+  /** Stops tracking an attempt whose end was reported; answers whether it was tracked. */
+  remove(attemptId: string): boolean {
+    return this.tasks.delete(attemptId);
+  }
+
+  values(): IterableIterator<TrackedTask> {
+    return this.tasks.values();
+  }
+
+  /** The tasks to reconcile explicitly (every tracked one), with their agents when known. */
+  refs(): ReconcileTaskRef[] {
+    return [...this.tasks.values()].map((t) => ({
+      task_id: { value: t.attemptId },
+      ...(t.agentId ? { agent_id: { value: t.agentId } } : {}),
+    }));
+  }
+
+  /** Resources held by tracked tasks. */
+  used(): { cpus: number; memMb: number; count: number } {
+    let cpus = 0;
+    let memMb = 0;
+    for (const t of this.tasks.values()) {
+      cpus += t.cpus;
+      memMb += t.memMb;
+    }
+    return { cpus, memMb, count: this.tasks.size };
+  }
+}

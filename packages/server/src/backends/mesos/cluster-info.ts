@@ -1,0 +1,82 @@
+import type { Node } from '@galley/core';
+import type { MesosScheduler } from '@galley/mesos';
+import type { ClusterInfo } from '../backend.js';
+import type { MesosClusterConfig, MesosSettings } from './settings.js';
+
+/** What `describeCluster` reads of a Mesos backend. */
+export interface ClusterView {
+  cluster: MesosClusterConfig;
+  settings: MesosSettings;
+  scheduler: MesosScheduler | null;
+  /** `closed`, `starting`, or the scheduler's connection phase. */
+  connection: string;
+  /** The nodes of the offers held now. */
+  nodes: readonly Node[];
+  /** Resources and count of tracked tasks. */
+  used: { cpus: number; memMb: number; count: number };
+  agentsOffering: number;
+  isSuppressed(role: string): boolean;
+}
+
+/** The connection as `/clusters` shows it: `subscribed`, `connecting`, `stopped (failed-over)`, … */
+export function connectionOf(
+  scheduler: MesosScheduler | null,
+  closed: boolean,
+  stopReason: string | null,
+): string {
+  if (closed) return 'closed';
+  if (!scheduler) return 'starting';
+  const state = scheduler.state;
+  if (state.phase === 'STOPPED') return `stopped (${stopReason ?? state.reason})`;
+  return state.phase.toLowerCase();
+}
+
+/** What a person should know about how runs execute on this cluster. */
+export function clusterNote(settings: MesosSettings, cluster: MesosClusterConfig): string {
+  const how =
+    settings.containerizer === 'none'
+      ? 'no container (images are recorded, not used)'
+      : settings.containerizer === 'docker'
+        ? 'the DOCKER containerizer'
+        : 'the MESOS containerizer with Docker images';
+  return `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}, ${settings.network} networking`;
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/**
+ * A Mesos cluster's state for `GET /clusters`: free = the offers held now; capacity = free plus
+ * what Galley's tasks hold (Mesos shows a framework only what it is offered).
+ */
+export function describeCluster(v: ClusterView): ClusterInfo {
+  const free = { cpus: 0, memMb: 0, gpus: 0 };
+  for (const n of v.nodes) {
+    free.cpus += n.free.cpus;
+    free.memMb += n.free.memMb;
+    free.gpus += n.free.gpus;
+  }
+  const s = v.scheduler;
+  return {
+    name: v.cluster.name,
+    backend: 'mesos',
+    state: v.connection,
+    runsOnHost: false,
+    note: clusterNote(v.settings, v.cluster),
+    capacity: {
+      cpus: round(free.cpus + v.used.cpus),
+      memMb: round(free.memMb + v.used.memMb),
+      gpus: free.gpus,
+    },
+    free: { cpus: round(free.cpus), memMb: round(free.memMb), gpus: free.gpus },
+    running: v.used.count,
+    mesos: {
+      connection: v.connection,
+      frameworkId: s?.id ?? null,
+      master: s?.state.phase === 'SUBSCRIBED' ? s.state.master : null,
+      roles: v.settings.roles,
+      agents: v.agentsOffering,
+      offersHeld: s?.offers.size ?? 0,
+      suppressedRoles: v.settings.roles.filter((r) => v.isSuppressed(r)),
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/config.js';
+import type { RunFeed } from '../../engine/run-feed.js';
+import type { Store } from '../../store/store.js';
+import { MesosBackend } from './mesos-backend.js';
+import { LOCAL_CLUSTER } from './settings.js';
+
+/** What every Mesos backend of the server shares. */
+export interface MesosBackendDeps {
+  store: Store;
+  feed: RunFeed;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+/** One backend per configured Mesos cluster (none when the config names none). */
+export function createMesosBackends(config: Config, deps: MesosBackendDeps): MesosBackend[] {
+  return config.mesos.clusters.map(
+    (cluster) =>
+      new MesosBackend({
+        cluster,
+        settings: config.mesos,
+        store: deps.store,
+        feed: deps.feed,
+        clock: deps.clock,
+        logger: deps.logger.child({ component: 'mesos', cluster: cluster.name }),
+        killGraceMs: config.local.stopGraceMs,
+        ...(deps.random ? { random: deps.random } : {}),
+      }),
+  );
+}
+
+/** The local backend's cluster name: the default cluster's, unless that one is a Mesos cluster. */
+export function localClusterName(config: Config): string {
+  return config.backend === 'local' ? config.cluster : LOCAL_CLUSTER;
+}

@@ -1,0 +1,91 @@
+import { AcceptPlan, type Offer } from '@galley/mesos';
+import type { BackendEvent, LaunchSpec, ReconcileItem } from '../backend.js';
+import { agentOfAttempt, handleOf, type TrackedTask } from './attempts.js';
+import { needsOf, taskInfoOf, type TaskShape } from './task-info.js';
+
+/**
+ * One ACCEPT's worth of launches on the offers of one agent and role (spec §6.3): each spec's
+ * resources and placed ports are cut from the offers, its TaskInfo joins the one LAUNCH
+ * operation, and it becomes a tracked task. A spec that no longer fits (the offers changed since
+ * placement) ends at once as a host failure. Pure but for the random port start of AcceptPlan.
+ */
+export interface LaunchPlan {
+  plan: AcceptPlan;
+  /** Tasks in the ACCEPT, to track before it is sent. */
+  tracked: TrackedTask[];
+  /** Specs that did not fit: their attempts end as host failures. */
+  failed: BackendEvent[];
+}
+
+/** A launch that failed before Mesos saw it: a host failure the retry policy relaunches. */
+export function launchFailed(attemptId: string, at: number, why: string): BackendEvent {
+  return {
+    type: 'ended',
+    attemptId,
+    at,
+    outcome: { kind: 'host-failure', reason: 'launch failed', message: why },
+  };
+}
+
+/** A tracked task in its first moments. */
+function newTask(
+  attemptId: string,
+  agentId: string | null,
+  hostname: string | null,
+  cpus: number,
+  memMb: number,
+  now: number,
+): TrackedTask {
+  return {
+    attemptId,
+    agentId,
+    hostname,
+    phase: 'launching',
+    cpus,
+    memMb,
+    since: now,
+    lastUpdateAt: now,
+    unreachableSince: null,
+    reconciledAt: null,
+    killGraceMs: null,
+  };
+}
+
+/** Plans the launches of `specs` on `offers` (all of one agent and role). */
+export function planLaunches(
+  offers: readonly Offer[],
+  agentId: string,
+  specs: readonly LaunchSpec[],
+  shape: TaskShape,
+  now: number,
+  random?: () => number,
+): LaunchPlan {
+  const plan = new AcceptPlan(offers, random ? { random } : {});
+  const tracked: TrackedTask[] = [];
+  const failed: BackendEvent[] = [];
+  for (const spec of specs) {
+    const fit = plan.fit(needsOf(spec));
+    if (!fit.ok) {
+      failed.push(launchFailed(spec.attemptId, now, fit.reason));
+      continue;
+    }
+    plan.launch([taskInfoOf(spec, agentId, fit.resources, shape)]);
+    tracked.push(newTask(spec.attemptId, agentId, offers[0]?.hostname ?? null, spec.cpus, spec.memMb, now));
+  }
+  return { plan, tracked, failed };
+}
+
+/** A stored in-flight attempt as a tracked task (at start, or when the engine reconciles it). */
+export function adoptedTask(item: ReconcileItem, now: number): TrackedTask {
+  const a = item.attempt;
+  const t = newTask(
+    a.attemptId,
+    agentOfAttempt(a),
+    handleOf(a.handle)?.hostname ?? null,
+    item.cpus,
+    item.memMb,
+    now,
+  );
+  if (a.state === 'running') t.phase = 'running';
+  return t;
+}

@@ -1,0 +1,457 @@
+import type { Node } from '@galley/core';
+import {
+  MesosHttpError,
+  OfferHygiene,
+  SchedulerError,
+  createScheduler,
+  type MesosScheduler,
+  type Offer,
+  type TaskStatus,
+} from '@galley/mesos';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { RunFeed } from '../../engine/run-feed.js';
+import type { Store } from '../../store/store.js';
+import type {
+  AttemptRef,
+  Backend,
+  BackendEvent,
+  ClusterInfo,
+  KillAnswer,
+  LaunchSpec,
+  LogChunk,
+  LogStream,
+  ReconcileAnswer,
+  ReconcileItem,
+} from '../backend.js';
+import { AgentDirectory } from './agents.js';
+import { connectionOf, describeCluster } from './cluster-info.js';
+import { AttemptTable, handleOf, type TrackedTask } from './attempts.js';
+import { EventDelivery } from './delivery.js';
+import { MesosGroups } from './groups.js';
+import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
+import { storeFrameworkIds } from './framework-id.js';
+import { TaskKills } from './task-kills.js';
+import { adoptedTask, launchFailed, planLaunches } from './launch-plan.js';
+import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
+import { OfferSweeper } from './offer-sweeper.js';
+import { SandboxLocator } from './sandbox-locator.js';
+import { readSandbox } from './sandbox-logs.js';
+import type { MesosClusterConfig, MesosSettings } from './settings.js';
+import type { TaskShape } from './task-info.js';
+import { applyUpdate } from './task-updates.js';
+import { WaitingRuns } from './waiting-runs.js';
+
+/** What a Mesos backend needs. Durations in ms. */
+export interface MesosBackendOptions {
+  cluster: MesosClusterConfig;
+  settings: MesosSettings;
+  store: Store;
+  /** Stored run changes: what waits for offers (SUPPRESS / REVIVE). */
+  feed: RunFeed;
+  clock: Clock;
+  logger: Logger;
+  /** SIGTERM → SIGKILL grace of tasks (their kill_policy). */
+  killGraceMs: number;
+  /** Uniform random numbers in [0, 1) (reconnect jitter). */
+  random?: () => number;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Delay before a framework the master removed registers again as a new one. */
+const REREGISTER_DELAY_MS = 1_000;
+
+/**
+ * Runs attempts as Mesos command tasks through one framework per cluster (spec §1, §4–§6):
+ * held offers become placement nodes, each dispatch round's launches on one agent go out in one
+ * ACCEPT, status updates become run events (acknowledged once stored), unknown tasks are killed,
+ * and unused offers are declined, with SUPPRESS while nothing waits and REVIVE on new work.
+ */
+export class MesosBackend implements Backend {
+  readonly kind = 'mesos';
+  readonly cluster: string;
+  /** The role of runs that name none, when the framework has several (with one, every node has it). */
+  readonly defaultRole: string | undefined;
+  /** The framework's roles: what a run's role may be. */
+  readonly roles: readonly string[];
+  private scheduler: MesosScheduler | null = null;
+  private readonly table = new AttemptTable();
+  private readonly agents = new AgentDirectory();
+  private readonly waiting: WaitingRuns;
+  private readonly hygiene: OfferHygiene;
+  private readonly delivery: EventDelivery;
+  private readonly sweeper: OfferSweeper;
+  private readonly sandboxes: SandboxLocator;
+  private readonly shape: TaskShape;
+  private readonly log: Logger;
+  private readonly kills: TaskKills;
+  /** Pipeline instances: one LAUNCH_GROUP on the default executor per launch, on this framework's offers. */
+  readonly groups: MesosGroups;
+  private wakeEngine: () => void = () => {};
+  private unsubscribeFeed: (() => void) | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopReason: string | null = null;
+  private closed = false;
+
+  constructor(private readonly o: MesosBackendOptions) {
+    this.cluster = o.cluster.name;
+    const mainRole = o.settings.roles[0] ?? '*';
+    this.roles = o.settings.roles;
+    this.defaultRole = o.settings.roles.length > 1 ? mainRole : undefined;
+    this.log = o.logger;
+    this.waiting = new WaitingRuns(this.cluster, mainRole);
+    this.hygiene = new OfferHygiene({
+      refuseSeconds: o.settings.refuseSeconds,
+      reviveIntervalMs: o.settings.reviveIntervalMs,
+    });
+    this.delivery = new EventDelivery((status) => this.acknowledge(status), this.log);
+    this.shape = {
+      containerizer: o.settings.containerizer,
+      network: o.settings.network,
+      cniNetwork: o.settings.cniNetwork,
+      killGraceMs: o.killGraceMs,
+    };
+    this.sweeper = new OfferSweeper({
+      settings: o.settings,
+      clock: o.clock,
+      table: this.table,
+      waiting: this.waiting,
+      hygiene: this.hygiene,
+      roles: o.settings.roles,
+      scheduler: () => this.subscribedScheduler(),
+      deliver: (events) => this.delivery.push(events),
+      kill: (taskId, agentId) => this.kills.send(taskId, agentId, 0),
+      logger: this.log,
+    });
+    this.kills = new TaskKills(() => this.subscribedScheduler(), o.clock, this.log);
+    this.groups = new MesosGroups({
+      cluster: this.cluster,
+      settings: o.settings,
+      store: o.store,
+      clock: o.clock,
+      logger: this.log,
+      shape: this.shape,
+      roles: this.roles,
+      defaultRole: this.defaultRole,
+      scheduler: () => this.subscribedScheduler(),
+      hygiene: this.hygiene,
+      kills: this.kills,
+      inDispatchRound: (offerId) => this.sweeper.isInRound(offerId),
+      waitingRuns: (role) => this.waiting.runs(role),
+      forgetOffer: (offerId) => this.sweeper.forget(offerId),
+      sweepSoon: () => this.sweeper.soon(),
+      ...(o.random ? { random: o.random } : {}),
+    });
+    this.waiting.countAlso((role) => this.groups.waitingCount(role));
+    this.sandboxes = new SandboxLocator({
+      cluster: this.cluster,
+      store: o.store,
+      table: this.table,
+      agents: this.agents,
+      scheduler: () => this.subscribedScheduler(),
+      frameworkId: () => this.scheduler?.id,
+      authorization: authorizationOf(o.settings),
+    });
+  }
+
+  /** Sets what wakes the engine (new offers); the server wires it to `engine.wake()`. */
+  onWake(wake: () => void): void {
+    this.wakeEngine = wake;
+  }
+
+  onEvents(listener: (events: BackendEvent[]) => void | Promise<void>): void {
+    this.delivery.setListener(listener);
+  }
+
+  /** Loads what the store has in flight and waiting, then subscribes (in the background). */
+  async start(): Promise<void> {
+    for (const { run, attempt } of await this.o.store.inFlight([this.cluster])) {
+      this.track({ attempt, cpus: run.cpu / 1000, memMb: run.memory });
+    }
+    this.unsubscribeFeed = this.o.feed.subscribe((run) => {
+      const change = this.waiting.observe(run);
+      if (change === null) return;
+      if (change !== 'changed') this.hygiene.noteNewWork(change.newWork);
+      this.sweeper.soon();
+    });
+    for (const run of await this.o.store.queuedRuns([this.cluster], 1_000_000)) this.waiting.observe(run);
+    await this.groups.load();
+    this.startScheduler();
+    this.sweeper.start();
+    this.groups.start();
+    this.log.info({ master: this.o.cluster.master, inFlight: this.table.size }, 'mesos backend: subscribing');
+  }
+
+  capacity(): Node[] {
+    const s = this.subscribedScheduler();
+    if (!s) return [];
+    this.sweeper.roundStarted(s.offers.values());
+    return nodesOf(s.offers.values());
+  }
+
+  async launch(specs: readonly LaunchSpec[]): Promise<void> {
+    this.sweeper.roundEnded();
+    const s = this.subscribedScheduler();
+    const held = s ? groupOffers(s.offers.values()) : new Map<string, Offer[]>();
+    const byNode = new Map<string, LaunchSpec[]>();
+    for (const spec of specs) {
+      const list = byNode.get(spec.nodeId);
+      if (list) list.push(spec);
+      else byNode.set(spec.nodeId, [spec]);
+    }
+    const failed: BackendEvent[] = [];
+    const calls: Promise<void>[] = [];
+    for (const [nodeId, group] of byNode) {
+      const offers = held.get(nodeId);
+      const node = parseNodeId(nodeId);
+      if (!s || !offers || !node) {
+        for (const spec of group)
+          failed.push(
+            launchFailed(
+              spec.attemptId,
+              this.o.clock.now(),
+              'the offers of the agent are gone (rescinded or disconnected)',
+            ),
+          );
+        continue;
+      }
+      calls.push(this.acceptOn(s, node, offers, group, failed));
+    }
+    if (failed.length > 0) this.delivery.push(failed);
+    await Promise.all(calls);
+  }
+
+  async kill(attemptId: string, graceMs: number): Promise<KillAnswer> {
+    const t = this.table.get(attemptId);
+    if (!t) return 'not-running';
+    t.killGraceMs = graceMs;
+    await this.kills.send(attemptId, t.agentId ?? undefined, graceMs);
+    return 'signalled';
+  }
+
+  /**
+   * Adopts every in-flight attempt and answers none: Mesos tells what became of them through
+   * reconciliation (after every SUBSCRIBED), and each answer arrives as an event.
+   */
+  async reconcile(items: readonly ReconcileItem[]): Promise<ReconcileAnswer[]> {
+    for (const item of items) if (!this.table.get(item.attempt.attemptId)) this.track(item);
+    return [];
+  }
+
+  async logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    const ref = await this.sandboxes.locate(attempt.attemptId);
+    if (!ref) return { data: EMPTY, nextOffset: offset, size: null };
+    try {
+      return await readSandbox(ref, stream, offset, maxBytes, authorizationOf(this.o.settings));
+    } catch (err) {
+      this.log.debug({ err, attemptId: attempt.attemptId }, 'mesos: sandbox not readable');
+      return { data: EMPTY, nextOffset: offset, size: null };
+    }
+  }
+
+  describe(): ClusterInfo {
+    const subscribed = this.subscribedScheduler();
+    return describeCluster({
+      cluster: this.o.cluster,
+      settings: this.o.settings,
+      scheduler: this.scheduler,
+      connection: connectionOf(this.scheduler, this.closed, this.stopReason),
+      nodes: subscribed ? nodesOf(subscribed.offers.values()) : [], // not a dispatch round
+      used: sumUsed(this.table.used(), this.groups.used()),
+      agentsOffering: this.agents.offeringCount,
+      isSuppressed: (role) => this.hygiene.isSuppressed(role),
+    });
+  }
+
+  /** Stops the framework's connection; the master keeps its tasks for the failover timeout. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.sweeper.stop();
+    this.groups.close();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.unsubscribeFeed?.();
+    this.delivery.close();
+    await this.scheduler?.stop();
+  }
+
+  // ---- the framework ----
+
+  private startScheduler(): void {
+    const { settings, cluster } = this.o;
+    const credentials = credentialsOf(settings);
+    const s = createScheduler({
+      master: cluster.master,
+      framework: frameworkInfoOf(settings, cluster),
+      frameworkIdStore: storeFrameworkIds(this.o.store, cluster.name, this.o.clock),
+      acknowledge: 'manual',
+      ...(credentials ? { credentials } : {}),
+      reconciliation: {
+        tasks: () => [...this.table.refs(), ...this.groups.refs()],
+        initialDelayMs: settings.reconcileDelayMs,
+        periodMs: settings.reconcileIntervalMs,
+      },
+      ...(this.o.random ? { random: this.o.random } : {}),
+      logger: this.log,
+      handlers: {
+        OFFERS: (event) => {
+          const offers = event.offers.offers ?? [];
+          this.agents.note(offers);
+          this.sweeper.noteOffers(offers);
+          this.groups.offersArrived();
+          this.wakeEngine();
+        },
+        RESCIND: (event) => this.sweeper.forget(event.rescind.offer_id.value),
+        UPDATE: (event) => this.onUpdate(event.update.status),
+        FAILURE: (event) => {
+          const agentId = event.failure.agent_id?.value;
+          if (agentId && !event.failure.executor_id) {
+            this.sweeper.agentLost(agentId);
+            this.groups.agentLost(agentId);
+          }
+        },
+      },
+    });
+    s.on('subscribed', (e) => this.onSubscribed(e.frameworkId, e.master, e.resubscribed));
+    s.on('disconnected', (e) =>
+      this.log.warn({ reason: e.reason, err: e.error?.message, master: e.master }, 'mesos: disconnected'),
+    );
+    s.on('error', (e) => this.log.warn({ err: e.error.message }, 'mesos: scheduler error'));
+    s.on('stopped', (e) => this.onStopped(s, e.reason));
+    this.scheduler = s;
+    this.stopReason = null;
+    s.start();
+  }
+
+  private onSubscribed(frameworkId: string, master: string, resubscribed: boolean): void {
+    this.log.info({ frameworkId, master, resubscribed }, 'mesos: subscribed');
+    this.agents.resetOffered();
+    this.sweeper.subscribed(this.hygiene);
+    for (const t of this.table.values()) {
+      if (t.killGraceMs !== null) void this.kills.send(t.attemptId, t.agentId ?? undefined, t.killGraceMs);
+    }
+    this.groups.subscribed();
+  }
+
+  private onStopped(s: MesosScheduler, reason: string): void {
+    if (this.scheduler !== s) return;
+    this.stopReason = reason;
+    if (this.closed) return;
+    if (reason === 'removed') {
+      // The master forgot the framework (failover timeout or teardown): register anew. Tasks of
+      // the old framework answer reconciliation as unknown and are retried as host failures.
+      this.log.error({}, 'mesos: the master removed the framework; registering anew');
+      this.restartTimer = setTimeout(() => {
+        if (!this.closed) this.startScheduler();
+      }, REREGISTER_DELAY_MS);
+      this.restartTimer.unref();
+    } else {
+      this.log.error({ reason }, 'mesos: the scheduler stopped');
+    }
+  }
+
+  private onUpdate(status: TaskStatus): void {
+    this.log.debug(
+      { taskId: status.task_id.value, state: status.state, reason: status.reason, source: status.source },
+      'mesos: status update',
+    );
+    if (this.groups.owns(status.task_id.value)) return this.groups.onUpdate(status);
+    const effect = applyUpdate(status, {
+      table: this.table,
+      now: this.o.clock.now(),
+      agentUrl: (id) => this.agents.get(id)?.url ?? null,
+      frameworkId: this.scheduler?.id ?? null,
+    });
+    if (effect.kill) this.kills.unknown(effect.kill.taskId, effect.kill.agentId, status.state);
+    if (effect.events.length > 0) {
+      this.delivery.push(effect.events, status.uuid ? [status] : []);
+    } else if (status.uuid) {
+      // Nothing to store (STARTING, KILLING, a repeated RUNNING, an unknown task): acknowledge at
+      // once, so the agent sends the next update without waiting for a store round. Earlier
+      // updates of the task are stored already: the agent sent this one only after their ack.
+      this.acknowledge(status).catch((err: unknown) =>
+        this.log.debug({ err, taskId: status.task_id.value }, 'mesos: acknowledgement failed'),
+      );
+    }
+  }
+
+  private async acknowledge(status: TaskStatus): Promise<void> {
+    await this.scheduler?.acknowledge(status);
+  }
+
+  // ---- launching ----
+
+  /** One ACCEPT launching `specs` on the offers of one agent and role. */
+  private async acceptOn(
+    s: MesosScheduler,
+    node: { agentId: string; role: string },
+    offers: Offer[],
+    specs: readonly LaunchSpec[],
+    failed: BackendEvent[],
+  ): Promise<void> {
+    const now = this.o.clock.now();
+    const {
+      plan,
+      tracked,
+      failed: unfit,
+    } = planLaunches(offers, node.agentId, specs, this.shape, now, this.o.random);
+    failed.push(...unfit);
+    for (const t of tracked) this.table.add(t);
+    for (const offer of offers) this.sweeper.forget(offer.id.value);
+    // Leftovers come back soon while runs still wait for this role; otherwise they stay filtered.
+    const refuse = this.waiting.count(node.role) > 0 ? 0 : this.o.settings.refuseSeconds;
+    try {
+      if (plan.size === 0) {
+        await s.decline(
+          offers.map((o) => o.id),
+          { refuse_seconds: refuse },
+        );
+      } else {
+        const accept = plan.toAccept(refuse);
+        await s.accept(accept.offer_ids, accept.operations, accept.filters);
+      }
+      if (refuse > 0) this.hygiene.noteDeclined(node.role);
+    } catch (err) {
+      this.acceptFailed(err, tracked);
+    }
+  }
+
+  /**
+   * An ACCEPT that failed: if Mesos surely did not take it (not subscribed, or an HTTP error
+   * answer), its tasks end as host failures at once; if the answer was lost, they stay tracked
+   * and reconciliation tells whether they were launched.
+   */
+  private acceptFailed(err: unknown, launched: TrackedTask[]): void {
+    const refused =
+      (err instanceof SchedulerError && err.code === 'MESOS_NOT_SUBSCRIBED') || err instanceof MesosHttpError;
+    this.log.warn({ err, tasks: launched.length, refused }, 'mesos: ACCEPT failed');
+    if (!refused) return;
+    const now = this.o.clock.now();
+    for (const t of launched) this.table.remove(t.attemptId);
+    this.delivery.push(launched.map((t) => launchFailed(t.attemptId, now, (err as Error).message)));
+  }
+
+  // ---- kills ----
+
+  // ---- helpers ----
+
+  private track(item: ReconcileItem): void {
+    const t = adoptedTask(item, this.o.clock.now());
+    const handle = handleOf(item.attempt.handle);
+    if (handle?.agentUrl && t.agentId)
+      this.agents.learn(t.agentId, { hostname: handle.hostname, url: handle.agentUrl });
+    this.table.add(t);
+  }
+
+  private subscribedScheduler(): MesosScheduler | null {
+    const s = this.scheduler;
+    return s && s.state.phase === 'SUBSCRIBED' ? s : null;
+  }
+}
+
+/** Resources used by runs and by pipeline launches together. */
+function sumUsed(
+  a: { cpus: number; memMb: number; count: number },
+  b: { cpus: number; memMb: number; count: number },
+): { cpus: number; memMb: number; count: number } {
+  return { cpus: a.cpus + b.cpus, memMb: a.memMb + b.memMb, count: a.count + b.count };
+}

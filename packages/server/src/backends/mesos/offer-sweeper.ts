@@ -1,0 +1,208 @@
+import { offerRole, type MesosScheduler, type Offer, type OfferHygiene } from '@galley/mesos';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { BackendEvent } from '../backend.js';
+import type { AttemptTable } from './attempts.js';
+import type { MesosSettings } from './settings.js';
+import { expireUnreachable } from './task-updates.js';
+import type { WaitingRuns } from './waiting-runs.js';
+
+/** What the sweeper works with. */
+export interface OfferSweeperOptions {
+  settings: MesosSettings;
+  clock: Clock;
+  table: AttemptTable;
+  waiting: WaitingRuns;
+  hygiene: OfferHygiene;
+  /** The framework's roles. */
+  roles: readonly string[];
+  /** The scheduler while it is subscribed, else null. */
+  scheduler: () => MesosScheduler | null;
+  deliver: (events: BackendEvent[]) => void;
+  kill: (taskId: string, agentId: string | undefined) => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * The backend's periodic, level-triggered housekeeping (spec §5, §6.5):
+ * - declines held offers no run used: at once for a role with nothing waiting, otherwise once
+ *   held `offerHoldMs` (a dispatch round had its chance), with `refuse_seconds`;
+ * - SUPPRESSes roles with nothing waiting and REVIVEs roles with new work (OfferHygiene);
+ * - gives up tasks unreachable past `unreachableTimeoutMs` (host failure, and a KILL in case
+ *   the agent returns);
+ * - reconciles launches with no status update within `launchTimeoutMs`.
+ */
+export class OfferSweeper {
+  private readonly heldSince = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private recheck: NodeJS.Timeout | null = null;
+  private queued = false;
+  /** Offers a dispatch round is placing onto (between `capacity()` and `launch()`): not declined. */
+  private inRound = new Set<string>();
+  private roundUntil = 0;
+  private readonly tickMs: number;
+
+  constructor(private readonly o: OfferSweeperOptions) {
+    this.tickMs = Math.min(1_000, Math.max(10, Math.floor(o.settings.offerHoldMs / 2)));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.recheck) clearTimeout(this.recheck);
+    this.timer = null;
+    this.recheck = null;
+  }
+
+  /** Runs a sweep soon (after the current event), coalescing many requests into one. */
+  soon(): void {
+    if (this.queued || this.timer === null) return;
+    this.queued = true;
+    setImmediate(() => {
+      this.queued = false;
+      if (this.timer !== null) this.tick();
+    });
+  }
+
+  /** Records when offers arrived (their hold time starts). */
+  noteOffers(offers: readonly Offer[]): void {
+    const now = this.o.clock.now();
+    for (const offer of offers) this.heldSince.set(offer.id.value, now);
+    this.soon();
+  }
+
+  /**
+   * A dispatch round looks at these offers: they are not declined until the round launches (or
+   * for at most one second, when it places nothing and so never calls launch()).
+   */
+  roundStarted(offers: Iterable<Offer>): void {
+    this.inRound = new Set([...offers].map((o) => o.id.value));
+    this.roundUntil = this.o.clock.now() + 1_000;
+  }
+
+  /** Whether a dispatch round is placing runs onto this offer now (nothing else may use it). */
+  isInRound(offerId: string): boolean {
+    return this.o.clock.now() < this.roundUntil && this.inRound.has(offerId);
+  }
+
+  /** The round's launches are being sent: its offers are taken or may be declined again. */
+  roundEnded(): void {
+    this.inRound.clear();
+  }
+
+  /** Forgets an offer that was used, declined or rescinded. */
+  forget(offerId: string): void {
+    this.heldSince.delete(offerId);
+  }
+
+  /** After SUBSCRIBED: old offers are gone; roles with waiting runs are revived (filters may remain). */
+  subscribed(hygiene: OfferHygiene): void {
+    this.heldSince.clear();
+    hygiene.reset([]);
+    for (const role of this.o.roles) {
+      if (this.o.waiting.count(role) === 0) continue;
+      hygiene.noteDeclined(role);
+      hygiene.noteNewWork(role);
+    }
+    this.soon();
+  }
+
+  /** An agent was removed (FAILURE without executor): its tasks count as unreachable from now. */
+  agentLost(agentId: string): void {
+    const now = this.o.clock.now();
+    for (const t of this.o.table.values()) {
+      if (t.agentId !== agentId || t.unreachableSince !== null) continue;
+      t.unreachableSince = now;
+      t.phase = 'unreachable';
+    }
+  }
+
+  private tick(): void {
+    const now = this.o.clock.now();
+    const s = this.o.scheduler();
+    if (s) {
+      this.declineUnused(s, now);
+      this.reconcileStaleLaunches(s, now);
+      this.decideHygiene(s, now);
+    }
+    const { events, kills } = expireUnreachable(this.o.table, now, this.o.settings.unreachableTimeoutMs);
+    if (events.length > 0) {
+      this.o.logger.warn({ attempts: events.map((e) => e.attemptId) }, 'mesos: giving up unreachable tasks');
+      this.o.deliver(events);
+      for (const k of kills) void this.o.kill(k.taskId, k.agentId);
+    }
+  }
+
+  private declineUnused(s: MesosScheduler, now: number): void {
+    const decline: Offer[] = [];
+    const held = new Set<string>();
+    for (const offer of s.offers.values()) {
+      const id = offer.id.value;
+      held.add(id);
+      let since = this.heldSince.get(id);
+      if (since === undefined) this.heldSince.set(id, (since = now));
+      if (now < this.roundUntil && this.inRound.has(id)) continue;
+      const role = offerRole(offer) ?? '*';
+      if (this.o.waiting.count(role) === 0 || now - since >= this.o.settings.offerHoldMs) decline.push(offer);
+    }
+    for (const id of this.heldSince.keys()) if (!held.has(id)) this.heldSince.delete(id);
+    if (decline.length === 0) return;
+    const refuse = this.o.settings.refuseSeconds;
+    for (const offer of decline) {
+      this.heldSince.delete(offer.id.value);
+      this.o.hygiene.noteDeclined(offerRole(offer) ?? '*');
+    }
+    s.decline(
+      decline.map((o) => o.id),
+      { refuse_seconds: refuse },
+    ).catch((err: unknown) => this.o.logger.debug({ err }, 'mesos: DECLINE failed (the offers die anyway)'));
+  }
+
+  private reconcileStaleLaunches(s: MesosScheduler, now: number): void {
+    const timeout = this.o.settings.launchTimeoutMs;
+    const stale = [];
+    for (const t of this.o.table.values()) {
+      if (t.phase !== 'launching' || now - t.lastUpdateAt < timeout) continue;
+      if (t.reconciledAt !== null && now - t.reconciledAt < timeout) continue;
+      t.reconciledAt = now;
+      stale.push({
+        task_id: { value: t.attemptId },
+        ...(t.agentId ? { agent_id: { value: t.agentId } } : {}),
+      });
+    }
+    if (stale.length === 0) return;
+    this.o.logger.info({ tasks: stale.length }, 'mesos: launches without an update; reconciling them');
+    s.reconcileTasks(stale).catch((err: unknown) =>
+      this.o.logger.debug({ err }, 'mesos: RECONCILE failed; tried again later'),
+    );
+  }
+
+  private decideHygiene(s: MesosScheduler, now: number): void {
+    let recheckAt: number | null = null;
+    for (const role of this.o.roles) {
+      const decision = this.o.hygiene.decide(role, this.o.waiting.count(role) > 0, now);
+      if (decision.recheckAt !== undefined) recheckAt = Math.min(recheckAt ?? Infinity, decision.recheckAt);
+      const call = decision.call;
+      if (!call) continue;
+      this.o.logger.debug({ call: call.type, roles: call.roles }, 'mesos: offer hygiene');
+      const sent = call.type === 'SUPPRESS' ? s.suppress(call.roles) : s.revive(call.roles);
+      sent.catch((err: unknown) =>
+        this.o.logger.debug({ err, call: call.type }, 'mesos: hygiene call failed'),
+      );
+    }
+    if (recheckAt !== null && this.recheck === null && this.timer !== null) {
+      this.recheck = setTimeout(
+        () => {
+          this.recheck = null;
+          this.soon();
+        },
+        Math.max(0, recheckAt - now),
+      );
+      this.recheck.unref();
+    }
+  }
+}

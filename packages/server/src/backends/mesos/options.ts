@@ -1,0 +1,180 @@
+import { userInfo } from 'node:os';
+import type { OptionSpec } from '../../config/options.js';
+import type { MesosFlatSettings } from './settings.js';
+
+/** The Mesos keys of the server's flat config (flags, env vars, config file). */
+export type MesosFlags = Omit<MesosFlatSettings, 'backend' | 'cluster'>;
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'nobody';
+  }
+}
+
+/** The Mesos settings, in the order the README lists them. */
+export const MESOS_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'mesosMaster',
+    flag: '--mesos-master',
+    env: 'GALLEY_MESOS_MASTER',
+    type: 'string',
+    default: () => null,
+    description:
+      'With `--backend mesos`: the masters of the default cluster, `host:port[,host:port…]`, `zk://host:2181[,…]/mesos`, or a DNS name.',
+  },
+  {
+    key: 'mesosCluster',
+    flag: '--mesos-cluster',
+    env: 'GALLEY_MESOS_CLUSTERS',
+    type: 'string',
+    repeatable: true,
+    default: () => null,
+    description:
+      'More Mesos clusters, `name=master` (repeat the flag; in the env var or config file separate them with `;`). An execute picks one with `cluster`.',
+  },
+  {
+    key: 'mesosFrameworkName',
+    flag: '--mesos-framework-name',
+    env: 'GALLEY_MESOS_FRAMEWORK_NAME',
+    type: 'string',
+    default: () => 'galley',
+    description: 'Name of the framework Galley registers on each Mesos cluster.',
+  },
+  {
+    key: 'mesosUser',
+    flag: '--mesos-user',
+    env: 'GALLEY_MESOS_USER',
+    type: 'string',
+    default: currentUser,
+    description: 'Unix user tasks run as on the agents (default: the user running the server).',
+  },
+  {
+    key: 'mesosRoles',
+    flag: '--mesos-roles',
+    env: 'GALLEY_MESOS_ROLES',
+    type: 'string',
+    default: () => '*',
+    description:
+      "Comma-separated roles the framework subscribes with (MULTI_ROLE); the first is the default role of runs, a definition's `role` picks another.",
+  },
+  {
+    key: 'mesosPrincipal',
+    flag: '--mesos-principal',
+    env: 'GALLEY_MESOS_PRINCIPAL',
+    type: 'string',
+    default: () => null,
+    description:
+      "The framework's principal (HTTP basic authentication with `--mesos-secret`, reservations, quota).",
+  },
+  {
+    key: 'mesosSecret',
+    flag: '--mesos-secret',
+    env: 'GALLEY_MESOS_SECRET',
+    type: 'string',
+    default: () => null,
+    description: "The principal's secret; prefer the env var. Never logged or shown.",
+  },
+  {
+    key: 'mesosFailoverTimeoutS',
+    flag: '--mesos-failover-timeout-s',
+    env: 'GALLEY_MESOS_FAILOVER_TIMEOUT_S',
+    type: 'number',
+    min: 1,
+    default: () => 604_800,
+    description: "How long (s) the master keeps the framework's tasks running while the server is away.",
+  },
+  {
+    key: 'mesosRefuseSeconds',
+    flag: '--mesos-refuse-seconds',
+    env: 'GALLEY_MESOS_REFUSE_SECONDS',
+    type: 'number',
+    min: 0,
+    default: () => 120,
+    description:
+      '`refuse_seconds` of declined offers: how long an agent is not offered again (REVIVE on new work clears it).',
+  },
+  {
+    key: 'mesosOfferHoldMs',
+    flag: '--mesos-offer-hold-ms',
+    env: 'GALLEY_MESOS_OFFER_HOLD_MS',
+    type: 'integer',
+    min: 1,
+    default: () => 1_000,
+    description: 'Longest time an offer no waiting run could use is held before it is declined.',
+  },
+  {
+    key: 'mesosContainerizer',
+    flag: '--mesos-containerizer',
+    env: 'GALLEY_MESOS_CONTAINERIZER',
+    type: 'string',
+    default: () => 'mesos',
+    description:
+      '`mesos`: the image runs under the MESOS containerizer (Docker image); `docker`: the DOCKER containerizer; `none`: plain command tasks on the agent (no image, for clusters without Docker).',
+  },
+  {
+    key: 'mesosNetwork',
+    flag: '--mesos-network',
+    env: 'GALLEY_MESOS_NETWORK',
+    type: 'string',
+    default: () => 'HOST',
+    description:
+      "`HOST` (the agent's network; the program listens on `$PORT0`…) or `BRIDGE` (each definition port is mapped from a host port).",
+  },
+  {
+    key: 'mesosCniNetwork',
+    flag: '--mesos-cni-network',
+    env: 'GALLEY_MESOS_CNI_NETWORK',
+    type: 'string',
+    default: () => 'mesos-bridge',
+    description: 'CNI network of BRIDGE tasks under the MESOS containerizer.',
+  },
+  {
+    key: 'mesosUnreachableTimeoutMs',
+    flag: '--mesos-unreachable-timeout-ms',
+    env: 'GALLEY_MESOS_UNREACHABLE_TIMEOUT_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 300_000,
+    description:
+      'A task whose agent is unreachable this long is given up and relaunched elsewhere (and killed if its agent returns).',
+  },
+  {
+    key: 'mesosReconcileIntervalMs',
+    flag: '--mesos-reconcile-interval-ms',
+    env: 'GALLEY_MESOS_RECONCILE_INTERVAL_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 900_000,
+    description:
+      'Time between periodic task reconciliations (besides the one after every subscription); 0 = none.',
+  },
+  {
+    key: 'mesosReconcileDelayMs',
+    flag: '--mesos-reconcile-delay-ms',
+    env: 'GALLEY_MESOS_RECONCILE_DELAY_MS',
+    type: 'integer',
+    min: 1,
+    default: () => 5_000,
+    description: 'First wait between explicit reconciliation rounds (doubles up to 60 s).',
+  },
+  {
+    key: 'mesosLaunchTimeoutMs',
+    flag: '--mesos-launch-timeout-ms',
+    env: 'GALLEY_MESOS_LAUNCH_TIMEOUT_MS',
+    type: 'integer',
+    min: 1,
+    default: () => 60_000,
+    description: 'A launched task with no status update this long is reconciled explicitly.',
+  },
+  {
+    key: 'mesosReviveIntervalMs',
+    flag: '--mesos-revive-interval-ms',
+    env: 'GALLEY_MESOS_REVIVE_INTERVAL_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 5_000,
+    description: 'Shortest time between two REVIVEs of one role.',
+  },
+];

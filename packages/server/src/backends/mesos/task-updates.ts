@@ -1,0 +1,109 @@
+import type { TaskStatus } from '@galley/mesos';
+import type { BackendEvent } from '../backend.js';
+import type { AttemptTable, TaskHandle, TrackedTask } from './attempts.js';
+import { isTerminalState, meaningOf } from './status.js';
+
+/**
+ * What one status update (or reconciliation answer) does: the events for the engine, and a task
+ * to kill when the update speaks of a task Galley does not know (or gave up on) that still lives.
+ * It updates the attempt table as it goes. Pure but for the table.
+ */
+export interface UpdateEffect {
+  events: BackendEvent[];
+  /** Kill this task: it is not (or no longer) one of Galley's attempts, yet Mesos runs it. */
+  kill?: { taskId: string; agentId: string | undefined };
+}
+
+/** What the update handler needs besides the status. */
+export interface UpdateContext {
+  table: AttemptTable;
+  now: number;
+  /** Where the agent is, for the attempt's handle. */
+  agentUrl(agentId: string): string | null;
+  frameworkId: string | null;
+}
+
+/** A task's handle from its update and what is known of its agent. */
+function handleFor(t: TrackedTask, status: TaskStatus, ctx: UpdateContext): TaskHandle {
+  const agentId = status.agent_id?.value ?? t.agentId ?? '';
+  return {
+    agentId,
+    hostname: t.hostname ?? '',
+    agentUrl: agentId ? ctx.agentUrl(agentId) : null,
+    frameworkId: ctx.frameworkId,
+  };
+}
+
+/** Applies one status to the table and answers its effect. */
+export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffect {
+  const taskId = status.task_id.value;
+  const t = ctx.table.get(taskId);
+  if (t === undefined) {
+    // Not one of ours (unknown to the store, or an attempt already given up): it must not run.
+    if (isTerminalState(status.state) || status.state === 'TASK_UNKNOWN') return { events: [] };
+    return { events: [], kill: { taskId, agentId: status.agent_id?.value } };
+  }
+  t.lastUpdateAt = ctx.now;
+  if (status.agent_id?.value) t.agentId = status.agent_id.value;
+  const meaning = meaningOf(status);
+  switch (meaning.kind) {
+    case 'progress':
+      return { events: [] };
+    case 'unreachable':
+      if (t.unreachableSince === null) t.unreachableSince = ctx.now;
+      t.phase = 'unreachable';
+      return { events: [] };
+    case 'running': {
+      const wasRunning = t.phase === 'running';
+      t.phase = 'running';
+      t.unreachableSince = null;
+      if (wasRunning) return { events: [] };
+      const handle = handleFor(t, status, ctx);
+      return {
+        events: [
+          {
+            type: 'running',
+            attemptId: taskId,
+            at: ctx.now,
+            handle: { ...handle },
+            instance: { instanceId: handle.agentId, dnsName: handle.hostname },
+          },
+        ],
+      };
+    }
+    case 'ended':
+      ctx.table.remove(taskId);
+      return { events: [{ type: 'ended', attemptId: taskId, at: ctx.now, outcome: meaning.outcome }] };
+  }
+}
+
+/**
+ * Attempts unreachable for at least `timeoutMs`: they are given up (a host failure the retry
+ * policy relaunches elsewhere) and left out of the table, so if their agent comes back the task
+ * is killed as unknown. Answers the events and the tasks to kill now.
+ */
+export function expireUnreachable(
+  table: AttemptTable,
+  now: number,
+  timeoutMs: number,
+): { events: BackendEvent[]; kills: { taskId: string; agentId: string | undefined }[] } {
+  const events: BackendEvent[] = [];
+  const kills: { taskId: string; agentId: string | undefined }[] = [];
+  for (const t of [...table.values()]) {
+    if (t.unreachableSince === null || now - t.unreachableSince < timeoutMs) continue;
+    table.remove(t.attemptId);
+    const seconds = Math.round((now - t.unreachableSince) / 100) / 10;
+    events.push({
+      type: 'ended',
+      attemptId: t.attemptId,
+      at: now,
+      outcome: {
+        kind: 'host-failure',
+        reason: 'agent unreachable',
+        message: `agent ${t.agentId ?? '?'} (${t.hostname ?? '?'}) unreachable for ${seconds} s`,
+      },
+    });
+    kills.push({ taskId: t.attemptId, agentId: t.agentId ?? undefined });
+  }
+  return { events, kills };
+}

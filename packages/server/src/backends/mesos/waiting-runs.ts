@@ -1,0 +1,65 @@
+import type { RunRecord } from '../../store/records.js';
+
+/**
+ * The runs of one cluster waiting to be placed (QUEUED), by Mesos role: what offer hygiene needs
+ * to decide SUPPRESS (a role with nothing waiting) and REVIVE (new work for a role). Kept from
+ * the stream of stored run changes, after an initial load from the store.
+ */
+export class WaitingRuns {
+  private readonly roleOf = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly cluster: string,
+    private readonly defaultRole: string,
+  ) {}
+
+  /** The role a run waits for offers of. */
+  roleFor(run: RunRecord): string {
+    return run.placement?.role ?? this.defaultRole;
+  }
+
+  /**
+   * Follows one stored change. Answers the role when the run just started waiting (new work),
+   * `changed` when it stopped waiting, or null when nothing changed for offer hygiene.
+   */
+  observe(run: RunRecord): { newWork: string } | 'changed' | null {
+    if (run.cluster !== this.cluster) return null;
+    const known = this.roleOf.get(run.runId);
+    if (run.state.status === 'QUEUED') {
+      if (known !== undefined) return null;
+      const role = this.roleFor(run);
+      this.roleOf.set(run.runId, role);
+      this.counts.set(role, (this.counts.get(role) ?? 0) + 1);
+      return { newWork: role };
+    }
+    if (known === undefined) return null;
+    this.roleOf.delete(run.runId);
+    const left = (this.counts.get(known) ?? 1) - 1;
+    if (left <= 0) this.counts.delete(known);
+    else this.counts.set(known, left);
+    return 'changed';
+  }
+
+  private other: (role: string) => number = () => 0;
+
+  /** Counts other work waiting for offers of a role (pipeline launches) in `count` too. */
+  countAlso(other: (role: string) => number): void {
+    this.other = other;
+  }
+
+  /** How many runs (and other work) wait for offers of `role`. */
+  count(role: string): number {
+    return (this.counts.get(role) ?? 0) + this.other(role);
+  }
+
+  /** How many runs alone wait for offers of `role`. */
+  runs(role: string): number {
+    return this.counts.get(role) ?? 0;
+  }
+
+  /** How many runs wait in all. */
+  get total(): number {
+    return this.roleOf.size;
+  }
+}

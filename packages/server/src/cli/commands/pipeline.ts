@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { CliError, EXIT, type GalleyClient } from '../client.js';
+import { formatTable } from '../table.js';
+
+/** The fields of a pipeline the CLI prints. */
+interface PipelineJson {
+  id: string;
+  instances: number;
+  version: number;
+  status: string;
+  tasks: {
+    id: string;
+    status: string;
+    ok: boolean;
+    version: number;
+    failures: number;
+    message: string;
+    processes: Record<string, { status: string; pid: number | null; ports: number[] }>;
+  }[];
+  update: {
+    phase: string;
+    from_version: number;
+    to_version: number;
+    available_new: number;
+    reason: string | null;
+  } | null;
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.USAGE, 'BAD_FILE');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not JSON: ${(err as Error).message}`, EXIT.USAGE, 'BAD_FILE');
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+const path = (id: string) => `/pipelines/${encodeURIComponent(id)}`;
+
+/** One line per pipeline: instances ready of wanted, version, rollout. */
+function summary(p: PipelineJson): string[] {
+  const ready = p.tasks.filter((t) => t.ok).length;
+  const update =
+    p.update && (p.update.phase === 'rolling' || p.update.phase === 'rolling-back') ? p.update : null;
+  return [
+    p.id,
+    `${ready}/${p.instances}`,
+    String(p.version),
+    p.status,
+    update ? `${update.phase} v${update.from_version}→v${update.to_version}` : (p.update?.phase ?? ''),
+  ];
+}
+
+/** `galley pipeline create|list|show|scale|update|delete`: Faustian's pipelines. */
+export function pipelineCommand(client: () => GalleyClient): Command {
+  const cmd = new Command('pipeline').description('long-running worker pipelines (Faustian JSON)');
+  cmd
+    .command('create')
+    .description('create a pipeline from a JSON file (Faustian pipeline JSON)')
+    .requiredOption('-f, --file <file>', 'JSON file, or - for stdin')
+    .action(async (opts: { file: string }) => {
+      const body = (await readJsonFile(opts.file)) as { id?: unknown };
+      await client().raw('POST', '/pipelines', body);
+      process.stdout.write(`created ${String(body.id)}\n`);
+    });
+  cmd
+    .command('list')
+    .description('list pipelines: instances ready of wanted, spec version, rollout')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const all = await client().json<Record<string, PipelineJson>>('GET', '/pipelines');
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      const rows = Object.values(all).map(summary);
+      process.stdout.write(`${formatTable(['ID', 'READY', 'VERSION', 'STATUS', 'UPDATE'], rows)}\n`);
+    });
+  cmd
+    .command('show <id>')
+    .description('print a pipeline with its instances (--json: the whole answer)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const p = await client().json<PipelineJson>('GET', path(id));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+      const head = formatTable(['ID', 'READY', 'VERSION', 'STATUS', 'UPDATE'], [summary(p)]);
+      const rows = p.tasks.map((t) => [
+        t.id,
+        t.status,
+        String(t.version),
+        String(t.failures),
+        Object.entries(t.processes)
+          .map(([name, pr]) => `${name}:${pr.status.replace(/^TASK_/, '').toLowerCase()}`)
+          .join(' '),
+        t.message,
+      ]);
+      const table = formatTable(['INSTANCE', 'STATUS', 'VERSION', 'RESTARTS', 'PROCESSES', 'MESSAGE'], rows);
+      const reason = p.update?.reason ? `\nupdate: ${p.update.reason}` : '';
+      process.stdout.write(`${head}\n\n${table}${reason}\n`);
+    });
+  cmd
+    .command('scale <id> <instances>')
+    .description('add or remove instances (the youngest go first); nothing else restarts')
+    .action(async (id: string, instances: string) => {
+      const n = count(instances);
+      await client().raw('PATCH', path(id), { instances: n });
+      process.stdout.write(`scaling ${id} to ${n} instance${n === 1 ? '' : 's'}\n`);
+    });
+  cmd
+    .command('update <id>')
+    .description('change a pipeline: the file’s top-level fields replace the stored ones (a rolling update)')
+    .requiredOption('-f, --file <file>', 'JSON file, or - for stdin')
+    .action(async (id: string, opts: { file: string }) => {
+      await client().raw('PATCH', path(id), await readJsonFile(opts.file));
+      process.stdout.write(`updating ${id}\n`);
+    });
+  cmd
+    .command('delete <id>')
+    .description('delete a pipeline: every process is stopped within its grace period')
+    .action(async (id: string) => {
+      await client().raw('DELETE', path(id));
+      process.stdout.write(`deleting ${id}\n`);
+    });
+  return cmd;
+}

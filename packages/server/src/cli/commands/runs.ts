@@ -1,0 +1,216 @@
+import { Command, Option } from 'commander';
+import { CliError, EXIT, type GalleyClient } from '../client.js';
+import { formatDuration, formatTable } from '../table.js';
+
+/** The run fields the CLI shows. */
+export interface RunView {
+  run_id: string;
+  alias: string;
+  status: string;
+  exit_code: number | null;
+  exit_reason: string | null;
+  queued_reason: string | null;
+  owner_id: string;
+  cluster: string;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const STATUSES = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'];
+
+function parseEnv(pairs: string[]): { name: string; value: string }[] {
+  return pairs.map((pair) => {
+    const cut = pair.indexOf('=');
+    if (cut <= 0) throw new CliError(`--env ${pair}: expected KEY=VALUE`, EXIT.USAGE, 'BAD_ENV');
+    return { name: pair.slice(0, cut), value: pair.slice(cut + 1) };
+  });
+}
+
+/** One line about a run's state, for stderr. */
+export function describeRun(r: RunView): string {
+  let line = `run ${r.run_id}: ${r.status}`;
+  if (r.status === 'QUEUED' && r.queued_reason) line += ` (${r.queued_reason})`;
+  if (r.status === 'STOPPED')
+    line += ` exit_code=${r.exit_code ?? 'none'}${r.exit_reason ? ` (${r.exit_reason})` : ''}`;
+  return line;
+}
+
+/** Streams a run's output to stdout until the run stops. */
+export async function followLogs(client: GalleyClient, runId: string): Promise<void> {
+  const res = await client.raw('GET', `/${encodeURIComponent(runId)}/logs?follow=true`);
+  if (!res.body) return;
+  for await (const chunk of res.body) process.stdout.write(chunk);
+}
+
+/** Prints each status change of a run to stderr (from the SSE stream) until `signal` aborts. */
+async function watchStatus(
+  client: GalleyClient,
+  runId: string,
+  signal: AbortSignal,
+  last: { status: string },
+) {
+  const res = await fetch(
+    `${client.baseUrl.replace(/\/$/, '')}/api/v1/stream?run_id=${encodeURIComponent(runId)}`,
+    { signal },
+  );
+  if (!res.body) return;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const data = buffer
+        .slice(0, cut)
+        .split('\n')
+        .find((l) => l.startsWith('data: '));
+      buffer = buffer.slice(cut + 2);
+      if (!data) continue;
+      const run = JSON.parse(data.slice(6)) as RunView;
+      if (run.status !== last.status && run.status !== 'STOPPED')
+        process.stderr.write(`galley: ${describeRun(run)}\n`);
+      last.status = run.status;
+    }
+  }
+}
+
+/** `galley run ALIAS`: executes a definition; with --follow, streams logs and status and exits with the run's exit code. */
+export function runCommand(client: () => GalleyClient): Command {
+  return new Command('run')
+    .description('run a definition; --follow streams its output and status and exits with its exit code')
+    .argument('<alias>', 'definition alias')
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'environment override (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--owner <id>', 'owner id (run_tags.owner_id)', process.env['USER'] ?? 'galley-cli')
+    .option('--cluster <name>', "cluster (default: the definition's or the server's)")
+    .option('--command <command>', "run this command instead of the definition's")
+    .option('--idempotence-key <key>', 'an execute with a key seen before answers the earlier run')
+    .option('-f, --follow', "stream logs and live status; exit with the run's exit code")
+    .option('--json', 'print the run as JSON')
+    .action(
+      async (
+        alias: string,
+        opts: {
+          env: string[];
+          owner: string;
+          cluster?: string;
+          command?: string;
+          idempotenceKey?: string;
+          follow?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const c = client();
+        const body = {
+          run_tags: { owner_id: opts.owner },
+          env: parseEnv(opts.env),
+          ...(opts.cluster ? { cluster: opts.cluster } : {}),
+          ...(opts.command ? { command: opts.command } : {}),
+          ...(opts.idempotenceKey ? { idempotence_key: opts.idempotenceKey } : {}),
+        };
+        const run = await c.json<RunView>('PUT', `/task/alias/${encodeURIComponent(alias)}/execute`, body);
+        if (!opts.follow) {
+          process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : `${run.run_id}\n`);
+          return;
+        }
+        process.stderr.write(`galley: ${describeRun(run)}\n`);
+        const abort = new AbortController();
+        const last = { status: run.status };
+        const watching = watchStatus(c, run.run_id, abort.signal, last).catch(() => undefined);
+        try {
+          await followLogs(c, run.run_id);
+        } finally {
+          abort.abort();
+          await watching;
+        }
+        const final = await c.json<RunView>('GET', `/history/${encodeURIComponent(run.run_id)}`);
+        process.stderr.write(`galley: ${describeRun(final)}\n`);
+        process.exitCode = final.exit_code ?? 1;
+      },
+    );
+}
+
+/** `galley runs`: a table of recent runs, newest first. */
+export function runsCommand(client: () => GalleyClient): Command {
+  return new Command('runs')
+    .description('list runs, newest first')
+    .addOption(new Option('--status <status...>', 'only these statuses').choices(STATUSES))
+    .option('--alias <alias>', 'only runs of this definition alias')
+    .option('--owner <id>', 'only runs of this owner')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print the API answer as JSON')
+    .action(
+      async (opts: { status?: string[]; alias?: string; owner?: string; limit: string; json?: boolean }) => {
+        if (!/^\d+$/.test(opts.limit))
+          throw new CliError(`--limit ${opts.limit}: expected a number`, EXIT.USAGE, 'BAD_LIMIT');
+        const q = new URLSearchParams({ limit: opts.limit });
+        for (const s of opts.status ?? []) q.append('status', s);
+        if (opts.alias) q.set('alias', opts.alias);
+        if (opts.owner) q.set('owner_id', opts.owner);
+        const page = await client().json<{ total: number; history: RunView[] }>('GET', `/history?${q}`);
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        const ms = (t: string | null) => (t === null ? null : Date.parse(t));
+        const rows = page.history.map((r) => {
+          const start = ms(r.started_at);
+          const end = ms(r.finished_at) ?? (start === null ? null : Date.now());
+          return [
+            r.run_id,
+            r.alias,
+            r.status,
+            r.exit_code === null ? '' : String(r.exit_code),
+            r.owner_id,
+            r.queued_at ?? '',
+            formatDuration(start === null || end === null ? null : end - start),
+            r.status === 'QUEUED' ? (r.queued_reason ?? '') : (r.exit_reason ?? ''),
+          ];
+        });
+        process.stdout.write(
+          `${formatTable(['RUN ID', 'ALIAS', 'STATUS', 'EXIT', 'OWNER', 'QUEUED AT', 'RAN', 'REASON'], rows)}\n`,
+        );
+        process.stderr.write(`${page.history.length} of ${page.total} runs\n`);
+      },
+    );
+}
+
+/** `galley logs RUN`: prints a run's output; --follow streams it until the run stops. */
+export function logsCommand(client: () => GalleyClient): Command {
+  return new Command('logs')
+    .description("print a run's output (stdout, then stderr); --follow streams it until the run stops")
+    .argument('<run_id>')
+    .option('-f, --follow', 'stream new output until the run stops')
+    .action(async (runId: string, opts: { follow?: boolean }) => {
+      const c = client();
+      if (opts.follow) return followLogs(c, runId);
+      let token = '';
+      for (;;) {
+        const q = new URLSearchParams({ max_bytes: '1048576' });
+        if (token) q.set('last_seen', token);
+        const page = await c.json<{ log: string; last_seen: string }>(
+          'GET',
+          `/${encodeURIComponent(runId)}/logs?${q}`,
+        );
+        if (page.log === '') return;
+        process.stdout.write(page.log);
+        token = page.last_seen;
+      }
+    });
+}
+
+/** `galley stop RUN`: stops a run and says what happened. */
+export function stopCommand(client: () => GalleyClient): Command {
+  return new Command('stop')
+    .description('stop a run: at once if it waits, SIGTERM (then SIGKILL) if it runs')
+    .argument('<run_id>')
+    .action(async (runId: string) => {
+      const answer = await client().json<{ message: string; status: string }>(
+        'POST',
+        `/history/${encodeURIComponent(runId)}/stop`,
+      );
+      process.stdout.write(`${runId}: ${answer.message}\n`);
+    });
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { resolveMesosSettings, type MesosSettings } from '../backends/mesos/settings.js';
+import { type FlatConfig, LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
+
+/** The server's settings, validated, with defaults resolved. Durations in ms, memory in MB. */
+export interface Config {
+  listen: { host: string; port: number };
+  /** Absolute path. */
+  dataDir: string;
+  /** null = embedded PGlite in `dataDir/db`. */
+  databaseUrl: string | null;
+  /** The backend of the default cluster. */
+  backend: 'local' | 'mesos';
+  /** The default cluster's name (`mesos` with `--backend mesos` unless `--cluster` names it). */
+  cluster: string;
+  /** Mesos clusters and framework settings; `clusters` is empty when none is configured. */
+  mesos: MesosSettings;
+  local: { cpus: number; memoryMb: number; stopGraceMs: number; adoptCheckMs: number };
+  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  logLevel: (typeof LOG_LEVELS)[number];
+  serverMode: string;
+  logFollowMs: number;
+}
+
+/** A setting that is missing or wrong; `problems` names each bad setting and its source. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Where the raw values come from. Flags win over env, env over the file, the file over defaults. */
+export interface ConfigSources {
+  /** Values from command-line flags, by FlatConfig key (strings as typed). */
+  flags?: Partial<Record<keyof FlatConfig, string>>;
+  env?: NodeJS.ProcessEnv;
+  /** A JSON config file with FlatConfig keys; GALLEY_CONFIG names one when this is undefined. */
+  configFile?: string;
+  /** Base for a relative data dir (default: the working directory). */
+  cwd?: string;
+}
+
+function parseValue(spec: OptionSpec, raw: unknown, source: string, problems: string[]): unknown {
+  const bad = (why: string) => problems.push(`${spec.key} (${source}): ${why}, got ${JSON.stringify(raw)}`);
+  if (raw === null) return null;
+  if (spec.type === 'integer' || spec.type === 'number') {
+    const n =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n)))
+      return bad(`expected ${spec.type === 'integer' ? 'an integer' : 'a number'}`);
+    if (spec.min !== undefined && n < spec.min) return bad(`must be at least ${spec.min}`);
+    return n;
+  }
+  if (typeof raw !== 'string' || raw === '') return bad('expected a non-empty string');
+  if (spec.type === 'level' && !(LOG_LEVELS as readonly string[]).includes(raw))
+    return bad(`expected one of ${LOG_LEVELS.join(', ')}`);
+  if (spec.type === 'address' && !/^[^\s]+:\d{1,5}$/.test(raw)) return bad('expected host:port');
+  return raw;
+}
+
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    const known = new Set(OPTIONS.map((o) => o.key as string));
+    for (const key of Object.keys(parsed))
+      if (!known.has(key)) problems.push(`config file ${path}: unknown setting "${key}"`);
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    problems.push(`config file ${path}: ${(err as Error).message}`);
+    return {};
+  }
+}
+
+/** Resolves the flat settings from all sources; throws ConfigError listing every problem. */
+export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
+  const env = sources.env ?? {};
+  const problems: string[] = [];
+  const filePath = sources.configFile ?? env['GALLEY_CONFIG'];
+  const file = filePath ? readConfigFile(filePath, problems) : {};
+  const flat: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const fromFlag = sources.flags?.[spec.key];
+    const fromEnv = env[spec.env];
+    if (fromFlag !== undefined) flat[spec.key] = parseValue(spec, fromFlag, spec.flag, problems);
+    else if (fromEnv !== undefined && fromEnv !== '')
+      flat[spec.key] = parseValue(spec, fromEnv, spec.env, problems);
+    else if (spec.key in file) flat[spec.key] = parseValue(spec, file[spec.key], 'config file', problems);
+    else flat[spec.key] = spec.default();
+  }
+  if (flat['backend'] !== 'local' && flat['backend'] !== 'mesos' && flat['backend'] !== undefined) {
+    problems.push(`backend: "${String(flat['backend'])}" is not available (available: local, mesos)`);
+  }
+  if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return flat as unknown as FlatConfig;
+}
+
+/** Resolves and validates the whole config (see ConfigSources for precedence). */
+export function resolveConfig(sources: ConfigSources = {}): Config {
+  const f = resolveFlatConfig(sources);
+  const cut = f.listen.lastIndexOf(':');
+  const port = Number(f.listen.slice(cut + 1));
+  if (port > 65535) throw new ConfigError([`listen: port ${port} is out of range`]);
+  const cwd = sources.cwd ?? process.cwd();
+  return {
+    listen: { host: f.listen.slice(0, cut).replace(/^\[(.*)\]$/, '$1'), port },
+    dataDir: isAbsolute(f.dataDir) ? f.dataDir : resolve(cwd, f.dataDir),
+    databaseUrl: f.databaseUrl,
+    backend: f.backend === 'mesos' ? 'mesos' : 'local',
+    ...mesosOf(f),
+    local: {
+      cpus: f.localCpus,
+      memoryMb: f.localMemoryMb,
+      stopGraceMs: f.stopGraceMs,
+      adoptCheckMs: f.adoptCheckMs,
+    },
+    retry: {
+      maxAttempts: f.retryMaxAttempts,
+      initialDelayMs: f.retryInitialDelayMs,
+      maxDelayMs: f.retryMaxDelayMs,
+    },
+    logLevel: f.logLevel as Config['logLevel'],
+    serverMode: f.serverMode,
+    logFollowMs: f.logFollowMs,
+  };
+}
+
+/** The default cluster and the Mesos settings (validated by resolveFlatConfig). */
+function mesosOf(f: FlatConfig): { cluster: string; mesos: MesosSettings } {
+  const { settings, defaultCluster } = resolveMesosSettings(f, []);
+  return { cluster: defaultCluster, mesos: settings };
+}
+
+/** The config with secrets hidden, for logs: a password in DATABASE_URL and the Mesos secret become `***`. */
+export function redactConfig(given: Config): Config {
+  const config = given.mesos.secret === null ? given : { ...given, mesos: { ...given.mesos, secret: '***' } };
+  if (!config.databaseUrl) return config;
+  try {
+    const u = new URL(config.databaseUrl);
+    if (u.password) u.password = '***';
+    return { ...config, databaseUrl: u.toString() };
+  } catch {
+    return { ...config, databaseUrl: '(unparsable)' };
+  }
+}

@@ -1,0 +1,185 @@
+import { availableParallelism, totalmem } from 'node:os';
+import { MESOS_OPTIONS, type MesosFlags } from '../backends/mesos/options.js';
+
+/** The kinds of value an option takes. */
+export type OptionType = 'string' | 'integer' | 'number' | 'address' | 'level';
+
+/**
+ * One setting of the server: its flag, environment variable, config-file key and default. The
+ * README's configuration table is this list.
+ */
+export interface OptionSpec {
+  /** Key in the config file and in FlatConfig. */
+  key: keyof FlatConfig;
+  flag: string;
+  env: string;
+  type: OptionType;
+  /** The default, or a function of the machine; null = unset. */
+  default: () => string | number | null;
+  /** Shown in the README and `galley serve --help`. */
+  description: string;
+  /** Minimum for numbers (inclusive). */
+  min?: number;
+  /** The flag may be given several times; the values are joined with `;`. */
+  repeatable?: boolean;
+}
+
+/** Every setting, flat: what flags, env vars and the config file give. */
+export interface FlatConfig extends MesosFlags {
+  listen: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  backend: string;
+  cluster: string;
+  localCpus: number;
+  localMemoryMb: number;
+  stopGraceMs: number;
+  adoptCheckMs: number;
+  retryMaxAttempts: number;
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+  logLevel: string;
+  serverMode: string;
+  logFollowMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The settings, in the order the README lists them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'listen',
+    flag: '--listen',
+    env: 'GALLEY_LISTEN',
+    type: 'address',
+    default: () => '127.0.0.1:1424',
+    description:
+      'Address of the HTTP API and UI, `host:port` (port 0 = any free port; the bound address is logged).',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'GALLEY_DATA_DIR',
+    type: 'string',
+    default: () => './.galley',
+    description:
+      'Directory for the embedded database (`db/`) and run logs (`runs/<run_id>/<attempt>/stdout|stderr`).',
+  },
+  {
+    key: 'databaseUrl',
+    flag: '--database-url',
+    env: 'DATABASE_URL',
+    type: 'string',
+    default: () => null,
+    description:
+      'PostgreSQL URL. When set, the store is PostgreSQL; otherwise embedded PGlite in the data dir.',
+  },
+  {
+    key: 'backend',
+    flag: '--backend',
+    env: 'GALLEY_BACKEND',
+    type: 'string',
+    default: () => 'local',
+    description:
+      'Execution backend of the default cluster: `local` runs commands on this machine, `mesos` on the Mesos cluster of `--mesos-master` (a `local` cluster stays available).',
+  },
+  {
+    key: 'cluster',
+    flag: '--cluster',
+    env: 'GALLEY_CLUSTER',
+    type: 'string',
+    default: () => 'local',
+    description:
+      "Name of the backend's cluster (the default cluster of runs; `default` in an execute means this one).",
+  },
+  {
+    key: 'localCpus',
+    flag: '--local-cpus',
+    env: 'GALLEY_LOCAL_CPUS',
+    type: 'number',
+    min: 0.001,
+    default: () => availableParallelism(),
+    description: "CPUs the local backend may use at once (default: this machine's).",
+  },
+  {
+    key: 'localMemoryMb',
+    flag: '--local-memory-mb',
+    env: 'GALLEY_LOCAL_MEMORY_MB',
+    type: 'integer',
+    min: 1,
+    default: () => Math.floor(totalmem() / 1024 / 1024),
+    description: "Memory in MB the local backend may use at once (default: this machine's).",
+  },
+  {
+    key: 'stopGraceMs',
+    flag: '--stop-grace-ms',
+    env: 'GALLEY_STOP_GRACE_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 10_000,
+    description: 'After SIGTERM, how long a stopped run may take before SIGKILL.',
+  },
+  {
+    key: 'adoptCheckMs',
+    flag: '--adopt-check-ms',
+    env: 'GALLEY_ADOPT_CHECK_MS',
+    type: 'integer',
+    min: 10,
+    default: () => 1_000,
+    description:
+      'How often processes adopted after a restart are checked for an end the server could not see.',
+  },
+  {
+    key: 'retryMaxAttempts',
+    flag: '--retry-max-attempts',
+    env: 'GALLEY_RETRY_MAX_ATTEMPTS',
+    type: 'integer',
+    min: 1,
+    default: () => 3,
+    description: 'Attempts per run before a host failure is final.',
+  },
+  {
+    key: 'retryInitialDelayMs',
+    flag: '--retry-initial-delay-ms',
+    env: 'GALLEY_RETRY_INITIAL_DELAY_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 1_000,
+    description: 'Delay before the first retry; doubles per attempt, ±20% jitter.',
+  },
+  {
+    key: 'retryMaxDelayMs',
+    flag: '--retry-max-delay-ms',
+    env: 'GALLEY_RETRY_MAX_DELAY_MS',
+    type: 'integer',
+    min: 0,
+    default: () => 60_000,
+    description: 'Longest delay between retries.',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'GALLEY_LOG_LEVEL',
+    type: 'level',
+    default: () => 'info',
+    description: `Log level: ${LOG_LEVELS.join(', ')}.`,
+  },
+  {
+    key: 'serverMode',
+    flag: '--server-mode',
+    env: 'GALLEY_SERVER_MODE',
+    type: 'string',
+    default: () => 'dev',
+    description: 'Value of `FLOTILLA_SERVER_MODE` given to runs.',
+  },
+  {
+    key: 'logFollowMs',
+    flag: '--log-follow-ms',
+    env: 'GALLEY_LOG_FOLLOW_MS',
+    type: 'integer',
+    min: 10,
+    default: () => 250,
+    description: 'How often a log follower looks for new output when nothing woke it.',
+  },
+  ...MESOS_OPTIONS,
+];

@@ -1,0 +1,80 @@
+import type { Node } from '@galley/core';
+import type { RunRecord } from '../store/records.js';
+import type { QueueCursor } from '../store/store.js';
+
+/** Free resources of each node, as a vector: cpus, memory, disk, gpus, ports. */
+type FreeByNode = Map<string, number[]>;
+
+function freeOf(nodes: readonly Node[]): FreeByNode {
+  return new Map(
+    nodes.map((n) => [
+      n.id,
+      [
+        n.free.cpus,
+        n.free.memMb,
+        n.free.diskMb,
+        n.free.gpus,
+        n.free.portRanges.reduce((a, [lo, hi]) => a + hi - lo + 1, 0),
+      ],
+    ]),
+  );
+}
+
+/**
+ * What the engine remembers of a cluster's queue between dispatch rounds, so a backlog is not
+ * re-read and re-placed on every execute. After a round that left runs waiting, those runs cannot
+ * be placed until some node has more free capacity than it had then (or a retried run rejoins the
+ * queue at its old place); until that happens a round only reads the runs queued after the ones
+ * already considered. Anything that may have made room (capacity grew, a run was requeued, a
+ * store conflict) makes the next round read the queue from its head again.
+ */
+export class QueueView {
+  private cursor: QueueCursor | null = null;
+  private free: FreeByNode = new Map();
+  private stale = true;
+  private headReadAt = -Infinity;
+
+  /**
+   * Where the next round starts reading: undefined = the head of the queue. The head is re-read
+   * at least every `refreshMs` anyway, so a run committed behind the cursor (clock skew, another
+   * replica) waits at most that long.
+   */
+  readFrom(nodes: readonly Node[], now: number, refreshMs = 1_000): QueueCursor | undefined {
+    if (
+      this.stale ||
+      this.cursor === null ||
+      now - this.headReadAt >= refreshMs ||
+      this.grew(freeOf(nodes))
+    ) {
+      this.cursor = null;
+      this.headReadAt = now;
+      return undefined;
+    }
+    return this.cursor;
+  }
+
+  /**
+   * Records a round: the runs it read (queue order), whether some were left waiting (or more may
+   * follow), and the nodes' free capacity after its launches.
+   */
+  afterRound(read: readonly RunRecord[], leftWaiting: boolean, nodesAfter: readonly Node[]): void {
+    this.stale = false;
+    this.free = freeOf(nodesAfter);
+    const last = read[read.length - 1];
+    if (!leftWaiting) this.cursor = null;
+    else if (last) this.cursor = { queuedAt: last.state.queuedAt, runId: last.runId };
+  }
+
+  /** Something may have made room or put a run back at an old place: read from the head next time. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  private grew(now: FreeByNode): boolean {
+    for (const [id, free] of now) {
+      const before = this.free.get(id);
+      if (!before || free.some((v, i) => v > before[i]!)) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,381 @@
+import {
+  classifyPipelineChange,
+  DEFAULT_RESTART_BACKOFF,
+  parsePipelineSpec,
+  type PipelineSpec,
+  type RestartBackoffPolicy,
+} from '@galley/core';
+import type { Logger } from 'pino';
+import type { Backend } from '../backends/backend.js';
+import { type GroupEvent, type GroupRunner, parseLaunchId } from '../backends/groups.js';
+import type { Clock } from '../clock.js';
+import type { Leadership } from '../engine/leadership.js';
+import type { InstanceRecord, PipelineRecord } from '../store/pipeline-records.js';
+import { DuplicatePipelineError } from '../store/pipelines-sql.js';
+import type { Store } from '../store/store.js';
+import { invalidPipeline, PipelineError, pipelineNotFound } from './errors.js';
+import { launchesInFlight } from './in-flight.js';
+import { applyGroupEvent } from './instance-events.js';
+import { groupLaunchOf, planSync } from './sync.js';
+
+/** What the pipeline controller works with. */
+export interface PipelineControllerOptions {
+  store: Store;
+  backends: readonly Backend[];
+  leadership: Leadership;
+  clock: Clock;
+  logger: Logger;
+  /** The cluster new pipelines run on. */
+  defaultCluster: string;
+  /** Uniform numbers in [0, 1): each pipeline's creation uid. */
+  random: () => number;
+  /** Restart backoff and crash-loop policy of instances; undefined = core's default. */
+  restartBackoff?: RestartBackoffPolicy;
+}
+
+/** What a PATCH did: core's classification of the change. */
+export type PatchResult = 'unchanged' | 'scale' | 'strategy' | 'update';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Wait before a sync that failed (store down) is tried again. */
+const RETRY_MS = 1_000;
+
+/**
+ * The pipeline controller (a Kubernetes-style controller): a keyed, coalescing work queue of
+ * pipeline ids; `sync(id)` re-reads the pipeline, its instances and versions from the store and
+ * lets core decide (see `planSync`), so it is idempotent and survives missed or repeated events.
+ * It is woken by API changes, by the backends' group events, and by a timer at the earliest
+ * `followUpAt` core asked for (no polling interval). Only the leader syncs and launches; every
+ * replica may accept API changes, which are stored first and then synced. All work runs through
+ * one serial queue, so decisions never interleave.
+ */
+export class PipelineController {
+  readonly backoff: RestartBackoffPolicy;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly dirty = new Set<string>();
+  private syncQueued = false;
+  private readonly followUps = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt: number | null = null;
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: PipelineControllerOptions) {
+    this.backoff = o.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+    this.log = o.logger;
+    for (const b of o.backends) b.groups?.onEvents((events) => this.onGroupEvents(b, events));
+    o.leadership.onChange((leader) => {
+      if (leader)
+        void this.recover().catch((err: unknown) => this.log.error({ err }, 'pipelines: recovery failed'));
+    });
+  }
+
+  /** After the backends started: finds the launches in flight again (adopting them), then syncs every pipeline. */
+  async start(): Promise<void> {
+    if (this.o.leadership.isLeader()) await this.recover();
+  }
+
+  /** Stops the queue and timers (instances keep running). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.chain.catch(() => undefined);
+  }
+
+  /** Whether this replica leads (syncs and launches). */
+  isLeader(): boolean {
+    return this.o.leadership.isLeader();
+  }
+
+  /** The backend that runs pipelines on `cluster`, or null. */
+  runnerOf(cluster: string): GroupRunner | null {
+    return this.o.backends.find((b) => b.cluster === cluster)?.groups ?? null;
+  }
+
+  /** Asks for a sync of the pipeline soon; many wakes before it runs make one sync. */
+  wake(pipelineId: string): void {
+    if (this.closed) return;
+    this.dirty.add(pipelineId);
+    if (this.syncQueued) return;
+    this.syncQueued = true;
+    this.serial(async () => {
+      this.syncQueued = false;
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      for (const id of ids) await this.syncSafely(id);
+    }).catch(() => undefined); // only a closed queue rejects here
+  }
+
+  // ---- API changes ----
+
+  /** Creates a pipeline from Faustian's JSON (defaults filled by core); PipelineError 409/422. */
+  create(raw: unknown): Promise<PipelineRecord> {
+    return this.serial(async () => {
+      const spec = this.parse(raw);
+      const cluster = this.o.defaultCluster;
+      this.checkRunnable(cluster, spec);
+      const now = this.o.clock.now();
+      const record: PipelineRecord = {
+        pipelineId: spec.id,
+        uid: Math.floor(this.o.random() * 36 ** 5)
+          .toString(36)
+          .padStart(5, '0'),
+        cluster,
+        spec,
+        version: 1,
+        instanceSeq: 0,
+        update: null,
+        updateSeq: 0,
+        deletingAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await this.o.store.createPipeline(record);
+      } catch (err) {
+        if (err instanceof DuplicatePipelineError)
+          throw new PipelineError(
+            409,
+            err.code,
+            err.message,
+            { id: 'is taken by another pipeline' },
+            { cause: err },
+          );
+        throw err;
+      }
+      this.log.info({ pipelineId: spec.id, instances: spec.instances }, 'pipeline created');
+      this.wake(spec.id);
+      return record;
+    });
+  }
+
+  /**
+   * Changes a pipeline: the body's top-level fields replace the stored ones. A change of
+   * `instances` alone scales; one of `update_strategy` alone is stored; anything else is a new spec
+   * version, rolled out by a rolling update.
+   */
+  patch(pipelineId: string, body: unknown): Promise<PatchResult> {
+    return this.serial(async () => {
+      const p = await this.o.store.getPipeline(pipelineId);
+      if (!p) throw pipelineNotFound(pipelineId);
+      if (p.deletingAt !== null)
+        throw new PipelineError(
+          409,
+          'PIPELINE_DELETING',
+          `pipeline ${JSON.stringify(pipelineId)} is being deleted`,
+        );
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw invalidPipeline([{ field: '', message: 'a change must be a JSON object' }]);
+      const given = body as Record<string, unknown>;
+      if (given['id'] !== undefined && given['id'] !== pipelineId)
+        throw invalidPipeline([
+          { field: 'id', message: `must be "${pipelineId}" (the id in the path) or left out` },
+        ]);
+      const spec = this.parse({ ...p.spec, ...given, id: pipelineId });
+      this.checkRunnable(p.cluster, spec);
+      const kind = classifyPipelineChange(p.spec, spec);
+      if (kind === 'unchanged') return kind;
+      const now = this.o.clock.now();
+      let next: PipelineRecord = { ...p, updatedAt: now };
+      let newVersion: { version: number; spec: PipelineSpec } | undefined;
+      if (kind === 'update') {
+        const versions = await this.o.store.pipelineVersions(pipelineId);
+        const version = Math.max(p.version, ...versions.keys()) + 1;
+        next = { ...next, version, spec };
+        newVersion = { version, spec };
+      } else {
+        next = {
+          ...next,
+          spec: { ...p.spec, instances: spec.instances, update_strategy: spec.update_strategy },
+        };
+      }
+      const saved = await this.o.store.savePipeline({
+        pipeline: next,
+        ...(newVersion ? { newVersion } : {}),
+      });
+      if (!saved) throw pipelineNotFound(pipelineId);
+      this.log.info(
+        { pipelineId, change: kind, version: next.version, instances: spec.instances },
+        'pipeline changed',
+      );
+      this.wake(pipelineId);
+      return kind;
+    });
+  }
+
+  /** Starts deleting a pipeline: its instances are stopped, then it is gone. PipelineError 404. */
+  remove(pipelineId: string): Promise<void> {
+    return this.serial(async () => {
+      const p = await this.o.store.getPipeline(pipelineId);
+      if (!p) throw pipelineNotFound(pipelineId);
+      if (p.deletingAt === null) {
+        const now = this.o.clock.now();
+        await this.o.store.savePipeline({ pipeline: { ...p, deletingAt: now, updatedAt: now } });
+        this.log.info({ pipelineId }, 'pipeline deleting');
+      }
+      this.wake(pipelineId);
+    });
+  }
+
+  private parse(raw: unknown): PipelineSpec {
+    const parsed = parsePipelineSpec(raw);
+    if (!parsed.ok) throw invalidPipeline(parsed.problems);
+    return parsed.spec;
+  }
+
+  private checkRunnable(cluster: string, spec: PipelineSpec): void {
+    const runner = this.runnerOf(cluster);
+    if (!runner)
+      throw new PipelineError(
+        422,
+        'NO_PIPELINE_BACKEND',
+        `cluster ${JSON.stringify(cluster)} cannot run pipelines`,
+      );
+    const problems = runner.problems(spec);
+    if (problems.length > 0) throw invalidPipeline(problems);
+  }
+
+  // ---- syncing ----
+
+  private async syncSafely(pipelineId: string): Promise<void> {
+    try {
+      await this.sync(pipelineId);
+    } catch (err) {
+      this.log.error({ err, pipelineId }, 'pipelines: sync failed; tried again shortly');
+      this.followUp(pipelineId, this.o.clock.now() + RETRY_MS);
+    }
+  }
+
+  private async sync(pipelineId: string): Promise<void> {
+    if (!this.o.leadership.isLeader()) return;
+    const { store } = this.o;
+    const pipeline = await store.getPipeline(pipelineId);
+    this.followUps.delete(pipelineId);
+    if (!pipeline) return;
+    const runner = this.runnerOf(pipeline.cluster);
+    if (!runner) {
+      this.log.warn({ pipelineId, cluster: pipeline.cluster }, 'pipelines: no backend runs this cluster');
+      return;
+    }
+    const [instances, versions] = await Promise.all([
+      store.pipelineInstances(pipelineId),
+      store.pipelineVersions(pipelineId),
+    ]);
+    const plan = planSync({
+      pipeline,
+      instances,
+      versions,
+      now: this.o.clock.now(),
+      epoch: this.o.leadership.epoch(),
+      backoff: this.backoff,
+    });
+    if (plan.change && !(await store.savePipeline(plan.change))) return;
+    if (plan.deletePipeline) {
+      await store.deletePipeline(pipelineId);
+      this.log.info({ pipelineId }, 'pipeline deleted');
+      return;
+    }
+    for (const launchId of plan.kill) await runner.kill(launchId);
+    if (plan.launch.length > 0) runner.launch(plan.launch);
+    if (plan.followUpAt !== null) this.followUp(pipelineId, plan.followUpAt);
+  }
+
+  private followUp(pipelineId: string, at: number): void {
+    const known = this.followUps.get(pipelineId);
+    if (known === undefined || at < known) this.followUps.set(pipelineId, at);
+    this.armTimer();
+  }
+
+  /** One timer at the earliest follow-up. */
+  private armTimer(): void {
+    if (this.closed || this.followUps.size === 0) return;
+    const at = Math.min(...this.followUps.values());
+    if (this.timerAt !== null && this.timerAt <= at && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = null;
+        const now = this.o.clock.now();
+        for (const [id, due] of this.followUps) if (due <= now + 5) this.wake(id);
+        this.armTimer();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, at - this.o.clock.now())),
+    );
+    this.timer.unref();
+  }
+
+  // ---- backend events and recovery ----
+
+  private onGroupEvents(backend: Backend, events: GroupEvent[]): Promise<void> {
+    return this.serial(() => this.applyEvents(backend, events));
+  }
+
+  private async applyEvents(backend: Backend, events: readonly GroupEvent[]): Promise<void> {
+    const runner = backend.groups!;
+    const byPipeline = new Map<string, GroupEvent[]>();
+    for (const e of events) {
+      const id = parseLaunchId(e.launchId)?.pipelineId;
+      if (id === undefined) continue;
+      const list = byPipeline.get(id);
+      if (list) list.push(e);
+      else byPipeline.set(id, [e]);
+    }
+    for (const [pipelineId, list] of byPipeline) {
+      const [instances, versions] = await Promise.all([
+        this.o.store.pipelineInstances(pipelineId),
+        this.o.store.pipelineVersions(pipelineId),
+      ]);
+      const byId = new Map(instances.map((i) => [i.state.instanceId, i]));
+      const changed = new Map<string, InstanceRecord>();
+      const kills = new Set<string>();
+      const relaunch = new Set<string>();
+      for (const e of list) {
+        const instanceId = parseLaunchId(e.launchId)!.instanceId;
+        const record = changed.get(instanceId) ?? byId.get(instanceId);
+        const spec = record ? versions.get(record.state.version) : undefined;
+        if (!record || !spec) {
+          // An instance that is gone: whatever of it still runs must stop.
+          if (e.type === 'process-state' && e.state === 'TASK_RUNNING') kills.add(e.launchId);
+          continue;
+        }
+        const effect = applyGroupEvent(record, e, spec, this.backoff);
+        if (effect.record !== record) changed.set(instanceId, effect.record);
+        if (effect.kill) kills.add(effect.kill);
+        if (effect.relaunch) relaunch.add(instanceId);
+      }
+      await this.o.store.saveInstances([...changed.values()]);
+      for (const launchId of kills) await runner.kill(launchId);
+      for (const instanceId of relaunch) {
+        const record = changed.get(instanceId) ?? byId.get(instanceId)!;
+        runner.launch([groupLaunchOf(record, versions.get(record.state.version)!)]);
+      }
+      this.wake(pipelineId);
+    }
+  }
+
+  /** Hands every launch in flight to its backend to be found again, then syncs every pipeline. */
+  private async recover(): Promise<void> {
+    await this.serial(async () => {
+      const inFlight = await launchesInFlight(this.o.store);
+      for (const [cluster, items] of inFlight) await this.runnerOf(cluster)?.reconcile(items);
+      const pipelines = await this.o.store.listPipelines();
+      this.log.info(
+        { pipelines: pipelines.length, launches: [...inFlight.values()].reduce((n, l) => n + l.length, 0) },
+        'pipelines: recovered',
+      );
+      for (const p of pipelines) this.dirty.add(p.pipelineId);
+    });
+    for (const id of [...this.dirty]) this.wake(id);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(() => {
+      if (this.closed) throw new PipelineError(409, 'CLOSED', 'the server is shutting down');
+      return fn();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,47 @@
+import type { GroupReconcileItem } from '../backends/groups.js';
+import { isLaunchOver } from '../store/pipeline-records.js';
+import type { Store } from '../store/store.js';
+import { groupLaunchOf } from './sync.js';
+
+/**
+ * The launches the store has in flight (some process not known to have ended), by cluster: what a
+ * backend must find again after a restart. `cluster` narrows it to one cluster.
+ */
+export async function launchesInFlight(
+  store: Store,
+  cluster?: string,
+): Promise<Map<string, GroupReconcileItem[]>> {
+  const out = new Map<string, GroupReconcileItem[]>();
+  const pipelines = (await store.listPipelines()).filter(
+    (p) => cluster === undefined || p.cluster === cluster,
+  );
+  if (pipelines.length === 0) return out;
+  const all = await store.pipelineInstances();
+  for (const p of pipelines) {
+    const records = all.filter((r) => r.pipelineId === p.pipelineId && r.launch && !isLaunchOver(r.launch));
+    if (records.length === 0) continue;
+    const versions = await store.pipelineVersions(p.pipelineId);
+    for (const record of records) {
+      const spec = versions.get(record.state.version);
+      const launch = record.launch!;
+      if (!spec) continue;
+      const processes: GroupReconcileItem['processes'] = {};
+      for (const [name, pr] of Object.entries(launch.processes))
+        processes[name] = {
+          handle: pr.agentId && !pr.handle ? { agentId: pr.agentId } : pr.handle,
+          ports: pr.ports,
+          ended: pr.exit !== null,
+        };
+      const item: GroupReconcileItem = {
+        launch: groupLaunchOf(record, spec),
+        processes,
+        placed: launch.phase === 'placed',
+        killRequested: launch.killRequestedAt !== null || record.state.phase === 'stopping',
+      };
+      const list = out.get(p.cluster);
+      if (list) list.push(item);
+      else out.set(p.cluster, [item]);
+    }
+  }
+  return out;
+}

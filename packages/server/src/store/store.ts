@@ -1,0 +1,223 @@
+import type { PipelineSpec, RunStatus } from '@galley/core';
+import type { InstanceRecord, PipelineChange, PipelineRecord, UpdateRecord } from './pipeline-records.js';
+import type {
+  AttemptRecord,
+  DefinitionInput,
+  DefinitionRecord,
+  NewRun,
+  NewRunEvent,
+  RunEventRecord,
+  RunRecord,
+} from './records.js';
+
+/** A page of a list, with the total that matched the filters. */
+export interface Page<T> {
+  total: number;
+  items: T[];
+}
+
+/** Sorting and paging of a list. `limit` and `offset` are already validated and capped. */
+export interface Paging<Sort extends string> {
+  sortBy: Sort;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+/** Sortable run columns. */
+export const RUN_SORT_FIELDS = [
+  'queued_at',
+  'started_at',
+  'finished_at',
+  'status',
+  'alias',
+  'group_name',
+  'owner_id',
+  'cluster',
+  'exit_code',
+  'run_id',
+] as const;
+export type RunSortField = (typeof RUN_SORT_FIELDS)[number];
+
+/** Sortable definition columns. */
+export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
+export type DefinitionSortField = (typeof DEFINITION_SORT_FIELDS)[number];
+
+/** Run columns usable as equality filters (the flotilla "any field" filter). */
+export const RUN_FILTER_FIELDS = [
+  'run_id',
+  'definition_id',
+  'alias',
+  'group_name',
+  'image',
+  'cluster',
+  'owner_id',
+  'exit_code',
+  'idempotence_key',
+  'engine',
+  'attempt_count',
+] as const;
+export type RunFilterField = (typeof RUN_FILTER_FIELDS)[number];
+
+/** Filters of the history list; every given filter must match (AND). Times in ms. */
+export interface RunQuery extends Paging<RunSortField> {
+  equals: Partial<Record<RunFilterField, string>>;
+  /** Any of these statuses (empty = all). */
+  statuses: RunStatus[];
+  /** Each `{name, value}` must be in the run's env. */
+  env: { name: string; value: string }[];
+  queuedFrom?: number;
+  queuedUntil?: number;
+}
+
+/** Filters of the definitions list. */
+export interface DefinitionQuery extends Paging<DefinitionSortField> {
+  equals: Partial<Record<'alias' | 'group_name' | 'image' | 'definition_id' | 'target_cluster', string>>;
+}
+
+/**
+ * One stored change of a run, made by the engine: the new run row (stored only if the row still
+ * has `expectedVersion`), an attempt to insert or update, and timeline entries.
+ */
+export interface RunChange {
+  run: RunRecord;
+  expectedVersion: number;
+  attempt?: { insert: AttemptRecord } | { patch: AttemptPatch };
+  events: NewRunEvent[];
+}
+
+/** A change of an attempt row: `state` always, the other fields when given (undefined = keep). */
+export interface AttemptPatch {
+  attemptId: string;
+  state: AttemptRecord['state'];
+  handle?: Record<string, unknown>;
+  outcome?: AttemptRecord['outcome'];
+  launchedAt?: number;
+  endedAt?: number;
+}
+
+/** A position in the queue order (queued_at, then run_id): `after` reads only runs queued later. */
+export interface QueueCursor {
+  queuedAt: number;
+  runId: string;
+}
+
+/** A run in flight (PENDING or RUNNING, or with an unended attempt) with its current attempt. */
+export interface InFlight {
+  run: RunRecord;
+  attempt: AttemptRecord;
+}
+
+/**
+ * Everything Galley keeps. One implementation over SQL (PostgreSQL or PGlite). Methods answer
+ * `null`/`false` for unknown ids and throw StoreError subclasses for conflicts; every method is
+ * safe to call from any server replica.
+ */
+export interface Store {
+  /** Inserts a definition; throws DuplicateAliasError when the alias is taken. */
+  createDefinition(input: DefinitionInput, id: string, now: number): Promise<DefinitionRecord>;
+  getDefinition(definitionId: string): Promise<DefinitionRecord | null>;
+  getDefinitionByAlias(alias: string): Promise<DefinitionRecord | null>;
+  /** Replaces the stored fields with `next`; null when the id is unknown. DuplicateAliasError on alias clash. */
+  updateDefinition(
+    definitionId: string,
+    next: DefinitionInput,
+    now: number,
+  ): Promise<DefinitionRecord | null>;
+  /** Deletes; false when the id is unknown. Runs keep their copy of the definition. */
+  deleteDefinition(definitionId: string): Promise<boolean>;
+  listDefinitions(query: DefinitionQuery): Promise<Page<DefinitionRecord>>;
+  /** Distinct group names of definitions and runs, sorted. */
+  listGroups(): Promise<string[]>;
+  /** Distinct definition tags, sorted. */
+  listTags(): Promise<string[]>;
+
+  /**
+   * Inserts a QUEUED run and its first timeline entry in one statement. When the run has an
+   * idempotence key that was seen before, nothing is inserted and the earlier run is answered
+   * with `created: false`.
+   */
+  insertRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
+  listRuns(query: RunQuery): Promise<Page<RunRecord>>;
+  /** The run's timeline, oldest first. */
+  runEvents(runId: string): Promise<RunEventRecord[]>;
+  /** The run's attempts, first first. */
+  attempts(runId: string): Promise<AttemptRecord[]>;
+  getAttempt(attemptId: string): Promise<AttemptRecord | null>;
+  countRunsByStatus(): Promise<Record<RunStatus, number>>;
+
+  /** QUEUED runs of the clusters, oldest first, at most `limit`. */
+  queuedRuns(clusters: readonly string[], limit: number, after?: QueueCursor): Promise<RunRecord[]>;
+  /** NEEDS_RETRY runs of the clusters whose retry time is at or before `now`. */
+  dueRetries(clusters: readonly string[], now: number, limit: number): Promise<RunRecord[]>;
+  /** Earliest retry time of NEEDS_RETRY runs and earliest active deadline of running ones (of the clusters); null = none. */
+  nextTimerAt(clusters: readonly string[]): Promise<number | null>;
+  /** RUNNING/PENDING runs of the clusters whose active deadline passed at `now`, not yet asked to stop. */
+  overdueRuns(clusters: readonly string[], now: number, limit: number): Promise<RunRecord[]>;
+  /** Attempts not yet ended, with their runs: what recovery reconciles with the backends. */
+  inFlight(clusters: readonly string[]): Promise<InFlight[]>;
+  /**
+   * Stores the changes in ONE transaction. A change whose run row no longer has its expected
+   * version is skipped (another writer won); answers the runs as stored, skipped ones left out.
+   */
+  applyChanges(changes: readonly RunChange[]): Promise<RunRecord[]>;
+  /** Changes attempt rows without changing their runs (late events of attempts no longer current). */
+  patchAttempts(patches: readonly AttemptPatch[]): Promise<void>;
+
+  /** Inserts a pipeline with its first spec version; DuplicatePipelineError when the id is taken. */
+  createPipeline(pipeline: PipelineRecord): Promise<void>;
+  getPipeline(pipelineId: string): Promise<PipelineRecord | null>;
+  /** Every pipeline, id order. */
+  listPipelines(): Promise<PipelineRecord[]>;
+  /** Every spec version of a pipeline, by version number. */
+  pipelineVersions(pipelineId: string): Promise<Map<number, PipelineSpec>>;
+  /** The instances of one pipeline, or of all of them (`pipelineId` undefined), by instance number. */
+  pipelineInstances(pipelineId?: string): Promise<InstanceRecord[]>;
+  /** A pipeline's update history, oldest first. */
+  pipelineUpdates(pipelineId: string): Promise<UpdateRecord[]>;
+  /** Stores a pipeline change in one transaction; false (nothing stored) when the pipeline is gone. */
+  savePipeline(change: PipelineChange): Promise<boolean>;
+  /** Replaces instance rows that still exist (a row deleted meanwhile stays deleted). */
+  saveInstances(instances: readonly InstanceRecord[]): Promise<void>;
+  /** Deletes a pipeline and everything of it; false when there was none. */
+  deletePipeline(pipelineId: string): Promise<boolean>;
+
+  getFrameworkId(cluster: string): Promise<string | null>;
+  setFrameworkId(cluster: string, frameworkId: string, now: number): Promise<void>;
+  /**
+   * Takes the lease `name` for `holder` until `now + ttlMs` if it is free, expired or already
+   * held by `holder`; each new holding bumps the epoch (the fencing token). Answers the epoch,
+   * or null when another holder has it.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
+
+  /** Resolves when the database answers a trivial query (health checks). */
+  ping(): Promise<void>;
+  /** `pglite` or `postgres`. */
+  readonly kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Base of store errors; `code` is stable. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another definition already has this alias. */
+export class DuplicateAliasError extends StoreError {
+  override readonly name = 'DuplicateAliasError';
+  constructor(
+    readonly alias: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`a definition with alias "${alias}" already exists`, 'DUPLICATE_ALIAS', options);
+  }
+}

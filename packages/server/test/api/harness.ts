@@ -1,0 +1,89 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildServer, type GalleyServer } from '../../src/app.js';
+import { resolveConfig } from '../../src/config/config.js';
+
+/** A whole server (PGlite in a temp dir, local backend) for app.inject tests. */
+export async function startTestServer(
+  over: { cpus?: number; databaseUrl?: string; webDist?: string | null } = {},
+): Promise<GalleyServer & { dataDir: string; stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'galley-api-'));
+  const config = resolveConfig({
+    env: {},
+    flags: {
+      listen: '127.0.0.1:0',
+      dataDir,
+      localCpus: String(over.cpus ?? 4),
+      localMemoryMb: '8192',
+      stopGraceMs: '300',
+      adoptCheckMs: '50',
+      logFollowMs: '50',
+      retryInitialDelayMs: '50',
+      ...(over.databaseUrl ? { databaseUrl: over.databaseUrl } : {}),
+    },
+  });
+  const server = await buildServer(config, {
+    logger: pino({ level: 'silent' }),
+    webDist: over.webDist ?? null,
+  });
+  return Object.assign(server, {
+    dataDir,
+    async stop() {
+      await server.close();
+      // Runs outlive the server by design; a test's leftovers must not outlive the test.
+      await killLeftoverProcesses(dataDir);
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    },
+  });
+}
+
+/** SIGKILLs the process group of every supervisor that recorded a `pid` file under `dir`. */
+async function killLeftoverProcesses(dir: string): Promise<void> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry !== 'pid' && !entry.endsWith('/pid')) continue;
+    const pid = Number((await readFile(join(dir, entry), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 1) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** Waits for `check` to answer a value (not undefined), up to `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The seed's hello-world definition (flotilla-os.md, "Defining your first task"). */
+export const HELLO_WORLD = {
+  alias: 'hello-flotilla',
+  group_name: 'examples',
+  image: 'ubuntu:latest',
+  memory: 512,
+  env: [{ name: 'USERNAME', value: '_fill_me_in_' }],
+  command: 'echo "hello ${USERNAME}"',
+};
+
+/** The seed's execute body (flotilla-os.md, "Running your first task"). */
+export const HELLO_EXECUTE = {
+  cluster: 'default',
+  env: [{ name: 'USERNAME', value: 'yourusername' }],
+  run_tags: { owner_id: 'youruser' },
+};

@@ -1,0 +1,46 @@
+import type { Node } from '@galley/core';
+import { describe, expect, it } from 'vitest';
+import { QueueView } from '../../src/engine/queue-view.js';
+import type { RunRecord } from '../../src/store/records.js';
+import { newRun } from '../store/fixtures.js';
+
+const node = (cpus: number, memMb = 1000): Node => ({
+  id: 'n1',
+  hostname: 'h',
+  attributes: {},
+  free: { cpus, memMb, diskMb: 0, gpus: 0, portRanges: [] },
+});
+const run = (id: string, queuedAt: number) =>
+  ({ ...newRun(id, {}, queuedAt), version: 1, updatedAt: queuedAt }) as RunRecord;
+
+describe('QueueView: when a dispatch round may skip the runs already considered', () => {
+  it('reads from the head first, then only after the runs left waiting while capacity does not grow', () => {
+    const view = new QueueView();
+    expect(view.readFrom([node(1)], 0)).toBeUndefined();
+    view.afterRound([run('a', 10), run('b', 20)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 100)).toEqual({ queuedAt: 20, runId: 'b' });
+    expect(view.readFrom([node(0.2)], 200)).toEqual({ queuedAt: 20, runId: 'b' }); // shrank: still skip
+  });
+
+  it('reads from the head again when capacity grows, after an invalidation, once a second, or when nothing waits', () => {
+    const view = new QueueView();
+    view.readFrom([node(1)], 0);
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.6)], 10)).toBeUndefined(); // a run ended: room grew
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    view.invalidate();
+    expect(view.readFrom([node(0.5)], 20)).toBeUndefined();
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 500)).toEqual({ queuedAt: 10, runId: 'a' });
+    expect(view.readFrom([node(0.5)], 1_100)).toBeUndefined(); // the periodic head read
+    view.afterRound([run('a', 10)], false, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 1_200)).toBeUndefined(); // nothing was left waiting
+  });
+
+  it('treats a new node as more room', () => {
+    const view = new QueueView();
+    view.readFrom([node(1)], 0);
+    view.afterRound([run('a', 10)], true, [node(0)]);
+    expect(view.readFrom([node(0), { ...node(1), id: 'n2' }], 10)).toBeUndefined();
+  });
+});

@@ -1,0 +1,286 @@
+/**
+ * The Mesos backend's end-to-end harness: the BUILT `galley serve` as a real process, talking to a
+ * Mesos master over real HTTP, driven through Galley's real HTTP API.
+ *
+ * By default the master is the fake of `@galley/mesos/testing`, in this test process, running
+ * commands as real processes. When MESOS_MASTER is set, the tests run against that real cluster
+ * instead (MESOS_USER, MESOS_ROLE, MESOS_PRINCIPAL/MESOS_SECRET are read too), and the tests that
+ * need fault injection or the fake's inspection are skipped with a printed reason.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FakeMesos, type FakeMesosOptions, startFakeMesos } from '@galley/mesos/testing';
+
+/** The built CLI. */
+export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** True when the server has been built (`npx tsc -b` and `npm run build -w @galley/server`). */
+export const built = existsSync(MAIN);
+if (!built) console.warn('SKIPPED server Mesos e2e: packages/server/dist is not built (npm test builds it)');
+
+/** The real master from the environment, if any. */
+export const REAL_MASTER: string | undefined = process.env['MESOS_MASTER'] || undefined;
+
+/**
+ * True when a test that needs the fake (fault injection, inspection, shaped agents) can run; on a
+ * real cluster it prints why it is skipped. Use as `describe.runIf(needsFake('what'))`.
+ */
+export function needsFake(what: string): boolean {
+  if (!built) return false;
+  if (!REAL_MASTER) return true;
+  console.warn(
+    `SKIPPED ${what}: needs the fake master's fault injection or inspection; MESOS_MASTER=${REAL_MASTER} is a real cluster`,
+  );
+  return false;
+}
+
+/** Fast timings for the fake, so a suite runs in seconds. */
+export const FAST_FAKE: FakeMesosOptions = {
+  execution: 'processes',
+  heartbeatIntervalSeconds: 2,
+  allocationIntervalMs: 50,
+  statusUpdateRetryMs: { initial: 200, max: 1_000 },
+  masterStartingMs: 20,
+  defaultKillGracePeriodMs: 1_000,
+};
+
+/** A master to test against: the fake, or MESOS_MASTER. */
+export interface TestMaster {
+  /** What to pass as `--mesos-master`. */
+  master: string;
+  fake: FakeMesos | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the fake with `options` (fast timings by default), or answers MESOS_MASTER. */
+export async function startMaster(options: FakeMesosOptions = {}): Promise<TestMaster> {
+  if (REAL_MASTER) return { master: REAL_MASTER, fake: undefined, stop: async () => {} };
+  const fake = await startFakeMesos({ ...FAST_FAKE, ...options });
+  return {
+    master: fake.masterUrls.map((u) => u.replace(/^http:\/\//, '')).join(','),
+    fake,
+    stop: () => fake.stop(),
+  };
+}
+
+/** The fake of a master started by `startMaster` (only in `needsFake` tests). */
+export function fakeOf(m: TestMaster): FakeMesos {
+  if (!m.fake) throw new Error('this test needs the fake master');
+  return m.fake;
+}
+
+/** Flags that make the server's Mesos side fast for tests (and plain command tasks). */
+export function mesosFlags(master: string): string[] {
+  const flags = [
+    '--backend',
+    'mesos',
+    '--mesos-master',
+    master,
+    '--mesos-containerizer',
+    'none',
+    '--mesos-refuse-seconds',
+    '2',
+    '--mesos-offer-hold-ms',
+    '200',
+    '--mesos-reconcile-delay-ms',
+    '300',
+    '--mesos-launch-timeout-ms',
+    '3000',
+    '--mesos-unreachable-timeout-ms',
+    '500',
+    '--mesos-revive-interval-ms',
+    '100',
+    '--stop-grace-ms',
+    '1500',
+    '--retry-initial-delay-ms',
+    '100',
+    '--log-follow-ms',
+    '50',
+  ];
+  const user = process.env['MESOS_USER'];
+  if (REAL_MASTER)
+    flags.push('--mesos-user', user ?? 'root', '--mesos-roles', process.env['MESOS_ROLE'] ?? '*');
+  if (REAL_MASTER && process.env['MESOS_PRINCIPAL'])
+    flags.push('--mesos-principal', process.env['MESOS_PRINCIPAL']);
+  return flags;
+}
+
+/** A running `galley serve`. */
+export interface Galley {
+  url: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  /** SIGKILL, and wait until it is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM, and wait for its exit. */
+  stop(): Promise<void>;
+}
+
+/** A fresh temporary directory for a server's data. */
+export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'galley-mesos-e2e-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Starts `galley serve --listen 127.0.0.1:0 --data-dir dataDir …args` and waits for its address. */
+export async function startGalley(dataDir: string, args: string[]): Promise<Galley> {
+  const proc = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
+    {
+      env: {
+        ...process.env,
+        GALLEY_LOG_LEVEL: process.env['GALLEY_TEST_LOG_LEVEL'] ?? 'warn',
+        ...(process.env['MESOS_SECRET'] ? { GALLEY_MESOS_SECRET: process.env['MESOS_SECRET'] } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`galley did not start:\n${output}`)), 45_000);
+    proc.stderr!.on('data', () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`galley exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    proc,
+    output: () => output,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A JSON request to Galley's API (answers are read loosely by the tests, hence `any`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function api<T = any>(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** A run as the API answers it (the fields the tests read). */
+export interface RunJson {
+  run_id: string;
+  status: string;
+  cluster: string;
+  exit_code: number | null;
+  exit_reason: string | null;
+  queued_reason: string | null;
+  attempt_count: number;
+  instance: { instance_id: string; dns_name: string };
+  engine: string;
+}
+
+/** Defines a task and answers its alias. */
+export async function define(url: string, alias: string, fields: Record<string, unknown>): Promise<string> {
+  const res = await api(url, 'POST', '/task', {
+    alias,
+    image: 'ubuntu:24.04',
+    memory: 32,
+    cpu: 100,
+    ...fields,
+  });
+  if (res.status !== 200) throw new Error(`define ${alias}: ${res.status} ${JSON.stringify(res.body)}`);
+  return alias;
+}
+
+/** Executes a definition by alias; answers the run id. */
+export async function execute(
+  url: string,
+  alias: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await api(url, 'PUT', `/task/alias/${alias}/execute`, {
+    run_tags: { owner_id: 'tester' },
+    ...extra,
+  });
+  if (res.status !== 200) throw new Error(`execute ${alias}: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as RunJson).run_id;
+}
+
+/** The run now. */
+export async function getRun(url: string, runId: string): Promise<RunJson> {
+  return (await api<RunJson>(url, 'GET', `/history/${runId}`)).body;
+}
+
+/** Waits for `check` to answer something other than undefined, polling every 50 ms. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the run has `status` (and answers it). */
+export function runReaches(url: string, runId: string, status: string, timeoutMs = 30_000): Promise<RunJson> {
+  return eventually(
+    `run ${runId} to be ${status}`,
+    async () => {
+      const run = await getRun(url, runId);
+      return run.status === status ? run : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The whole log of a run (stdout then stderr), read page by page. */
+export async function readLog(url: string, runId: string): Promise<string> {
+  let out = '';
+  let token: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    const q = token ? `?last_seen=${encodeURIComponent(token)}` : '';
+    const page = (await api<{ log: string; last_seen: string }>(url, 'GET', `/${runId}/logs${q}`)).body;
+    out += page.log;
+    if (page.log === '') return out;
+    token = page.last_seen;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  built,
+  define,
+  eventually,
+  execute,
+  mesosFlags,
+  REAL_MASTER,
+  startGalley,
+  startMaster,
+  tempDir,
+  type Galley,
+  type RunJson,
+  type TestMaster,
+} from './harness.js';
+
+// Many runs at once: each ACCEPT packs several tasks onto one agent, and every run ends once.
+
+const against = REAL_MASTER ? `the Mesos master at ${REAL_MASTER}` : 'the fake master with 20 agents';
+const RUNS = 500;
+
+describe.runIf(built)(`Mesos backend at scale on ${against}`, () => {
+  let master: TestMaster;
+  let galley: Galley;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+
+  beforeAll(async () => {
+    master = await startMaster({ agents: 20 });
+    dir = await tempDir();
+    galley = await startGalley(dir.path, mesosFlags(master.master));
+  }, 60_000);
+  afterAll(async () => {
+    await galley?.stop();
+    await master?.stop();
+    await dir?.remove();
+  });
+
+  it(`runs ${RUNS} runs to STOPPED with exit 0, each launched once, on ${against}`, async () => {
+    await define(galley.url, 'many', { command: 'true', cpu: 100, memory: 32 });
+    const runIds: string[] = [];
+    for (let i = 0; i < RUNS; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, RUNS - i) }, () => execute(galley.url, 'many')),
+      );
+      runIds.push(...batch);
+    }
+    await eventually(
+      `${RUNS} runs to stop`,
+      async () => {
+        const page = (await api(galley.url, 'GET', '/history?status=STOPPED&alias=many&limit=0')).body;
+        return page.total === RUNS ? true : undefined;
+      },
+      50_000,
+    );
+    const all = (await api<{ history: RunJson[] }>(galley.url, 'GET', `/history?alias=many&limit=${RUNS}`))
+      .body.history;
+    expect(all).toHaveLength(RUNS);
+    expect(all.every((r) => r.status === 'STOPPED' && r.exit_code === 0 && r.attempt_count === 1)).toBe(true);
+    expect(new Set(all.map((r) => r.run_id))).toEqual(new Set(runIds));
+    if (master.fake) {
+      const tasks = master.fake.state().tasks;
+      expect(tasks).toHaveLength(RUNS);
+      expect(new Set(tasks.map((t) => t.taskId))).toEqual(new Set(runIds.map((id) => `${id}.1`)));
+      // Launches were packed: fewer ACCEPTs than tasks.
+      expect(master.fake.calls({ type: 'ACCEPT' }).length).toBeLessThan(RUNS);
+    }
+  }, 60_000);
+});
