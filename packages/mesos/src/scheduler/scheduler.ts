@@ -42,6 +42,8 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
   private readonly session: Session<M>;
   /** The calls endpoint and Mesos-Stream-Id header of the last subscription a call used. */
   private route: { master: string; streamId: string; url: URL; headers: Record<string, string> } | undefined;
+  /** The last order-sensitive call (see ORDERED_CALLS) sent: the next one waits for its answer. */
+  private orderedTail: Promise<unknown> = Promise.resolve();
 
   /** @internal use `createScheduler`. */
   constructor(
@@ -201,9 +203,23 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
     if (s.phase !== 'SUBSCRIBED') {
       throw new SchedulerError('MESOS_NOT_SUBSCRIBED', `cannot send ${call.type} while ${s.phase}`);
     }
+    const body = encodeCall(call, s.frameworkId);
+    if (ORDERED_CALLS.has(call.type)) {
+      // Calls go out on many keep-alive connections, so two calls sent back to back can reach
+      // the master in either order. For these the order is the meaning (a SUPPRESS overtaken by
+      // a later REVIVE leaves the framework suppressed with work waiting), so each one is sent
+      // only once the master has answered the one before: the master queues a call before it
+      // answers 202, so the answers' order is the order it acts in.
+      const sent = this.orderedTail.then(
+        () => this.post(s, body),
+        () => this.post(s, body),
+      );
+      this.orderedTail = sent.catch(() => undefined);
+      return sent;
+    }
     // Returned, not awaited: once encoded, the call (an ACCEPT's TaskInfos, say) can be
     // collected while its answer is awaited.
-    return this.post(s, encodeCall(call, s.frameworkId));
+    return this.post(s, body);
   }
 
   private async post(s: SubscribedState, body: string): Promise<MesosResponse> {
@@ -256,6 +272,9 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
     this.offerCache.remove(offerIds.map((id) => (typeof id === 'string' ? id : id.value)));
   }
 }
+
+/** Calls whose effect depends on their order among themselves: sent one after another. */
+const ORDERED_CALLS: ReadonlySet<SchedulerCall['type']> = new Set(['SUPPRESS', 'REVIVE', 'UPDATE_FRAMEWORK']);
 
 type SubscribedState = Extract<ConnectionState, { phase: 'SUBSCRIBED' }>;
 

@@ -23,8 +23,9 @@ const fastBackoff = { minMs: 20, maxMs: 100, factor: 2, jitter: 0 };
 async function master(
   script: Parameters<typeof startScriptedMaster>[0],
   callStatus?: (type: string) => number,
+  callDelayMs?: (type: string) => number,
 ): Promise<ScriptedMaster> {
-  const m = await startScriptedMaster(script, callStatus);
+  const m = await startScriptedMaster(script, callStatus, callDelayMs);
   cleanups.push(() => m.close());
   return m;
 }
@@ -247,5 +248,39 @@ describe('scheduler session on wire faults (purpose-built server)', () => {
     await expect(s.revive()).rejects.toMatchObject({ code: 'MESOS_FORBIDDEN', subscriptionLost: true });
     await waitFor('resubscription', () => log.subscribed?.length === 2);
     expect(log.disconnected?.[0]?.reason).toBe('call-rejected');
+  });
+
+  it('sends SUPPRESS and REVIVE one after another: each only once the one before is answered', async () => {
+    // Over many keep-alive connections a REVIVE sent right after a slow SUPPRESS could reach the
+    // master first and leave the framework suppressed with work waiting.
+    const m = await master([{ stream: (res) => res.write(subscribedRecord('fw-12')) }], undefined, (type) =>
+      type === 'SUPPRESS' ? 300 : 0,
+    );
+    const { s } = scheduler(m);
+    await s.subscribed();
+    await Promise.all([s.suppress(['a']), s.revive(['a']), s.suppress(['b']), s.decline(['o-1'])]);
+    const seen = m
+      .calls()
+      .map((c) => c.call.type)
+      .filter((t) => t !== 'RECONCILE');
+    expect(seen.filter((t) => t !== 'DECLINE')).toEqual(['SUPPRESS', 'REVIVE', 'SUPPRESS']);
+    // DECLINE is not held behind them.
+    expect(seen.indexOf('DECLINE')).toBeLessThan(seen.indexOf('REVIVE'));
+    const firstSuppressAnswered = m.answered.find((a) => a.type === 'SUPPRESS')!.at;
+    const revive = m.calls().find((c) => c.call.type === 'REVIVE')!;
+    expect(revive.at).toBeGreaterThanOrEqual(firstSuppressAnswered);
+  });
+
+  it('still sends a REVIVE after the SUPPRESS before it failed', async () => {
+    const m = await master([{ stream: (res) => res.write(subscribedRecord('fw-13')) }], (type) =>
+      type === 'SUPPRESS' ? 400 : 202,
+    );
+    const { s } = scheduler(m);
+    await s.subscribed();
+    const [suppressed, revived] = await Promise.allSettled([s.suppress(['a']), s.revive(['a'])]);
+    expect(suppressed.status).toBe('rejected');
+    expect(revived.status).toBe('fulfilled');
+    const seen = m.calls().map((c) => c.call.type);
+    expect(seen.filter((t) => t !== 'RECONCILE')).toEqual(['SUPPRESS', 'REVIVE']);
   });
 });

@@ -14,6 +14,8 @@ export interface SeenRequest {
   body: string;
   /** The client's port: equal ports mean one reused connection. */
   remotePort: number | undefined;
+  /** When the whole request had arrived (epoch ms). */
+  at: number;
 }
 
 /** A running test server. */
@@ -39,6 +41,7 @@ export async function startTestServer(
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         remotePort: req.socket.remotePort,
+        at: Date.now(),
       };
       requests.push(seen);
       void Promise.resolve(handler(seen, res)).catch((error: unknown) => {

@@ -16,6 +16,8 @@ export type SubscribeScript =
 export interface ScriptedMaster extends TestServer {
   subscribes(): SeenRequest[];
   calls(): (SeenRequest & { call: { type: string } & Record<string, unknown> })[];
+  /** Each non-SUBSCRIBE call's type and when its answer was written, in answer order. */
+  answered: { type: string; at: number }[];
 }
 
 /** The RecordIO bytes of a SUBSCRIBED event. */
@@ -32,8 +34,10 @@ export function subscribedRecord(frameworkId: string, heartbeatIntervalSeconds =
 export async function startScriptedMaster(
   script: SubscribeScript[],
   callStatus: (type: string) => number = () => 202,
+  callDelayMs: (type: string) => number = () => 0,
 ): Promise<ScriptedMaster> {
   let next = 0;
+  const answered: { type: string; at: number }[] = [];
   const server = await startTestServer(async (request, response) => {
     if (request.method !== 'POST') {
       // e.g. a detector's GET /redirect probe: no leader information here.
@@ -43,6 +47,9 @@ export async function startScriptedMaster(
     const call = JSON.parse(request.body || '{}') as { type?: string };
     if (call.type !== 'SUBSCRIBE') {
       const status = callStatus(call.type ?? '');
+      const delay = callDelayMs(call.type ?? '');
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      answered.push({ type: call.type ?? '', at: Date.now() });
       response.writeHead(status, { 'Content-Length': '0' }).end();
       return;
     }
@@ -62,6 +69,7 @@ export async function startScriptedMaster(
   });
   return {
     ...server,
+    answered,
     subscribes: () => server.requests.filter((r) => r.method === 'POST' && r.body.includes('"SUBSCRIBE"')),
     calls: () =>
       server.requests

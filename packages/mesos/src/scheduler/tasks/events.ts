@@ -28,7 +28,7 @@ export interface UnknownTask {
   taskId: string;
   agentId: string | undefined;
   state: string;
-  /** `adopted` (one of ours, for a free slot), `killed`, or `ignored` (terminal, or killUnknownTasks off). */
+  /** `adopted` (one of ours, for a free slot), `killed` (reported once per task; KILL is re-sent on each report), or `ignored` (terminal, or killUnknownTasks off). */
   action: 'adopted' | 'killed' | 'ignored';
 }
 

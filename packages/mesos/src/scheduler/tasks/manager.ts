@@ -81,6 +81,8 @@ export class TaskManager<M = never> {
   readonly scheduler: MesosScheduler<TaskManagerMessage<M>>;
   private readonly table: InstanceTable;
   private readonly book = new OfferBook();
+  /** Unknown tasks a KILL was sent for and no terminal update has come back yet. */
+  private readonly killingUnknown = new Set<string>();
   private readonly hygiene: OfferHygiene;
   private readonly emitter: TaskManagerEmitter;
   private readonly poller: HealthPoller;
@@ -308,11 +310,18 @@ export class TaskManager<M = never> {
       this.afterChange();
       return;
     }
+    const id = status.task_id.value;
     if (!this.killUnknown || endsTask(status.state)) {
+      this.killingUnknown.delete(id);
       report('ignored');
       return;
     }
-    report('killed');
+    // Reconciliation may report the task more than once before the KILL lands: KILL again each
+    // time (a KILL can be lost), but report the decision once.
+    if (!this.killingUnknown.has(id)) {
+      this.killingUnknown.add(id);
+      report('killed');
+    }
     this.scheduler
       .kill(status.task_id, status.agent_id)
       .catch((error: unknown) => this.failed('KILL', error));
