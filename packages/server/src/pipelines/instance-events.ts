@@ -156,6 +156,10 @@ export function applyGroupEvent(
         updatedAt: at,
       });
       if (launch.killRequestedAt === null) {
+        // An agent kills a whole task group when one of its processes fails its health checks, and
+        // the group's other processes may report their end first: the group ended because of
+        // the unhealthy process, so that is the exit the instance keeps.
+        const sick = end.state === 'TASK_KILLED' ? unhealthyProcess(next) : null;
         state = move(
           state,
           [
@@ -164,9 +168,9 @@ export function applyGroupEvent(
               : {
                   type: 'process-exited',
                   at,
-                  process: event.process,
-                  exitCode: end.exitCode,
-                  message: end.message,
+                  process: sick ?? event.process,
+                  exitCode: sick ? null : end.exitCode,
+                  message: sick ? 'killed after failing its health check' : end.message,
                 },
           ],
           backoff,
@@ -197,4 +201,11 @@ export function applyGroupEvent(
     }
   }
   return { record: { ...record, state, launch: next, updatedAt: at }, kill, relaunch: false };
+}
+
+/** The process of `launch` whose health check the agent last judged failing, if any. */
+function unhealthyProcess(launch: LaunchRecord): string | null {
+  for (const [name, p] of Object.entries(launch.processes))
+    if (p.health?.status === 'unhealthy' || p.health?.status === 'failing') return name;
+  return null;
 }

@@ -49,9 +49,12 @@ describe.runIf(built)(`Mesos backend at scale on ${against}`, () => {
       `${RUNS} runs to stop`,
       async () => {
         const page = (await api(galley.url, 'GET', '/history?status=STOPPED&alias=many&limit=0')).body;
-        return page.total === RUNS ? true : undefined;
+        if (page.total === RUNS) return true;
+        throw new Error(`${String(page.total)} of ${RUNS} stopped`);
       },
-      50_000,
+      // Correctness, not speed (that is `npm run bench:mesos`): on a loaded 2-core CI machine
+      // sharing its cores with the other test files this has taken most of a minute.
+      150_000,
     );
     const all = (await api<{ history: RunJson[] }>(galley.url, 'GET', `/history?alias=many&limit=${RUNS}`))
       .body.history;
@@ -65,5 +68,5 @@ describe.runIf(built)(`Mesos backend at scale on ${against}`, () => {
       // Launches were packed: fewer ACCEPTs than tasks.
       expect(master.fake.calls({ type: 'ACCEPT' }).length).toBeLessThan(RUNS);
     }
-  }, 60_000);
+  }, 180_000);
 });
