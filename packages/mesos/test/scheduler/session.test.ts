@@ -62,10 +62,12 @@ describe('scheduler session (fake master, or MESOS_MASTER)', () => {
         order.push('save started');
         await new Promise((r) => setTimeout(r, 150));
         await inner.save(id);
+        saveDoneAt = Date.now();
         order.push('save done');
       },
     };
     let firstCallSeenAt = Infinity;
+    let saveDoneAt = Infinity;
     const { s, log } = scheduler(c, {
       frameworkIdStore: store,
       handlers: {
@@ -94,13 +96,12 @@ describe('scheduler session (fake master, or MESOS_MASTER)', () => {
         checkpoint: true,
         failover_timeout: 604800,
       });
-      firstCallSeenAt = Math.min(
-        ...c.fake
-          .calls({ api: 'scheduler' })
-          .filter((x) => x.type !== 'SUBSCRIBE')
-          .map((x) => x.at),
-      );
-      expect(Number.isFinite(firstCallSeenAt)).toBe(true);
+      // The first call on the new subscription (reconciliation's RECONCILE) waits for the save.
+      const fake = c.fake;
+      const otherCalls = () => fake.calls({ api: 'scheduler' }).filter((x) => x.type !== 'SUBSCRIBE');
+      await waitFor('a call after SUBSCRIBE', () => otherCalls().length > 0);
+      firstCallSeenAt = Math.min(...otherCalls().map((x) => x.at));
+      expect(firstCallSeenAt).toBeGreaterThanOrEqual(saveDoneAt);
     }
   });
 
