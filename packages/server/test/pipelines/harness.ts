@@ -227,6 +227,14 @@ export async function waitGone(url: string, id: string, timeoutMs = 20_000): Pro
   }
 }
 
+/** Deletes every pipeline of the server and waits until each is gone (a test file's cleanup). */
+export async function deleteAllPipelines(url: string): Promise<void> {
+  const all = await request<Record<string, unknown>>(url, 'GET', '/api/v1/pipelines').catch(() => null);
+  const ids = Object.keys(all?.body ?? {});
+  for (const id of ids) await request(url, 'DELETE', `/api/v1/pipelines/${id}`);
+  for (const id of ids) await waitGone(url, id).catch(() => undefined);
+}
+
 /** The children of a process (Linux /proc). */
 export async function childrenOf(pid: number): Promise<number[]> {
   const { readFile } = await import('node:fs/promises');

@@ -11,7 +11,7 @@ import {
   sampleUntil,
   seedPipeline,
   waitFor,
-  waitGone,
+  deleteAllPipelines,
 } from './harness.js';
 
 // Rolling updates, rollbacks and crash loops on the local backend, end to end: the BUILT server,
@@ -32,10 +32,7 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
   });
   afterAll(async () => {
     if (server) {
-      const all = await request<Record<string, unknown>>(url(), 'GET', '/api/v1/pipelines').catch(() => null);
-      for (const id of Object.keys(all?.body ?? {}))
-        await request(url(), 'DELETE', `/api/v1/pipelines/${id}`);
-      for (const id of Object.keys(all?.body ?? {})) await waitGone(url(), id).catch(() => undefined);
+      await deleteAllPipelines(url());
       await server.stop();
     }
     await rm(dir, { recursive: true, force: true });

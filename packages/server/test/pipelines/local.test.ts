@@ -12,6 +12,7 @@ import {
   request,
   seedPipeline,
   waitFor,
+  deleteAllPipelines,
   waitGone,
 } from './harness.js';
 
@@ -41,10 +42,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
   afterAll(async () => {
     // Pipelines outlive a server by design: delete them so no process outlives the test.
     if (server) {
-      const all = await request<Record<string, unknown>>(url(), 'GET', '/api/v1/pipelines').catch(() => null);
-      for (const id of Object.keys(all?.body ?? {}))
-        await request(url(), 'DELETE', `/api/v1/pipelines/${id}`);
-      for (const id of Object.keys(all?.body ?? {})) await waitGone(url(), id).catch(() => undefined);
+      await deleteAllPipelines(url());
       await server.stop();
     }
     await rm(dir, { recursive: true, force: true });

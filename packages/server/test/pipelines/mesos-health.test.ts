@@ -18,7 +18,7 @@ import {
   sampleUntil,
   seedPipeline,
   waitFor,
-  waitGone,
+  deleteAllPipelines,
   type PipelineJson,
 } from './harness.js';
 
@@ -70,12 +70,7 @@ describe.runIf(needsFake('pipeline health checks on Mesos (the fake master runs 
     });
     afterAll(async () => {
       if (galley) {
-        const all = await request<Record<string, unknown>>(url(), 'GET', '/api/v1/pipelines').catch(
-          () => null,
-        );
-        for (const id of Object.keys(all?.body ?? {}))
-          await request(url(), 'DELETE', `/api/v1/pipelines/${id}`);
-        for (const id of Object.keys(all?.body ?? {})) await waitGone(url(), id).catch(() => undefined);
+        await deleteAllPipelines(url());
         await galley.stop();
       }
       await master?.stop();

@@ -18,7 +18,7 @@ import {
   seedPipeline,
   unchecked,
   waitFor,
-  waitGone,
+  deleteAllPipelines,
 } from './harness.js';
 
 // Rolling updates, crash loops and rollbacks on the Mesos backend, end to end: the BUILT server
@@ -42,12 +42,7 @@ describe.runIf(needsFake('pipeline rollouts on Mesos (the fake master runs the t
     });
     afterAll(async () => {
       if (galley) {
-        const all = await request<Record<string, unknown>>(url(), 'GET', '/api/v1/pipelines').catch(
-          () => null,
-        );
-        for (const id of Object.keys(all?.body ?? {}))
-          await request(url(), 'DELETE', `/api/v1/pipelines/${id}`);
-        for (const id of Object.keys(all?.body ?? {})) await waitGone(url(), id).catch(() => undefined);
+        await deleteAllPipelines(url());
         await galley.stop();
       }
       await master?.stop();

@@ -20,6 +20,7 @@ import {
   seedPipeline,
   unchecked,
   waitFor,
+  deleteAllPipelines,
   waitGone,
 } from './harness.js';
 
@@ -73,12 +74,7 @@ describe.runIf(needsFake('pipelines on Mesos (needs the fake master to inspect t
     });
     afterAll(async () => {
       if (galley) {
-        const all = await request<Record<string, unknown>>(url(), 'GET', '/api/v1/pipelines').catch(
-          () => null,
-        );
-        for (const id of Object.keys(all?.body ?? {}))
-          await request(url(), 'DELETE', `/api/v1/pipelines/${id}`);
-        for (const id of Object.keys(all?.body ?? {})) await waitGone(url(), id).catch(() => undefined);
+        await deleteAllPipelines(url());
         await galley.stop();
       }
       await master?.stop();
