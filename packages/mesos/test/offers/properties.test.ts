@@ -47,6 +47,32 @@ const rangesArb = fc
 
 const resourcesArb = fc.array(fc.oneof(scalarArb, rangesArb), { maxLength: 8 });
 
+/**
+ * The resources as one agent can offer them: a port number belongs to one resource only (it is
+ * reserved or not, allocated to one role), so later resources lose the ports earlier ones hold.
+ */
+function agentPorts(resources: readonly Resource[]): Resource[] {
+  const seen = new Set<number>();
+  const out: Resource[] = [];
+  for (const r of resources) {
+    if (r.type !== 'RANGES') {
+      out.push(r);
+      continue;
+    }
+    const range: { begin: number; end: number }[] = [];
+    for (const x of r.ranges?.range ?? [])
+      for (let port = Number(x.begin); port <= Number(x.end); port++) {
+        if (seen.has(port)) continue;
+        seen.add(port);
+        const last = range.at(-1);
+        if (last && last.end === port - 1) last.end = port;
+        else range.push({ begin: port, end: port });
+      }
+    if (range.length > 0) out.push({ ...r, ranges: { range } });
+  }
+  return out;
+}
+
 const needsArb: fc.Arbitrary<ResourceNeeds> = fc.record(
   {
     cpus: fc.integer({ min: 0, max: 4000 }).map((m) => m / 1000),
@@ -98,7 +124,7 @@ describe('resource invariants (property tests)', () => {
   it('tasks cut from a pool never exceed the offers, never share a port, and carry the source metadata', () => {
     fc.assert(
       fc.property(
-        resourcesArb,
+        resourcesArb.map(agentPorts),
         fc.array(needsArb, { maxLength: 12 }),
         fc.integer(),
         (resources, needsList, seed) => {
