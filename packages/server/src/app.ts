@@ -13,9 +13,9 @@ import { LocalBackend } from './backends/local/local-backend.js';
 import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, redactConfig } from './config/config.js';
-import { Engine } from './engine/engine.js';
-import { SoleLeadership } from './engine/leadership.js';
-import { RunFeed } from './engine/run-feed.js';
+import { RunController } from './runs/controller.js';
+import { SoleLeadership } from './control/leadership.js';
+import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
 import { openStore } from './store/open.js';
@@ -30,7 +30,7 @@ export const VERSION: string = (
 /** A whole Galley server, built from a config; not yet listening. */
 export interface GalleyServer {
   app: FastifyInstance;
-  engine: Engine;
+  runs: RunController;
   /** Pipelines: the controller that keeps their instances running. */
   pipelines: PipelineController;
   store: Store;
@@ -39,7 +39,7 @@ export interface GalleyServer {
   logger: Logger;
   /** Listens on the configured address; answers the URL it is bound to (port 0 → the real port). */
   listen(): Promise<string>;
-  /** Stops serving, the engine and the store. Running attempts keep running. */
+  /** Stops serving, the run controller and the store. Running attempts keep running. */
   close(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export interface ServerSeams {
 }
 
 /**
- * Builds the server: opens the store (migrating it), starts the backend and the engine (which
+ * Builds the server: opens the store (migrating it), starts the backends and the run controller (which
  * reconciles runs in flight), and assembles the HTTP API, OpenAPI docs, metrics and UI.
  */
 export async function buildServer(config: Config, seams: ServerSeams = {}): Promise<GalleyServer> {
@@ -87,7 +87,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       random: seams.random ?? Math.random,
     });
     const leadership = new SoleLeadership(store, `galley-${process.pid}-${randomUUID()}`, clock);
-    const engine = new Engine({
+    const runs = new RunController({
       store,
       backends: [backend, ...mesos],
       leadership,
@@ -96,10 +96,10 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       random: seams.random ?? Math.random,
       policy: resolveRetryPolicy(config.retry),
       stopGraceMs: config.local.stopGraceMs,
-      logger: logger.child({ component: 'engine' }),
+      logger: logger.child({ component: 'runs' }),
       onDispatched: (ms) => metrics.dispatchLatency.observe(ms),
     });
-    for (const m of mesos) m.onWake(() => engine.wake());
+    for (const m of mesos) m.onWake(() => runs.wake());
     const pipelines = new PipelineController({
       store,
       backends: [backend, ...mesos],
@@ -109,11 +109,11 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       defaultCluster: config.cluster,
       random: seams.random ?? Math.random,
     });
-    await engine.start();
+    await runs.start();
     await pipelines.start();
     const deps: ApiDeps = {
       store,
-      engine,
+      runs,
       feed,
       pipelines,
       clock,
@@ -130,7 +130,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     );
     return {
       app,
-      engine,
+      runs,
       pipelines,
       store,
       metrics,
@@ -144,7 +144,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       async close() {
         await app.close();
         await pipelines.close();
-        await engine.close();
+        await runs.close();
         await store.close();
       },
     };

@@ -9,12 +9,12 @@ export type * from './store/store.js';
 export type * from './store/records.js';
 export { openStore, type StoreLocation } from './store/open.js';
 export type * from './backends/backend.js';
-export type * from './backends/groups.js';
+export type * from './backends/group-runner.js';
 export type * from './store/pipeline-records.js';
 export { PipelineController, type PipelineControllerOptions } from './pipelines/controller.js';
-export { Engine, type EngineOptions, type StopAnswer } from './engine/engine.js';
-export { RunFeed } from './engine/run-feed.js';
-export type { Leadership } from './engine/leadership.js';
+export { RunController, type RunControllerOptions, type StopAnswer } from './runs/controller.js';
+export { RunFeed } from './runs/feed.js';
+export type { Leadership } from './control/leadership.js';
 export { Definition, DefinitionCreate, DefinitionUpdate, DefinitionList } from './api/schemas/definitions.js';
 export {
   Run,

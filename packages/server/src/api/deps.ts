@@ -1,14 +1,14 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
-import type { Engine } from '../engine/engine.js';
-import type { RunFeed } from '../engine/run-feed.js';
+import type { RunController } from '../runs/controller.js';
+import type { RunFeed } from '../runs/feed.js';
 import type { PipelineController } from '../pipelines/controller.js';
 import type { Store } from '../store/store.js';
 
 /** What the routes use. Built once by `app.ts`. */
 export interface ApiDeps {
   store: Store;
-  engine: Engine;
+  runs: RunController;
   feed: RunFeed;
   /** Pipelines: creates, changes and deletes them (and says whether this replica leads). */
   pipelines: PipelineController;

@@ -1,6 +1,6 @@
 import type { Backend, LogStream } from '../backends/backend.js';
 import type { RunRecord } from '../store/records.js';
-import { attemptIdOf } from '../engine/ids.js';
+import { attemptIdOf } from '../runs/ids.js';
 import type { LogPosition } from './log-token.js';
 
 /** One page of a run's output and the position after it. */

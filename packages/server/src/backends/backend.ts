@@ -1,6 +1,6 @@
 import type { AttemptOutcome, Node } from '@galley/core';
 import type { AttemptRecord, EnvVar, HealthCheckSpec } from '../store/records.js';
-import type { GroupRunner } from './groups.js';
+import type { GroupRunner } from './group-runner.js';
 
 /** What a backend needs to launch one attempt. Resources as placement saw them. */
 export interface LaunchSpec {

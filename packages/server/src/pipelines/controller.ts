@@ -7,9 +7,9 @@ import {
 } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
-import { type GroupEvent, type GroupRunner, parseLaunchId } from '../backends/groups.js';
+import { type GroupEvent, type GroupRunner, parseLaunchId } from '../backends/group-runner.js';
 import type { Clock } from '../clock.js';
-import type { Leadership } from '../engine/leadership.js';
+import type { Leadership } from '../control/leadership.js';
 import type { InstanceRecord, PipelineRecord } from '../store/pipeline-records.js';
 import { DuplicatePipelineError } from '../store/pipelines-sql.js';
 import type { Store } from '../store/store.js';

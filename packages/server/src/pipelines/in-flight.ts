@@ -1,4 +1,4 @@
-import type { GroupReconcileItem } from '../backends/groups.js';
+import type { GroupReconcileItem } from '../backends/group-runner.js';
 import { isLaunchOver } from '../store/pipeline-records.js';
 import type { Store } from '../store/store.js';
 import { groupLaunchOf } from './sync.js';

@@ -6,7 +6,7 @@ import {
   type PipelineSpec,
   type RestartBackoffPolicy,
 } from '@galley/core';
-import type { GroupEvent } from '../backends/groups.js';
+import type { GroupEvent } from '../backends/group-runner.js';
 import type { InstanceRecord, LaunchRecord, ProcessRecord } from '../store/pipeline-records.js';
 
 /**

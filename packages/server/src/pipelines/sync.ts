@@ -9,7 +9,7 @@ import {
   type PipelineUpdate,
   type RestartBackoffPolicy,
 } from '@galley/core';
-import { type GroupLaunch, launchIdOf, taskIdOf } from '../backends/groups.js';
+import { type GroupLaunch, launchIdOf, taskIdOf } from '../backends/group-runner.js';
 import {
   type InstanceRecord,
   isLaunchOver,

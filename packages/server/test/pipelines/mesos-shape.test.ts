@@ -7,7 +7,7 @@ import {
 } from '@galley/core';
 import type { TaskStatus } from '@galley/mesos';
 import { describe, expect, it } from 'vitest';
-import type { GroupLaunch } from '../../src/backends/groups.js';
+import type { GroupLaunch } from '../../src/backends/group-runner.js';
 import { groupEventsOf } from '../../src/backends/mesos/groups-status.js';
 import { commandOf, executorOf, processTaskInfo } from '../../src/backends/mesos/groups-task-info.js';
 import type { TaskShape } from '../../src/backends/mesos/task-info.js';

@@ -1,6 +1,6 @@
 import { DEFAULT_RESTART_BACKOFF, parsePipelineSpec, type PipelineSpec } from '@galley/core';
 import { describe, expect, it } from 'vitest';
-import type { GroupEvent } from '../../src/backends/groups.js';
+import type { GroupEvent } from '../../src/backends/group-runner.js';
 import { applyGroupEvent } from '../../src/pipelines/instance-events.js';
 import { planSync, type SyncInput } from '../../src/pipelines/sync.js';
 import type { InstanceRecord, PipelineRecord } from '../../src/store/pipeline-records.js';

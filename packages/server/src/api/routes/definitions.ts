@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DefinitionInput, DefinitionRecord } from '../../store/records.js';
 import { notFound } from '../errors.js';
-import { buildRun } from '../execute.js';
+import { buildRun } from '../../runs/execute.js';
 import { definitionPlacement } from '../placement.js';
 import { presentDefinition, presentRun } from '../present.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
@@ -49,11 +49,11 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app,
   { deps, documented },
 ) => {
-  const { store, engine, clock } = deps;
+  const { store, runs, clock } = deps;
   const tags = ['definitions'];
   const hide = !documented;
-  const clusters = new Map(engine.backends.map((b) => [b.cluster, b.kind]));
-  const roles = new Map(engine.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
+  const clusters = new Map(runs.backends.map((b) => [b.cluster, b.kind]));
+  const roles = new Map(runs.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
 
   const load = async (id: string) =>
     (await store.getDefinition(id)) ?? Promise.reject(notFound('definition', id));
@@ -207,7 +207,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
     const { run, created } = await store.insertRun(newRun);
     if (created) {
       deps.feed.publish([run]);
-      engine.wake();
+      runs.wake();
     }
     return presentRun(run);
   };

@@ -13,7 +13,7 @@ const DEFAULT_PAGE_BYTES = 65_536;
 
 /** A run's output: pages with an opaque `last_seen` token, raw text, or a follow stream. */
 export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
-  const { store, engine, feed } = deps;
+  const { store, runs, feed } = deps;
 
   /** Resolves at the next stored change of the run, or after `ms`. */
   const nextChange = (runId: string, ms: number) =>
@@ -39,7 +39,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
       // Read the status BEFORE the output: if it was STOPPED then, all its output is in the files.
       run = await store.getRun(first.runId);
       if (!run) return;
-      const page = await readLogPage(engine.backendFor(run.cluster), run, position, selection, maxBytes);
+      const page = await readLogPage(runs.backendFor(run.cluster), run, position, selection, maxBytes);
       position = page.position;
       if (page.data.length > 0) yield page.data;
       if (!page.caughtUp) continue;
@@ -75,7 +75,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
           Readable.from(follow(run, start, selection, maxBytes), { objectMode: false }) as never,
         );
       }
-      const page = await readLogPage(engine.backendFor(run.cluster), run, start, selection, maxBytes);
+      const page = await readLogPage(runs.backendFor(run.cluster), run, start, selection, maxBytes);
       const token = encodeLogToken(page.position);
       if (q.raw_text) {
         reply.header('content-type', 'text/plain; charset=utf-8').header('x-galley-last-seen', token);

@@ -38,7 +38,7 @@ const ClusterInfo = Type.Object({
 
 /** Groups, tags and clusters (real data), and health. */
 export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
-  const { store, engine } = deps;
+  const { store, runs } = deps;
   const hide = !documented;
   const tags = ['meta'];
 
@@ -87,7 +87,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
       },
     },
     async () => {
-      const details = engine.backends.map((b) => {
+      const details = runs.backends.map((b) => {
         const d = b.describe();
         return {
           name: d.name,

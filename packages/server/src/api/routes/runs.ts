@@ -21,7 +21,7 @@ function parseTime(value: string | undefined, param: string): number | undefined
 
 /** Runs: history with filters, one run, its status (ETag), its timeline, and stop. */
 export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
-  const { store, engine } = deps;
+  const { store, runs } = deps;
   const tags = ['runs'];
   const hide = !documented;
   const runParams = Type.Object({ run_id: Id });
@@ -168,7 +168,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
       const run = await load(runId);
       if (run.definitionId !== definitionId) throw notFound('run', runId);
     }
-    const answer = await engine.requestStop(runId, 'stopped by request');
+    const answer = await runs.requestStop(runId, 'stopped by request');
     switch (answer.result) {
       case 'not-found':
         throw notFound('run', runId);

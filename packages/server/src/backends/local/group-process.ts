@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { place, type ProcessSpec } from '@galley/core';
 import { launchDemand } from '../../pipelines/launch-shape.js';
-import type { GroupLaunch, ProcessEnd } from '../groups.js';
+import type { GroupLaunch, ProcessEnd } from '../group-runner.js';
 import type { HealthProbe } from './group-health.js';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { ProcessEnd } from '../groups.js';
+import type { ProcessEnd } from '../group-runner.js';
 import { readExitFile, readPidFile } from './attempt-files.js';
 import { endOf, hostFailureEnd, type LocalProcess } from './group-process.js';
 import { findProcesses, isSameProcess, readProc } from './proc.js';

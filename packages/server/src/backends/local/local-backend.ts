@@ -17,7 +17,7 @@ import type {
   ReconcileItem,
 } from '../backend.js';
 import { attemptDir, readExitFile, readLogChunk, readPidFile } from './attempt-files.js';
-import { LocalGroups } from './groups.js';
+import { LocalGroups } from './local-groups.js';
 import { findProcesses, isSameProcess, readProc } from './proc.js';
 import { Spawner, type SpawnerEvent } from './spawner.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
-import type { RunFeed } from '../../engine/run-feed.js';
+import type { RunFeed } from '../../runs/feed.js';
 import type { Store } from '../../store/store.js';
 import { MesosBackend } from './mesos-backend.js';
 import { LOCAL_CLUSTER } from './settings.js';

@@ -1,6 +1,6 @@
 import type { TaskStatus } from '@galley/mesos';
 import type { Logger } from 'pino';
-import type { GroupEvent } from '../groups.js';
+import type { GroupEvent } from '../group-runner.js';
 
 /**
  * Delivers pipeline group events to the controller in batches, and acknowledges the status updates

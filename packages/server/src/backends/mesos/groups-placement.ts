@@ -1,7 +1,7 @@
 import { place } from '@galley/core';
 import { AcceptPlan, type Offer } from '@galley/mesos';
 import { launchDemand, portsByProcess } from '../../pipelines/launch-shape.js';
-import type { GroupLaunch } from '../groups.js';
+import type { GroupLaunch } from '../group-runner.js';
 import { addLaunchGroup } from './groups-task-info.js';
 import { groupOffers, nodeOf, parseNodeId } from './nodes.js';
 import type { TaskShape } from './task-info.js';

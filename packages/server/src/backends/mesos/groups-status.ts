@@ -1,5 +1,5 @@
 import type { TaskStatus } from '@galley/mesos';
-import type { GroupEvent, ProcessEnd } from '../groups.js';
+import type { GroupEvent, ProcessEnd } from '../group-runner.js';
 import type { ProcessState } from '../../store/pipeline-records.js';
 import { meaningOf } from './status.js';
 

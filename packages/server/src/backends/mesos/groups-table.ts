@@ -1,5 +1,5 @@
 import type { ReconcileTaskRef } from '@galley/mesos';
-import type { GroupEvent, GroupLaunch } from '../groups.js';
+import type { GroupEvent, GroupLaunch } from '../group-runner.js';
 
 /**
  * What the Mesos group runner tracks of each pipeline launch (one task per process) until all its

@@ -9,7 +9,7 @@ import type {
   ResourceNeeds,
   TaskInfo,
 } from '@galley/mesos';
-import { type GroupLaunch, taskIdOf } from '../groups.js';
+import { type GroupLaunch, taskIdOf } from '../group-runner.js';
 import { processEnvironment, processScript } from '../../pipelines/launch-shape.js';
 import { healthCheckOf, type TaskShape } from './task-info.js';
 

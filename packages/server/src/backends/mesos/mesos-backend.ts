@@ -10,7 +10,7 @@ import {
 } from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type { RunFeed } from '../../engine/run-feed.js';
+import type { RunFeed } from '../../runs/feed.js';
 import type { Store } from '../../store/store.js';
 import type {
   AttemptRef,
@@ -28,7 +28,7 @@ import { AgentDirectory } from './agents.js';
 import { connectionOf, describeCluster } from './cluster-info.js';
 import { AttemptTable, handleOf, type TrackedTask } from './attempts.js';
 import { EventDelivery } from './delivery.js';
-import { MesosGroups } from './groups.js';
+import { MesosGroups } from './mesos-groups.js';
 import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
 import { storeFrameworkIds } from './framework-id.js';
 import { TaskKills } from './task-kills.js';

@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attemptDir } from '../../src/backends/local/attempt-files.js';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { systemClock } from '../../src/clock.js';
-import { Engine } from '../../src/engine/engine.js';
-import { SoleLeadership } from '../../src/engine/leadership.js';
-import { RunFeed } from '../../src/engine/run-feed.js';
+import { RunController } from '../../src/runs/controller.js';
+import { SoleLeadership } from '../../src/control/leadership.js';
+import { RunFeed } from '../../src/runs/feed.js';
 import { openStore } from '../../src/store/open.js';
 import type { RunRecord } from '../../src/store/records.js';
 import type { Store } from '../../src/store/store.js';
@@ -20,7 +20,7 @@ import { newRun } from '../store/fixtures.js';
 
 let store: Store;
 let dataDir: string;
-const engines: Engine[] = [];
+const engines: RunController[] = [];
 let clusterCounter = 0;
 
 beforeAll(async () => {
@@ -47,7 +47,7 @@ function makeEngine(cluster: string, over: { cpus?: number; dispatched?: number[
     logger,
   });
   const feed = new RunFeed();
-  const engine = new Engine({
+  const engine = new RunController({
     store,
     backends: [backend],
     leadership: new SoleLeadership(store, `test-${cluster}`, systemClock),
@@ -65,7 +65,7 @@ function makeEngine(cluster: string, over: { cpus?: number; dispatched?: number[
 
 let runCounter = 0;
 async function submit(
-  engine: Engine | null,
+  engine: RunController | null,
   cluster: string,
   over: Partial<Parameters<typeof newRun>[1]> = {},
 ) {

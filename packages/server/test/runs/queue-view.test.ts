@@ -1,6 +1,6 @@
 import type { Node } from '@galley/core';
 import { describe, expect, it } from 'vitest';
-import { QueueView } from '../../src/engine/queue-view.js';
+import { QueueView } from '../../src/runs/queue-view.js';
 import type { RunRecord } from '../../src/store/records.js';
 import { newRun } from '../store/fixtures.js';
 

@@ -1,6 +1,6 @@
 import type { Backend, BackendEvent, LaunchSpec } from '../backends/backend.js';
 import type { Store } from '../store/store.js';
-import { launchSpecOf } from './launches.js';
+import { launchSpecOf } from './dispatch-plan.js';
 
 /**
  * Recovery at start: every attempt the store has in flight is reconciled with its backend. Live

@@ -18,7 +18,7 @@ import {
   type GroupRunner,
   parseTaskId,
   taskIdOf,
-} from '../groups.js';
+} from '../group-runner.js';
 import { GroupDelivery } from './groups-delivery.js';
 import { groupEventsOf } from './groups-status.js';
 import { type NodeAccept, planGroupPlacement } from './groups-placement.js';

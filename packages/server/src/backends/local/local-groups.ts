@@ -3,7 +3,13 @@ import { type PipelineSpec, resolveHealthCheck } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { processEnvironment, processScript } from '../../pipelines/launch-shape.js';
-import type { GroupEvent, GroupLaunch, GroupReconcileItem, GroupRunner, ProcessEnd } from '../groups.js';
+import type {
+  GroupEvent,
+  GroupLaunch,
+  GroupReconcileItem,
+  GroupRunner,
+  ProcessEnd,
+} from '../group-runner.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
 import { endOf, hostFailureEnd, type LocalProcess, newLocalProcess, whyNotHere } from './group-process.js';

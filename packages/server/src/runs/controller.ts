@@ -6,14 +6,14 @@ import type { RunRecord } from '../store/records.js';
 import type { AttemptPatch, Store } from '../store/store.js';
 import { applyEvent, mergeSteps, type Step } from './changes.js';
 import { parseAttemptId } from './ids.js';
-import { planDispatch } from './launches.js';
+import { planDispatch } from './dispatch-plan.js';
 import { QueueView } from './queue-view.js';
-import type { Leadership } from './leadership.js';
+import type { Leadership } from '../control/leadership.js';
 import { recover } from './recovery.js';
-import type { RunFeed } from './run-feed.js';
+import type { RunFeed } from './feed.js';
 
 /** What the engine works with. Times in ms. */
-export interface EngineOptions {
+export interface RunControllerOptions {
   store: Store;
   backends: readonly Backend[];
   leadership: Leadership;
@@ -52,7 +52,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * through core `transition` into the store. Everything that changes runs goes through one serial
  * queue, so decisions never interleave.
  */
-export class Engine {
+export class RunController {
   private chain: Promise<unknown> = Promise.resolve();
   private tickQueued = false;
   private timer: NodeJS.Timeout | null = null;
@@ -73,7 +73,7 @@ export class Engine {
   private readonly batchSize: number;
   private closed = false;
 
-  constructor(private readonly o: EngineOptions) {
+  constructor(private readonly o: RunControllerOptions) {
     this.byCluster = new Map(o.backends.map((b) => [b.cluster, b]));
     this.batchSize = o.batchSize ?? 256;
   }
@@ -168,7 +168,7 @@ export class Engine {
   }
 
   private fail(what: string, err: unknown): void {
-    this.o.logger.error({ err }, `engine: ${what} failed; the next wake retries from the store`);
+    this.o.logger.error({ err }, `runs: ${what} failed; the next wake retries from the store`);
     // Level-triggered: state is in the store, so a later round picks up where this one failed.
     if (!this.closed) this.armTimer(this.o.clock.now() + 1_000);
   }
@@ -234,7 +234,7 @@ export class Engine {
     if (stored.length < steps.length) {
       this.o.logger.warn(
         { lost: steps.length - stored.length },
-        'engine: some runs changed under us; re-reading',
+        'runs: some runs changed under us; re-reading',
       );
       this.wake();
     }
@@ -265,7 +265,7 @@ export class Engine {
     const backend = this.byCluster.get(run.cluster);
     if (!backend) return false;
     const answer = await backend.kill(attemptId, this.o.stopGraceMs);
-    this.o.logger.info({ runId: run.runId, attemptId, answer }, 'engine: kill');
+    this.o.logger.info({ runId: run.runId, attemptId, answer }, 'runs: kill');
     return answer === 'signalled';
   }
 
@@ -290,7 +290,7 @@ export class Engine {
       const runId = parseAttemptId(e.attemptId)?.runId;
       const run = runId === undefined ? undefined : (steps.get(runId)?.change.run ?? runs.get(runId));
       if (!run || runId === undefined) {
-        this.o.logger.warn({ attemptId: e.attemptId }, 'engine: event for an unknown attempt');
+        this.o.logger.warn({ attemptId: e.attemptId }, 'runs: event for an unknown attempt');
         continue;
       }
       const { event, patch, instance } = toRunEvent(e);
