@@ -6,11 +6,11 @@ export { buildServer, VERSION, type GalleyServer, type ServerSeams } from './app
 export { resolveConfig, ConfigError, type Config, type ConfigSources } from './config/config.js';
 export { OPTIONS, type OptionSpec } from './config/options.js';
 export type * from './store/store.js';
-export type * from './store/records.js';
+export type * from './model/records.js';
 export { openStore, type StoreLocation } from './store/open.js';
 export type * from './backends/backend.js';
 export type * from './backends/group-runner.js';
-export type * from './store/pipeline-records.js';
+export type * from './model/pipeline-records.js';
 export { PipelineController, type PipelineControllerOptions } from './pipelines/controller.js';
 export { RunController, type RunControllerOptions, type StopAnswer } from './runs/controller.js';
 export { RunFeed } from './runs/feed.js';

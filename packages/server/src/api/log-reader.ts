@@ -1,5 +1,5 @@
 import type { Backend, LogStream } from '../backends/backend.js';
-import type { RunRecord } from '../store/records.js';
+import type { RunRecord } from '../model/records.js';
 import { attemptIdOf } from '../runs/ids.js';
 import type { LogPosition } from './log-token.js';
 

@@ -5,7 +5,7 @@ import type {
   DefinitionRecord,
   HealthCheckSpec,
   RunPlacement,
-} from '../store/records.js';
+} from '../model/records.js';
 import { ApiError } from './errors.js';
 import { Nullable } from './schemas/common.js';
 

@@ -8,7 +8,7 @@ import {
   type RestartBackoffPolicy,
 } from '@galley/core';
 import { launchHealth } from '../pipelines/instance-events.js';
-import type { InstanceRecord, PipelineRecord, UpdateRecord } from '../store/pipeline-records.js';
+import type { InstanceRecord, PipelineRecord, UpdateRecord } from '../model/pipeline-records.js';
 import { iso } from './present.js';
 import type { PipelineJson, PipelineUpdateJson } from './schemas/pipelines.js';
 

@@ -1,4 +1,4 @@
-import type { DefinitionRecord, RunEventRecord, AttemptRecord, RunRecord } from '../store/records.js';
+import type { DefinitionRecord, RunEventRecord, AttemptRecord, RunRecord } from '../model/records.js';
 import type { Definition } from './schemas/definitions.js';
 import type { Run } from './schemas/runs.js';
 import { describeOutcome } from '@galley/core';

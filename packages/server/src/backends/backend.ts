@@ -1,5 +1,5 @@
 import type { AttemptOutcome, Node } from '@galley/core';
-import type { AttemptRecord, EnvVar, HealthCheckSpec } from '../store/records.js';
+import type { AttemptRecord, EnvVar, HealthCheckSpec } from '../model/records.js';
 import type { GroupRunner } from './group-runner.js';
 
 /** What a backend needs to launch one attempt. Resources as placement saw them. */

@@ -1,5 +1,5 @@
 import type { HealthStatus, PipelineSpec } from '@galley/core';
-import type { ProcessState } from '../store/pipeline-records.js';
+import type { ProcessState } from '../model/pipeline-records.js';
 
 /**
  * How a backend runs pipeline instances: each launch of an instance is a group of the pipeline's

@@ -10,7 +10,7 @@ import type { Backend } from '../backends/backend.js';
 import { type GroupEvent, type GroupRunner, parseLaunchId } from '../backends/group-runner.js';
 import type { Clock } from '../clock.js';
 import type { Leadership } from '../control/leadership.js';
-import type { InstanceRecord, PipelineRecord } from '../store/pipeline-records.js';
+import type { InstanceRecord, PipelineRecord } from '../model/pipeline-records.js';
 import { DuplicatePipelineError } from '../store/pipelines-sql.js';
 import type { Store } from '../store/store.js';
 import { invalidPipeline, PipelineError, pipelineNotFound } from './errors.js';

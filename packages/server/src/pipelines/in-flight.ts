@@ -1,5 +1,5 @@
 import type { GroupReconcileItem } from '../backends/group-runner.js';
-import { isLaunchOver } from '../store/pipeline-records.js';
+import { isLaunchOver } from '../model/pipeline-records.js';
 import type { Store } from '../store/store.js';
 import { groupLaunchOf } from './sync.js';
 

@@ -7,7 +7,7 @@ import {
   type RestartBackoffPolicy,
 } from '@galley/core';
 import type { GroupEvent } from '../backends/group-runner.js';
-import type { InstanceRecord, LaunchRecord, ProcessRecord } from '../store/pipeline-records.js';
+import type { InstanceRecord, LaunchRecord, ProcessRecord } from '../model/pipeline-records.js';
 
 /**
  * What a group runner's event does to an instance: the process records of its current launch

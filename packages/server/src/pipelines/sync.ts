@@ -16,7 +16,7 @@ import {
   type LaunchRecord,
   type PipelineChange,
   type PipelineRecord,
-} from '../store/pipeline-records.js';
+} from '../model/pipeline-records.js';
 
 /**
  * One level-triggered pass over a pipeline (Kubernetes' `sync(key)`): from the stored pipeline,

@@ -1,5 +1,5 @@
 import { transition, type RetryPolicy, type RunEffect, type RunEvent } from '@galley/core';
-import type { NewRunEvent, RunRecord } from '../store/records.js';
+import type { NewRunEvent, RunRecord } from '../model/records.js';
 import type { RunChange } from '../store/store.js';
 
 /** What an engine step decided for one run: the change to store and the effects to carry out. */

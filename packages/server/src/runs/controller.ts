@@ -2,7 +2,7 @@ import type { RetryPolicy, RunEvent } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend, BackendEvent } from '../backends/backend.js';
 import type { Clock } from '../clock.js';
-import type { RunRecord } from '../store/records.js';
+import type { RunRecord } from '../model/records.js';
 import type { AttemptPatch, Store } from '../store/store.js';
 import { applyEvent, mergeSteps, type Step } from './changes.js';
 import { parseAttemptId } from './ids.js';

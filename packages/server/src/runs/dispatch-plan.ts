@@ -1,6 +1,6 @@
 import { parseConstraint, place, type Constraint, type Demand, type Node } from '@galley/core';
 import type { LaunchSpec } from '../backends/backend.js';
-import type { AttemptRecord, RunRecord } from '../store/records.js';
+import type { AttemptRecord, RunRecord } from '../model/records.js';
 import { applyEvent, type Step } from './changes.js';
 import { attemptIdOf } from './ids.js';
 import type { RetryPolicy } from '@galley/core';

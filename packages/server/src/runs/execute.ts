@@ -1,4 +1,4 @@
-import type { DefinitionRecord, EnvVar, NewRun } from '../store/records.js';
+import type { DefinitionRecord, EnvVar, NewRun } from '../model/records.js';
 import { ApiError } from '../api/errors.js';
 import { runPlacement } from '../api/placement.js';
 import type { ExecuteBody } from '../api/schemas/runs.js';

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../store/records.js';
+import type { RunRecord } from '../model/records.js';
 
 /**
  * Fan-out of stored run changes to in-process listeners (the SSE stream, log followers, metrics).

@@ -1,5 +1,5 @@
 import type { Node } from '@galley/core';
-import type { RunRecord } from '../store/records.js';
+import type { RunRecord } from '../model/records.js';
 import type { QueueCursor } from '../store/store.js';
 
 /** Free resources of each node, as a vector: cpus, memory, disk, gpus, ports. */

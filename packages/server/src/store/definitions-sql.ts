@@ -1,6 +1,6 @@
 import type { SqlQuerier } from './sql-client.js';
 import { SqlError, UNIQUE_VIOLATION } from './sql-client.js';
-import type { DefinitionInput, DefinitionRecord } from './records.js';
+import type { DefinitionInput, DefinitionRecord } from '../model/records.js';
 import { definitionFromRow } from './rows.js';
 import { DuplicateAliasError, type DefinitionQuery, type Page } from './store.js';
 

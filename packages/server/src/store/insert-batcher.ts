@@ -1,4 +1,4 @@
-import type { NewRun, RunRecord } from './records.js';
+import type { NewRun, RunRecord } from '../model/records.js';
 
 type Result = { run: RunRecord; created: boolean };
 interface Waiting {

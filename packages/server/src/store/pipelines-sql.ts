@@ -7,7 +7,7 @@ import type {
   PipelineChange,
   PipelineRecord,
   UpdateRecord,
-} from './pipeline-records.js';
+} from '../model/pipeline-records.js';
 import { StoreError } from './store.js';
 
 // The pipelines queries: one small function per statement.

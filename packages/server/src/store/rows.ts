@@ -7,7 +7,7 @@ import type {
   RunEventRecord,
   RunPlacement,
   RunRecord,
-} from './records.js';
+} from '../model/records.js';
 
 // Row ↔ record mapping. Numbers go through num() because `pg` may hand int8 back as strings
 // when a caller did not install Galley's parser, and PGlite answers numbers.

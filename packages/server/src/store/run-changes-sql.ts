@@ -1,6 +1,6 @@
 import { type Column, columnNames as names, unnestItems as unnest } from './multi-row.js';
 import type { SqlQuerier } from './sql-client.js';
-import type { AttemptRecord, NewRunEvent, RunRecord } from './records.js';
+import type { AttemptRecord, NewRunEvent, RunRecord } from '../model/records.js';
 import type { AttemptPatch, RunChange } from './store.js';
 
 // Engine changes as multi-row statements (see multi-row.ts): a batch of changes costs one

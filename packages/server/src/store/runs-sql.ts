@@ -1,6 +1,6 @@
 import type { RunStatus } from '@galley/core';
 import type { SqlQuerier } from './sql-client.js';
-import type { AttemptRecord, NewRun, RunRecord } from './records.js';
+import type { AttemptRecord, NewRun, RunRecord } from '../model/records.js';
 import { unnestValues } from './multi-row.js';
 import {
   attemptFromRow,

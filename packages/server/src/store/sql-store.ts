@@ -6,7 +6,7 @@ import * as runs from './runs-sql.js';
 import { applyWave, patchAttemptRows, waves } from './run-changes-sql.js';
 import * as pipelines from './pipelines-sql.js';
 import type { Store } from './store.js';
-import type { RunRecord } from './records.js';
+import type { RunRecord } from '../model/records.js';
 
 /** The Store over a SqlClient (PostgreSQL or PGlite): the one implementation Galley has. */
 export function createSqlStore(db: SqlClient): Store {

@@ -1,5 +1,5 @@
 import type { PipelineSpec, RunStatus } from '@galley/core';
-import type { InstanceRecord, PipelineChange, PipelineRecord, UpdateRecord } from './pipeline-records.js';
+import type { InstanceRecord, PipelineChange, PipelineRecord, UpdateRecord } from '../model/pipeline-records.js';
 import type {
   AttemptRecord,
   DefinitionInput,
@@ -8,7 +8,7 @@ import type {
   NewRunEvent,
   RunEventRecord,
   RunRecord,
-} from './records.js';
+} from '../model/records.js';
 
 /** A page of a list, with the total that matched the filters. */
 export interface Page<T> {

@@ -8,7 +8,7 @@ import type { BackendEvent, LaunchSpec } from '../../src/backends/backend.js';
 import { attemptDir, readLogChunk } from '../../src/backends/local/attempt-files.js';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { systemClock } from '../../src/clock.js';
-import type { AttemptRecord } from '../../src/store/records.js';
+import type { AttemptRecord } from '../../src/model/records.js';
 
 // The local backend against real /bin/sh processes.
 

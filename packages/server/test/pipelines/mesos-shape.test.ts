@@ -13,7 +13,7 @@ import { commandOf, executorOf, processTaskInfo } from '../../src/backends/mesos
 import type { TaskShape } from '../../src/backends/mesos/task-info.js';
 import { applyGroupEvent } from '../../src/pipelines/instance-events.js';
 import { newLaunch } from '../../src/pipelines/sync.js';
-import type { InstanceRecord, PipelineRecord } from '../../src/store/pipeline-records.js';
+import type { InstanceRecord, PipelineRecord } from '../../src/model/pipeline-records.js';
 import { seedPipeline } from './harness.js';
 
 // The pure parts of pipelines on Mesos: what a task status means for an instance (including the

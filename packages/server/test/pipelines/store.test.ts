@@ -6,7 +6,7 @@ import { startPostgres } from '@galley/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newLaunch } from '../../src/pipelines/sync.js';
 import { openStore, type StoreLocation } from '../../src/store/open.js';
-import type { InstanceRecord, PipelineRecord } from '../../src/store/pipeline-records.js';
+import type { InstanceRecord, PipelineRecord } from '../../src/model/pipeline-records.js';
 import { DuplicatePipelineError } from '../../src/store/pipelines-sql.js';
 import { seedPipeline } from './harness.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GroupEvent } from '../../src/backends/group-runner.js';
 import { applyGroupEvent } from '../../src/pipelines/instance-events.js';
 import { planSync, type SyncInput } from '../../src/pipelines/sync.js';
-import type { InstanceRecord, PipelineRecord } from '../../src/store/pipeline-records.js';
+import type { InstanceRecord, PipelineRecord } from '../../src/model/pipeline-records.js';
 import { seedPipeline, unchecked } from './harness.js';
 
 // One controller pass (planSync) and the events on instances, as pure functions: what is stored

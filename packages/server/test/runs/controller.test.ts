@@ -11,7 +11,7 @@ import { RunController } from '../../src/runs/controller.js';
 import { SoleLeadership } from '../../src/control/leadership.js';
 import { RunFeed } from '../../src/runs/feed.js';
 import { openStore } from '../../src/store/open.js';
-import type { RunRecord } from '../../src/store/records.js';
+import type { RunRecord } from '../../src/model/records.js';
 import type { Store } from '../../src/store/store.js';
 import { newRun } from '../store/fixtures.js';
 

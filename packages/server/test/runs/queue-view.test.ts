@@ -1,7 +1,7 @@
 import type { Node } from '@galley/core';
 import { describe, expect, it } from 'vitest';
 import { QueueView } from '../../src/runs/queue-view.js';
-import type { RunRecord } from '../../src/store/records.js';
+import type { RunRecord } from '../../src/model/records.js';
 import { newRun } from '../store/fixtures.js';
 
 const node = (cpus: number, memMb = 1000): Node => ({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startPostgres } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type StoreLocation } from '../../src/store/open.js';
-import type { AttemptRecord, RunRecord } from '../../src/store/records.js';
+import type { AttemptRecord, RunRecord } from '../../src/model/records.js';
 import type { RunChange, Store } from '../../src/store/store.js';
 import { definitionInput, newRun } from './fixtures.js';
 

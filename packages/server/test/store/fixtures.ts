@@ -1,4 +1,4 @@
-import type { DefinitionInput, NewRun } from '../../src/store/records.js';
+import type { DefinitionInput, NewRun } from '../../src/model/records.js';
 
 /** A definition input with test defaults. */
 export function definitionInput(over: Partial<DefinitionInput> = {}): DefinitionInput {

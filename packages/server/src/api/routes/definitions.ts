@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { DefinitionInput, DefinitionRecord } from '../../store/records.js';
+import type { DefinitionInput, DefinitionRecord } from '../../model/records.js';
 import { notFound } from '../errors.js';
 import { buildRun } from '../../runs/execute.js';
 import { definitionPlacement } from '../placement.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { RunRecord } from '../../store/records.js';
+import type { RunRecord } from '../../model/records.js';
 import type { RoutesOptions } from '../deps.js';
 import { notFound } from '../errors.js';
 import { readLogPage, type LogSelection } from '../log-reader.js';

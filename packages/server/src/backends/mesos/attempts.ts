@@ -1,5 +1,5 @@
 import type { ReconcileTaskRef } from '@galley/mesos';
-import type { AttemptRecord } from '../../store/records.js';
+import type { AttemptRecord } from '../../model/records.js';
 import { parseNodeId } from './nodes.js';
 
 /**

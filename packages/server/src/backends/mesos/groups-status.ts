@@ -1,6 +1,6 @@
 import type { TaskStatus } from '@galley/mesos';
 import type { GroupEvent, ProcessEnd } from '../group-runner.js';
-import type { ProcessState } from '../../store/pipeline-records.js';
+import type { ProcessState } from '../../model/pipeline-records.js';
 import { meaningOf } from './status.js';
 
 /**

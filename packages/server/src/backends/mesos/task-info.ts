@@ -8,7 +8,7 @@ import type {
   TaskInfo,
 } from '@galley/mesos';
 import type { LaunchSpec } from '../backend.js';
-import type { HealthCheckSpec } from '../../store/records.js';
+import type { HealthCheckSpec } from '../../model/records.js';
 import type { Containerizer, MesosNetwork } from './settings.js';
 
 /**

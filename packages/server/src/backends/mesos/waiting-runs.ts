@@ -1,4 +1,4 @@
-import type { RunRecord } from '../../store/records.js';
+import type { RunRecord } from '../../model/records.js';
 
 /**
  * The runs of one cluster waiting to be placed (QUEUED), by Mesos role: what offer hygiene needs
