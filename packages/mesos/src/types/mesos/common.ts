@@ -9,10 +9,8 @@ import type {
   MachineMode,
   SecretType,
   ValueType,
-  AgentCapabilityType,
   MasterCapabilityType,
 } from '../enums.js';
-import type { Resource } from './resources.js';
 
 /**
  * A protobuf int64/uint64. Mesos writes it as a JSON number; values beyond 2^53 (for example
@@ -221,15 +219,4 @@ export interface MasterInfo {
   address?: Address;
   domain?: DomainInfo;
   capabilities?: { type?: MasterCapabilityType }[];
-}
-
-/** `AgentInfo`. `port` defaults to 5051. */
-export interface AgentInfo {
-  hostname: string;
-  port?: number;
-  resources?: Resource[];
-  attributes?: Attribute[];
-  id?: AgentID;
-  domain?: DomainInfo;
-  capabilities?: { type?: AgentCapabilityType }[];
 }

@@ -1,5 +1,5 @@
-/** Offers, inverse offers and offer operations (mesos.proto `Offer`, spec §6). */
-import type { DiskSourceType } from '../enums.js';
+/** Offers, inverse offers and offer operations (mesos.proto `Offer`, spec §6), and the agent's `AgentInfo`. */
+import type { AgentCapabilityType, DiskSourceType } from '../enums.js';
 import type {
   AgentID,
   Attribute,
@@ -14,6 +14,17 @@ import type {
 } from './common.js';
 import type { AllocationInfo, Resource } from './resources.js';
 import type { ExecutorInfo, TaskGroupInfo, TaskInfo } from './tasks.js';
+
+/** `AgentInfo`. `port` defaults to 5051. */
+export interface AgentInfo {
+  hostname: string;
+  port?: number;
+  resources?: Resource[];
+  attributes?: Attribute[];
+  id?: AgentID;
+  domain?: DomainInfo;
+  capabilities?: { type?: AgentCapabilityType }[];
+}
 
 /**
  * `Offer`: resources of ONE agent allocated to ONE role (`allocation_info`, MULTI_ROLE only).
