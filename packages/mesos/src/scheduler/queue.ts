@@ -6,6 +6,11 @@
  * `capacity` items are already waiting. The scheduler awaits `push` between records of the
  * subscription stream, so a slow handler stops the socket from being read.
  *
+ * The order is the order of the `push` calls, waiting or not: a push made while others wait for
+ * room queues behind them, and an item that can be queued is queued before `push` returns, so
+ * what a caller pushes is ahead of anything its observers push after it. Processing never starts
+ * inside `push`: the consumer runs on a later microtask.
+ *
  * A processing function that throws does not stop the loop: the error goes to `onError` and the
  * next item is processed.
  */
@@ -29,7 +34,9 @@ export class OrderedQueue<T> {
   /** Made only when someone waits for the queue to drain (most runs end unobserved). */
   private idle: Promise<void> | undefined;
   private resolveIdle: (() => void) | undefined;
-  private readonly roomWaiters: (() => void)[] = [];
+  /** Pushes waiting for room, oldest first; their items enter the queue in this order. */
+  private readonly writers: Writer<T>[] = [];
+  private writersHead = 0;
 
   constructor(private readonly options: OrderedQueueOptions<T>) {
     if (!(options.capacity >= 1)) throw new RangeError('queue capacity must be at least 1');
@@ -40,20 +47,23 @@ export class OrderedQueue<T> {
     return this.items.length - this.head;
   }
 
-  /** True while `push` would have to wait. */
+  /** True while `push` would have to wait (no room, or other pushes already waiting). */
   get full(): boolean {
-    return this.size >= this.options.capacity;
+    return !this.hasRoom() || this.writersHead < this.writers.length;
   }
 
   /**
    * Adds `item` at the end, waiting for room while the queue is full. Resolves once it is
    * queued. Rejects with `QueueClosedError` when the queue is (or gets) closed.
    */
-  async push(item: T): Promise<void> {
-    while (this.full && !this.closed) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    if (this.closed) throw new QueueClosedError();
-    this.items.push(item);
-    this.run();
+  push(item: T): Promise<void> {
+    if (this.closed) return Promise.reject(new QueueClosedError());
+    if (!this.full) {
+      this.items.push(item);
+      this.run();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => this.writers.push({ item, resolve, reject }));
   }
 
   /** Removes waiting items for which `predicate` is true (e.g. offers of a dead subscription). */
@@ -82,14 +92,24 @@ export class OrderedQueue<T> {
     this.closed = true;
     this.items.length = 0;
     this.head = 0;
-    this.wakeWriters();
+    const writers = this.writers.splice(0).slice(this.writersHead);
+    this.writersHead = 0;
+    for (const writer of writers) writer.reject(new QueueClosedError());
     return this.drained();
   }
 
+  private hasRoom(): boolean {
+    return this.size < this.options.capacity;
+  }
+
+  /**
+   * Starts the consumer on a microtask, never inside `push`: whoever pushes finishes its
+   * synchronous step (the session telling its listeners, say) before a handler runs.
+   */
   private run(): void {
     if (this.running) return;
     this.running = true;
-    void this.loop();
+    queueMicrotask(() => void this.loop());
   }
 
   private async loop(): Promise<void> {
@@ -115,9 +135,30 @@ export class OrderedQueue<T> {
     resolveIdle?.();
   }
 
+  /** Moves waiting pushes into the queue, oldest first, while there is room. */
   private wakeWriters(): void {
-    while (this.roomWaiters.length > 0 && (!this.full || this.closed)) this.roomWaiters.shift()?.();
+    let moved = false;
+    while (this.writersHead < this.writers.length && this.hasRoom()) {
+      const writer = this.writers[this.writersHead] as Writer<T>;
+      this.writers[this.writersHead] = undefined as unknown as Writer<T>;
+      this.writersHead++;
+      this.items.push(writer.item);
+      writer.resolve();
+      moved = true;
+    }
+    if (this.writersHead === this.writers.length) {
+      this.writers.length = 0;
+      this.writersHead = 0;
+    }
+    if (moved) this.run();
   }
+}
+
+/** A push waiting for room. */
+interface Writer<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 /** `push` on a closed queue (the scheduler stopped). */

@@ -36,6 +36,7 @@ import type { ResolvedSchedulerOptions, SchedulerHandlers } from './options.js';
 import { type OrderedQueue, QueueClosedError } from './queue.js';
 import type { Reconciler } from './reconciler.js';
 import { readSubscription } from './subscription.js';
+import type { Watchdog } from './watchdog.js';
 
 /** How a subscription (or an attempt at one) ended. */
 export interface AttemptOutcome {
@@ -222,13 +223,12 @@ export class Session<M> {
     event: SchedulerEvent,
     streamId: string | undefined,
     master: URL,
-    watchdog: { setLimit(ms: number): void; pause(): void; resume(): void },
+    watchdog: Watchdog,
   ): Promise<void> {
     this.deps.emitter.emit('event', event);
     switch (event.type) {
       case 'SUBSCRIBED':
-        await this.subscribedEvent(event, streamId, master, watchdog);
-        break;
+        return this.subscribedEvent(event, streamId, master, watchdog);
       case 'OFFERS':
         this.deps.offers.add(event.offers.offers);
         break;
@@ -252,11 +252,19 @@ export class Session<M> {
     await this.enqueue({ source: 'mesos', event }, watchdog);
   }
 
+  /**
+   * Persists the framework id, then moves to SUBSCRIBED and queues the event before any listener
+   * hears of it: a `send()` from a `state` or `subscribed` listener, or from code that awaited
+   * `subscribed()`, is queued behind SUBSCRIBED. The handler runs after the listeners (the queue
+   * never starts it inside `push`) and sees the SUBSCRIBED phase, so its calls can be sent. A
+   * subscription that could not be made (id not persisted, no stream id) is dropped, and its
+   * SUBSCRIBED is not handled.
+   */
   private async subscribedEvent(
     event: Extract<SchedulerEvent, { type: 'SUBSCRIBED' }>,
     streamId: string | undefined,
     master: URL,
-    watchdog: { setLimit(ms: number): void },
+    watchdog: Watchdog,
   ): Promise<void> {
     const frameworkId = event.subscribed.framework_id.value;
     const resubscribed = this.frameworkId === frameworkId;
@@ -282,7 +290,9 @@ export class Session<M> {
       });
       return;
     }
-    this.apply({ type: 'subscribed', streamId, frameworkId, heartbeatIntervalSeconds });
+    const previous = this.move({ type: 'subscribed', streamId, frameworkId, heartbeatIntervalSeconds });
+    const queued = this.enqueue({ source: 'mesos', event }, watchdog);
+    if (previous !== undefined) this.announce(previous);
     this.deps.emitter.emit('subscribed', {
       frameworkId,
       master: describeMaster(master),
@@ -291,6 +301,7 @@ export class Session<M> {
       resubscribed,
     });
     void this.deps.reconciler.start('subscribed');
+    return queued;
   }
 
   private async errorEvent(event: Extract<SchedulerEvent, { type: 'ERROR' }>): Promise<void> {
@@ -307,28 +318,38 @@ export class Session<M> {
     } else this.dropStream({ reason: 'subscription-rejected', error });
   }
 
-  private async enqueue(item: QueueItem<M>, watchdog: { pause(): void; resume(): void }): Promise<void> {
-    if (!this.deps.queue.full) return this.deps.queue.push(item).catch(ignoreClosed);
+  /** Queues `item` before returning (waiting in line when full); resolves once it is in the queue. */
+  private enqueue(item: QueueItem<M>, watchdog: Watchdog): Promise<void> {
+    const full = this.deps.queue.full;
+    const queued = this.deps.queue.push(item).catch(ignoreClosed);
+    if (!full) return queued;
     // Backpressure: stop reading, and stop counting heartbeats (the silence is ours).
     watchdog.pause();
-    try {
-      await this.deps.queue.push(item).catch(ignoreClosed);
-    } finally {
-      watchdog.resume();
-    }
+    return queued.finally(() => watchdog.resume());
   }
 
   private stopped(): boolean {
     return this.current.phase === 'STOPPED' || this.stopController.signal.aborted;
   }
 
+  /** Moves to the phase `event` leads to and tells the `state` listeners. */
   private apply(event: ConnectionEvent): void {
+    const previous = this.move(event);
+    if (previous !== undefined) this.announce(previous);
+  }
+
+  /** Moves to the phase `event` leads to, telling no one yet; returns the phase left, if it changed. */
+  private move(event: ConnectionEvent): ConnectionState | undefined {
     const previous = this.current;
     const next = transition(previous, event);
-    if (next === previous) return;
+    if (next === previous) return undefined;
     this.current = next;
     this.options.logger.debug({ phase: next.phase, event: event.type }, 'scheduler connection phase');
-    this.deps.emitter.emit('state', { state: next, previous });
+    return previous;
+  }
+
+  private announce(previous: ConnectionState): void {
+    this.deps.emitter.emit('state', { state: this.current, previous });
   }
 
   private disconnected(outcome: AttemptOutcome): void {

@@ -275,6 +275,107 @@ describe.runIf(faultInjection('ordered processing tests'))(
   },
 );
 
+describe('the order a caller can observe', () => {
+  // Issue 11: a message sent right after `subscribed()` resolved was handled before SUBSCRIBED.
+  it('runs the SUBSCRIBED handler before a message sent as soon as subscribed() resolved', async () => {
+    const c = await cluster();
+    const handled: string[] = [];
+    const { s } = launcher(
+      c,
+      {},
+      {
+        handlers: {
+          SUBSCRIBED: async () => {
+            handled.push('SUBSCRIBED');
+          },
+          user: async (message) => {
+            handled.push(message);
+          },
+        },
+      },
+    );
+    s.start();
+    await s.subscribed();
+    await s.send('sent after subscribed()');
+    await waitFor(
+      () => `both handled (${handled.join(', ')})`,
+      () => handled.length >= 2,
+    );
+    expect(handled).toEqual(['SUBSCRIBED', 'sent after subscribed()']);
+  });
+
+  it('runs the SUBSCRIBED handler before messages sent from the state and subscribed listeners', async () => {
+    const c = await cluster();
+    const handled: string[] = [];
+    const { s } = launcher(
+      c,
+      {},
+      {
+        handlers: {
+          SUBSCRIBED: async () => {
+            handled.push('SUBSCRIBED');
+          },
+          user: async (message) => {
+            handled.push(message);
+          },
+        },
+      },
+    );
+    s.on('state', ({ state }) => {
+      if (state.phase === 'SUBSCRIBED') void s.send('from the state listener');
+    });
+    s.on('subscribed', () => void s.send('from the subscribed listener'));
+    s.start();
+    await waitFor(
+      () => `all handled (${handled.join(', ')})`,
+      () => handled.length >= 3,
+    );
+    expect(handled).toEqual(['SUBSCRIBED', 'from the state listener', 'from the subscribed listener']);
+  });
+});
+
+describe.runIf(faultInjection('the re-subscription order test'))(
+  'the order a caller can observe (fake master)',
+  () => {
+    it('runs the new SUBSCRIBED handler before a message sent once the re-subscription resolved', async () => {
+      const c = await cluster();
+      const handled: string[] = [];
+      const { s } = launcher(
+        c,
+        {},
+        {
+          handlers: {
+            SUBSCRIBED: async () => {
+              handled.push('SUBSCRIBED');
+            },
+            user: async (message) => {
+              handled.push(message);
+            },
+          },
+        },
+      );
+      s.start();
+      const first = await s.subscribed();
+      await waitFor('the first SUBSCRIBED handled', () => handled.length === 1);
+      const lost = new Promise<void>((resolve) => {
+        const off = s.on('disconnected', () => {
+          off();
+          resolve();
+        });
+      });
+      expect(fakeOf(c).dropSubscription(first.frameworkId)).toBe(true);
+      await lost;
+      await s.subscribed();
+      await s.send('sent after the re-subscription');
+      await waitFor(
+        () => `all handled (${handled.join(', ')})`,
+        () => handled.length >= 3,
+      );
+      expect(handled).toEqual(['SUBSCRIBED', 'SUBSCRIBED', 'sent after the re-subscription']);
+    });
+  },
+);
+
 function acks(c: TestCluster): unknown[] {
   return fakeOf(c)
     .calls({ type: 'ACKNOWLEDGE' })

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Acknowledger, BackgroundAcks, OrderedQueue, QueueClosedError } from '@galley/mesos';
 
 function deferred() {
@@ -98,6 +98,28 @@ describe('OrderedQueue: one at a time, in order, bounded', () => {
     expect(seen).toEqual(['first', 'update-1', 'update-2']);
     await queue.close();
     await expect(queue.push('late')).rejects.toBeInstanceOf(QueueClosedError);
+  });
+
+  it('queues waiting pushes in the order they were made, ahead of a push made when room appears', async () => {
+    const gate = deferred();
+    const seen: string[] = [];
+    const queue = new OrderedQueue<string>({
+      capacity: 1,
+      process: async (s) => {
+        seen.push(s);
+        if (s === 'first') await gate.promise;
+        // Pushed the moment room appears, while 'waiting-1' and 'waiting-2' still wait.
+        if (s === 'second') void queue.push('pushed by a handler');
+      },
+      onError: () => {},
+    });
+    await queue.push('first');
+    await queue.push('second');
+    const waiting = [queue.push('waiting-1'), queue.push('waiting-2')];
+    gate.resolve();
+    await Promise.all(waiting);
+    await vi.waitFor(() => expect(seen).toHaveLength(5));
+    expect(seen).toEqual(['first', 'second', 'waiting-1', 'waiting-2', 'pushed by a handler']);
   });
 });
 
