@@ -3,9 +3,9 @@
  * listener that throws is reported to the logger and ignored).
  */
 import type { SchedulerEvent } from '../types/index.js';
-import type { ConnectionState, DisconnectReason, StopReason } from './connection.js';
-import type { QueueItem } from './items.js';
-import type { ReconciliationResult } from './reconciler.js';
+import type { ConnectionState, DisconnectReason, StopReason } from './session/connection.js';
+import type { QueueItem } from './queue/items.js';
+import type { ReconciliationResult } from './reconciliation/reconciler.js';
 
 /** Payloads of the lifecycle events, by event name. */
 export interface SchedulerLifecycleEvents<M = unknown> {

@@ -15,9 +15,9 @@ import type {
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import { type Clock, SYSTEM_CLOCK } from './clock.js';
 import { SchedulerError } from './errors.js';
-import type { QueueItem } from './items.js';
+import type { QueueItem } from './queue/items.js';
 import { type Logger, SILENT_LOGGER } from './lifecycle.js';
-import { type ReconciliationOptions, resolveReconciliation } from './reconciler.js';
+import { type ReconciliationOptions, resolveReconciliation } from './reconciliation/reconciler.js';
 import type { MesosScheduler } from './scheduler.js';
 
 /** What a handler gets besides its event or message. */

@@ -1,8 +1,12 @@
 /**
- * The scheduler client: a `Session` (./session.ts) keeps one subscription to the leading master
- * and re-makes it whenever it is lost; an ordered queue hands every Mesos event and user message
- * to the handlers one at a time (./dispatcher.ts); calls go through a keep-alive pool with the
- * current subscription's Mesos-Stream-Id and framework_id.
+ * The scheduler client, wiring its four parts together:
+ * - the session (./session/): one subscription to the leading master, its Mesos-Stream-Id and
+ *   heartbeats, re-made whenever it is lost;
+ * - the calls (./calls/): building calls and sending them on the current subscription (SUPPRESS
+ *   and REVIVE in order), and acknowledgements;
+ * - the ordered queue (./queue/): every Mesos event and user message handed to the handlers one
+ *   at a time;
+ * - reconciliation (./reconciliation/): asking the master for the state of tasks.
  *
  *   session ──events──► OrderedQueue (bounded; full ⇒ the stream is not read)
  *           ──► handlers, one at a time ──► ACKNOWLEDGE (uuid updates, after their handler)
@@ -12,24 +16,23 @@
  * `reconnecting` and `error` lifecycle events.
  */
 import type { MesosHttpClient, MesosResponse } from '../http/client.js';
-import { isMesosTransportError } from '../http/errors.js';
-import { encodeJson } from '../json/index.js';
 import type { MasterDetector } from '../master/detector.js';
 import type { SchedulerCall, SchedulerCallOf, TaskStatus } from '../types/index.js';
-import { Acknowledger } from './acknowledger.js';
-import { SchedulerCallMethods } from './call-methods.js';
-import * as calls from './calls.js';
-import type { IdLike } from './calls.js';
-import type { ConnectionState } from './connection.js';
-import { Dispatcher } from './dispatcher.js';
+import { Acknowledger } from './calls/acknowledgements.js';
+import { SchedulerCallMethods } from './calls/methods.js';
+import * as calls from './calls/builders.js';
+import type { IdLike } from './calls/builders.js';
+import { CallSender } from './calls/sender.js';
+import type { ConnectionState } from './session/connection.js';
+import { Dispatcher } from './queue/dispatcher.js';
 import { SchedulerError } from './errors.js';
-import type { QueueItem } from './items.js';
+import type { QueueItem } from './queue/items.js';
 import { LifecycleEmitter, type LifecycleListener, type SchedulerLifecycleEventName } from './lifecycle.js';
-import { type HeldOffers, OfferCache } from './offer-cache.js';
+import { type HeldOffers, OfferCache } from './offers/held-offers.js';
 import type { ResolvedSchedulerOptions, SchedulerHandlers } from './options.js';
-import { OrderedQueue } from './queue.js';
-import { Reconciler, type ReconciliationResult } from './reconciler.js';
-import { Session } from './session.js';
+import { OrderedQueue } from './queue/ordered-queue.js';
+import { Reconciler, type ReconciliationResult } from './reconciliation/reconciler.js';
+import { Session } from './session/session.js';
 
 /** The scheduler client. Build it with `createScheduler`. */
 export class MesosScheduler<M = never> extends SchedulerCallMethods {
@@ -40,15 +43,12 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
   private readonly reconciler: Reconciler;
   private readonly handlers: SchedulerHandlers<M>;
   private readonly session: Session<M>;
-  /** The calls endpoint and Mesos-Stream-Id header of the last subscription a call used. */
-  private route: { master: string; streamId: string; url: URL; headers: Record<string, string> } | undefined;
-  /** The last order-sensitive call (see ORDERED_CALLS) sent: the next one waits for its answer. */
-  private orderedTail: Promise<unknown> = Promise.resolve();
+  private readonly sender: CallSender;
 
   /** @internal use `createScheduler`. */
   constructor(
     private readonly options: ResolvedSchedulerOptions<M>,
-    private readonly http: MesosHttpClient,
+    http: MesosHttpClient,
     detector: MasterDetector,
     ownsDetector: boolean,
   ) {
@@ -87,6 +87,13 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
       offers: this.offerCache,
       reconciler: this.reconciler,
       handlers: this.handlers,
+    });
+    this.sender = new CallSender({
+      http,
+      state: () => this.session.state,
+      subscriptionLost: (subscription, error) => {
+        if (this.session.state === subscription) this.session.dropStream({ reason: 'call-rejected', error });
+      },
     });
   }
 
@@ -196,51 +203,8 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
   }
 
   /** Sends a non-SUBSCRIBE call on the current subscription. See SchedulerCallMethods. */
-  async call(call: SchedulerCall): Promise<MesosResponse> {
-    const s = this.session.state;
-    if (call.type === 'SUBSCRIBE')
-      throw new SchedulerError('MESOS_BAD_OPTIONS', 'SUBSCRIBE is made by the scheduler itself');
-    if (s.phase !== 'SUBSCRIBED') {
-      throw new SchedulerError('MESOS_NOT_SUBSCRIBED', `cannot send ${call.type} while ${s.phase}`);
-    }
-    const body = encodeCall(call, s.frameworkId);
-    if (ORDERED_CALLS.has(call.type)) {
-      // Calls go out on many keep-alive connections, so two calls sent back to back can reach
-      // the master in either order. For these the order is the meaning (a SUPPRESS overtaken by
-      // a later REVIVE leaves the framework suppressed with work waiting), so each one is sent
-      // only once the master has answered the one before: the master queues a call before it
-      // answers 202, so the answers' order is the order it acts in.
-      const sent = this.orderedTail.then(
-        () => this.post(s, body),
-        () => this.post(s, body),
-      );
-      this.orderedTail = sent.catch(() => undefined);
-      return sent;
-    }
-    // Returned, not awaited: once encoded, the call (an ACCEPT's TaskInfos, say) can be
-    // collected while its answer is awaited.
-    return this.post(s, body);
-  }
-
-  private async post(s: SubscribedState, body: string): Promise<MesosResponse> {
-    let route = this.route;
-    if (route === undefined || route.master !== s.master || route.streamId !== s.streamId) {
-      route = {
-        master: s.master,
-        streamId: s.streamId,
-        url: schedulerEndpoint(s.master),
-        headers: { 'Mesos-Stream-Id': s.streamId },
-      };
-      this.route = route;
-    }
-    try {
-      return await this.http.post(route.url, body, { headers: route.headers });
-    } catch (error) {
-      if (isMesosTransportError(error) && error.subscriptionLost && this.session.state === s) {
-        this.session.dropStream({ reason: 'call-rejected', error });
-      }
-      throw error;
-    }
+  call(call: SchedulerCall): Promise<MesosResponse> {
+    return this.sender.send(call);
   }
 
   /**
@@ -271,29 +235,4 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
   protected offersUsed(offerIds: readonly IdLike[]): void {
     this.offerCache.remove(offerIds.map((id) => (typeof id === 'string' ? id : id.value)));
   }
-}
-
-/** Calls whose effect depends on their order among themselves: sent one after another. */
-const ORDERED_CALLS: ReadonlySet<SchedulerCall['type']> = new Set(['SUPPRESS', 'REVIVE', 'UPDATE_FRAMEWORK']);
-
-type SubscribedState = Extract<ConnectionState, { phase: 'SUBSCRIBED' }>;
-
-/** The JSON body of a call, with `framework_id` (and UPDATE_FRAMEWORK's `framework_info.id`) filled in. */
-function encodeCall(call: SchedulerCall, frameworkId: string): string {
-  const framework_id = call.framework_id ?? { value: frameworkId };
-  let body: SchedulerCall = { ...call, framework_id };
-  if (body.type === 'UPDATE_FRAMEWORK' && !body.update_framework.framework_info.id) {
-    body = {
-      ...body,
-      update_framework: {
-        ...body.update_framework,
-        framework_info: { ...body.update_framework.framework_info, id: framework_id },
-      },
-    };
-  }
-  return encodeJson(body);
-}
-
-function schedulerEndpoint(master: string | URL): URL {
-  return new URL('/api/v1/scheduler', master);
 }

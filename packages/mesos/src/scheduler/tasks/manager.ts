@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { SYSTEM_CLOCK } from '../clock.js';
 import { createScheduler } from '../create.js';
 import type { HandlerContext, SchedulerHandlers, SchedulerOptions } from '../options.js';
-import type { ReconciliationOptions } from '../reconciler.js';
+import type { ReconciliationOptions } from '../reconciliation/reconciler.js';
 import type { MesosScheduler } from '../scheduler.js';
 import {
   TaskManagerEmitter,

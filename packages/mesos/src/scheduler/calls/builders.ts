@@ -24,7 +24,7 @@ import type {
   SchedulerCallOf,
   TaskID,
   TaskStatus,
-} from '../types/index.js';
+} from '../../types/index.js';
 
 /** An id as an object `{value}` or as its plain string. */
 export type IdLike = string | { value: string };

@@ -4,13 +4,13 @@
  * the handler completed without throwing, in the background so the queue is not held up; a
  * handler that throws leaves the update unacknowledged, so Mesos re-sends it (spec §4.2).
  */
-import type { OperationStatus, SchedulerCallOf, SchedulerEvent, TaskStatus } from '../types/index.js';
-import * as calls from './calls.js';
-import { BackgroundAcks } from './acknowledger.js';
+import type { OperationStatus, SchedulerCallOf, SchedulerEvent, TaskStatus } from '../../types/index.js';
+import * as calls from '../calls/builders.js';
+import { BackgroundAcks } from '../calls/acknowledgements.js';
 import type { QueueItem } from './items.js';
-import type { Logger } from './lifecycle.js';
-import type { HandlerContext, SchedulerHandlers } from './options.js';
-import type { MesosScheduler } from './scheduler.js';
+import type { Logger } from '../lifecycle.js';
+import type { HandlerContext, SchedulerHandlers } from '../options.js';
+import type { MesosScheduler } from '../scheduler.js';
 
 /** What the dispatcher needs from its scheduler. */
 export interface DispatcherDeps<M> {

@@ -4,11 +4,11 @@
  * slow consumer holds the socket (backpressure) and SUBSCRIBED is fully handled (framework id
  * persisted) before anything after it.
  */
-import type { MesosStreamResponse } from '../http/client.js';
-import { decodeJsonBytes } from '../json/index.js';
-import { RecordIODecoder, RecordIOError } from '../recordio/index.js';
-import type { SchedulerEvent } from '../types/index.js';
-import type { Clock } from './clock.js';
+import type { MesosStreamResponse } from '../../http/client.js';
+import { decodeJsonBytes } from '../../json/index.js';
+import { RecordIODecoder, RecordIOError } from '../../recordio/index.js';
+import type { SchedulerEvent } from '../../types/index.js';
+import type { Clock } from '../clock.js';
 import type { DisconnectReason } from './connection.js';
 import { Watchdog } from './watchdog.js';
 

@@ -4,7 +4,7 @@
  * subscription; they resolve when Mesos accepted the call (202, or 200 for UPDATE_FRAMEWORK)
  * and reject with a transport error or `SchedulerError` MESOS_NOT_SUBSCRIBED.
  */
-import type { MesosResponse } from '../http/client.js';
+import type { MesosResponse } from '../../http/client.js';
 import type {
   Base64,
   Filters,
@@ -17,9 +17,9 @@ import type {
   Request,
   SchedulerCall,
   TaskStatus,
-} from '../types/index.js';
-import * as calls from './calls.js';
-import type { IdLike } from './calls.js';
+} from '../../types/index.js';
+import * as calls from './builders.js';
+import type { IdLike } from './builders.js';
 
 /** The call methods, on top of one abstract `call`. */
 export abstract class SchedulerCallMethods {

@@ -12,10 +12,10 @@
  * the normal ordered handler; the scheduler reports each handled UPDATE here (`noteUpdate`), so
  * when a run completes its answers have already been handled.
  */
-import type { AgentID, TaskID } from '../types/index.js';
-import { reconcile as reconcileCall } from './calls.js';
-import type { Clock } from './clock.js';
-import type { SchedulerCallOf } from '../types/index.js';
+import type { AgentID, TaskID } from '../../types/index.js';
+import { reconcile as reconcileCall } from '../calls/builders.js';
+import type { Clock } from '../clock.js';
+import type { SchedulerCallOf } from '../../types/index.js';
 
 /** A task the framework believes is not terminal. */
 export interface ReconcileTaskRef {

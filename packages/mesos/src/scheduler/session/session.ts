@@ -10,15 +10,16 @@
  * nothing is thrown out. SUBSCRIBED is fully handled (framework id persisted) before the next
  * event is read.
  */
-import type { MesosHttpClient, MesosStreamResponse } from '../http/client.js';
-import { MesosConnectionError, MesosHttpError } from '../http/errors.js';
-import { describeMaster } from '../http/location.js';
-import { encodeJson } from '../json/index.js';
-import type { MasterDetector } from '../master/detector.js';
-import type { SchedulerEvent } from '../types/index.js';
-import { backoffDelay } from './backoff.js';
-import * as calls from './calls.js';
-import { sleep } from './clock.js';
+import type { MesosHttpClient, MesosStreamResponse } from '../../http/client.js';
+import { MesosConnectionError, MesosHttpError } from '../../http/errors.js';
+import { describeMaster } from '../../http/location.js';
+import { encodeJson } from '../../json/index.js';
+import type { MasterDetector } from '../../master/detector.js';
+import type { SchedulerEvent } from '../../types/index.js';
+import { backoffDelay } from '../backoff.js';
+import * as calls from '../calls/builders.js';
+import { schedulerEndpoint } from '../calls/sender.js';
+import { sleep } from '../clock.js';
 import {
   type ConnectionEvent,
   type ConnectionState,
@@ -28,13 +29,13 @@ import {
   classifyErrorEvent,
   transition,
 } from './connection.js';
-import { SchedulerError } from './errors.js';
-import { type QueueItem, isKnownEvent, isOfferEvent } from './items.js';
-import type { LifecycleEmitter } from './lifecycle.js';
-import type { OfferCache } from './offer-cache.js';
-import type { ResolvedSchedulerOptions, SchedulerHandlers } from './options.js';
-import { type OrderedQueue, QueueClosedError } from './queue.js';
-import type { Reconciler } from './reconciler.js';
+import { SchedulerError } from '../errors.js';
+import { type QueueItem, isKnownEvent, isOfferEvent } from '../queue/items.js';
+import type { LifecycleEmitter } from '../lifecycle.js';
+import type { OfferCache } from '../offers/held-offers.js';
+import type { ResolvedSchedulerOptions, SchedulerHandlers } from '../options.js';
+import { type OrderedQueue, QueueClosedError } from '../queue/ordered-queue.js';
+import type { Reconciler } from '../reconciliation/reconciler.js';
 import { readSubscription } from './subscription.js';
 import type { Watchdog } from './watchdog.js';
 
@@ -368,10 +369,6 @@ export class Session<M> {
       ...(master ? { master: describeMaster(new URL(master)) } : {}),
     });
   }
-}
-
-function schedulerEndpoint(master: string | URL): URL {
-  return new URL('/api/v1/scheduler', master);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

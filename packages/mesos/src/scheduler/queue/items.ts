@@ -1,5 +1,5 @@
 /** What goes through the ordered queue, and which events it accepts. */
-import { SCHEDULER_EVENT_TYPES, type SchedulerEvent } from '../types/index.js';
+import { SCHEDULER_EVENT_TYPES, type SchedulerEvent } from '../../types/index.js';
 
 /** One unit of ordered work: a Mesos event or a user message (`scheduler.send`). */
 export type QueueItem<M> = { source: 'mesos'; event: SchedulerEvent } | { source: 'user'; message: M };

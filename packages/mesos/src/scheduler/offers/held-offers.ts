@@ -2,7 +2,7 @@
  * The offers a scheduler currently holds, by offer id. Offers die on RESCIND, when used in one
  * ACCEPT/DECLINE, and on every disconnect (spec §1.8, §9.13), so the cache is cleared then.
  */
-import type { Offer } from '../types/index.js';
+import type { Offer } from '../../types/index.js';
 
 /** A read-only view of the held offers. */
 export interface HeldOffers {

@@ -3,7 +3,7 @@
  * it fires once. It is paused while the scheduler deliberately stops reading (backpressure),
  * because silence then is ours, not the master's.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 /** Fires `onTimeout` once after `limitMs` without `feed()`, unless paused or stopped. */
 export class Watchdog {
