@@ -117,24 +117,28 @@ function ScaleForm({ pipeline, reload }: { pipeline: Pipeline; reload: () => voi
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const n = Number(value);
   const valid = value.trim() !== '' && Number.isInteger(n) && n >= 0;
+  const scale = async () => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      await patchPipeline(pipeline.id, { instances: n });
+      setMessage({ ok: true, text: `Scaling to ${n} instance${n === 1 ? '' : 's'}.` });
+      reload();
+    } catch (err) {
+      setMessage({ ok: false, text: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <form
       className="row"
       aria-label="Scale"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         if (!valid) return;
-        setBusy(true);
-        setMessage(null);
-        try {
-          await patchPipeline(pipeline.id, { instances: n });
-          setMessage({ ok: true, text: `Scaling to ${n} instance${n === 1 ? '' : 's'}.` });
-          reload();
-        } catch (err) {
-          setMessage({ ok: false, text: errorMessage(err) });
-        } finally {
-          setBusy(false);
-        }
+        // scale() shows its own failure beside the form; nothing is left to handle here.
+        void scale();
       }}
     >
       <label htmlFor="scale-instances">Instances</label>
