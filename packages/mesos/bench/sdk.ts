@@ -277,7 +277,7 @@ function reportCpuOnRequest(cpuStart: NodeJS.CpuUsage): void {
 }
 
 async function galleyChild(master: string): Promise<void> {
-  const { createTaskManager } = await import('@galley/mesos');
+  const { createTaskManager } = await import('@galley/mesos/extras');
   const manager = createTaskManager({
     master,
     framework: { user: 'root', name: 'bench-galley' },

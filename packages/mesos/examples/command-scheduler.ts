@@ -1,5 +1,5 @@
 /**
- * A command scheduler built on the declarative task manager of @galley/mesos.
+ * A command scheduler built on the declarative task manager of @galley/mesos/extras.
  *
  *   npx tsx packages/mesos/examples/command-scheduler.ts
  *
@@ -15,7 +15,7 @@
  * that cluster instead (as user MESOS_USER, default the current user).
  */
 import { userInfo } from 'node:os';
-import { createTaskManager } from '@galley/mesos';
+import { createTaskManager } from '@galley/mesos/extras';
 import { startFakeMesos, type FakeMesos } from '@galley/mesos/testing';
 
 const INSTANCES = 3;

@@ -1,5 +1,7 @@
 /**
  * @galley/mesos: a Mesos v1 HTTP scheduler and executor SDK. See README.md for the data flow.
+ * The declarative task manager is in `@galley/mesos/extras` (./extras/); the fake master in
+ * `@galley/mesos/testing` (./testing/).
  * Each line below exports one area; keep one area per block so several people can add to it.
  */
 
@@ -29,9 +31,6 @@ export * from './http/index.js';
 
 // Master detection (static list, ZooKeeper, DNS).
 export * from './master/index.js';
-
-// The declarative task manager.
-export * from './scheduler/tasks/index.js';
 
 // Scheduler client: session, ordered queue, acknowledgements, reconciliation.
 export * from './scheduler/index.js';

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryFrameworkIdStore } from '@galley/mesos';
 import {
-  createMemoryFrameworkIdStore,
   createTaskManager,
   TaskManagerError,
   type TaskManager,
   type TaskManagerEvent,
   type TaskManagerOptions,
   type TaskSpec,
-} from '@galley/mesos';
+} from '@galley/mesos/extras';
 import type { FakeMesos, FakeMesosOptions } from '@galley/mesos/testing';
 import { faultInjection, fakeOf, startTestCluster, type TestCluster } from '../support/master.js';
 import { waitFor } from '../support/wait.js';

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InstanceTable,
-  OfferBook,
-  planRound,
-  resolveSpecs,
-  roleHasWaiting,
-  type TaskSpec,
-  type TaskStatus,
-} from '@galley/mesos';
+import { OfferBook, type TaskStatus } from '@galley/mesos';
+import { InstanceTable, planRound, resolveSpecs, roleHasWaiting, type TaskSpec } from '@galley/mesos/extras';
 import { offer, ranges, scalar, seededRandom } from '../offers/resource-fixtures.js';
 
 const small: TaskSpec = { command: { value: 'sleep 100' }, resources: { cpus: 0.5, mem: 64, ports: 1 } };

@@ -8,8 +8,8 @@ import {
   restartDelay,
   serialVariable,
   TaskSpecError,
-} from '@galley/mesos';
-import type { TaskSpec } from '@galley/mesos';
+} from '@galley/mesos/extras';
+import type { TaskSpec } from '@galley/mesos/extras';
 
 const base: TaskSpec = {
   command: {

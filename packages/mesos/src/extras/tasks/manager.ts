@@ -1,12 +1,17 @@
-import type { Offer, TaskStatus } from '../../types/index.js';
-import { OfferBook } from '../offers/offer-book.js';
-import { OfferHygiene } from '../offers/hygiene.js';
-import type { Clock } from '../clock.js';
-import { SYSTEM_CLOCK } from '../clock.js';
-import { createScheduler } from '../create.js';
-import type { HandlerContext, SchedulerHandlers, SchedulerOptions } from '../options.js';
-import type { ReconciliationOptions } from '../reconciliation/reconciler.js';
-import type { MesosScheduler } from '../scheduler.js';
+import {
+  type Clock,
+  createScheduler,
+  type HandlerContext,
+  type MesosScheduler,
+  type Offer,
+  OfferBook,
+  OfferHygiene,
+  type ReconciliationOptions,
+  type SchedulerHandlers,
+  type SchedulerOptions,
+  SYSTEM_CLOCK,
+  type TaskStatus,
+} from '../../index.js';
 import {
   TaskManagerEmitter,
   TaskManagerError,

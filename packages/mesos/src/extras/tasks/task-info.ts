@@ -6,7 +6,7 @@ import type {
   HealthCheck,
   Resource,
   TaskInfo,
-} from '../../types/index.js';
+} from '../../index.js';
 import { instanceName, serialVariable } from './naming.js';
 import type { ResolvedSpec } from './spec.js';
 

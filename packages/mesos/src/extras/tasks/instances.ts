@@ -1,4 +1,4 @@
-import { isTerminalTaskState, type TaskState, type TaskStatus } from '../../types/index.js';
+import { isTerminalTaskState, type TaskState, type TaskStatus } from '../../index.js';
 import { instanceName, parseTaskId } from './naming.js';
 import { restartDelay, type ResolvedSpec } from './spec.js';
 

@@ -1,6 +1,4 @@
-import { AcceptPlan, type AcceptPayload } from '../offers/accept.js';
-import type { OfferGroup } from '../offers/offer-book.js';
-import type { OfferID } from '../../types/index.js';
+import { type AcceptPayload, AcceptPlan, type OfferGroup, type OfferID } from '../../index.js';
 import type { Instance, InstanceTable } from './instances.js';
 import { newTaskId } from './naming.js';
 import { buildTask, executorIdFor } from './task-info.js';

@@ -1,5 +1,4 @@
-import type { ResourceNeeds } from '../offers/needs.js';
-import type { CommandInfo, ContainerInfo, HealthCheck, TaskState } from '../../types/index.js';
+import type { CommandInfo, ContainerInfo, HealthCheck, ResourceNeeds, TaskState } from '../../index.js';
 
 /**
  * The declarative description of what the task manager keeps running: a map of task specs by
