@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { PipelineSpecInput } from '@galley/core';
 import type { RoutesOptions } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { PipelineError } from '../../pipelines/errors.js';
 import { presentPipeline } from '../present-pipelines.js';
 import { Errors } from '../schemas/common.js';
-import { PingJson, PipelineBody, PipelineIdParams, PipelineJson, PipelineMap } from '../schemas/pipelines.js';
+import { PipelineBody, PipelinePatch } from '../schemas/pipeline-spec.js';
+import { PingJson, PipelineIdParams, PipelineJson, PipelineMap } from '../schemas/pipelines.js';
 
 /** Options of the pipelines routes. */
 export interface PipelineRoutesOptions extends RoutesOptions {
@@ -86,13 +88,17 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
       schema: {
         tags,
         hide,
-        summary: 'Create a pipeline (204); 409 when the id exists, 422 naming each bad field',
+        summary:
+          'Create a pipeline (204); 400 naming each field of a wrong type, out of bounds or unknown, ' +
+          '409 when the id exists, 422 naming each field that breaks a rule between fields',
         body: PipelineBody,
         response: { 204: Type.Null(), ...Errors },
       },
     },
     async (req, reply) => {
-      await answer(() => pipelines.create(req.body));
+      // The schema's type is what core reads: a change to either that breaks the other fails here.
+      const body: PipelineSpecInput = req.body;
+      await answer(() => pipelines.create(body));
       return reply.status(204).send(null);
     },
   );
@@ -131,12 +137,13 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
         hide,
         summary: 'Change a pipeline (204): only `instances` scales; anything else is a rolling update',
         params: PipelineIdParams,
-        body: PipelineBody,
+        body: PipelinePatch,
         response: { 204: Type.Null(), ...Errors },
       },
     },
     async (req, reply) => {
-      await answer(() => pipelines.patch(req.params.pipeline_id, req.body));
+      const change: Partial<PipelineSpecInput> = req.body;
+      await answer(() => pipelines.patch(req.params.pipeline_id, change));
       return reply.status(204).send(null);
     },
   );

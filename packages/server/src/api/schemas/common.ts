@@ -1,4 +1,48 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type SchemaOptions, type Static, type StringOptions, type TSchema, Type } from '@sinclair/typebox';
+
+// Schemas import nothing but TypeBox: this folder is the `@galley/server/api` subpath, which the
+// web UI and the CLI import for their types without pulling in any server code.
+
+/**
+ * The pattern of a string without NUL (U+0000): PostgreSQL cannot store NUL in text or JSON, and
+ * no program argument, environment value or path can hold one.
+ */
+export const NO_NUL = '^[^\\u0000]*$';
+
+/** A string of at most `maxLength` characters that holds no NUL (`pattern` is NO_NUL). */
+export const Text = (maxLength: number, options: Omit<StringOptions, 'maxLength' | 'pattern'> = {}) =>
+  Type.String({ ...options, maxLength, pattern: NO_NUL });
+
+/**
+ * One of a few strings, as a JSON Schema `enum` (one error naming the allowed values, not one per
+ * value as a union of literals gives).
+ */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+
+/** Bounds of a map's keys: a name of `minLength`…`maxLength` characters matching `pattern`. */
+export interface MapKeys {
+  maxLength: number;
+  pattern: string;
+  minLength?: number;
+}
+
+/**
+ * A JSON object used as a map from names to `value`s, with bounded names (`propertyNames`) and a
+ * bounded number of entries. (TypeBox's Record keys by `patternProperties`, which lets a name that
+ * does not match through unchecked.)
+ */
+export const StringMap = <V extends TSchema>(
+  value: V,
+  keys: MapKeys,
+  options: SchemaOptions & { maxProperties: number; minProperties?: number },
+) =>
+  Type.Unsafe<Record<string, Static<V>>>({
+    ...options,
+    type: 'object',
+    propertyNames: { type: 'string', minLength: keys.minLength ?? 1, ...keys },
+    additionalProperties: value,
+  });
 
 /** Every error answer: a stable `code`, a readable `message`, and per-field problems for bad input. */
 export const ErrorBody = Type.Object({
@@ -49,3 +93,6 @@ export const Errors = {
 
 /** A resource id in a path (definition or run id). */
 export const Id = Type.String({ minLength: 1, maxLength: 256 });
+
+/** `asc` or `desc`. */
+export type SortOrder = Static<typeof SortOrder>;

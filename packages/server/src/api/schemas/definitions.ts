@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFINITION_SORT_FIELDS } from '../../store/store.js';
-import { DefinitionPlacementAnswer, DefinitionPlacementFields } from '../placement.js';
 import { EnvList, Nullable, PagingQuery } from './common.js';
+import { DefinitionPlacementAnswer, DefinitionPlacementFields } from './placement.js';
+
+/** Sortable definition columns (the store's DEFINITION_SORT_FIELDS; a test keeps them equal). */
+export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
 
 const alias = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
@@ -94,3 +96,4 @@ export const DefinitionList = Type.Object({
   sort_by: Type.String(),
   order: Type.String(),
 });
+export type DefinitionList = Static<typeof DefinitionList>;

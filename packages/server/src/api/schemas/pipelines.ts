@@ -1,26 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Time } from './common.js';
+import { Nullable, Text, Time } from './common.js';
+import { PipelineSpecFields } from './pipeline-spec.js';
 
 // Faustian's pipelines API (JSON in snake_case), plus what Galley adds: spec versions, instance
-// health, restart backoff and crash loops, and rolling updates with their history. Objects allow
-// more properties than listed: a pipeline is answered with its whole spec as posted, defaults filled.
-
-/** A pipeline as posted: Faustian's JSON plus Galley's `update_strategy` and per-process `health_check`. */
-export const PipelineBody = Type.Object(
-  {},
-  {
-    additionalProperties: true,
-    description:
-      "Faustian's pipeline JSON: `id` (^[a-zA-Z0-9-_]+$), `container {image, network: HOST|BRIDGE}`, `environment`, " +
-      '`processes {<id>: {id, arguments[], command, shell, environment, resources {cpu, mem, disk}, ' +
-      'port_mappings [{host_port (0 = any), container_port, protocol}], kill_grace_period (s, default 30), ' +
-      'health_check {protocol: HTTP|TCP|COMMAND, path, port_index, command, interval_seconds, timeout_seconds, ' +
-      'grace_period_seconds, max_consecutive_failures}}}`, `executor_resources {cpu, mem, disk}`, `instances`, ' +
-      '`roles[]`, `labels{}`, and `update_strategy {max_surge (25%), max_unavailable (0), min_healthy_seconds (10), ' +
-      'progress_deadline_seconds (300), auto_rollback (true)}`. A PATCH body holds the top-level fields to replace; ' +
-      'one with only `instances` scales.',
-  },
-);
+// health, restart backoff and crash loops, and rolling updates with their history. The spec as
+// posted (PipelineBody, PipelinePatch) is in ./pipeline-spec.ts; answers may carry more properties
+// than listed here.
 
 /** One process of one instance (Faustian's shape, plus Galley's details). */
 export const PipelineTaskProcess = Type.Object(
@@ -42,6 +27,7 @@ export const PipelineTaskProcess = Type.Object(
   },
   { additionalProperties: true },
 );
+export type PipelineTaskProcess = Static<typeof PipelineTaskProcess>;
 
 /** An instance (Faustian's "task"). */
 export const PipelineTask = Type.Object(
@@ -80,6 +66,7 @@ export const PipelineTask = Type.Object(
   },
   { additionalProperties: true },
 );
+export type PipelineTask = Static<typeof PipelineTask>;
 
 /** A rolling update (core's PipelineUpdate in snake_case). */
 export const PipelineUpdateJson = Type.Object({
@@ -103,8 +90,7 @@ export type PipelineUpdateJson = Static<typeof PipelineUpdateJson>;
 /** A pipeline: its spec (defaults filled) and what runs. */
 export const PipelineJson = Type.Object(
   {
-    id: Type.String(),
-    instances: Type.Integer(),
+    ...PipelineSpecFields,
     version: Type.Integer({ description: 'The current spec version.' }),
     cluster: Type.String(),
     status: Type.String({ description: '`steady`, `rolling`, `rolling-back` or `deleting`.' }),
@@ -120,6 +106,7 @@ export type PipelineJson = Static<typeof PipelineJson>;
 
 /** GET /pipelines: Faustian's map of id → pipeline. */
 export const PipelineMap = Type.Record(Type.String(), PipelineJson);
+export type PipelineMap = Static<typeof PipelineMap>;
 
 /** GET /ping (Faustian's). */
 export const PingJson = Type.Object({
@@ -130,8 +117,12 @@ export const PingJson = Type.Object({
   pipelines: Type.Integer(),
   tasks: Type.Integer({ description: 'Pipeline instances.' }),
 });
+export type PingJson = Static<typeof PingJson>;
 
-/** The `{pipeline_id}` of a path. */
+/**
+ * The `{pipeline_id}` of a path. Looser than a new pipeline's id (PipelineBody), so a pipeline
+ * stored before that bound existed can still be read and deleted.
+ */
 export const PipelineIdParams = Type.Object({
-  pipeline_id: Type.String({ minLength: 1, maxLength: 256 }),
+  pipeline_id: Text(256, { minLength: 1 }),
 });

@@ -1,11 +1,26 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { RUN_SORT_FIELDS } from '../../store/store.js';
-import { ExecutePlacementFields, RunPlacementAnswer } from '../placement.js';
 import { EnvList, Nullable, PagingQuery, Time } from './common.js';
+import { ExecutePlacementFields, RunPlacementAnswer } from './placement.js';
 
-const Status = Type.Union(
-  (['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'] as const).map((s) => Type.Literal(s)),
-);
+/** Sortable run columns (the store's RUN_SORT_FIELDS; a test keeps them equal). */
+export const RUN_SORT_FIELDS = [
+  'queued_at',
+  'started_at',
+  'finished_at',
+  'status',
+  'alias',
+  'group_name',
+  'owner_id',
+  'cluster',
+  'exit_code',
+  'run_id',
+] as const;
+
+/** The statuses of a run, in lifecycle order. */
+export const RUN_STATUSES = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'] as const;
+
+const Status = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
+export type RunStatusName = Static<typeof Status>;
 
 /** PUT …/execute. `run_tags.owner_id` is required; the rest override the definition for this run. */
 export const ExecuteBody = Type.Object(
@@ -138,6 +153,7 @@ export const RunList = Type.Object({
   sort_by: Type.String(),
   order: Type.String(),
 });
+export type RunList = Static<typeof RunList>;
 
 /** GET /{run_id}/status: the small part of a run a poller needs. */
 export const RunStatus = Type.Object({
@@ -153,6 +169,7 @@ export const RunStatus = Type.Object({
   finished_at: Time,
   attempt_count: Type.Integer(),
 });
+export type RunStatus = Static<typeof RunStatus>;
 
 export const RunEvents = Type.Object({
   run_id: Type.String(),
@@ -181,6 +198,7 @@ export const RunEvents = Type.Object({
     }),
   ),
 });
+export type RunEvents = Static<typeof RunEvents>;
 
 export const StopAnswer = Type.Object({
   run_id: Type.String(),
@@ -189,6 +207,7 @@ export const StopAnswer = Type.Object({
   message: Type.String(),
   status: Status,
 });
+export type StopAnswer = Static<typeof StopAnswer>;
 
 export const LogsQuery = Type.Object(
   {
@@ -218,3 +237,4 @@ export const LogsQuery = Type.Object(
 export type LogsQuery = Static<typeof LogsQuery>;
 
 export const LogsPage = Type.Object({ log: Type.String(), last_seen: Type.String() });
+export type LogsPage = Static<typeof LogsPage>;
