@@ -1,7 +1,8 @@
 /**
  * The pipeline spec: Faustian's pipeline JSON, unchanged, plus Galley's `update_strategy` and a
- * per-process `health_check`. `parsePipelineSpec` checks it and fills every default, so the rest of
- * Galley works on a complete `PipelineSpec`.
+ * per-process `health_check`. The server's schema checks each field's type and bounds (it is the
+ * one description of the wire shape); `parsePipelineSpec` checks the rules between fields and
+ * fills every default, so the rest of Galley works on a complete `PipelineSpec`.
  */
 import type { HealthCheckSpec } from './health.js';
 
@@ -61,13 +62,43 @@ export interface PipelineSpec {
   update_strategy: UpdateStrategy;
 }
 
+/**
+ * A pipeline as posted, once its fields have the types and bounds of the server's schema
+ * (`PipelineBody` of `@galley/server/api`): what `parsePipelineSpec` reads. Absent fields take
+ * their defaults.
+ */
+export interface PipelineSpecInput {
+  id: string;
+  container?: { image: string; network?: 'HOST' | 'BRIDGE' };
+  environment?: Record<string, string>;
+  processes: Record<string, ProcessSpecInput>;
+  executor_resources?: { cpu?: number; mem?: number; disk?: number };
+  instances?: number;
+  roles?: string[];
+  labels?: Record<string, string>;
+  update_strategy?: Partial<UpdateStrategy>;
+}
+
+/** One process as posted (see PipelineSpecInput). */
+export interface ProcessSpecInput {
+  /** When given, equals its key in `processes`. */
+  id?: string;
+  arguments?: string[];
+  command?: string;
+  shell?: boolean;
+  environment?: Record<string, string>;
+  resources: { cpu: number; mem: number; disk?: number };
+  port_mappings?: { host_port: number; container_port?: number; protocol?: 'tcp' | 'udp' }[];
+  kill_grace_period?: number;
+  health_check?: HealthCheckSpec;
+}
+
 /** One thing wrong with a spec: `field` is a dotted path (`processes.parse.resources.cpu`). */
 export interface SpecProblem {
   field: string;
   message: string;
 }
 
-export const PIPELINE_ID_PATTERN = /^[a-zA-Z0-9-_]+$/;
 export const DEFAULT_KILL_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_EXECUTOR_RESOURCES = Object.freeze({ cpu: 0.01, mem: 32, disk: 1 });
 export const DEFAULT_UPDATE_STRATEGY: Readonly<UpdateStrategy> = Object.freeze({
@@ -77,14 +108,6 @@ export const DEFAULT_UPDATE_STRATEGY: Readonly<UpdateStrategy> = Object.freeze({
   progress_deadline_seconds: 300,
   auto_rollback: true,
 });
-
-/** True for a count (integer ≥ 0) or a percentage string `'0%'`…`'100%'`. */
-export function isCountOrPercent(value: unknown): value is number | string {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0;
-  return (
-    typeof value === 'string' && /^(100|[1-9]?[0-9])(\.[0-9]+)?%$/.test(value) && parseFloat(value) <= 100
-  );
-}
 
 /**
  * A count or percentage of `instances` as a number of instances; `round` is `'up'` for surge,

@@ -59,41 +59,45 @@ describe('pipeline spec', () => {
     expect(spec.executor_resources).toEqual({ cpu: 0.01, mem: 32, disk: 1 });
   });
 
+  it('fills the defaults of nested fields left out, and keeps the ones given', () => {
+    const spec = parsed({
+      id: 'p',
+      container: { image: 'img' },
+      processes: {
+        web: {
+          resources: { cpu: 1, mem: 64 },
+          port_mappings: [{ host_port: 0 }],
+          health_check: { protocol: 'HTTP' },
+        },
+      },
+      executor_resources: { mem: 64 },
+      update_strategy: { max_surge: 2 },
+    });
+    expect(spec.container).toEqual({ image: 'img', network: 'HOST' });
+    expect(spec.instances).toBe(1);
+    expect(spec.environment).toEqual({});
+    expect(spec.processes.web?.port_mappings).toEqual([{ host_port: 0, container_port: 0, protocol: 'tcp' }]);
+    expect(spec.executor_resources).toEqual({ cpu: 0.01, mem: 64, disk: 1 });
+    expect(spec.update_strategy).toMatchObject({ max_surge: 2, max_unavailable: 0, min_healthy_seconds: 10 });
+  });
+
+  it('answers a complete spec unchanged (a PATCH re-parses the stored spec with the change)', () => {
+    const spec = parsed(seedExample);
+    expect(parsed(spec)).toEqual(spec);
+    expect(parsed({ ...spec, instances: 7 })).toEqual({ ...spec, instances: 7 });
+  });
+
+  // Types and bounds of single fields (an id's characters, instances ≥ 0, cpu > 0, ports …) are
+  // the server's schema's: packages/server/test/api/pipeline-schema.test.ts. Here: the rules
+  // between fields.
   it.each([
-    [{ ...seedExample, id: 'bad id!' }, 'id'],
-    [{ ...seedExample, processes: {} }, 'processes'],
-    [{ ...seedExample, instances: -1 }, 'instances'],
-    [{ ...seedExample, instances: 1.5 }, 'instances'],
-    [{ ...seedExample, container: { image: '' } }, 'container.image'],
-    [{ ...seedExample, container: { image: 'x', network: 'OVERLAY' } }, 'container.network'],
     [
       { ...seedExample, processes: { parse: { id: 'other', resources: { cpu: 1, mem: 1 } } } },
       'processes.parse.id',
     ],
     [
-      { ...seedExample, processes: { parse: { resources: { cpu: 0, mem: 1 } } } },
-      'processes.parse.resources.cpu',
-    ],
-    [
-      { ...seedExample, processes: { parse: { resources: { cpu: 1, mem: 1 }, kill_grace_period: -1 } } },
-      'processes.parse.kill_grace_period',
-    ],
-    [
-      {
-        ...seedExample,
-        processes: { parse: { resources: { cpu: 1, mem: 1 }, port_mappings: [{ host_port: 70000 }] } },
-      },
-      'processes.parse.port_mappings.0.host_port',
-    ],
-    [
       { ...seedExample, container: undefined, processes: { parse: { resources: { cpu: 1, mem: 1 } } } },
       'processes.parse.command',
-    ],
-    [{ ...seedExample, update_strategy: { max_surge: '150%' } }, 'update_strategy.max_surge'],
-    [{ ...seedExample, update_strategy: { max_unavailable: -1 } }, 'update_strategy.max_unavailable'],
-    [
-      { ...seedExample, update_strategy: { progress_deadline_seconds: 0 } },
-      'update_strategy.progress_deadline_seconds',
     ],
     [
       {
@@ -105,7 +109,29 @@ describe('pipeline spec', () => {
     [
       {
         ...seedExample,
+        processes: {
+          parse: {
+            resources: { cpu: 1, mem: 1 },
+            port_mappings: [{ host_port: 0 }],
+            health_check: { protocol: 'TCP', port_index: 1 },
+          },
+        },
+      },
+      'processes.parse.health_check.port_index',
+    ],
+    [
+      {
+        ...seedExample,
         processes: { parse: { resources: { cpu: 1, mem: 1 }, health_check: { protocol: 'COMMAND' } } },
+      },
+      'processes.parse.health_check.command',
+    ],
+    [
+      {
+        ...seedExample,
+        processes: {
+          parse: { resources: { cpu: 1, mem: 1 }, health_check: { protocol: 'COMMAND', command: '' } },
+        },
       },
       'processes.parse.health_check.command',
     ],
@@ -115,10 +141,39 @@ describe('pipeline spec', () => {
     if (!result.ok) expect(result.problems.map((p) => p.field)).toContain(field);
   });
 
+  it('accepts what those rules allow: a command with an image is optional, a COMMAND check needs no port', () => {
+    const spec = parsed({
+      ...seedExample,
+      processes: {
+        parse: {
+          resources: { cpu: 1, mem: 1 },
+          health_check: { protocol: 'COMMAND', command: 'true' },
+        },
+      },
+    });
+    expect(spec.processes.parse?.command).toBeUndefined();
+    expect(spec.processes.parse?.health_check).toEqual({ protocol: 'COMMAND', command: 'true' });
+  });
+
   it('reports every problem, not only the first', () => {
-    const result = parsePipelineSpec({ id: '!', processes: {}, instances: -1 });
+    const result = parsePipelineSpec({
+      id: 'p',
+      processes: {
+        a: { id: 'b', resources: { cpu: 1, mem: 1 } },
+        c: { command: 'true', resources: { cpu: 1, mem: 1 }, health_check: { protocol: 'TCP' } },
+      },
+    });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.map((p) => p.field)).toEqual(['id', 'processes', 'instances']);
+    if (!result.ok)
+      expect(result.problems.map((p) => p.field)).toEqual([
+        'processes.a.id',
+        'processes.a.command',
+        'processes.c.health_check.port_index',
+      ]);
+  });
+
+  it('refuses what is not an object at all', () => {
+    expect(parsePipelineSpec([seedExample])).toMatchObject({ ok: false, problems: [{ field: '' }] });
   });
 });
 
