@@ -35,6 +35,9 @@ export * from './master/index.js';
 // Scheduler client: session, ordered queue, acknowledgements, reconciliation.
 export * from './scheduler/index.js';
 
+// Agent operator API: reading sandbox files (a task's stdout and stderr).
+export * from './agent/index.js';
+
 // Framework id persistence.
 export * from './framework-id/index.js';
 
