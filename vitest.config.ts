@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@galley\/mesos\/testing$/, replacement: `${root}packages/mesos/src/testing/index.ts` },
+      { find: /^@galley\/server\/api$/, replacement: `${root}packages/server/src/api/schemas/index.ts` },
       { find: /^@galley\/mesos\/extras$/, replacement: `${root}packages/mesos/src/extras/index.ts` },
       { find: /^@galley\/(testkit|mesos|core|server)$/, replacement: `${root}packages/$1/src/index.ts` },
     ],

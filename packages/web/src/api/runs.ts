@@ -1,17 +1,9 @@
 import { errorFromResponse, requestJson, send } from './http.js';
+import type { RunListQuery } from '@galley/server/api';
 import type { HistoryPage, LogPage, Run, RunStatus, RunTimeline } from './types.js';
 
-/** Columns the history can be sorted by (the server's RUN_SORT_FIELDS). */
-export type RunSortField =
-  | 'queued_at'
-  | 'started_at'
-  | 'finished_at'
-  | 'status'
-  | 'alias'
-  | 'group_name'
-  | 'owner_id'
-  | 'cluster'
-  | 'exit_code';
+/** Columns the history can be sorted by: the server's RUN_SORT_FIELDS but `run_id`. */
+export type RunSortField = Exclude<NonNullable<RunListQuery['sort_by']>, 'run_id'>;
 
 /**
  * Filters, sort and page of the runs history. Times are ms since the epoch and bound `queued_at`

@@ -1,8 +1,11 @@
 /**
- * The JSON shapes of the Galley API, as the UI reads them. They mirror the server's TypeBox
- * schemas (packages/server/src/api), which keep flotilla's field names. Fields a server may leave
- * out are optional; `null` means "not yet / not applicable" as on the server.
+ * The JSON shapes of the Galley API, as the UI reads them: the server's own types
+ * (`@galley/server/api`, the static types of the TypeBox schemas it validates and documents with),
+ * read leniently. A field a server may leave out is optional here (besides a few that identify
+ * the thing), `null` means "not yet / not applicable" as on the server, and a time may also be
+ * milliseconds since the epoch. Only types are imported: nothing of the server is bundled.
  */
+import type * as Api from '@galley/server/api';
 
 /**
  * A point in time as the server writes it: an ISO-8601 string or milliseconds since the epoch.
@@ -10,121 +13,60 @@
  */
 export type Timestamp = string | number | null | undefined;
 
+/**
+ * `T` as the UI reads it: the `Kept` fields as the server types them, every other field optional,
+ * the `Times` fields any Timestamp.
+ */
+type Lenient<T, Kept extends keyof T, Times extends keyof T = never> = Pick<T, Kept> &
+  Partial<Omit<T, Kept | Times>> & { [K in Times]?: Timestamp };
+
 /** One environment variable, flotilla style. */
-export interface EnvVar {
-  name: string;
-  value: string;
-}
+export type EnvVar = Api.EnvVarBody;
 
 /** A task definition (flotilla's "task"). `memory` in MB, `cpu` in millicores (1000 = 1 CPU). */
-export interface Definition {
-  definition_id: string;
-  alias: string;
-  group_name: string;
-  image: string;
-  command: string;
-  memory: number;
-  cpu: number;
-  gpu?: number;
-  env: EnvVar[];
-  ports?: number[];
-  tags?: string[];
-  /** Cluster runs go to when an execute names none; null = the server's default. */
-  target_cluster?: string | null;
-  created_at?: Timestamp;
-  updated_at?: Timestamp;
-}
+export type Definition = Lenient<
+  Api.Definition,
+  'definition_id' | 'alias' | 'group_name' | 'image' | 'command' | 'memory' | 'cpu' | 'env',
+  'created_at' | 'updated_at'
+>;
 
 /** What a create or update sends; the server fills `definition_id` and times. */
 export type DefinitionInput = Omit<Definition, 'definition_id' | 'created_at' | 'updated_at'>;
 
 /** A run's lifecycle status. NEEDS_RETRY goes back to QUEUED after a host failure. */
-export type RunStatus = 'QUEUED' | 'PENDING' | 'RUNNING' | 'STOPPED' | 'NEEDS_RETRY';
+export type RunStatus = Api.RunStatusName;
 
-/** Every status, in lifecycle order. */
+/** Every status, in lifecycle order (the server's RUN_STATUSES). */
 export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'];
 
-/** Where a run's current attempt runs; null before placement. */
-export interface RunInstance {
-  instance_id: string;
-  dns_name: string;
-}
+/** Where a run's current attempt runs. */
+export type RunInstance = Api.Run['instance'];
 
 /** One run of a definition, flotilla's run JSON plus Galley's queue reason and owner. */
-export interface Run {
-  run_id: string;
-  definition_id: string;
-  alias: string;
-  group_name?: string;
-  image?: string;
-  command?: string;
-  cluster?: string;
-  /** The backend kind that runs it (`local`, `mesos`). */
-  engine?: string;
-  status: RunStatus;
-  exit_code?: number | null;
-  exit_reason?: string | null;
-  /** Why a QUEUED run could not be placed yet, in words; null when nothing holds it. */
-  queued_reason?: string | null;
-  queued_at?: Timestamp;
-  started_at?: Timestamp;
-  finished_at?: Timestamp;
-  stop_requested_at?: Timestamp;
-  retry_at?: Timestamp;
-  owner_id?: string;
-  run_tags?: { owner_id?: string };
-  env?: EnvVar[];
-  memory?: number;
-  cpu?: number;
-  gpu?: number;
-  attempt_count?: number;
-  instance?: RunInstance | null;
-  run_exceptions?: string[] | null;
-  description?: string | null;
-  idempotence_key?: string | null;
-  max_memory_used?: number | null;
-  max_cpu_used?: number | null;
-  active_deadline_seconds?: number | null;
-  /** True when the command runs on the server's host without a container (local backend). */
-  runs_on_host?: boolean;
-  /** Grows with every stored change of the run: a lower version is older news. */
-  version?: number;
-}
+export type Run = Lenient<
+  Api.Run,
+  'run_id' | 'definition_id' | 'alias' | 'status',
+  'queued_at' | 'started_at' | 'finished_at' | 'stop_requested_at' | 'retry_at'
+>;
 
 /** What an execute sends. `run_tags.owner_id` is required by the server. */
-export interface ExecuteInput {
-  run_tags: { owner_id: string };
-  cluster?: string;
-  env?: EnvVar[];
-  description?: string;
-  idempotence_key?: string;
-}
+export type ExecuteInput = Pick<
+  Api.ExecuteBody,
+  'run_tags' | 'cluster' | 'env' | 'description' | 'idempotence_key'
+>;
+
+type ApiRunEvent = Api.RunEvents['events'][number];
+type ApiRunAttempt = Api.RunEvents['attempts'][number];
 
 /** One entry of a run's timeline (`GET /api/v1/{run_id}/events`). */
-export interface RunEvent {
-  at: Timestamp;
-  /** The engine's event type (`queued`, `launching`, `running`, `ended`, `stop-requested`, …). */
-  type: string;
-  /** The run's status after this event. */
-  status: RunStatus;
-  attempt_id?: string | null;
-  reason?: string | null;
-}
+export type RunEvent = Lenient<ApiRunEvent, 'type' | 'status', 'at'>;
 
 /** One launch of a run on a backend. */
-export interface RunAttempt {
-  attempt_id: string;
-  /** 1 for the first attempt. */
-  seq: number;
-  cluster: string;
-  /** launching | launched | running | ended */
-  state: string;
-  created_at?: Timestamp;
-  launched_at?: Timestamp;
-  ended_at?: Timestamp;
-  /** How it ended, in words; null while it has not. */
-  outcome?: string | null;
-}
+export type RunAttempt = Lenient<
+  ApiRunAttempt,
+  'attempt_id' | 'seq' | 'cluster' | 'state',
+  'created_at' | 'launched_at' | 'ended_at'
+>;
 
 /** `GET /api/v1/{run_id}/events`: the timeline and the attempts. */
 export interface RunTimeline {
@@ -133,27 +75,16 @@ export interface RunTimeline {
 }
 
 /** A page of a list, flotilla style: the items under `history` or `definitions`. */
-export interface ListPage {
-  total: number;
-  limit: number;
-  offset: number;
-  sort_by?: string;
-  order?: 'asc' | 'desc';
-}
+export type ListPage = Lenient<Api.RunList, 'total' | 'limit' | 'offset', 'history' | 'order'> & {
+  order?: Api.SortOrder;
+};
 
-export interface HistoryPage extends ListPage {
-  history: Run[];
-}
+export type HistoryPage = Omit<ListPage, 'history'> & { history: Run[] };
 
-export interface DefinitionPage extends ListPage {
-  definitions: Definition[];
-}
+export type DefinitionPage = Omit<ListPage, 'history'> & { definitions: Definition[] };
 
 /** One page of a run's log; pass `last_seen` back to read on from where this page ended. */
-export interface LogPage {
-  log: string;
-  last_seen?: string | null;
-}
+export type LogPage = Pick<Api.LogsPage, 'log'> & { last_seen?: Api.LogsPage['last_seen'] | null };
 
 /** An amount of resources. `cpu` in CPUs (fractions allowed), `memory` in MB. */
 export interface Resources {
@@ -165,7 +96,8 @@ export interface Resources {
 
 /**
  * A cluster (a backend's place to run) with its capacity, as the UI shows it. Normalized by
- * api/clusters.ts from whatever `GET /api/v1/clusters` answers (names only, or with resources).
+ * api/clusters.ts from whatever `GET /api/v1/clusters` answers (names only, or with resources);
+ * not a wire shape.
  */
 export interface Cluster {
   name: string;
@@ -188,84 +120,48 @@ export interface Cluster {
   runsOnHost?: boolean;
 }
 
-/** Faustian's process of a pipeline (one task of the instance's group). */
-export interface PipelineProcess {
-  id: string;
-  command?: string;
-  shell?: boolean;
-  arguments?: string[];
-  environment?: Record<string, string>;
-  resources?: { cpu?: number; mem?: number; disk?: number };
-  port_mappings?: { host_port: number; container_port: number; protocol: string }[];
-  kill_grace_period?: number;
+/** Fields a server may add to a pipeline answer beyond the ones the UI knows. */
+interface Open {
   [extra: string]: unknown;
 }
+
+/** Faustian's process of a pipeline (one task of the instance's group), as its spec answers it. */
+export type PipelineProcess = Lenient<Api.PipelineProcessJson, 'id'> & Open;
 
 /** One process of one pipeline instance, as Faustian reports it. */
-export interface PipelineTaskProcess {
-  id: string;
-  status?: string;
-  agent_id?: string;
-  updated?: Timestamp;
-}
+export type PipelineTaskProcess = Lenient<Api.PipelineTaskProcess, 'id', 'updated'> & Open;
 
 /** One instance (Faustian "task") of a pipeline with the status of each of its processes. */
-export interface PipelineTask {
-  id: string;
-  pipeline_id: string;
-  processor_id?: string;
-  message?: string;
-  launched?: Timestamp;
-  failures?: number;
-  updated?: Timestamp;
-  ok?: boolean;
-  failing?: boolean;
-  killing?: boolean;
-  processes?: Record<string, PipelineTaskProcess>;
-  [extra: string]: unknown;
-}
+export type PipelineTask = Lenient<
+  Omit<Api.PipelineTask, 'processes'>,
+  'id' | 'pipeline_id',
+  'launched' | 'updated' | 'created' | 'crash_looping_since' | 'restart_at'
+> & { processes?: Record<string, PipelineTaskProcess> } & Open;
 
 /**
  * Progress of a rolling update, when the server reports one (Galley's addition to Faustian,
- * mirroring @galley/core's PipelineUpdate in snake_case). Every field is optional: the UI shows
- * what is there.
+ * core's PipelineUpdate in snake_case). Every field is optional: the UI shows what is there.
  */
-export interface PipelineUpdate {
-  /** `rolling`, `rolling-back`, `succeeded`, `rolled-back`. */
-  phase?: string;
+export type PipelineUpdate = Lenient<
+  Api.PipelineUpdateJson,
+  never,
+  'started_at' | 'finished_at' | 'stalled_at' | 'last_progress_at'
+> & {
   /** Older servers' word for `phase`. */
   state?: string;
-  from_version?: number;
-  to_version?: number;
-  failed_version?: number | null;
-  started_at?: Timestamp;
-  finished_at?: Timestamp;
-  stalled_at?: Timestamp;
-  /** New-version instances available so far. */
-  available_new?: number;
-  /** Instances already on the new version (alternative name). */
+  /** Instances already on the new version (older servers' word for `available_new`). */
   updated?: number;
-  total?: number;
-  batches?: number;
-  /** Why it rolls back or stalls, in words. */
-  reason?: string | null;
   message?: string;
-  [extra: string]: unknown;
-}
+} & Open;
 
-/** A pipeline in Faustian's JSON, plus what the server reports about its instances. */
-export interface Pipeline {
-  id: string;
-  container?: { image?: string; network?: string; [extra: string]: unknown };
-  environment?: Record<string, string>;
+/** A pipeline in Faustian's JSON (its spec, defaults filled), plus what the server reports about its instances. */
+export type Pipeline = Lenient<
+  Omit<Api.PipelineJson, 'processes' | 'tasks' | 'update' | 'updates'>,
+  'id' | 'instances',
+  'created' | 'updated'
+> & {
   processes?: Record<string, PipelineProcess>;
-  executor_resources?: { cpu?: number; mem?: number; disk?: number };
-  instances: number;
-  roles?: string[];
-  labels?: Record<string, string>;
-  created?: Timestamp;
-  updated?: Timestamp;
   tasks?: PipelineTask[];
   update?: PipelineUpdate | null;
-  [extra: string]: unknown;
-}
+  updates?: PipelineUpdate[];
+} & Open;

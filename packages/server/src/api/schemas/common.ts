@@ -63,6 +63,8 @@ export const EnvVarSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export type EnvVarBody = Static<typeof EnvVarSchema>;
+
 export const EnvList = Type.Array(EnvVarSchema, { maxItems: 1000 });
 
 /** A nullable field. */
