@@ -1,3 +1,5 @@
+import type { ErrorBody } from '../api/schemas/index.js';
+
 /** Errors of the CLI, with the exit code the process should end with. */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -59,7 +61,7 @@ function apiError(status: number, text: string): CliError {
   let message = `the server answered ${status}`;
   let code = `HTTP_${status}`;
   try {
-    const body = JSON.parse(text) as { code?: string; message?: string; fields?: Record<string, string> };
+    const body = JSON.parse(text) as Partial<ErrorBody>;
     if (body.message) message = body.message;
     if (body.code) code = body.code;
     if (body.fields)

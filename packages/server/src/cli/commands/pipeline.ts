@@ -1,31 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import type { PipelineJson, PipelineMap } from '../../api/schemas/index.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatTable } from '../table.js';
-
-/** The fields of a pipeline the CLI prints. */
-interface PipelineJson {
-  id: string;
-  instances: number;
-  version: number;
-  status: string;
-  tasks: {
-    id: string;
-    status: string;
-    ok: boolean;
-    version: number;
-    failures: number;
-    message: string;
-    processes: Record<string, { status: string; pid: number | null; ports: number[] }>;
-  }[];
-  update: {
-    phase: string;
-    from_version: number;
-    to_version: number;
-    available_new: number;
-    reason: string | null;
-  } | null;
-}
 
 async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
@@ -86,7 +63,7 @@ export function pipelineCommand(client: () => GalleyClient): Command {
     .description('list pipelines: instances ready of wanted, spec version, rollout')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const all = await client().json<Record<string, PipelineJson>>('GET', '/pipelines');
+      const all = await client().json<PipelineMap>('GET', '/pipelines');
       if (opts.json) return void process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
       const rows = Object.values(all).map(summary);
       process.stdout.write(`${formatTable(['ID', 'READY', 'VERSION', 'STATUS', 'UPDATE'], rows)}\n`);

@@ -1,25 +1,33 @@
 import { Command, Option } from 'commander';
+import {
+  type EnvVarBody,
+  type ExecuteBody,
+  type LogsPage,
+  RUN_STATUSES,
+  type Run,
+  type RunList,
+  type StopAnswer,
+} from '../../api/schemas/index.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatDuration, formatTable } from '../table.js';
 
 /** The run fields the CLI shows. */
-export interface RunView {
-  run_id: string;
-  alias: string;
-  status: string;
-  exit_code: number | null;
-  exit_reason: string | null;
-  queued_reason: string | null;
-  owner_id: string;
-  cluster: string;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
+export type RunView = Pick<
+  Run,
+  | 'run_id'
+  | 'alias'
+  | 'status'
+  | 'exit_code'
+  | 'exit_reason'
+  | 'queued_reason'
+  | 'owner_id'
+  | 'cluster'
+  | 'queued_at'
+  | 'started_at'
+  | 'finished_at'
+>;
 
-const STATUSES = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'];
-
-function parseEnv(pairs: string[]): { name: string; value: string }[] {
+function parseEnv(pairs: string[]): EnvVarBody[] {
   return pairs.map((pair) => {
     const cut = pair.indexOf('=');
     if (cut <= 0) throw new CliError(`--env ${pair}: expected KEY=VALUE`, EXIT.USAGE, 'BAD_ENV');
@@ -106,7 +114,7 @@ export function runCommand(client: () => GalleyClient): Command {
         },
       ) => {
         const c = client();
-        const body = {
+        const body: ExecuteBody = {
           run_tags: { owner_id: opts.owner },
           env: parseEnv(opts.env),
           ...(opts.cluster ? { cluster: opts.cluster } : {}),
@@ -139,7 +147,7 @@ export function runCommand(client: () => GalleyClient): Command {
 export function runsCommand(client: () => GalleyClient): Command {
   return new Command('runs')
     .description('list runs, newest first')
-    .addOption(new Option('--status <status...>', 'only these statuses').choices(STATUSES))
+    .addOption(new Option('--status <status...>', 'only these statuses').choices(RUN_STATUSES))
     .option('--alias <alias>', 'only runs of this definition alias')
     .option('--owner <id>', 'only runs of this owner')
     .option('--limit <n>', 'at most this many', '50')
@@ -152,7 +160,7 @@ export function runsCommand(client: () => GalleyClient): Command {
         for (const s of opts.status ?? []) q.append('status', s);
         if (opts.alias) q.set('alias', opts.alias);
         if (opts.owner) q.set('owner_id', opts.owner);
-        const page = await client().json<{ total: number; history: RunView[] }>('GET', `/history?${q}`);
+        const page = await client().json<RunList>('GET', `/history?${q}`);
         if (opts.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
         const ms = (t: string | null) => (t === null ? null : Date.parse(t));
         const rows = page.history.map((r) => {
@@ -190,10 +198,7 @@ export function logsCommand(client: () => GalleyClient): Command {
       for (;;) {
         const q = new URLSearchParams({ max_bytes: '1048576' });
         if (token) q.set('last_seen', token);
-        const page = await c.json<{ log: string; last_seen: string }>(
-          'GET',
-          `/${encodeURIComponent(runId)}/logs?${q}`,
-        );
+        const page = await c.json<LogsPage>('GET', `/${encodeURIComponent(runId)}/logs?${q}`);
         if (page.log === '') return;
         process.stdout.write(page.log);
         token = page.last_seen;
@@ -207,10 +212,7 @@ export function stopCommand(client: () => GalleyClient): Command {
     .description('stop a run: at once if it waits, SIGTERM (then SIGKILL) if it runs')
     .argument('<run_id>')
     .action(async (runId: string) => {
-      const answer = await client().json<{ message: string; status: string }>(
-        'POST',
-        `/history/${encodeURIComponent(runId)}/stop`,
-      );
+      const answer = await client().json<StopAnswer>('POST', `/history/${encodeURIComponent(runId)}/stop`);
       process.stdout.write(`${runId}: ${answer.message}\n`);
     });
 }

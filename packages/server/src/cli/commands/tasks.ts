@@ -1,17 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import type { Definition, DefinitionList } from '../../api/schemas/index.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatTable } from '../table.js';
-
-interface Definition {
-  definition_id: string;
-  alias: string;
-  group_name: string;
-  image: string;
-  command: string;
-  memory: number;
-  cpu: number;
-}
 
 async function readDefinitionFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -68,7 +59,7 @@ export function taskCommand(client: () => GalleyClient): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { group?: string; json?: boolean }) => {
       const q = opts.group ? `?group_name=${encodeURIComponent(opts.group)}` : '';
-      const page = await client().json<{ total: number; definitions: Definition[] }>('GET', `/task${q}`);
+      const page = await client().json<DefinitionList>('GET', `/task${q}`);
       if (opts.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
       const rows = page.definitions.map((d) => [
         d.alias,
