@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { resolveMesosSettings, type MesosSettings } from '../backends/mesos/settings.js';
-import { type FlatConfig, LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
+import { type FlatConfig, type LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
+import { coerceOption, configFileProblems, optionProblem, optionSchema } from './schema.js';
 
 /** The server's settings, validated, with defaults resolved. Durations in ms, memory in MB. */
 export interface Config {
@@ -43,36 +44,36 @@ export interface ConfigSources {
   cwd?: string;
 }
 
+/** The setting's value from one source, coerced and checked against its schema; problems named with the source. */
 function parseValue(spec: OptionSpec, raw: unknown, source: string, problems: string[]): unknown {
-  const bad = (why: string) => problems.push(`${spec.key} (${source}): ${why}, got ${JSON.stringify(raw)}`);
-  if (raw === null) return null;
-  if (spec.type === 'integer' || spec.type === 'number') {
-    const n =
-      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n)))
-      return bad(`expected ${spec.type === 'integer' ? 'an integer' : 'a number'}`);
-    if (spec.min !== undefined && n < spec.min) return bad(`must be at least ${spec.min}`);
-    return n;
-  }
-  if (typeof raw !== 'string' || raw === '') return bad('expected a non-empty string');
-  if (spec.type === 'level' && !(LOG_LEVELS as readonly string[]).includes(raw))
-    return bad(`expected one of ${LOG_LEVELS.join(', ')}`);
-  if (spec.type === 'address' && !/^[^\s]+:\d{1,5}$/.test(raw)) return bad('expected host:port');
-  return raw;
+  const value = coerceOption(spec, raw);
+  const problem = optionProblem(optionSchema(spec), value);
+  if (problem) problems.push(`${spec.key} (${source}): ${problem}, got ${JSON.stringify(raw)}`);
+  return value;
 }
 
+/** The config file's settings, checked against the config file's schema; keys with problems left out. */
 function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    const known = new Set(OPTIONS.map((o) => o.key as string));
-    for (const key of Object.keys(parsed))
-      if (!known.has(key)) problems.push(`config file ${path}: unknown setting "${key}"`);
-    return parsed as Record<string, unknown>;
   } catch (err) {
     problems.push(`config file ${path}: ${(err as Error).message}`);
     return {};
   }
+  const raw = parsed as Record<string, unknown>;
+  const byKey = new Map(OPTIONS.map((o) => [o.key as string, o]));
+  const file = Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => {
+      const spec = byKey.get(key);
+      return [key, spec ? coerceOption(spec, value) : value];
+    }),
+  );
+  const checked = configFileProblems(path, file, raw);
+  problems.push(...checked.problems);
+  for (const key of checked.badKeys) delete file[key];
+  return file;
 }
 
 /** Resolves the flat settings from all sources; throws ConfigError listing every problem. */
@@ -88,11 +89,8 @@ export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
     if (fromFlag !== undefined) flat[spec.key] = parseValue(spec, fromFlag, spec.flag, problems);
     else if (fromEnv !== undefined && fromEnv !== '')
       flat[spec.key] = parseValue(spec, fromEnv, spec.env, problems);
-    else if (spec.key in file) flat[spec.key] = parseValue(spec, file[spec.key], 'config file', problems);
+    else if (spec.key in file) flat[spec.key] = file[spec.key];
     else flat[spec.key] = spec.default();
-  }
-  if (flat['backend'] !== 'local' && flat['backend'] !== 'mesos' && flat['backend'] !== undefined) {
-    problems.push(`backend: "${String(flat['backend'])}" is not available (available: local, mesos)`);
   }
   if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
   if (problems.length) throw new ConfigError(problems);

@@ -1,7 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { MESOS_OPTIONS, type MesosFlags } from '../backends/mesos/options.js';
 
-/** The kinds of value an option takes. */
+/** The kinds of value an option takes; config/schema.ts makes each a TypeBox schema. */
 export type OptionType = 'string' | 'integer' | 'number' | 'address' | 'level';
 
 /**
@@ -20,6 +20,8 @@ export interface OptionSpec {
   description: string;
   /** Minimum for numbers (inclusive). */
   min?: number;
+  /** The values a `string` setting may take; undefined = any non-empty string. */
+  choices?: readonly string[];
   /** The flag may be given several times; the values are joined with `;`. */
   repeatable?: boolean;
 }
@@ -79,6 +81,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--backend',
     env: 'GALLEY_BACKEND',
     type: 'string',
+    choices: ['local', 'mesos'],
     default: () => 'local',
     description:
       'Execution backend of the default cluster: `local` runs commands on this machine, `mesos` on the Mesos cluster of `--mesos-master` (a `local` cluster stays available).',
