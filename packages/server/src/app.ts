@@ -18,6 +18,7 @@ import { SoleLeadership } from './control/leadership.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
+import { storedFrameworkId } from './store/framework-ids.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { findWebDist, uiPlugin } from './ui.js';
@@ -80,8 +81,8 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       logger: logger.child({ component: 'local' }),
     });
     const mesos = createMesosBackends(config, {
-      store,
-      feed,
+      frameworkIds: (cluster) => storedFrameworkId(store, cluster, clock),
+      attempt: (attemptId) => store.getAttempt(attemptId),
       clock,
       logger,
       random: seams.random ?? Math.random,
@@ -99,17 +100,17 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       logger: logger.child({ component: 'runs' }),
       onDispatched: (ms) => metrics.dispatchLatency.observe(ms),
     });
-    for (const m of mesos) m.onWake(() => runs.wake());
     const pipelines = new PipelineController({
       store,
       backends: [backend, ...mesos],
+      dispatch: runs,
       leadership,
       clock,
       logger: logger.child({ component: 'pipelines' }),
       defaultCluster: config.cluster,
       random: seams.random ?? Math.random,
     });
-    await runs.start();
+    await runs.start(() => pipelines.handOver());
     await pipelines.start();
     const deps: ApiDeps = {
       store,

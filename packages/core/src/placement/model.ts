@@ -32,6 +32,12 @@ export interface Demand {
   queuedAt: number;
   /** Among demands queued at the same time, higher goes first; undefined = 0. */
   priority?: number;
+  /**
+   * Demands of a lower tier are placed before any demand of a higher tier, whatever their age;
+   * undefined = 0. Galley places pipeline launches at tier 0 and runs at tier 1 (see the server's
+   * dispatch plan for why).
+   */
+  tier?: number;
 }
 
 /** Free capacity in one place right now (the local machine; on Mesos, one agent's offers for one role). */

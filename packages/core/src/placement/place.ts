@@ -1,8 +1,8 @@
 /**
  * `place(demands, nodes)`: which queued demands go where right now.
  *
- * - Order: oldest `queuedAt` first, then higher `priority`, then id (so the answer does not depend
- *   on the order of the input arrays).
+ * - Order: lower `tier` first, then oldest `queuedAt`, then higher `priority`, then id (so the
+ *   answer does not depend on the order of the input arrays).
  * - A demand may land only on an eligible node: of its role (if it has one) and meeting all of its
  *   constraints; it must fit there in cpus, memory, disk, gpus (fixed-point thousandths), its fixed
  *   ports and its count of ports.
@@ -22,9 +22,10 @@ import type { Demand, Node, PlacementResult } from './model.js';
 import { explainUnplaced, waitingBehind } from './reasons.js';
 import type { NodeAtStart } from './reasons.js';
 
-/** Oldest first, then higher priority, then id. */
+/** Lower tier first, then oldest, then higher priority, then id. */
 export function compareDemands(a: Demand, b: Demand): number {
   return (
+    (a.tier ?? 0) - (b.tier ?? 0) ||
     a.queuedAt - b.queuedAt ||
     (b.priority ?? 0) - (a.priority ?? 0) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -150,6 +150,18 @@ describe('place: fitting and packing', () => {
     expect(result.placements.map((p) => p.demandId)).toEqual(['high']);
   });
 
+  it('a lower tier goes first whatever its age (pipeline launches before queued runs)', () => {
+    const result = place(
+      [
+        demand('old-run', { cpus: 3, queuedAt: 1, tier: 1 }),
+        demand('new-launch', { cpus: 3, queuedAt: 9, tier: 0 }),
+      ],
+      [node('a', { cpus: 4 })],
+    );
+    expect(result.placements.map((p) => p.demandId)).toEqual(['new-launch']);
+    expect(result.unplaced.map((u) => u.demandId)).toEqual(['old-run']);
+  });
+
   it('best fit: a small demand takes the tight hole and leaves the big node for a big demand', () => {
     const result = place(
       [demand('small', { cpus: 1 }), demand('big', { cpus: 8 })],

@@ -1,6 +1,6 @@
 import type { AttemptOutcome, Node } from '@galley/core';
 import type { AttemptRecord, EnvVar, HealthCheckSpec } from '../model/records.js';
-import type { GroupRunner } from './group-runner.js';
+import type { GroupLaunch, GroupRunner } from './group-runner.js';
 
 /** What a backend needs to launch one attempt. Resources as placement saw them. */
 export interface LaunchSpec {
@@ -27,6 +27,49 @@ export interface LaunchSpec {
   name?: string;
   /** A health check the backend runs (Mesos); null/undefined = none. */
   healthCheck?: HealthCheckSpec | null;
+}
+
+/**
+ * A pipeline launch placed by a dispatch round: the node chosen, and each process's host ports in
+ * its `port_mappings` order (empty where the backend's nodes have no port ranges and it picks
+ * free ports itself, as the local backend does).
+ */
+export interface PlacedGroupLaunch {
+  launch: GroupLaunch;
+  nodeId: string;
+  ports: Record<string, number[]>;
+}
+
+/** One dispatch round's work for one backend, placed by one call of core `place()`. */
+export interface LaunchBatch {
+  runs: readonly LaunchSpec[];
+  groups: readonly PlacedGroupLaunch[];
+}
+
+/**
+ * The capacity a dispatch round places onto. The backend keeps it for the round (Mesos does not
+ * decline these offers) until `close()`, which the round calls once it launched, or gave up.
+ */
+export interface PlacementRound {
+  readonly nodes: Node[];
+  close(): void;
+}
+
+/**
+ * What waits for a backend's capacity: queued runs and unplaced pipeline launches, counted by the
+ * role they need (`*` = any). `newWork` names the roles that got new work since the last report.
+ */
+export interface WaitingWork {
+  byRole: ReadonlyMap<string, number>;
+  newWork: ReadonlySet<string>;
+}
+
+/** How demands are shaped for a backend's nodes. */
+export interface PlacementTraits {
+  /** Each pipeline launch also needs its executor's resources (Mesos' default executor). */
+  groupExecutor: boolean;
+  /** Nodes offer port ranges that placement hands out; false = the backend picks free ports itself. */
+  portsFromNodes: boolean;
 }
 
 /** Where an attempt ran, for the run's `instance` field. */
@@ -115,9 +158,11 @@ export interface ClusterInfo {
 }
 
 /**
- * An execution backend: where attempts run. The engine is its only caller; the API never knows
- * which backend ran a run. Local and Mesos implement it. Methods never throw for a missing
- * attempt; they answer so.
+ * An execution backend: where run attempts and pipeline launches run. It decides nothing: the run
+ * controller's dispatch round places everything (runs and pipeline launches together, one core
+ * `place()` per backend) and hands it one batch; the controllers hand it the work in flight
+ * (`reconcile`) before `start()`. It never reads the store. The API never knows which backend
+ * ran a run. Methods never throw for a missing attempt; they answer so.
  */
 export interface Backend {
   /** The cluster this backend serves (runs name it in `cluster`). */
@@ -126,10 +171,23 @@ export interface Backend {
   readonly kind: string;
   /** Begins (connect, watch); events may flow from then on. */
   start(): Promise<void>;
-  /** Where demands may be placed right now, with their free resources (core placement nodes). */
+  /** Where demands could be placed right now, with their free resources. A query: changes nothing. */
   capacity(): Node[];
-  /** Starts the attempts; outcomes arrive as events (a launch that fails is an `ended` host-failure). */
-  launch(specs: readonly LaunchSpec[]): Promise<void>;
+  /** Opens a dispatch round on the capacity of now (see PlacementRound). */
+  openRound(): PlacementRound;
+  /** How demands are shaped for this backend's nodes. */
+  readonly placement: PlacementTraits;
+  /**
+   * Starts a round's attempts and pipeline launches; outcomes arrive as events (a run attempt that
+   * fails to launch is an `ended` host failure; a pipeline launch that could not be handed to the
+   * node is reported `absent`, to be placed again). Pipeline launches are tracked before it returns
+   * or awaits anything, so a kill right after finds them.
+   */
+  launch(batch: LaunchBatch): Promise<void>;
+  /** Registers the one listener told when capacity may have grown (something ended, offers came). */
+  onCapacity(listener: () => void): void;
+  /** What waits for this backend's capacity (Mesos: SUPPRESS and REVIVE); undefined = not used. */
+  waiting?(work: WaitingWork): void;
   /** Asks an attempt to stop: SIGTERM (or KILL) now, forced after `graceMs`. */
   kill(attemptId: string, graceMs: number): Promise<KillAnswer>;
   /**

@@ -4,8 +4,10 @@ import type { ProcessState } from '../model/pipeline-records.js';
 /**
  * How a backend runs pipeline instances: each launch of an instance is a group of the pipeline's
  * processes started together on one node (on Mesos one LAUNCH_GROUP on the default executor;
- * locally a group of supervised child processes). The pipeline controller decides; a GroupRunner
- * only carries out launches and kills and reports what happens, at least once and in any order.
+ * locally a group of supervised child processes). The pipeline controller decides what to launch
+ * and stop, the run controller's dispatch round decides where (with the runs, in one placement),
+ * and the backend carries it out (`Backend.launch`); the GroupRunner kills, finds launches again
+ * after a restart, and reports what happens, at least once and in any order.
  */
 
 /** One launch of an instance, recorded by the controller before it is handed over. */
@@ -31,20 +33,6 @@ export function parseTaskId(taskId: string): { launchId: string; process: string
   const cut = taskId.lastIndexOf(':');
   if (cut <= 0 || !taskId.includes('$')) return null;
   return { launchId: taskId.slice(0, cut), process: taskId.slice(cut + 1) };
-}
-
-/** A launch id from its parts. `uid` is the pipeline's creation uid. */
-export function launchIdOf(pipelineId: string, instanceNumber: number, seq: number, uid: string): string {
-  return `${pipelineId}$${instanceNumber}.${seq}.${uid}`;
-}
-
-/** The pipeline and instance of a launch id; null for anything else. */
-export function parseLaunchId(
-  launchId: string,
-): { pipelineId: string; instanceId: string; seq: number } | null {
-  const m = /^([a-zA-Z0-9_-]+)\$(\d+)\.(\d+)\.([a-z0-9]+)$/.exec(launchId);
-  if (!m) return null;
-  return { pipelineId: m[1]!, instanceId: `${m[1]}.${m[2]}`, seq: Number(m[3]) };
 }
 
 /** How a process ended. */
@@ -113,12 +101,9 @@ export interface GroupRunner {
    * a process without a command where images cannot be run; empty when it can run it.
    */
   problems(spec: PipelineSpec): { field: string; message: string }[];
-  /** Places (now or when capacity appears) and starts these launches; outcomes come as events. */
-  launch(launches: readonly GroupLaunch[]): void;
   /**
-   * Stops a launch: each process gets SIGTERM (Mesos: KILL) and is killed after its own
-   * `kill_grace_period`. A launch not placed yet is dropped (its processes end as TASK_KILLED).
-   * Repeating it is harmless.
+   * Stops a launch the backend was handed: each process gets SIGTERM (Mesos: KILL) and is killed
+   * after its own `kill_grace_period`. Repeating it, or naming a launch it does not know, is harmless.
    */
   kill(launchId: string): Promise<void>;
   /**

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
+import type { LeaseRepository } from '../store/store.js';
 
 /**
  * Whether this server replica may schedule. Only the leader dispatches, retries and reconciles;
@@ -25,7 +25,7 @@ export class SoleLeadership implements Leadership {
   private current = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: LeaseRepository,
     private readonly holder: string,
     private readonly clock: Clock,
   ) {}

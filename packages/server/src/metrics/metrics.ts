@@ -1,7 +1,7 @@
 import type { RunStatus } from '@galley/core';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from '../store/store.js';
+import type { RunRepository } from '../store/store.js';
 
 /**
  * Galley's Prometheus metrics, in a registry of its own (no global state):
@@ -16,7 +16,7 @@ export class Metrics {
   private readonly httpDuration: Histogram;
   private counts: { at: number; value: Promise<Record<RunStatus, number>> } | null = null;
 
-  constructor(private readonly store: Store) {
+  constructor(private readonly store: RunRepository) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'galley_process_' });
     const counts = () => this.runCounts();

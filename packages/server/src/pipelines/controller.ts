@@ -7,21 +7,36 @@ import {
 } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
-import { type GroupEvent, type GroupRunner, parseLaunchId } from '../backends/group-runner.js';
+import type { GroupEvent, GroupLaunch, GroupRunner } from '../backends/group-runner.js';
+import { parseLaunchId } from './ids.js';
 import type { Clock } from '../clock.js';
 import type { Leadership } from '../control/leadership.js';
 import type { InstanceRecord, PipelineRecord } from '../model/pipeline-records.js';
 import { DuplicatePipelineError } from '../store/pipelines-sql.js';
-import type { Store } from '../store/store.js';
+import type { PipelineRepository } from '../store/store.js';
 import { invalidPipeline, PipelineError, pipelineNotFound } from './errors.js';
 import { launchesInFlight } from './in-flight.js';
 import { applyGroupEvent } from './instance-events.js';
 import { groupLaunchOf, planSync } from './sync.js';
 
+/**
+ * Where pipeline launches are placed: the run controller's dispatch round, which places them
+ * together with the queued runs (one placement owner per backend).
+ */
+export interface LaunchDispatch {
+  /** Queues recorded launches for placement on `cluster`. */
+  submit(cluster: string, launches: readonly GroupLaunch[]): void;
+  /** Drops a launch still waiting for placement (its processes end as killed); false when it is not waiting. */
+  withdraw(launchId: string): boolean;
+  /** The one listener for what becomes of waiting launches. */
+  onGroupEvents(listener: (cluster: string, events: GroupEvent[]) => Promise<void>): void;
+}
+
 /** What the pipeline controller works with. */
 export interface PipelineControllerOptions {
-  store: Store;
+  store: PipelineRepository;
   backends: readonly Backend[];
+  dispatch: LaunchDispatch;
   leadership: Leadership;
   clock: Clock;
   logger: Logger;
@@ -58,19 +73,39 @@ export class PipelineController {
   private timer: NodeJS.Timeout | null = null;
   private timerAt: number | null = null;
   private closed = false;
+  /** The launches in flight were handed to the backends already (by `handOver`). */
+  private handedOver = false;
   private readonly log: Logger;
 
   constructor(private readonly o: PipelineControllerOptions) {
     this.backoff = o.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.log = o.logger;
-    for (const b of o.backends) b.groups?.onEvents((events) => this.onGroupEvents(b, events));
+    for (const b of o.backends) b.groups?.onEvents((events) => this.onGroupEvents(b.cluster, events));
+    o.dispatch.onGroupEvents((cluster, events) => this.onGroupEvents(cluster, events));
     o.leadership.onChange((leader) => {
       if (leader)
         void this.recover().catch((err: unknown) => this.log.error({ err }, 'pipelines: recovery failed'));
     });
   }
 
-  /** After the backends started: finds the launches in flight again (adopting them), then syncs every pipeline. */
+  /**
+   * Hands every launch in flight to its backend to be found again (before the backends start, so
+   * they know every task they may hear of).
+   */
+  async handOver(): Promise<void> {
+    if (!this.o.leadership.isLeader()) return;
+    await this.serial(async () => {
+      const inFlight = await launchesInFlight(this.o.store);
+      for (const [cluster, items] of inFlight) await this.runnerOf(cluster)?.reconcile(items);
+      this.handedOver = true;
+      this.log.info(
+        { launches: [...inFlight.values()].reduce((n, l) => n + l.length, 0) },
+        'pipelines: launches in flight handed to their backends',
+      );
+    });
+  }
+
+  /** After the backends started: syncs every pipeline (finding launches again first, if not done yet). */
   async start(): Promise<void> {
     if (this.o.leadership.isLeader()) await this.recover();
   }
@@ -275,8 +310,8 @@ export class PipelineController {
       this.log.info({ pipelineId }, 'pipeline deleted');
       return;
     }
-    for (const launchId of plan.kill) await runner.kill(launchId);
-    if (plan.launch.length > 0) runner.launch(plan.launch);
+    for (const launchId of plan.kill) await this.kill(runner, launchId);
+    if (plan.launch.length > 0) this.o.dispatch.submit(pipeline.cluster, plan.launch);
     if (plan.followUpAt !== null) this.followUp(pipelineId, plan.followUpAt);
   }
 
@@ -308,12 +343,18 @@ export class PipelineController {
 
   // ---- backend events and recovery ----
 
-  private onGroupEvents(backend: Backend, events: GroupEvent[]): Promise<void> {
-    return this.serial(() => this.applyEvents(backend, events));
+  /** Stops a launch: withdrawn if it still waits for placement, else killed by its backend. */
+  private async kill(runner: GroupRunner, launchId: string): Promise<void> {
+    if (!this.o.dispatch.withdraw(launchId)) await runner.kill(launchId);
   }
 
-  private async applyEvents(backend: Backend, events: readonly GroupEvent[]): Promise<void> {
-    const runner = backend.groups!;
+  private onGroupEvents(cluster: string, events: GroupEvent[]): Promise<void> {
+    return this.serial(() => this.applyEvents(cluster, events));
+  }
+
+  private async applyEvents(cluster: string, events: readonly GroupEvent[]): Promise<void> {
+    const runner = this.runnerOf(cluster);
+    if (!runner) return;
     const byPipeline = new Map<string, GroupEvent[]>();
     for (const e of events) {
       const id = parseLaunchId(e.launchId)?.pipelineId;
@@ -346,25 +387,22 @@ export class PipelineController {
         if (effect.relaunch) relaunch.add(instanceId);
       }
       await this.o.store.saveInstances([...changed.values()]);
-      for (const launchId of kills) await runner.kill(launchId);
-      for (const instanceId of relaunch) {
+      for (const launchId of kills) await this.kill(runner, launchId);
+      const again = [...relaunch].map((instanceId) => {
         const record = changed.get(instanceId) ?? byId.get(instanceId)!;
-        runner.launch([groupLaunchOf(record, versions.get(record.state.version)!)]);
-      }
+        return groupLaunchOf(record, versions.get(record.state.version)!);
+      });
+      if (again.length > 0) this.o.dispatch.submit(cluster, again);
       this.wake(pipelineId);
     }
   }
 
-  /** Hands every launch in flight to its backend to be found again, then syncs every pipeline. */
+  /** Hands every launch in flight to its backend to be found again (unless done), then syncs every pipeline. */
   private async recover(): Promise<void> {
+    if (!this.handedOver) await this.handOver();
     await this.serial(async () => {
-      const inFlight = await launchesInFlight(this.o.store);
-      for (const [cluster, items] of inFlight) await this.runnerOf(cluster)?.reconcile(items);
       const pipelines = await this.o.store.listPipelines();
-      this.log.info(
-        { pipelines: pipelines.length, launches: [...inFlight.values()].reduce((n, l) => n + l.length, 0) },
-        'pipelines: recovered',
-      );
+      this.log.info({ pipelines: pipelines.length }, 'pipelines: recovered');
       for (const p of pipelines) this.dirty.add(p.pipelineId);
     });
     for (const id of [...this.dirty]) this.wake(id);

@@ -1,6 +1,6 @@
 import type { GroupReconcileItem } from '../backends/group-runner.js';
 import { isLaunchOver } from '../model/pipeline-records.js';
-import type { Store } from '../store/store.js';
+import type { PipelineRepository } from '../store/store.js';
 import { groupLaunchOf } from './sync.js';
 
 /**
@@ -8,7 +8,7 @@ import { groupLaunchOf } from './sync.js';
  * backend must find again after a restart. `cluster` narrows it to one cluster.
  */
 export async function launchesInFlight(
-  store: Store,
+  store: PipelineRepository,
   cluster?: string,
 ): Promise<Map<string, GroupReconcileItem[]>> {
   const out = new Map<string, GroupReconcileItem[]>();

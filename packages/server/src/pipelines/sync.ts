@@ -9,7 +9,8 @@ import {
   type PipelineUpdate,
   type RestartBackoffPolicy,
 } from '@galley/core';
-import { type GroupLaunch, launchIdOf, taskIdOf } from '../backends/group-runner.js';
+import { type GroupLaunch, taskIdOf } from '../backends/group-runner.js';
+import { launchIdOf } from './ids.js';
 import {
   type InstanceRecord,
   isLaunchOver,

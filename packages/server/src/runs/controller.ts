@@ -1,20 +1,24 @@
-import type { RetryPolicy, RunEvent } from '@galley/core';
+import type { Node, RetryPolicy, RunEvent } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend, BackendEvent } from '../backends/backend.js';
+import type { GroupEvent, GroupLaunch } from '../backends/group-runner.js';
 import type { Clock } from '../clock.js';
-import type { RunRecord } from '../model/records.js';
-import type { AttemptPatch, Store } from '../store/store.js';
-import { applyEvent, mergeSteps, type Step } from './changes.js';
-import { parseAttemptId } from './ids.js';
-import { planDispatch } from './dispatch-plan.js';
-import { QueueView } from './queue-view.js';
+import { ControlLoop } from '../control/control-loop.js';
 import type { Leadership } from '../control/leadership.js';
-import { recover } from './recovery.js';
+import type { RunRecord } from '../model/records.js';
+import type { AttemptPatch, RunRepository } from '../store/store.js';
+import { applyEvent, mergeSteps, type Step } from './changes.js';
+import { type DispatchTarget, planDispatch } from './dispatch-plan.js';
 import type { RunFeed } from './feed.js';
+import { parseAttemptId } from './ids.js';
+import { QueueView } from './queue-view.js';
+import { recover } from './recovery.js';
+import { WaitingLaunches } from './waiting-launches.js';
+import { WaitingRuns } from './waiting-runs.js';
 
 /** What the engine works with. Times in ms. */
 export interface RunControllerOptions {
-  store: Store;
+  store: RunRepository;
   backends: readonly Backend[];
   leadership: Leadership;
   feed: RunFeed;
@@ -43,21 +47,22 @@ export type StopAnswer =
 
 /** Smallest gap between two stored changes of one queued run's reason, so a backlog does not rewrite itself. */
 const REASON_REFRESH_MS = 1_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A dispatch round's view of the waiting pipeline launches and their events (see WaitingLaunches). */
+type GroupEventListener = (cluster: string, events: GroupEvent[]) => Promise<void>;
 
 /**
- * The control loop (level-triggered, like a Kubernetes controller): `wake()` coalesces into one
- * dispatch round that re-reads the queue from the store, asks the backends for capacity, lets
- * core `place()` decide, records each launch (write-ahead) and then launches. Backend events go
- * through core `transition` into the store. Everything that changes runs goes through one serial
- * queue, so decisions never interleave.
+ * The run controller, and the one placement owner of every backend (level-triggered, like a
+ * Kubernetes controller): `wake()` coalesces into one dispatch round per backend that re-reads the
+ * queue from the store, opens a placement round on the backend's capacity, lets one core
+ * `place()` decide for the queued runs and the waiting pipeline launches together, records each
+ * run's attempt (write-ahead) and hands the backend one batch. Backend events go through core
+ * `transition` into the store. Everything that changes runs goes through one serial loop, so
+ * decisions never interleave. It also tells each backend what waits for its capacity.
  */
 export class RunController {
-  private chain: Promise<unknown> = Promise.resolve();
-  private tickQueued = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
-  /** Set when the timer fired: timers may fire a millisecond before the clock reaches `timerAt`. */
+  private readonly loop: ControlLoop;
+  /** Set when the deadline timer fired: timers may fire a millisecond before the clock reaches it. */
   private timerDue = false;
   private readonly byCluster: Map<string, Backend>;
   private readonly reasonAt = new Map<string, number>();
@@ -71,28 +76,62 @@ export class RunController {
   private readonly queueViews = new Map<string, QueueView>();
   private pendingDrain: Promise<void> | null = null;
   private readonly batchSize: number;
-  private closed = false;
+  /** Pipeline launches waiting for placement (submitted by the pipeline controller). */
+  private readonly launches = new WaitingLaunches();
+  private groupListener: GroupEventListener = async () => {};
+  private pendingGroupEvents: { cluster: string; event: GroupEvent }[] = [];
+  /** Queued runs by role, per cluster (for the backends' offer hygiene). */
+  private readonly waitingRuns = new Map<string, WaitingRuns>();
+  /** Roles of each cluster that got new work since the backend was last told. */
+  private readonly newWork = new Map<string, Set<string>>();
+  private waitingReportQueued = false;
+  private unsubscribeFeed: (() => void) | null = null;
 
   constructor(private readonly o: RunControllerOptions) {
     this.byCluster = new Map(o.backends.map((b) => [b.cluster, b]));
     this.batchSize = o.batchSize ?? 256;
+    for (const b of o.backends) this.waitingRuns.set(b.cluster, new WaitingRuns(b.cluster, mainRoleOf(b)));
+    this.loop = new ControlLoop({
+      clock: o.clock,
+      step: () => this.tick(),
+      onStepError: (err) => this.fail('dispatch', err),
+      onDeadline: () => {
+        this.timerDue = true;
+      },
+      closedError: () => new Error('the run controller is closed'),
+    });
   }
 
-  /** Takes leadership, starts the backends, reconciles what was in flight, then dispatches. */
-  async start(): Promise<void> {
+  /**
+   * Takes leadership, hands each backend the work it has in flight (runs here, pipeline launches
+   * through `handOver`) and applies what it answers, then starts the backends and dispatches.
+   * Work is handed over before a backend starts, so it knows every task it may hear of.
+   */
+  async start(handOver?: () => Promise<void>): Promise<void> {
     await this.o.leadership.start();
     for (const backend of this.o.backends) {
       backend.onEvents((batch) => this.queueEvents(batch));
-      await backend.start();
+      backend.onCapacity(() => this.wake());
     }
-    await this.serial(async () => {
-      const { relaunch } = await recover(
+    this.unsubscribeFeed = this.o.feed.subscribe((run) => this.observeWaiting(run));
+    const relaunch = await this.serial(async () => {
+      const recovered = await recover(
         this.o.store,
         this.o.backends,
         (events) => this.applyBackendEvents(events),
         () => this.o.clock.now(),
       );
-      for (const [cluster, specs] of relaunch) await this.byCluster.get(cluster)?.launch(specs);
+      return recovered.relaunch;
+    });
+    await handOver?.();
+    const hygiene = this.o.backends.filter((b) => b.waiting !== undefined).map((b) => b.cluster);
+    if (hygiene.length > 0)
+      for (const run of await this.o.store.queuedRuns(hygiene, 1_000_000)) this.observeWaiting(run);
+    for (const backend of this.o.backends) await backend.start();
+    for (const backend of this.o.backends) this.reportWaiting(backend);
+    await this.serial(async () => {
+      for (const [cluster, specs] of relaunch)
+        await this.byCluster.get(cluster)?.launch({ runs: specs, groups: [] });
       await this.killPendingStops();
     });
     await this.serial(() => this.refreshTimer());
@@ -101,12 +140,52 @@ export class RunController {
 
   /** Asks for a dispatch round soon. Many wakes before the round starts make one round. */
   wake(): void {
-    if (this.closed || this.tickQueued) return;
-    this.tickQueued = true;
-    this.serial(async () => {
-      this.tickQueued = false;
-      await this.tick();
-    }).catch((err) => this.fail('dispatch', err));
+    this.loop.wake();
+  }
+
+  // ---- pipeline launches (the pipeline controller's side of placement) ----
+
+  /** Registers the one listener for what becomes of waiting launches (`waiting`, or killed before placement). */
+  onGroupEvents(listener: GroupEventListener): void {
+    this.groupListener = listener;
+  }
+
+  /** Queues pipeline launches (their launch records are stored) for placement on `cluster`. */
+  submit(cluster: string, launches: readonly GroupLaunch[]): void {
+    const backend = this.byCluster.get(cluster);
+    if (!backend) return;
+    let added = false;
+    for (const launch of launches)
+      if (this.launches.add(cluster, launch)) {
+        added = true;
+        this.noteNewWork(cluster, launchRoleOf(backend, launch));
+      }
+    if (added) this.wake();
+  }
+
+  /**
+   * Drops a launch still waiting for placement: its processes end as TASK_KILLED (reported as
+   * group events). False when it is not waiting (it was handed to its backend, or is unknown).
+   */
+  withdraw(launchId: string): boolean {
+    const taken = this.launches.take(launchId);
+    if (!taken) return false;
+    const at = this.o.clock.now();
+    for (const process of Object.keys(taken.launch.spec.processes))
+      this.emitGroup(taken.cluster, {
+        type: 'process-ended',
+        launchId,
+        process,
+        at,
+        end: {
+          state: 'TASK_KILLED',
+          exitCode: null,
+          message: 'stopped before it started',
+          hostFailure: false,
+        },
+      });
+    this.scheduleWaitingReport();
+    return true;
   }
 
   /** Stops a run: at once if it waits, by killing its attempt if it runs. */
@@ -126,14 +205,13 @@ export class RunController {
       const events = this.pendingEvents;
       this.pendingEvents = [];
       await this.applyBackendEvents(events);
-      return true;
     });
-    drained.catch((err) => this.fail('backend events', err));
-    // Settles once the batch is stored (rejects when it was not), so a backend can confirm
-    // delivery only then (Mesos acknowledges status updates after this).
-    const confirmed = drained.then((done) => {
-      if (!done) throw new Error('the engine closed before the events were stored');
+    drained.catch((err: unknown) => {
+      if (!this.loop.isClosed) this.fail('backend events', err);
     });
+    // Settles once the batch is stored (rejects when it was not, e.g. the controller closed), so
+    // a backend can confirm delivery only then (Mesos acknowledges status updates after this).
+    const confirmed = drained;
     confirmed.catch(() => undefined); // a backend that does not wait must not leave it unhandled
     this.pendingDrain = confirmed;
     return confirmed;
@@ -150,9 +228,8 @@ export class RunController {
 
   /** Stops the loop and the backends (their processes keep running); waits for the current step. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.chain.catch(() => undefined);
+    this.unsubscribeFeed?.();
+    await this.loop.close();
     for (const backend of this.o.backends) await backend.close();
     await this.o.leadership.close();
   }
@@ -162,15 +239,13 @@ export class RunController {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(() => (this.closed ? (undefined as T) : fn()));
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.loop.serial(fn);
   }
 
   private fail(what: string, err: unknown): void {
     this.o.logger.error({ err }, `runs: ${what} failed; the next wake retries from the store`);
     // Level-triggered: state is in the store, so a later round picks up where this one failed.
-    if (!this.closed) this.armTimer(this.o.clock.now() + 1_000);
+    this.loop.wakeAt(this.o.clock.now() + 1_000);
   }
 
   private ctx() {
@@ -179,37 +254,57 @@ export class RunController {
 
   private async tick(): Promise<void> {
     if (!this.o.leadership.isLeader()) return;
-    if (this.timerDue || (this.timerAt !== null && this.timerAt <= this.o.clock.now()))
-      await this.fireTimers();
+    const deadline = this.loop.nextDeadline;
+    if (this.timerDue || (deadline !== null && deadline <= this.o.clock.now())) await this.fireTimers();
     for (const backend of this.o.backends) await this.dispatch(backend);
   }
 
+  /** One dispatch round on one backend: its capacity is kept for the round until it launched. */
   private async dispatch(backend: Backend): Promise<void> {
+    const round = backend.openRound();
+    try {
+      await this.dispatchOnto(backend, round.nodes);
+    } finally {
+      round.close();
+    }
+  }
+
+  private async dispatchOnto(backend: Backend, nodes: Node[]): Promise<void> {
     let view = this.queueViews.get(backend.cluster);
     if (!view) this.queueViews.set(backend.cluster, (view = new QueueView()));
-    const after = view.readFrom(backend.capacity(), this.o.clock.now());
+    const after = view.readFrom(nodes, this.o.clock.now());
     const queued = await this.o.store.queuedRuns([backend.cluster], this.batchSize, after);
-    if (queued.length === 0) {
+    const waitingLaunches = this.launches.list(backend.cluster);
+    if (queued.length === 0 && waitingLaunches.length === 0) {
       if (!after) view.afterRound([], false, backend.capacity());
       return;
     }
-    const ctx = {
-      ...this.ctx(),
-      epoch: this.o.leadership.epoch(),
-      cluster: backend.cluster,
-      defaultRole: backend.defaultRole,
-    };
-    const plan = planDispatch(queued, backend.capacity(), ctx, (run) => {
+    const ctx = { ...this.ctx(), epoch: this.o.leadership.epoch(), target: targetOf(backend) };
+    const plan = planDispatch(queued, waitingLaunches, nodes, ctx, (run) => {
       const last = this.reasonAt.get(run.runId);
       if (last !== undefined && ctx.now - last < REASON_REFRESH_MS) return false;
       this.reasonAt.set(run.runId, ctx.now);
       return true;
     });
+    for (const w of plan.groupsWaiting) {
+      // Nothing offered right now (Mesos offers come and go): keep the reason a real round gave.
+      if (nodes.length === 0 && this.launches.hasReason(w.launchId)) continue;
+      if (this.launches.noteReason(w.launchId, w.reason))
+        this.emitGroup(backend.cluster, {
+          type: 'waiting',
+          launchId: w.launchId,
+          at: ctx.now,
+          reason: w.reason,
+        });
+    }
     const stored = await this.store(plan.steps);
     const launched = new Set(stored.map((r) => r.runId));
     const specs = plan.launches.filter((s) => launched.has(s.runId));
+    // A launch withdrawn (stopped) while the round stored its steps is not handed over.
+    const groups = plan.groups.filter((g) => this.launches.take(g.launch.launchId) !== undefined);
+    if (groups.length > 0) this.scheduleWaitingReport();
     const full = queued.length === this.batchSize;
-    if (specs.length === 0) {
+    if (specs.length === 0 && groups.length === 0) {
       view.afterRound(queued, true, backend.capacity());
       if (full) this.wake(); // page through a backlog larger than a batch
       return;
@@ -220,10 +315,69 @@ export class RunController {
       this.reasonAt.delete(run.runId);
       this.o.onDispatched?.(committedAt - run.state.queuedAt);
     }
-    await backend.launch(specs);
+    await backend.launch({ runs: specs, groups });
     view.afterRound(queued, full || specs.length < queued.length, backend.capacity());
     // A full batch may hide more runs that fit now.
     if (full) this.wake();
+  }
+
+  // ---- what waits, for the backends' offer hygiene ----
+
+  private observeWaiting(run: RunRecord): void {
+    const waiting = this.waitingRuns.get(run.cluster);
+    const backend = this.byCluster.get(run.cluster);
+    if (!waiting || !backend?.waiting) return;
+    const change = waiting.observe(run);
+    if (change === null) return;
+    if (change !== 'changed') this.noteNewWork(run.cluster, change.newWork);
+    else this.scheduleWaitingReport();
+  }
+
+  private noteNewWork(cluster: string, role: string): void {
+    let roles = this.newWork.get(cluster);
+    if (!roles) this.newWork.set(cluster, (roles = new Set()));
+    roles.add(role);
+    this.scheduleWaitingReport();
+  }
+
+  /** Tells the backends what waits, once for all the changes of this turn of the event loop. */
+  private scheduleWaitingReport(): void {
+    if (this.waitingReportQueued) return;
+    this.waitingReportQueued = true;
+    queueMicrotask(() => {
+      this.waitingReportQueued = false;
+      for (const backend of this.o.backends) this.reportWaiting(backend);
+    });
+  }
+
+  private reportWaiting(backend: Backend): void {
+    if (!backend.waiting) return;
+    const byRole = new Map(this.waitingRuns.get(backend.cluster)?.byRole() ?? []);
+    for (const [role, n] of this.launches.countByRole(backend.cluster, (l) => launchRoleOf(backend, l)))
+      byRole.set(role, (byRole.get(role) ?? 0) + n);
+    const newWork = this.newWork.get(backend.cluster) ?? new Set<string>();
+    this.newWork.delete(backend.cluster);
+    backend.waiting({ byRole, newWork });
+  }
+
+  /** Group events of waiting launches go out in batches, after the current step. */
+  private emitGroup(cluster: string, event: GroupEvent): void {
+    this.pendingGroupEvents.push({ cluster, event });
+    if (this.pendingGroupEvents.length > 1) return;
+    setImmediate(() => {
+      const batch = this.pendingGroupEvents;
+      this.pendingGroupEvents = [];
+      const byCluster = new Map<string, GroupEvent[]>();
+      for (const { cluster: c, event: e } of batch) {
+        const list = byCluster.get(c);
+        if (list) list.push(e);
+        else byCluster.set(c, [e]);
+      }
+      for (const [c, events] of byCluster)
+        this.groupListener(c, events).catch((err: unknown) =>
+          this.o.logger.warn({ err, events: events.length }, 'runs: pipeline launch events were not stored'),
+        );
+    });
   }
 
   /** Stores steps' changes in one transaction, publishes them, and carries out their effects. */
@@ -249,13 +403,13 @@ export class RunController {
     for (const step of steps) {
       if (!storedIds.has(step.change.run.runId)) continue;
       for (const effect of step.effects) {
-        if (effect.type === 'schedule-retry') this.armTimer(effect.at);
+        if (effect.type === 'schedule-retry') this.loop.wakeAt(effect.at);
         else await this.kill(step.change.run, effect.attemptId);
       }
       const s = step.change.run.state;
       const deadline = step.change.run.activeDeadlineSeconds;
       if (s.status === 'RUNNING' && deadline !== null && s.startedAt !== null && s.stopRequestedAt === null) {
-        this.armTimer(s.startedAt + deadline * 1000);
+        this.loop.wakeAt(s.startedAt + deadline * 1000);
       }
     }
     return stored;
@@ -340,31 +494,15 @@ export class RunController {
     }
   }
 
-  private armTimer(at: number): void {
-    if (this.closed || (this.timerAt !== null && this.timerAt <= at)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timerDue = true;
-        this.wake();
-      },
-      Math.min(MAX_TIMER_MS, Math.max(0, at - this.o.clock.now())),
-    );
-    this.timer.unref();
-  }
-
   private async refreshTimer(): Promise<void> {
     const next = await this.o.store.nextTimerAt(this.clusters());
-    if (next !== null) this.armTimer(next);
+    if (next !== null) this.loop.wakeAt(next);
   }
 
   /** Retries whose delay passed go back to QUEUED; runs past their active deadline are stopped. */
   private async fireTimers(): Promise<void> {
-    this.timerAt = null;
     this.timerDue = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.clearDeadline();
     const ctx = this.ctx();
     const steps: Step[] = [];
     for (const run of await this.o.store.dueRetries(this.clusters(), ctx.now, this.batchSize)) {
@@ -383,6 +521,26 @@ export class RunController {
       for (const view of this.queueViews.values()) view.invalidate();
     await this.refreshTimer();
   }
+}
+
+/** The role of queued runs that name none on `backend` (its framework's first role). */
+function mainRoleOf(backend: Backend): string {
+  return backend.roles?.[0] ?? '*';
+}
+
+/** The role a pipeline launch waits for on `backend`. */
+function launchRoleOf(backend: Backend, launch: GroupLaunch): string {
+  return launch.spec.roles[0] ?? backend.defaultRole ?? mainRoleOf(backend);
+}
+
+/** What placement needs to know of a backend. */
+function targetOf(backend: Backend): DispatchTarget {
+  return {
+    cluster: backend.cluster,
+    defaultRole: backend.defaultRole,
+    roles: backend.roles,
+    placement: backend.placement,
+  };
 }
 
 /** A backend event as a core run event, with the attempt row change it brings. */

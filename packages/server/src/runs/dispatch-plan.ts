@@ -1,5 +1,7 @@
 import { parseConstraint, place, type Constraint, type Demand, type Node } from '@galley/core';
-import type { LaunchSpec } from '../backends/backend.js';
+import type { LaunchSpec, PlacedGroupLaunch, PlacementTraits } from '../backends/backend.js';
+import type { GroupLaunch } from '../backends/group-runner.js';
+import { launchDemand, portsByProcess } from '../backends/launch-shape.js';
 import type { AttemptRecord, RunRecord } from '../model/records.js';
 import { applyEvent, type Step } from './changes.js';
 import { attemptIdOf } from './ids.js';
@@ -7,6 +9,46 @@ import type { RetryPolicy } from '@galley/core';
 
 /** The node attribute naming the host an attempt ran on (Mesos: the agent id). */
 const HOST_ATTRIBUTE = 'galley.agent';
+
+/**
+ * The priority rule between pipelines and runs: in a dispatch round every pipeline launch is
+ * placed before any queued run, whatever their ages. A pipeline launch restores an instance the
+ * user declared (a replacement after a crash, a scale-up, a rolling update's surge); there are at
+ * most `instances` + surge of them per pipeline, so runs can wait behind them only briefly, while a
+ * backlog of runs has no bound and would otherwise keep a service below its declared size.
+ * Within each tier, placement goes oldest first (core `place()`).
+ */
+export const PIPELINE_TIER = 0;
+export const RUN_TIER = 1;
+
+/** What a dispatch round needs to know of the backend it places onto. */
+export interface DispatchTarget {
+  cluster: string;
+  /** The role of work that names none (Mesos with several roles); undefined = any node. */
+  defaultRole?: string | undefined;
+  /** The roles of the backend; undefined = its nodes have none (roles are ignored). */
+  roles?: readonly string[] | undefined;
+  placement: PlacementTraits;
+}
+
+/** The placement demand of a pipeline launch on `target`'s nodes. */
+export function groupDemandOf(launch: GroupLaunch, target: DispatchTarget): Demand {
+  const d = launchDemand(
+    launch.spec,
+    launch.launchId,
+    launch.queuedAt,
+    target.placement.groupExecutor,
+    target.defaultRole,
+  );
+  const { role, fixedPorts, ...rest } = d;
+  return {
+    ...rest,
+    ports: target.placement.portsFromNodes ? d.ports : 0,
+    ...(target.placement.portsFromNodes && fixedPorts ? { fixedPorts } : {}),
+    ...(target.roles !== undefined && role !== undefined ? { role } : {}),
+    tier: PIPELINE_TIER,
+  };
+}
 
 /**
  * What placement needs to know of a queued run. `cpu` millicores become cpus. A run without a
@@ -29,6 +71,7 @@ export function demandOf(run: RunRecord, defaultRole?: string, avoidHost = false
     ...(role !== undefined ? { role } : {}),
     ...(constraints.length > 0 ? { constraints } : {}),
     queuedAt: run.state.queuedAt,
+    tier: RUN_TIER,
   };
 }
 
@@ -69,35 +112,52 @@ export function launchSpecOf(
   };
 }
 
-/** The decisions of one dispatch round: steps to store, then specs to launch. */
+/** The decisions of one dispatch round: steps to store, then what to launch. */
 export interface DispatchPlan {
   steps: Step[];
   launches: LaunchSpec[];
+  /** Pipeline launches placed (their launch records were written before they were queued). */
+  groups: PlacedGroupLaunch[];
+  /** Pipeline launches left waiting, with placement's reason. */
+  groupsWaiting: { launchId: string; reason: string }[];
 }
 
 /**
- * Plans one dispatch round for queued runs (oldest first) onto the nodes: each placed run gets a
- * new attempt (write-ahead record in state `launching`, with the fencing `epoch`); each unplaced
- * run gets its reason, unless `shouldRecordReason` says it was recorded too recently.
+ * Plans one dispatch round onto `target`'s nodes: queued runs and waiting pipeline launches are
+ * placed together by one core `place()` (pipeline launches first, see PIPELINE_TIER). Each placed
+ * run gets a new attempt (write-ahead record in state `launching`, with the fencing `epoch`);
+ * each unplaced run gets its reason, unless `shouldRecordReason` says it was recorded too
+ * recently. Pure.
  */
 export function planDispatch(
   queued: readonly RunRecord[],
+  waitingLaunches: readonly GroupLaunch[],
   nodes: Node[],
   ctx: {
     policy: RetryPolicy;
     random: () => number;
     now: number;
     epoch: number;
-    cluster: string;
-    defaultRole?: string | undefined;
+    target: DispatchTarget;
   },
   shouldRecordReason: (run: RunRecord, reason: string) => boolean,
 ): DispatchPlan {
+  const { target } = ctx;
   const byId = new Map(queued.map((r) => [r.runId, r]));
-  const demands = queued.map((r) => demandOf(r, ctx.defaultRole, shouldAvoidHost(r, nodes)));
+  const launchById = new Map(waitingLaunches.map((l) => [l.launchId, l]));
+  const demands = [
+    ...waitingLaunches.map((l) => groupDemandOf(l, target)),
+    ...queued.map((r) => demandOf(r, target.defaultRole, shouldAvoidHost(r, nodes))),
+  ];
   const { placements, unplaced } = place(demands, nodes);
-  const plan: DispatchPlan = { steps: [], launches: [] };
+  const plan: DispatchPlan = { steps: [], launches: [], groups: [], groupsWaiting: [] };
   for (const p of placements) {
+    const launch = launchById.get(p.demandId);
+    if (launch) {
+      const ports = target.placement.portsFromNodes ? portsByProcess(launch.spec, p.ports) : {};
+      plan.groups.push({ launch, nodeId: p.nodeId, ports });
+      continue;
+    }
     const run = byId.get(p.demandId)!;
     const seq = run.state.attemptCount + 1;
     const attemptId = attemptIdOf(run.runId, seq);
@@ -105,7 +165,7 @@ export function planDispatch(
       attemptId,
       runId: run.runId,
       seq,
-      cluster: ctx.cluster,
+      cluster: target.cluster,
       nodeId: p.nodeId,
       epoch: ctx.epoch,
       state: 'launching',
@@ -123,6 +183,10 @@ export function planDispatch(
     plan.launches.push(launchSpecOf(run, attemptId, seq, p.nodeId, p.ports));
   }
   for (const u of unplaced) {
+    if (launchById.has(u.demandId)) {
+      plan.groupsWaiting.push({ launchId: u.demandId, reason: u.reason });
+      continue;
+    }
     const run = byId.get(u.demandId)!;
     if (run.state.queuedReason === u.reason || !shouldRecordReason(run, u.reason)) continue;
     // Nothing offered right now (Mesos offers come and go): keep the reason a real round gave.

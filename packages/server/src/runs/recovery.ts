@@ -1,5 +1,5 @@
 import type { Backend, BackendEvent, LaunchSpec } from '../backends/backend.js';
-import type { Store } from '../store/store.js';
+import type { RunRepository } from '../store/store.js';
 import { launchSpecOf } from './dispatch-plan.js';
 
 /**
@@ -9,7 +9,7 @@ import { launchSpecOf } from './dispatch-plan.js';
  * no attempt ever runs twice and no accepted run is lost. Answers the launches to make.
  */
 export async function recover(
-  store: Store,
+  store: RunRepository,
   backends: readonly Backend[],
   apply: (events: BackendEvent[]) => Promise<void>,
   now: () => number,

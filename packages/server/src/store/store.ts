@@ -1,5 +1,10 @@
 import type { PipelineSpec, RunStatus } from '@galley/core';
-import type { InstanceRecord, PipelineChange, PipelineRecord, UpdateRecord } from '../model/pipeline-records.js';
+import type {
+  InstanceRecord,
+  PipelineChange,
+  PipelineRecord,
+  UpdateRecord,
+} from '../model/pipeline-records.js';
 import type {
   AttemptRecord,
   DefinitionInput,
@@ -109,11 +114,14 @@ export interface InFlight {
 }
 
 /**
- * Everything Galley keeps. One implementation over SQL (PostgreSQL or PGlite). Methods answer
- * `null`/`false` for unknown ids and throw StoreError subclasses for conflicts; every method is
- * safe to call from any server replica.
+ * The store is split into narrow repositories, one per kind of record; each part of the server
+ * takes only the ones it uses (the run controller runs and leases, the pipeline controller
+ * pipelines, the Mesos backend's framework id its own). Methods answer `null`/`false` for unknown
+ * ids and throw StoreError subclasses for conflicts; every method is safe to call from any replica.
  */
-export interface Store {
+
+/** Definitions (Flotilla's "tasks"). */
+export interface DefinitionRepository {
   /** Inserts a definition; throws DuplicateAliasError when the alias is taken. */
   createDefinition(input: DefinitionInput, id: string, now: number): Promise<DefinitionRecord>;
   getDefinition(definitionId: string): Promise<DefinitionRecord | null>;
@@ -131,7 +139,10 @@ export interface Store {
   listGroups(): Promise<string[]>;
   /** Distinct definition tags, sorted. */
   listTags(): Promise<string[]>;
+}
 
+/** Runs, their attempts and timelines: what the API reads and the run controller changes. */
+export interface RunRepository {
   /**
    * Inserts a QUEUED run and its first timeline entry in one statement. When the run has an
    * idempotence key that was seen before, nothing is inserted and the earlier run is answered
@@ -165,7 +176,10 @@ export interface Store {
   applyChanges(changes: readonly RunChange[]): Promise<RunRecord[]>;
   /** Changes attempt rows without changing their runs (late events of attempts no longer current). */
   patchAttempts(patches: readonly AttemptPatch[]): Promise<void>;
+}
 
+/** Pipelines, their spec versions, instances and update history. */
+export interface PipelineRepository {
   /** Inserts a pipeline with its first spec version; DuplicatePipelineError when the id is taken. */
   createPipeline(pipeline: PipelineRecord): Promise<void>;
   getPipeline(pipelineId: string): Promise<PipelineRecord | null>;
@@ -183,16 +197,27 @@ export interface Store {
   saveInstances(instances: readonly InstanceRecord[]): Promise<void>;
   /** Deletes a pipeline and everything of it; false when there was none. */
   deletePipeline(pipelineId: string): Promise<boolean>;
+}
 
+/** Each Mesos cluster's framework id. */
+export interface FrameworkIdRepository {
   getFrameworkId(cluster: string): Promise<string | null>;
   setFrameworkId(cluster: string, frameworkId: string, now: number): Promise<void>;
+}
+
+/** Leases with fencing epochs (leadership). */
+export interface LeaseRepository {
   /**
    * Takes the lease `name` for `holder` until `now + ttlMs` if it is free, expired or already
    * held by `holder`; each new holding bumps the epoch (the fencing token). Answers the epoch,
    * or null when another holder has it.
    */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
+}
 
+/** Everything Galley keeps: one implementation over SQL (PostgreSQL or PGlite). */
+export interface Store
+  extends DefinitionRepository, RunRepository, PipelineRepository, FrameworkIdRepository, LeaseRepository {
   /** Resolves when the database answers a trivial query (health checks). */
   ping(): Promise<void>;
   /** `pglite` or `postgres`. */

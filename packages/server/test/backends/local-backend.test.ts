@@ -125,7 +125,7 @@ describe('local backend (real processes)', () => {
         ],
       },
     );
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     const run = await waitFor(running(s.attemptId));
     expect(run).toMatchObject({ handle: { pid: expect.any(Number) } });
     const end = await waitFor(ended(s.attemptId));
@@ -139,14 +139,14 @@ describe('local backend (real processes)', () => {
   it("reports a failing command's exit code", async () => {
     const { backend, waitFor } = await makeBackend();
     const s = spec('exit 3');
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     expect(await waitFor(ended(s.attemptId))).toMatchObject({ outcome: { kind: 'exited', exitCode: 3 } });
   });
 
   it('counts running attempts against its capacity and frees it when they end', async () => {
     const { backend, waitFor } = await makeBackend({ cpus: 2, memoryMb: 1000 });
     const s = spec('sleep 0.3', { cpus: 1.5, memMb: 600 });
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     expect(backend.capacity()[0]!.free).toMatchObject({ cpus: 0.5, memMb: 400 });
     await waitFor(ended(s.attemptId));
     expect(backend.capacity()[0]!.free).toMatchObject({ cpus: 2, memMb: 1000 });
@@ -160,7 +160,7 @@ describe('local backend (real processes)', () => {
   it('stops a run with SIGTERM to its process group', async () => {
     const { backend, dataDir, waitFor } = await makeBackend();
     const s = spec('sleep 30 & echo started; sleep 30; wait');
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     await waitFor(running(s.attemptId));
     const stdout = join(attemptDir(dataDir, s.runId, 1), 'stdout');
     for (let i = 0; i < 1000 && !(await readFile(stdout, 'utf8')).includes('started'); i++) {
@@ -177,7 +177,7 @@ describe('local backend (real processes)', () => {
   it('sends SIGKILL after the grace period to a command that ignores SIGTERM', async () => {
     const { backend, dataDir, waitFor } = await makeBackend();
     const s = spec("trap '' TERM; echo ready; sleep 30");
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     await waitFor(running(s.attemptId));
     const stdout = join(attemptDir(dataDir, s.runId, 1), 'stdout');
     for (let i = 0; i < 1000 && !(await readFile(stdout, 'utf8')).includes('ready'); i++) {
@@ -194,7 +194,7 @@ describe('local backend (real processes)', () => {
     const first = await makeBackend();
     const live = spec('sleep 0.8; exit 4');
     const done = spec('exit 7');
-    await first.backend.launch([live, done]);
+    await first.backend.launch({ runs: [live, done], groups: [] });
     const liveRunning = (await first.waitFor(running(live.attemptId))) as Extract<
       BackendEvent,
       { type: 'running' }
@@ -238,20 +238,20 @@ describe('local backend (real processes)', () => {
   it('keeps watching its attempts when the spawner dies, and reports their ends', async () => {
     const { backend, waitFor } = await makeBackend();
     const s = spec('sleep 0.5; exit 5');
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     await waitFor(running(s.attemptId));
     process.kill(backend.spawnerPid!, 'SIGKILL');
     expect(await waitFor(ended(s.attemptId))).toMatchObject({ outcome: { kind: 'exited', exitCode: 5 } });
     // A new spawner takes over for the next launch.
     const next = spec('exit 6');
-    await backend.launch([next]);
+    await backend.launch({ runs: [next], groups: [] });
     expect(await waitFor(ended(next.attemptId))).toMatchObject({ outcome: { kind: 'exited', exitCode: 6 } });
   });
 
   it('stops an adopted process', async () => {
     const first = await makeBackend();
     const s = spec('sleep 30');
-    await first.backend.launch([s]);
+    await first.backend.launch({ runs: [s], groups: [] });
     const r = (await first.waitFor(running(s.attemptId))) as Extract<BackendEvent, { type: 'running' }>;
     await supervisorReady(first.dataDir, s);
     await first.backend.close();
@@ -268,7 +268,7 @@ describe('local backend (real processes)', () => {
     const s = spec(
       'i=0; while [ $i -lt 60000 ]; do echo "line $i of the log, padded to be long enough"; i=$((i+1)); done',
     );
-    await backend.launch([s]);
+    await backend.launch({ runs: [s], groups: [] });
     await waitFor(ended(s.attemptId));
     const whole = await readFile(join(attemptDir(dataDir, s.runId, 1), 'stdout'));
     expect(whole.length).toBeGreaterThan(2_000_000);

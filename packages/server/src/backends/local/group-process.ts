@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { place, type ProcessSpec } from '@galley/core';
-import { launchDemand } from '../../pipelines/launch-shape.js';
-import type { GroupLaunch, ProcessEnd } from '../group-runner.js';
+import type { ProcessSpec } from '@galley/core';
+import type { ProcessEnd } from '../group-runner.js';
 import type { HealthProbe } from './group-health.js';
 
 /**
@@ -80,21 +79,4 @@ export function hostFailureEnd(message: string, killRequested: boolean): Process
     message,
     hostFailure: !killRequested,
   };
-}
-
-/**
- * Why a launch does not fit this machine's free cpus and memory now (core placement's words), or
- * null when it fits. Ports are not placed here: the OS hands out free ones.
- */
-export function whyNotHere(
-  launch: GroupLaunch,
-  free: { cpus: number; memMb: number },
-  hostname: string,
-): string | null {
-  const d = launchDemand(launch.spec, launch.launchId, launch.queuedAt, false);
-  const { placements, unplaced } = place(
-    [{ id: d.id, cpus: d.cpus, memMb: d.memMb, diskMb: 0, gpus: 0, ports: 0, queuedAt: d.queuedAt }],
-    [{ id: 'local', hostname, attributes: {}, free: { ...free, diskMb: 0, gpus: 0, portRanges: [] } }],
-  );
-  return placements.length > 0 ? null : (unplaced[0]?.reason ?? 'no capacity');
 }

@@ -10,9 +10,12 @@ import type {
   BackendEvent,
   ClusterInfo,
   KillAnswer,
+  LaunchBatch,
   LaunchSpec,
   LogChunk,
   LogStream,
+  PlacementRound,
+  PlacementTraits,
   ReconcileAnswer,
   ReconcileItem,
 } from '../backend.js';
@@ -83,8 +86,11 @@ export const LOCAL_NOTE =
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly cluster: string;
+  /** One node with no port ranges: pipeline processes get free ports from the OS. */
+  readonly placement: PlacementTraits = { groupExecutor: false, portsFromNodes: false };
   private readonly tracked = new Map<string, Tracked>();
   private listener: (events: BackendEvent[]) => void = () => {};
+  private capacityListener: () => void = () => {};
   private pending: BackendEvent[] = [];
   private flushScheduled = false;
   private adoptTimer: NodeJS.Timeout | null = null;
@@ -114,13 +120,7 @@ export class LocalBackend implements Backend {
       hostname: this.host,
       baseEnv: this.baseEnv,
       adoptCheckMs: options.adoptCheckMs,
-      free: () => {
-        const used = this.used();
-        return {
-          cpus: Math.max(0, this.options.cpus - used.cpus),
-          memMb: Math.max(0, this.options.memoryMb - used.memMb),
-        };
-      },
+      capacityFreed: () => this.capacityListener(),
     });
   }
 
@@ -131,6 +131,15 @@ export class LocalBackend implements Backend {
 
   onEvents(listener: (events: BackendEvent[]) => void): void {
     this.listener = listener;
+  }
+
+  onCapacity(listener: () => void): void {
+    this.capacityListener = listener;
+  }
+
+  /** This machine's free capacity; nothing else places here, so the round needs no hold. */
+  openRound(): PlacementRound {
+    return { nodes: this.capacity(), close: () => {} };
   }
 
   capacity(): Node[] {
@@ -166,8 +175,9 @@ export class LocalBackend implements Backend {
     };
   }
 
-  async launch(specs: readonly LaunchSpec[]): Promise<void> {
-    await Promise.all(specs.map((spec) => this.launchOne(spec)));
+  async launch(batch: LaunchBatch): Promise<void> {
+    this.groups.start(batch.groups);
+    await Promise.all(batch.runs.map((spec) => this.launchOne(spec)));
   }
 
   async kill(attemptId: string, graceMs: number): Promise<KillAnswer> {
@@ -246,7 +256,6 @@ export class LocalBackend implements Backend {
     t.ended = true;
     if (t.killTimer) clearTimeout(t.killTimer);
     this.tracked.delete(t.ref.attemptId);
-    this.groups.capacityFreed();
     this.emit({ type: 'ended', attemptId: t.ref.attemptId, at: at ?? this.options.clock.now(), outcome });
   }
 

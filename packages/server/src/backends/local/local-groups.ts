@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { type PipelineSpec, resolveHealthCheck } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import { processEnvironment, processScript } from '../../pipelines/launch-shape.js';
+import { processEnvironment, processScript } from '../launch-shape.js';
+import type { PlacedGroupLaunch } from '../backend.js';
 import type {
   GroupEvent,
   GroupLaunch,
@@ -12,7 +13,7 @@ import type {
 } from '../group-runner.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
-import { endOf, hostFailureEnd, type LocalProcess, newLocalProcess, whyNotHere } from './group-process.js';
+import { endOf, hostFailureEnd, type LocalProcess, newLocalProcess } from './group-process.js';
 import { checkPolled, findAgain, lastLine } from './group-watch.js';
 import { isSameProcess } from './proc.js';
 import { Spawner, type SpawnerEvent } from './spawner.js';
@@ -28,26 +29,23 @@ export interface LocalGroupsOptions {
   baseEnv: Record<string, string>;
   /** How often adopted processes are checked for their end (ms). */
   adoptCheckMs: number;
-  /** Free capacity of this machine now, runs and pipeline launches already counted. */
-  free: () => { cpus: number; memMb: number };
+  /** Told when a launch ended entirely (its capacity is free again). */
+  capacityFreed: () => void;
 }
 
 /** One launch this runner is responsible for until every process of it ended. */
 interface LocalLaunch {
   launch: GroupLaunch;
   processes: Map<string, LocalProcess>;
-  /** Given capacity (counts against the machine); false while it waits. */
-  placed: boolean;
   killRequested: boolean;
-  waitingReason: string | null;
 }
 
 /**
- * Runs pipeline launches on this machine: each process under the same supervisor as runs (pid and
- * exit files, its own process group), so launches survive a server crash and are adopted after a
- * restart. A launch is placed when this machine's free cpus and memory (runs included) fit it,
- * oldest first; until then it waits with placement's reason. A process that ends by itself ends
- * its launch: the others are stopped, as Mesos' default executor does with a task group.
+ * Runs pipeline launches on this machine, once the run controller's dispatch round placed them
+ * here: each process under the same supervisor as runs (pid and exit files, its own process
+ * group), so launches survive a server crash and are adopted after a restart. A process that ends
+ * by itself ends its launch: the others are stopped, as Mesos' default executor does with a task
+ * group.
  */
 export class LocalGroups implements GroupRunner {
   private readonly launches = new Map<string, LocalLaunch>();
@@ -57,7 +55,6 @@ export class LocalGroups implements GroupRunner {
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly spawner: Spawner;
   private closed = false;
-  private placeQueued = false;
 
   constructor(private readonly o: LocalGroupsOptions) {
     this.spawner = new Spawner(
@@ -79,13 +76,12 @@ export class LocalGroups implements GroupRunner {
       }));
   }
 
-  /** Cpus and memory held by placed launches that have a live process. */
+  /** Cpus and memory held by launches that have a live process. */
   used(): { cpus: number; memMb: number; count: number } {
     let cpus = 0;
     let memMb = 0;
     let count = 0;
     for (const l of this.launches.values()) {
-      if (!l.placed) continue;
       count++;
       for (const p of l.processes.values()) {
         if (p.ended) continue;
@@ -96,53 +92,34 @@ export class LocalGroups implements GroupRunner {
     return { cpus, memMb, count };
   }
 
-  launch(launches: readonly GroupLaunch[]): void {
-    for (const launch of launches) {
-      if (this.launches.has(launch.launchId)) continue;
+  /**
+   * Starts launches placed on this machine: each is tracked at once (a kill right after finds it),
+   * then gets its ports and its processes are started.
+   */
+  start(placed: readonly PlacedGroupLaunch[]): void {
+    for (const { launch } of placed) {
+      if (this.launches.has(launch.launchId) || this.closed) continue;
       const processes = new Map(
         Object.values(launch.spec.processes).map((p) => [
           p.id,
           newLocalProcess(this.o.dataDir, launch.launchId, p),
         ]),
       );
-      this.launches.set(launch.launchId, {
-        launch,
-        processes,
-        placed: false,
-        killRequested: false,
-        waitingReason: null,
+      const l: LocalLaunch = { launch, processes, killRequested: false };
+      this.launches.set(launch.launchId, l);
+      void this.startProcesses(l).catch((err: unknown) => {
+        this.o.logger.warn({ err, launchId: l.launch.launchId }, 'pipeline launch failed');
+        for (const p of l.processes.values())
+          this.end(l, p, hostFailureEnd(`launch failed: ${(err as Error).message}`, l.killRequested));
       });
     }
-    this.placeWaiting();
   }
 
   async kill(launchId: string): Promise<void> {
     const l = this.launches.get(launchId);
     if (!l) return;
     l.killRequested = true;
-    if (!l.placed) {
-      for (const p of l.processes.values())
-        this.end(l, p, {
-          state: 'TASK_KILLED',
-          exitCode: null,
-          message: 'stopped before it started',
-          hostFailure: false,
-        });
-      return;
-    }
     await Promise.all([...l.processes.values()].map((p) => this.signal(p)));
-  }
-
-  /** Capacity was freed (a run or launch ended): waiting launches may fit now. */
-  capacityFreed(): void {
-    // Cheap for the runs' hot path: nothing to do without a waiting launch; many calls, one try.
-    if (this.closed || this.placeQueued || this.launches.size === 0) return;
-    if (![...this.launches.values()].some((l) => !l.placed && !l.killRequested)) return;
-    this.placeQueued = true;
-    setImmediate(() => {
-      this.placeQueued = false;
-      this.placeWaiting();
-    });
   }
 
   async reconcile(items: readonly GroupReconcileItem[]): Promise<void> {
@@ -162,33 +139,10 @@ export class LocalGroups implements GroupRunner {
     this.listener = async () => {};
   }
 
-  // ---- placing and starting ----
-
-  private placeWaiting(): void {
-    if (this.closed) return;
-    const waiting = [...this.launches.values()]
-      .filter((l) => !l.placed && !l.killRequested)
-      .sort((a, b) => a.launch.queuedAt - b.launch.queuedAt);
-    for (const l of waiting) {
-      const reason = whyNotHere(l.launch, this.o.free(), this.o.hostname);
-      if (reason !== null) {
-        if (reason !== l.waitingReason) {
-          l.waitingReason = reason;
-          this.emit({ type: 'waiting', launchId: l.launch.launchId, at: this.o.clock.now(), reason });
-        }
-        continue;
-      }
-      l.placed = true;
-      void this.start(l).catch((err: unknown) => {
-        this.o.logger.warn({ err, launchId: l.launch.launchId }, 'pipeline launch failed');
-        for (const p of l.processes.values())
-          this.end(l, p, hostFailureEnd(`launch failed: ${(err as Error).message}`, l.killRequested));
-      });
-    }
-  }
+  // ---- starting ----
 
   /** Gives the launch its ports, reports it placed and starts each process under its supervisor. */
-  private async start(l: LocalLaunch): Promise<void> {
+  private async startProcesses(l: LocalLaunch): Promise<void> {
     const { launch } = l;
     const processes = [...l.processes.values()];
     const ports = await hostPortsOf(launch.spec);
@@ -341,7 +295,7 @@ export class LocalGroups implements GroupRunner {
     }
     if ([...l.processes.values()].every((x) => x.ended)) {
       this.launches.delete(l.launch.launchId);
-      this.capacityFreed();
+      this.o.capacityFreed();
     }
   }
 
@@ -349,13 +303,7 @@ export class LocalGroups implements GroupRunner {
 
   private async reconcileOne(item: GroupReconcileItem): Promise<void> {
     const { launch } = item;
-    const l: LocalLaunch = {
-      launch,
-      processes: new Map(),
-      placed: true,
-      killRequested: item.killRequested,
-      waitingReason: null,
-    };
+    const l: LocalLaunch = { launch, processes: new Map(), killRequested: item.killRequested };
     this.launches.set(launch.launchId, l);
     const absent: LocalProcess[] = [];
     let present = 0;
@@ -409,9 +357,7 @@ export class LocalGroups implements GroupRunner {
 
   private async checkAllPolled(): Promise<void> {
     const polled = [...this.launches.values()].flatMap((l) =>
-      [...l.processes.values()]
-        .filter((p) => p.watch === 'poll' && !p.ended && l.placed)
-        .map((p) => ({ l, p })),
+      [...l.processes.values()].filter((p) => p.watch === 'poll' && !p.ended).map((p) => ({ l, p })),
     );
     if (polled.length === 0 && this.pollTimer) {
       clearInterval(this.pollTimer);

@@ -1,15 +1,17 @@
+import type { FrameworkIdStore } from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
-import type { RunFeed } from '../../runs/feed.js';
-import type { Store } from '../../store/store.js';
+import type { AttemptRecord } from '../../model/records.js';
 import { MesosBackend } from './mesos-backend.js';
 import { LOCAL_CLUSTER } from './settings.js';
 
 /** What every Mesos backend of the server shares. */
 export interface MesosBackendDeps {
-  store: Store;
-  feed: RunFeed;
+  /** Where each cluster's framework id is kept. */
+  frameworkIds: (cluster: string) => FrameworkIdStore;
+  /** A stored attempt, by id. */
+  attempt: (attemptId: string) => Promise<AttemptRecord | null>;
   clock: Clock;
   logger: Logger;
   random?: () => number;
@@ -22,8 +24,8 @@ export function createMesosBackends(config: Config, deps: MesosBackendDeps): Mes
       new MesosBackend({
         cluster,
         settings: config.mesos,
-        store: deps.store,
-        feed: deps.feed,
+        frameworkIds: deps.frameworkIds(cluster.name),
+        attempt: deps.attempt,
         clock: deps.clock,
         logger: deps.logger.child({ component: 'mesos', cluster: cluster.name }),
         killGraceMs: config.local.stopGraceMs,

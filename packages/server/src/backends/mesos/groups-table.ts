@@ -23,9 +23,6 @@ export interface GroupTask {
 /** A launch the runner is responsible for until every task of it ended. */
 export interface TrackedLaunch {
   launch: GroupLaunch;
-  /** Waiting for offers (not accepted yet). */
-  pending: boolean;
-  waitingReason: string | null;
   killRequested: boolean;
   /** By process. */
   tasks: Map<string, GroupTask>;
@@ -70,7 +67,6 @@ export function sweepTasks(
         continue;
       }
       const stale =
-        !t.pending &&
         task.phase === 'launching' &&
         now - task.lastUpdateAt >= launchTimeoutMs &&
         (task.reconciledAt === null || now - task.reconciledAt >= launchTimeoutMs);

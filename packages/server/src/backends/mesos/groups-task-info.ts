@@ -10,7 +10,7 @@ import type {
   TaskInfo,
 } from '@galley/mesos';
 import { type GroupLaunch, taskIdOf } from '../group-runner.js';
-import { processEnvironment, processScript } from '../../pipelines/launch-shape.js';
+import { processEnvironment, processScript } from '../launch-shape.js';
 import { healthCheckOf, type TaskShape } from './task-info.js';
 
 /**

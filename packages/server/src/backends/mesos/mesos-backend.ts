@@ -4,33 +4,38 @@ import {
   OfferHygiene,
   SchedulerError,
   createScheduler,
+  type FrameworkIdStore,
   type MesosScheduler,
   type Offer,
   type TaskStatus,
 } from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type { RunFeed } from '../../runs/feed.js';
-import type { Store } from '../../store/store.js';
+import type { AttemptRecord } from '../../model/records.js';
 import type {
   AttemptRef,
   Backend,
   BackendEvent,
   ClusterInfo,
   KillAnswer,
+  LaunchBatch,
   LaunchSpec,
   LogChunk,
   LogStream,
+  PlacedGroupLaunch,
+  PlacementRound,
+  PlacementTraits,
   ReconcileAnswer,
   ReconcileItem,
+  WaitingWork,
 } from '../backend.js';
 import { AgentDirectory } from './agents.js';
 import { connectionOf, describeCluster } from './cluster-info.js';
 import { AttemptTable, handleOf, type TrackedTask } from './attempts.js';
 import { EventDelivery } from './delivery.js';
+import { addLaunchGroup } from './groups-task-info.js';
 import { MesosGroups } from './mesos-groups.js';
 import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
-import { storeFrameworkIds } from './framework-id.js';
 import { TaskKills } from './task-kills.js';
 import { adoptedTask, launchFailed, planLaunches } from './launch-plan.js';
 import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
@@ -40,15 +45,15 @@ import { readSandbox } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from './settings.js';
 import type { TaskShape } from './task-info.js';
 import { applyUpdate } from './task-updates.js';
-import { WaitingRuns } from './waiting-runs.js';
 
 /** What a Mesos backend needs. Durations in ms. */
 export interface MesosBackendOptions {
   cluster: MesosClusterConfig;
   settings: MesosSettings;
-  store: Store;
-  /** Stored run changes: what waits for offers (SUPPRESS / REVIVE). */
-  feed: RunFeed;
+  /** Where the cluster's framework id is kept (Galley's database), so a restart re-subscribes as it. */
+  frameworkIds: FrameworkIdStore;
+  /** A stored attempt, to find the sandbox of an attempt this backend no longer tracks. */
+  attempt: (attemptId: string) => Promise<AttemptRecord | null>;
   clock: Clock;
   logger: Logger;
   /** SIGTERM → SIGKILL grace of tasks (their kill_policy). */
@@ -62,10 +67,11 @@ const EMPTY = Buffer.alloc(0);
 const REREGISTER_DELAY_MS = 1_000;
 
 /**
- * Runs attempts as Mesos command tasks through one framework per cluster (spec §1, §4–§6):
- * held offers become placement nodes, each dispatch round's launches on one agent go out in one
- * ACCEPT, status updates become run events (acknowledged once stored), unknown tasks are killed,
- * and unused offers are declined, with SUPPRESS while nothing waits and REVIVE on new work.
+ * Runs attempts as Mesos command tasks and pipeline launches as task groups through one framework
+ * per cluster (spec §1, §4–§7): held offers become placement nodes, each dispatch round's runs and
+ * pipeline launches on one agent go out in one ACCEPT, status updates become run and group events
+ * (acknowledged once stored), unknown tasks are killed, and unused offers are declined, with
+ * SUPPRESS while nothing waits and REVIVE on new work (what waits, the run controller says).
  */
 export class MesosBackend implements Backend {
   readonly kind = 'mesos';
@@ -74,10 +80,13 @@ export class MesosBackend implements Backend {
   readonly defaultRole: string | undefined;
   /** The framework's roles: what a run's role may be. */
   readonly roles: readonly string[];
+  /** Nodes are agents' offers (with port ranges); each task group has its default executor. */
+  readonly placement: PlacementTraits = { groupExecutor: true, portsFromNodes: true };
   private scheduler: MesosScheduler | null = null;
   private readonly table = new AttemptTable();
   private readonly agents = new AgentDirectory();
-  private readonly waiting: WaitingRuns;
+  /** What waits for offers, by role (runs and pipeline launches), as the run controller last said. */
+  private waitingByRole: ReadonlyMap<string, number> = new Map();
   private readonly hygiene: OfferHygiene;
   private readonly delivery: EventDelivery;
   private readonly sweeper: OfferSweeper;
@@ -87,8 +96,7 @@ export class MesosBackend implements Backend {
   private readonly kills: TaskKills;
   /** Pipeline instances: one LAUNCH_GROUP on the default executor per launch, on this framework's offers. */
   readonly groups: MesosGroups;
-  private wakeEngine: () => void = () => {};
-  private unsubscribeFeed: (() => void) | null = null;
+  private capacityListener: () => void = () => {};
   private restartTimer: NodeJS.Timeout | null = null;
   private stopReason: string | null = null;
   private closed = false;
@@ -99,7 +107,6 @@ export class MesosBackend implements Backend {
     this.roles = o.settings.roles;
     this.defaultRole = o.settings.roles.length > 1 ? mainRole : undefined;
     this.log = o.logger;
-    this.waiting = new WaitingRuns(this.cluster, mainRole);
     this.hygiene = new OfferHygiene({
       refuseSeconds: o.settings.refuseSeconds,
       reviveIntervalMs: o.settings.reviveIntervalMs,
@@ -115,7 +122,7 @@ export class MesosBackend implements Backend {
       settings: o.settings,
       clock: o.clock,
       table: this.table,
-      waiting: this.waiting,
+      waiting: (role) => this.waitingFor(role),
       hygiene: this.hygiene,
       roles: o.settings.roles,
       scheduler: () => this.subscribedScheduler(),
@@ -127,25 +134,17 @@ export class MesosBackend implements Backend {
     this.groups = new MesosGroups({
       cluster: this.cluster,
       settings: o.settings,
-      store: o.store,
       clock: o.clock,
       logger: this.log,
       shape: this.shape,
       roles: this.roles,
       defaultRole: this.defaultRole,
       scheduler: () => this.subscribedScheduler(),
-      hygiene: this.hygiene,
       kills: this.kills,
-      inDispatchRound: (offerId) => this.sweeper.isInRound(offerId),
-      waitingRuns: (role) => this.waiting.runs(role),
-      forgetOffer: (offerId) => this.sweeper.forget(offerId),
-      sweepSoon: () => this.sweeper.soon(),
-      ...(o.random ? { random: o.random } : {}),
     });
-    this.waiting.countAlso((role) => this.groups.waitingCount(role));
     this.sandboxes = new SandboxLocator({
-      cluster: this.cluster,
-      store: o.store,
+      attempt: o.attempt,
+      frameworkIds: o.frameworkIds,
       table: this.table,
       agents: this.agents,
       scheduler: () => this.subscribedScheduler(),
@@ -154,28 +153,19 @@ export class MesosBackend implements Backend {
     });
   }
 
-  /** Sets what wakes the engine (new offers); the server wires it to `engine.wake()`. */
-  onWake(wake: () => void): void {
-    this.wakeEngine = wake;
+  onCapacity(listener: () => void): void {
+    this.capacityListener = listener;
   }
 
   onEvents(listener: (events: BackendEvent[]) => void | Promise<void>): void {
     this.delivery.setListener(listener);
   }
 
-  /** Loads what the store has in flight and waiting, then subscribes (in the background). */
+  /**
+   * Subscribes (in the background). The controllers handed it what is in flight before
+   * (`reconcile`, `groups.reconcile`), so every update it hears of is known.
+   */
   async start(): Promise<void> {
-    for (const { run, attempt } of await this.o.store.inFlight([this.cluster])) {
-      this.track({ attempt, cpus: run.cpu / 1000, memMb: run.memory });
-    }
-    this.unsubscribeFeed = this.o.feed.subscribe((run) => {
-      const change = this.waiting.observe(run);
-      if (change === null) return;
-      if (change !== 'changed') this.hygiene.noteNewWork(change.newWork);
-      this.sweeper.soon();
-    });
-    for (const run of await this.o.store.queuedRuns([this.cluster], 1_000_000)) this.waiting.observe(run);
-    await this.groups.load();
     this.startScheduler();
     this.sweeper.start();
     this.groups.start();
@@ -184,40 +174,52 @@ export class MesosBackend implements Backend {
 
   capacity(): Node[] {
     const s = this.subscribedScheduler();
-    if (!s) return [];
-    this.sweeper.roundStarted(s.offers.values());
-    return nodesOf(s.offers.values());
+    return s ? nodesOf(s.offers.values()) : [];
   }
 
-  async launch(specs: readonly LaunchSpec[]): Promise<void> {
-    this.sweeper.roundEnded();
+  /** The held offers as nodes; the sweeper declines none of them until the round closes. */
+  openRound(): PlacementRound {
+    const s = this.subscribedScheduler();
+    if (!s) return { nodes: [], close: () => {} };
+    const offers = [...s.offers.values()];
+    const hold = this.sweeper.hold(offers);
+    return { nodes: nodesOf(offers), close: () => this.sweeper.release(hold) };
+  }
+
+  /** What waits for offers: SUPPRESS roles with nothing, REVIVE roles with new work. */
+  waiting(work: WaitingWork): void {
+    this.waitingByRole = new Map(work.byRole);
+    for (const role of work.newWork) this.hygiene.noteNewWork(role);
+    this.sweeper.soon();
+  }
+
+  async launch(batch: LaunchBatch): Promise<void> {
     const s = this.subscribedScheduler();
     const held = s ? groupOffers(s.offers.values()) : new Map<string, Offer[]>();
-    const byNode = new Map<string, LaunchSpec[]>();
-    for (const spec of specs) {
-      const list = byNode.get(spec.nodeId);
-      if (list) list.push(spec);
-      else byNode.set(spec.nodeId, [spec]);
-    }
+    const byNode = new Map<string, { runs: LaunchSpec[]; groups: PlacedGroupLaunch[] }>();
+    const on = (nodeId: string) => {
+      let work = byNode.get(nodeId);
+      if (!work) byNode.set(nodeId, (work = { runs: [], groups: [] }));
+      return work;
+    };
+    for (const spec of batch.runs) on(spec.nodeId).runs.push(spec);
+    for (const g of batch.groups) on(g.nodeId).groups.push(g);
     const failed: BackendEvent[] = [];
+    const givenBack: string[] = [];
     const calls: Promise<void>[] = [];
-    for (const [nodeId, group] of byNode) {
+    for (const [nodeId, work] of byNode) {
       const offers = held.get(nodeId);
       const node = parseNodeId(nodeId);
       if (!s || !offers || !node) {
-        for (const spec of group)
-          failed.push(
-            launchFailed(
-              spec.attemptId,
-              this.o.clock.now(),
-              'the offers of the agent are gone (rescinded or disconnected)',
-            ),
-          );
+        const why = 'the offers of the agent are gone (rescinded or disconnected)';
+        for (const spec of work.runs) failed.push(launchFailed(spec.attemptId, this.o.clock.now(), why));
+        givenBack.push(...work.groups.map((g) => g.launch.launchId));
         continue;
       }
-      calls.push(this.acceptOn(s, node, offers, group, failed));
+      calls.push(this.acceptOn(s, { nodeId, ...node }, offers, work, failed));
     }
     if (failed.length > 0) this.delivery.push(failed);
+    if (givenBack.length > 0) this.groups.giveBack(givenBack);
     await Promise.all(calls);
   }
 
@@ -256,7 +258,7 @@ export class MesosBackend implements Backend {
       settings: this.o.settings,
       scheduler: this.scheduler,
       connection: connectionOf(this.scheduler, this.closed, this.stopReason),
-      nodes: subscribed ? nodesOf(subscribed.offers.values()) : [], // not a dispatch round
+      nodes: subscribed ? nodesOf(subscribed.offers.values()) : [],
       used: sumUsed(this.table.used(), this.groups.used()),
       agentsOffering: this.agents.offeringCount,
       isSuppressed: (role) => this.hygiene.isSuppressed(role),
@@ -269,7 +271,6 @@ export class MesosBackend implements Backend {
     this.sweeper.stop();
     this.groups.close();
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.unsubscribeFeed?.();
     this.delivery.close();
     await this.scheduler?.stop();
   }
@@ -282,7 +283,7 @@ export class MesosBackend implements Backend {
     const s = createScheduler({
       master: cluster.master,
       framework: frameworkInfoOf(settings, cluster),
-      frameworkIdStore: storeFrameworkIds(this.o.store, cluster.name, this.o.clock),
+      frameworkIdStore: this.o.frameworkIds,
       acknowledge: 'manual',
       ...(credentials ? { credentials } : {}),
       reconciliation: {
@@ -297,8 +298,7 @@ export class MesosBackend implements Backend {
           const offers = event.offers.offers ?? [];
           this.agents.note(offers);
           this.sweeper.noteOffers(offers);
-          this.groups.offersArrived();
-          this.wakeEngine();
+          this.capacityListener();
         },
         RESCIND: (event) => this.sweeper.forget(event.rescind.offer_id.value),
         UPDATE: (event) => this.onUpdate(event.update.status),
@@ -380,12 +380,15 @@ export class MesosBackend implements Backend {
 
   // ---- launching ----
 
-  /** One ACCEPT launching `specs` on the offers of one agent and role. */
+  /**
+   * One ACCEPT on the offers of one agent and role: a LAUNCH of the runs' command tasks and a
+   * LAUNCH_GROUP per pipeline launch. Everything is tracked before the ACCEPT is sent.
+   */
   private async acceptOn(
     s: MesosScheduler,
-    node: { agentId: string; role: string },
+    node: { nodeId: string; agentId: string; role: string },
     offers: Offer[],
-    specs: readonly LaunchSpec[],
+    work: { runs: readonly LaunchSpec[]; groups: readonly PlacedGroupLaunch[] },
     failed: BackendEvent[],
   ): Promise<void> {
     const now = this.o.clock.now();
@@ -393,12 +396,26 @@ export class MesosBackend implements Backend {
       plan,
       tracked,
       failed: unfit,
-    } = planLaunches(offers, node.agentId, specs, this.shape, now, this.o.random);
+    } = planLaunches(offers, node.agentId, work.runs, this.shape, now, this.o.random);
     failed.push(...unfit);
     for (const t of tracked) this.table.add(t);
+    const hostname = offers[0]!.hostname;
+    const groups: PlacedGroupLaunch[] = [];
+    const unfitGroups: string[] = [];
+    for (const g of work.groups) {
+      const placement = { agentId: node.agentId, hostname, ports: g.ports };
+      const added = addLaunchGroup(plan, g.launch, s.id ?? '', placement, this.shape);
+      if (!added.ok) {
+        unfitGroups.push(g.launch.launchId);
+        continue;
+      }
+      this.groups.track(g.launch, node.agentId);
+      groups.push(g);
+    }
+    if (unfitGroups.length > 0) this.groups.giveBack(unfitGroups);
     for (const offer of offers) this.sweeper.forget(offer.id.value);
-    // Leftovers come back soon while runs still wait for this role; otherwise they stay filtered.
-    const refuse = this.waiting.count(node.role) > 0 ? 0 : this.o.settings.refuseSeconds;
+    // Leftovers come back soon while work still waits for this role; otherwise they stay filtered.
+    const refuse = this.waitingFor(node.role) > 0 ? 0 : this.o.settings.refuseSeconds;
     try {
       if (plan.size === 0) {
         await s.decline(
@@ -410,24 +427,32 @@ export class MesosBackend implements Backend {
         await s.accept(accept.offer_ids, accept.operations, accept.filters);
       }
       if (refuse > 0) this.hygiene.noteDeclined(node.role);
+      if (groups.length > 0) this.groups.placed(groups, node.agentId, hostname);
     } catch (err) {
-      this.acceptFailed(err, tracked);
+      this.acceptFailed(err, tracked, groups);
     }
   }
 
   /**
    * An ACCEPT that failed: if Mesos surely did not take it (not subscribed, or an HTTP error
-   * answer), its tasks end as host failures at once; if the answer was lost, they stay tracked
-   * and reconciliation tells whether they were launched.
+   * answer), its run tasks end as host failures at once and its pipeline launches go back to be
+   * placed again; if the answer was lost, they stay tracked and reconciliation tells whether they
+   * were launched.
    */
-  private acceptFailed(err: unknown, launched: TrackedTask[]): void {
+  private acceptFailed(err: unknown, launched: TrackedTask[], groups: readonly PlacedGroupLaunch[]): void {
     const refused =
       (err instanceof SchedulerError && err.code === 'MESOS_NOT_SUBSCRIBED') || err instanceof MesosHttpError;
-    this.log.warn({ err, tasks: launched.length, refused }, 'mesos: ACCEPT failed');
+    this.log.warn({ err, tasks: launched.length, groups: groups.length, refused }, 'mesos: ACCEPT failed');
     if (!refused) return;
     const now = this.o.clock.now();
     for (const t of launched) this.table.remove(t.attemptId);
     this.delivery.push(launched.map((t) => launchFailed(t.attemptId, now, (err as Error).message)));
+    if (groups.length > 0) this.groups.giveBack(groups.map((g) => g.launch.launchId));
+  }
+
+  /** How much work waits for offers of `role`. */
+  private waitingFor(role: string): number {
+    return this.waitingByRole.get(role) ?? 0;
   }
 
   // ---- kills ----

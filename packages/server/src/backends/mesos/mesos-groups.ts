@@ -1,16 +1,8 @@
 import type { PipelineSpec } from '@galley/core';
-import {
-  MesosHttpError,
-  type MesosScheduler,
-  type OfferHygiene,
-  type ReconcileTaskRef,
-  SchedulerError,
-  type TaskStatus,
-} from '@galley/mesos';
+import type { MesosScheduler, ReconcileTaskRef, TaskStatus } from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import { launchesInFlight } from '../../pipelines/in-flight.js';
-import type { Store } from '../../store/store.js';
+import type { PlacedGroupLaunch } from '../backend.js';
 import {
   type GroupEvent,
   type GroupLaunch,
@@ -21,7 +13,6 @@ import {
 } from '../group-runner.js';
 import { GroupDelivery } from './groups-delivery.js';
 import { groupEventsOf } from './groups-status.js';
-import { type NodeAccept, planGroupPlacement } from './groups-placement.js';
 import { type GroupTask, sweepTasks, type TrackedLaunch } from './groups-table.js';
 import type { MesosSettings } from './settings.js';
 import type { TaskKills } from './task-kills.js';
@@ -31,7 +22,6 @@ import type { TaskShape } from './task-info.js';
 export interface MesosGroupsOptions {
   cluster: string;
   settings: MesosSettings;
-  store: Store;
   clock: Clock;
   logger: Logger;
   shape: TaskShape;
@@ -39,27 +29,16 @@ export interface MesosGroupsOptions {
   roles: readonly string[];
   defaultRole: string | undefined;
   scheduler: () => MesosScheduler | null;
-  hygiene: OfferHygiene;
   kills: TaskKills;
-  /** Offers an engine dispatch round is placing runs onto right now: not to be used here. */
-  inDispatchRound: (offerId: string) => boolean;
-  /** Runs waiting for offers of a role (a leftover filter would keep offers from them). */
-  waitingRuns: (role: string) => number;
-  /** An offer used or declined here: the backend's sweeper forgets it. */
-  forgetOffer: (offerId: string) => void;
-  /** Asks the sweeper for a round soon (offer hygiene: REVIVE for new work). */
-  sweepSoon: () => void;
-  random?: () => number;
 }
 
 /**
- * Runs pipeline launches on Mesos, each as one LAUNCH_GROUP on the default executor, through the
- * backend's own framework, offers and status stream. Pending launches are placed by core `place()`
- * on the held offers (the same nodes runs are placed on, minus those an engine round is using),
- * oldest first; each agent's launches go out in one ACCEPT. Status updates of their tasks become
- * group events, acknowledged once the controller stored them. Unreachable tasks are given up
- * after `unreachableTimeoutMs` (and killed should their agent return), launches with no update
- * are reconciled explicitly, and kills are sent again after every new subscription.
+ * Tracks pipeline launches on Mesos, each one LAUNCH_GROUP on the default executor, sent by the
+ * backend in the same ACCEPT as the runs placed on that agent in the same dispatch round. Status
+ * updates of their tasks become group events, acknowledged once the controller stored them.
+ * Unreachable tasks are given up after `unreachableTimeoutMs` (and killed should their agent
+ * return), launches with no update are reconciled explicitly, and kills are sent again after
+ * every new subscription.
  */
 export class MesosGroups implements GroupRunner {
   private readonly launches = new Map<string, TrackedLaunch>();
@@ -93,12 +72,6 @@ export class MesosGroups implements GroupRunner {
     return problems;
   }
 
-  /** Loads the launches the store has in flight on this cluster (before subscribing: their updates must be known). */
-  async load(): Promise<void> {
-    for (const item of (await launchesInFlight(this.o.store, this.o.cluster)).get(this.o.cluster) ?? [])
-      this.adopt(item);
-  }
-
   start(): void {
     const tick = Math.min(1_000, Math.max(20, Math.floor(this.o.settings.unreachableTimeoutMs / 4)));
     this.timer = setInterval(() => this.tick(), tick);
@@ -111,48 +84,44 @@ export class MesosGroups implements GroupRunner {
     this.delivery.close();
   }
 
-  launch(launches: readonly GroupLaunch[]): void {
-    for (const launch of launches) {
-      if (this.launches.has(launch.launchId)) continue;
-      const tasks = new Map<string, GroupTask>();
-      for (const p of Object.values(launch.spec.processes))
-        tasks.set(p.id, this.newTask(taskIdOf(launch.launchId, p.id), null));
-      this.launches.set(launch.launchId, {
-        launch,
-        pending: true,
-        waitingReason: null,
-        killRequested: false,
-        tasks,
-      });
-      this.o.hygiene.noteNewWork(this.roleOf(launch.spec));
-    }
-    this.o.sweepSoon();
-    this.placePending();
+  /** Tracks a launch about to go out in an ACCEPT to `agentId` (before the ACCEPT is sent). */
+  track(launch: GroupLaunch, agentId: string): void {
+    const tasks = new Map<string, GroupTask>();
+    for (const p of Object.values(launch.spec.processes))
+      tasks.set(p.id, this.newTask(taskIdOf(launch.launchId, p.id), agentId));
+    this.launches.set(launch.launchId, { launch, killRequested: false, tasks });
+  }
+
+  /** The ACCEPT carrying these launches was taken: they are placed on the agent. */
+  placed(placed: readonly PlacedGroupLaunch[], agentId: string, hostname: string): void {
+    const at = this.o.clock.now();
+    this.delivery.push(
+      placed.map((p) => ({
+        type: 'placed' as const,
+        launchId: p.launch.launchId,
+        at,
+        nodeId: p.nodeId,
+        hostname,
+        agentId,
+        ports: p.ports,
+      })),
+    );
+  }
+
+  /**
+   * Launches that surely did not reach Mesos (their offers were gone, did not hold them, or the
+   * ACCEPT was refused): forgotten here and reported `absent`, so they are placed again.
+   */
+  giveBack(launchIds: readonly string[]): void {
+    const at = this.o.clock.now();
+    for (const id of launchIds) this.launches.delete(id);
+    this.delivery.push(launchIds.map((launchId) => ({ type: 'absent' as const, launchId, at })));
   }
 
   async kill(launchId: string): Promise<void> {
     const t = this.launches.get(launchId);
     if (!t) return;
     t.killRequested = true;
-    if (t.pending) {
-      this.launches.delete(launchId);
-      const at = this.o.clock.now();
-      this.delivery.push(
-        [...t.tasks.keys()].map((process) => ({
-          type: 'process-ended' as const,
-          launchId,
-          process,
-          at,
-          end: {
-            state: 'TASK_KILLED' as const,
-            exitCode: null,
-            message: 'stopped before it started',
-            hostFailure: false,
-          },
-        })),
-      );
-      return;
-    }
     await this.sendKills(t);
   }
 
@@ -172,7 +141,6 @@ export class MesosGroups implements GroupRunner {
   refs(): ReconcileTaskRef[] {
     const refs: ReconcileTaskRef[] = [];
     for (const t of this.launches.values()) {
-      if (t.pending) continue;
       for (const task of t.tasks.values())
         if (!task.ended)
           refs.push({
@@ -189,7 +157,6 @@ export class MesosGroups implements GroupRunner {
     let memMb = 0;
     let count = 0;
     for (const t of this.launches.values()) {
-      if (t.pending) continue;
       const { spec } = t.launch;
       count++;
       cpus += spec.executor_resources.cpu;
@@ -201,13 +168,6 @@ export class MesosGroups implements GroupRunner {
       }
     }
     return { cpus, memMb, count };
-  }
-
-  /** Waiting launches of a role (offers of it must not be declined at once; REVIVE it). */
-  waitingCount(role: string): number {
-    let n = 0;
-    for (const t of this.launches.values()) if (t.pending && this.roleOf(t.launch.spec) === role) n++;
-    return n;
   }
 
   /** A status update of one of this runner's tasks (`owns` said so). */
@@ -231,15 +191,9 @@ export class MesosGroups implements GroupRunner {
     else if (status.uuid) void this.acknowledge(status);
   }
 
-  /** New offers: place what waits. */
-  offersArrived(): void {
-    this.placePending();
-  }
-
   /** After SUBSCRIBED: kills asked for before are sent again (Mesos may not have seen them). */
   subscribed(): void {
-    for (const t of this.launches.values()) if (t.killRequested && !t.pending) void this.sendKills(t);
-    if ([...this.launches.values()].some((t) => t.pending)) this.placePending();
+    for (const t of this.launches.values()) if (t.killRequested) void this.sendKills(t);
   }
 
   /** An agent was removed (FAILURE without executor): its tasks count as unreachable from now. */
@@ -251,91 +205,6 @@ export class MesosGroups implements GroupRunner {
           task.unreachableSince = now;
           task.phase = 'unreachable';
         }
-  }
-
-  // ---- placing ----
-
-  private roleOf(spec: PipelineSpec): string {
-    return spec.roles[0] ?? this.o.defaultRole ?? this.o.roles[0] ?? '*';
-  }
-
-  private placePending(): void {
-    const s = this.o.scheduler();
-    const pending = [...this.launches.values()].filter((t) => t.pending).map((t) => t.launch);
-    if (!s || pending.length === 0) return;
-    const offers = [...s.offers.values()].filter((o) => !this.o.inDispatchRound(o.id.value));
-    const plan = planGroupPlacement(pending, offers, {
-      frameworkId: s.id ?? '',
-      shape: this.o.shape,
-      defaultRole: this.o.defaultRole,
-      ...(this.o.random ? { random: this.o.random } : {}),
-    });
-    const now = this.o.clock.now();
-    const waiting: GroupEvent[] = [];
-    for (const w of plan.waiting) {
-      const t = this.launches.get(w.launchId)!;
-      if (t.waitingReason === w.reason) continue;
-      t.waitingReason = w.reason;
-      waiting.push({ type: 'waiting', launchId: w.launchId, at: now, reason: w.reason });
-    }
-    this.delivery.push(waiting);
-    for (const accept of plan.accepts) void this.send(s, accept);
-  }
-
-  /** Sends one agent's ACCEPT (or DECLINE, when nothing fitted after all) and reports the launches placed. */
-  private async send(s: MesosScheduler, accept: NodeAccept): Promise<void> {
-    const now = this.o.clock.now();
-    const launched = accept.placed.map((p) => this.launches.get(p.launchId)!);
-    for (const t of launched) {
-      t.pending = false;
-      t.waitingReason = null;
-      for (const task of t.tasks.values()) {
-        task.agentId = accept.agentId;
-        task.lastUpdateAt = now;
-      }
-    }
-    for (const offer of accept.offers) this.o.forgetOffer(offer.id.value);
-    const more = this.waitingCount(accept.role) > 0 || this.o.waitingRuns(accept.role) > 0;
-    const refuse = more ? 0 : this.o.settings.refuseSeconds;
-    try {
-      if (accept.plan.size === 0) {
-        await s.decline(
-          accept.offers.map((o) => o.id),
-          { refuse_seconds: refuse },
-        );
-      } else {
-        const call = accept.plan.toAccept(refuse);
-        await s.accept(call.offer_ids, call.operations, call.filters);
-      }
-      if (refuse > 0) this.o.hygiene.noteDeclined(accept.role);
-      this.delivery.push(
-        accept.placed.map((p) => ({
-          type: 'placed' as const,
-          launchId: p.launchId,
-          at: now,
-          nodeId: accept.nodeId,
-          hostname: p.hostname,
-          agentId: accept.agentId,
-          ports: p.ports,
-        })),
-      );
-    } catch (err) {
-      // Surely not taken (not subscribed, or an HTTP error answer): the launches wait again. A
-      // lost answer leaves them launched: reconciliation tells whether Mesos has their tasks.
-      const refused =
-        (err instanceof SchedulerError && err.code === 'MESOS_NOT_SUBSCRIBED') ||
-        err instanceof MesosHttpError;
-      this.o.logger.warn(
-        { err, launches: launched.length, refused },
-        'mesos: ACCEPT of pipeline launches failed',
-      );
-      if (!refused) return;
-      for (const t of launched) {
-        t.pending = true;
-        for (const task of t.tasks.values()) task.agentId = null;
-      }
-      this.o.sweepSoon();
-    }
   }
 
   // ---- tasks ----
@@ -363,8 +232,6 @@ export class MesosGroups implements GroupRunner {
     }
     this.launches.set(item.launch.launchId, {
       launch: item.launch,
-      pending: false,
-      waitingReason: null,
       killRequested: item.killRequested,
       tasks,
     });

@@ -5,14 +5,14 @@ import type { BackendEvent } from '../backend.js';
 import type { AttemptTable } from './attempts.js';
 import type { MesosSettings } from './settings.js';
 import { expireUnreachable } from './task-updates.js';
-import type { WaitingRuns } from './waiting-runs.js';
 
 /** What the sweeper works with. */
 export interface OfferSweeperOptions {
   settings: MesosSettings;
   clock: Clock;
   table: AttemptTable;
-  waiting: WaitingRuns;
+  /** How much work waits for offers of a role (runs and pipeline launches, as the run controller says). */
+  waiting: (role: string) => number;
   hygiene: OfferHygiene;
   /** The framework's roles. */
   roles: readonly string[];
@@ -25,8 +25,9 @@ export interface OfferSweeperOptions {
 
 /**
  * The backend's periodic, level-triggered housekeeping (spec §5, §6.5):
- * - declines held offers no run used: at once for a role with nothing waiting, otherwise once
- *   held `offerHoldMs` (a dispatch round had its chance), with `refuse_seconds`;
+ * - declines held offers nothing used: at once for a role with nothing waiting, otherwise once
+ *   held `offerHoldMs` (a dispatch round had its chance), with `refuse_seconds`; never offers an
+ *   open dispatch round holds;
  * - SUPPRESSes roles with nothing waiting and REVIVEs roles with new work (OfferHygiene);
  * - gives up tasks unreachable past `unreachableTimeoutMs` (host failure, and a KILL in case
  *   the agent returns);
@@ -37,9 +38,9 @@ export class OfferSweeper {
   private timer: NodeJS.Timeout | null = null;
   private recheck: NodeJS.Timeout | null = null;
   private queued = false;
-  /** Offers a dispatch round is placing onto (between `capacity()` and `launch()`): not declined. */
-  private inRound = new Set<string>();
-  private roundUntil = 0;
+  /** Offers an open dispatch round places onto, by round: not declined until the round closes. */
+  private readonly held = new Map<number, ReadonlySet<string>>();
+  private nextHold = 0;
   private readonly tickMs: number;
 
   constructor(private readonly o: OfferSweeperOptions) {
@@ -75,23 +76,21 @@ export class OfferSweeper {
     this.soon();
   }
 
-  /**
-   * A dispatch round looks at these offers: they are not declined until the round launches (or
-   * for at most one second, when it places nothing and so never calls launch()).
-   */
-  roundStarted(offers: Iterable<Offer>): void {
-    this.inRound = new Set([...offers].map((o) => o.id.value));
-    this.roundUntil = this.o.clock.now() + 1_000;
+  /** Keeps these offers from being declined until `release(hold)` (an open dispatch round uses them). */
+  hold(offers: Iterable<Offer>): number {
+    const id = ++this.nextHold;
+    this.held.set(id, new Set([...offers].map((o) => o.id.value)));
+    return id;
   }
 
-  /** Whether a dispatch round is placing runs onto this offer now (nothing else may use it). */
-  isInRound(offerId: string): boolean {
-    return this.o.clock.now() < this.roundUntil && this.inRound.has(offerId);
+  /** The dispatch round closed: its offers are used, or may be declined again. */
+  release(hold: number): void {
+    this.held.delete(hold);
   }
 
-  /** The round's launches are being sent: its offers are taken or may be declined again. */
-  roundEnded(): void {
-    this.inRound.clear();
+  private isHeld(offerId: string): boolean {
+    for (const ids of this.held.values()) if (ids.has(offerId)) return true;
+    return false;
   }
 
   /** Forgets an offer that was used, declined or rescinded. */
@@ -104,7 +103,7 @@ export class OfferSweeper {
     this.heldSince.clear();
     hygiene.reset([]);
     for (const role of this.o.roles) {
-      if (this.o.waiting.count(role) === 0) continue;
+      if (this.o.waiting(role) === 0) continue;
       hygiene.noteDeclined(role);
       hygiene.noteNewWork(role);
     }
@@ -145,9 +144,9 @@ export class OfferSweeper {
       held.add(id);
       let since = this.heldSince.get(id);
       if (since === undefined) this.heldSince.set(id, (since = now));
-      if (now < this.roundUntil && this.inRound.has(id)) continue;
+      if (this.isHeld(id)) continue;
       const role = offerRole(offer) ?? '*';
-      if (this.o.waiting.count(role) === 0 || now - since >= this.o.settings.offerHoldMs) decline.push(offer);
+      if (this.o.waiting(role) === 0 || now - since >= this.o.settings.offerHoldMs) decline.push(offer);
     }
     for (const id of this.heldSince.keys()) if (!held.has(id)) this.heldSince.delete(id);
     if (decline.length === 0) return;
@@ -184,7 +183,7 @@ export class OfferSweeper {
   private decideHygiene(s: MesosScheduler, now: number): void {
     let recheckAt: number | null = null;
     for (const role of this.o.roles) {
-      const decision = this.o.hygiene.decide(role, this.o.waiting.count(role) > 0, now);
+      const decision = this.o.hygiene.decide(role, this.o.waiting(role) > 0, now);
       if (decision.recheckAt !== undefined) recheckAt = Math.min(recheckAt ?? Infinity, decision.recheckAt);
       const call = decision.call;
       if (!call) continue;

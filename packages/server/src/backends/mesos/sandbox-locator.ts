@@ -1,5 +1,5 @@
-import type { MesosScheduler } from '@galley/mesos';
-import type { Store } from '../../store/store.js';
+import type { FrameworkIdStore, MesosScheduler } from '@galley/mesos';
+import type { AttemptRecord } from '../../model/records.js';
 import type { AgentDirectory } from './agents.js';
 import { agentOfAttempt, handleOf, type AttemptTable } from './attempts.js';
 import type { SandboxRef } from './sandbox-logs.js';
@@ -12,8 +12,10 @@ import type { SandboxRef } from './sandbox-logs.js';
 export class SandboxLocator {
   constructor(
     private readonly o: {
-      cluster: string;
-      store: Store;
+      /** A stored attempt (its handle and node tell where it ran after the table forgot it). */
+      attempt: (attemptId: string) => Promise<AttemptRecord | null>;
+      /** The cluster's stored framework id (the id the task ran under, when no handle says). */
+      frameworkIds: FrameworkIdStore;
       table: AttemptTable;
       agents: AgentDirectory;
       /** The scheduler while subscribed, else null. */
@@ -26,13 +28,12 @@ export class SandboxLocator {
 
   /** The sandbox of an attempt's task; null when it never reached an agent or the agent is unknown. */
   async locate(attemptId: string): Promise<SandboxRef | null> {
-    const stored = await this.o.store.getAttempt(attemptId);
+    const stored = await this.o.attempt(attemptId);
     const handle = stored ? handleOf(stored.handle) : null;
     const agentId = this.o.table.get(attemptId)?.agentId ?? (stored ? agentOfAttempt(stored) : null);
     if (!agentId) return null;
     const agentUrl = this.o.agents.get(agentId)?.url ?? handle?.agentUrl ?? (await this.fromMaster(agentId));
-    const frameworkId =
-      handle?.frameworkId ?? this.o.frameworkId() ?? (await this.o.store.getFrameworkId(this.o.cluster));
+    const frameworkId = handle?.frameworkId ?? this.o.frameworkId() ?? (await this.o.frameworkIds.load());
     if (!agentUrl || !frameworkId) return null;
     return { agentUrl, frameworkId, executorId: attemptId };
   }

@@ -1,9 +1,9 @@
-import type { RunRecord } from '../../model/records.js';
+import type { RunRecord } from '../model/records.js';
 
 /**
- * The runs of one cluster waiting to be placed (QUEUED), by Mesos role: what offer hygiene needs
- * to decide SUPPRESS (a role with nothing waiting) and REVIVE (new work for a role). Kept from
- * the stream of stored run changes, after an initial load from the store.
+ * The runs of one cluster waiting to be placed (QUEUED), by role: what a backend's offer hygiene
+ * needs to decide SUPPRESS (a role with nothing waiting) and REVIVE (new work for a role). Kept by
+ * the run controller from the stream of stored run changes, after an initial load from the store.
  */
 export class WaitingRuns {
   private readonly roleOf = new Map<string, string>();
@@ -41,21 +41,9 @@ export class WaitingRuns {
     return 'changed';
   }
 
-  private other: (role: string) => number = () => 0;
-
-  /** Counts other work waiting for offers of a role (pipeline launches) in `count` too. */
-  countAlso(other: (role: string) => number): void {
-    this.other = other;
-  }
-
-  /** How many runs (and other work) wait for offers of `role`. */
-  count(role: string): number {
-    return (this.counts.get(role) ?? 0) + this.other(role);
-  }
-
-  /** How many runs alone wait for offers of `role`. */
-  runs(role: string): number {
-    return this.counts.get(role) ?? 0;
+  /** How many runs wait for `role`, by role. */
+  byRole(): ReadonlyMap<string, number> {
+    return this.counts;
   }
 
   /** How many runs wait in all. */

@@ -1,13 +1,23 @@
-import type { FrameworkIdStore } from '@galley/mesos';
-import type { Clock } from '../../clock.js';
-import type { Store } from '../../store/store.js';
+import type { Clock } from '../clock.js';
+import type { FrameworkIdRepository } from './store.js';
+
+/** Where a framework id is kept (the shape of the Mesos SDK's FrameworkIdStore). */
+export interface StoredFrameworkId {
+  load(): Promise<string | undefined>;
+  save(id: string): Promise<void>;
+  clear(): Promise<void>;
+}
 
 /**
  * The framework id of one cluster, kept in Galley's database (table `framework_ids`), so a
  * restarted server — or another replica — re-subscribes as the same framework and finds its
  * tasks again. `clear` (after the master removed the framework) stores an empty id, read as none.
  */
-export function storeFrameworkIds(store: Store, cluster: string, clock: Clock): FrameworkIdStore {
+export function storedFrameworkId(
+  store: FrameworkIdRepository,
+  cluster: string,
+  clock: Clock,
+): StoredFrameworkId {
   return {
     async load() {
       const id = await store.getFrameworkId(cluster);
