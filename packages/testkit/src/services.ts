@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /**
  * Whether a missing system service is an error. `.ci/run` installs PostgreSQL, ZooKeeper and
  * Chromium and sets GALLEY_REQUIRE_SERVICES=1, so in CI a test can never pass by skipping.
@@ -20,4 +22,14 @@ export function unavailable<T>(what: string, reason: string): ServiceGate<T> {
   }
   console.warn(`SKIPPED ${message}`);
   return { available: false, reason: message };
+}
+
+/**
+ * A file or directory a suite needs that is not a service: a build output (`dist/`), recordings.
+ * Missing, it is a printed skip, or a failure under GALLEY_REQUIRE_SERVICES=1, like a service.
+ * `missing` says how to get it.
+ */
+export function requirePath(what: string, path: string, missing: string): ServiceGate<string> {
+  if (existsSync(path)) return { available: true, service: path };
+  return unavailable(what, `${path} is missing (${missing})`);
 }

@@ -1,117 +1,52 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { galleyCli, galleyRequest, type GalleyProcess, startGalley } from '@galley/testkit';
+import { vi } from 'vitest';
 
-/** The built CLI; the e2e tests run the real `galley` binary (built by `npm test`). */
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-/** True when the server has been built (`npx tsc -b` and the package build). */
-export const built = existsSync(MAIN);
+// The built server as a process comes from @galley/testkit (builtGalley, startGalley); these are
+// the e2e suites' shorthands on top of it.
 
 /** A running `galley serve` process. */
-export interface ServerProcess {
-  url: string;
-  proc: ChildProcess;
-  output: () => string;
-  /** SIGKILL, and wait for it to be gone. */
-  kill(): Promise<void>;
-  /** SIGTERM, and wait for a clean exit. */
-  stop(): Promise<number | null>;
-}
+export type ServerProcess = GalleyProcess;
 
-/** Starts `galley serve --listen 127.0.0.1:0 …` and waits for the address it prints. */
-export async function startServer(
+/** Starts the built `galley serve --listen 127.0.0.1:0 --data-dir dataDir …args`. */
+export function startServer(
   dataDir: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ServerProcess> {
-  const proc = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
-    {
-      env: { ...process.env, GALLEY_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 45_000);
-    const check = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.stderr!.on('data', check);
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return {
-    url,
-    proc,
-    output: () => output,
-    async kill() {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      proc.kill('SIGTERM');
-      return exited;
-    },
-  };
+  return startGalley({ dataDir, args, env });
 }
 
-/** Runs the `galley` CLI against `url`; answers its exit code and output. */
-export function galley(
-  url: string,
-  args: string[],
-  timeoutMs = 30_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { ...process.env, GALLEY_URL: url }, timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** Runs the built `galley` CLI against `url`; answers its exit code and output. */
+export const galley = galleyCli;
 
-/** A JSON request to the API at `url`. */
-export async function http<T = unknown>(
+/** A JSON request to the API at `url` (`path` under /api/v1). */
+export function http<T = unknown>(
   url: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  return galleyRequest<T>(url, method, `/api/v1${path}`, body);
 }
 
-/** Waits for `check` to answer a value (not undefined), up to `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
+export const PATIENCE_MS = 60_000;
+
+/** Test options of the e2e suites: room for several waits and process starts on a loaded machine. */
+export const PATIENT = { timeout: 180_000 };
+
+/** Waits (vi.waitFor) until `check` answers a value other than undefined; answers that value. */
+export function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = PATIENCE_MS,
+  what = 'the condition',
+): Promise<T> {
+  return vi.waitFor(
+    async () => {
       const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      if (value === undefined) throw new Error(`still waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }

@@ -24,7 +24,8 @@ import {
 
 const against = REAL_MASTER ? `the Mesos master at ${REAL_MASTER}` : 'the fake master';
 
-describe.runIf(built)(`Mesos backend basics on ${against}`, () => {
+// Generous timeouts: a loaded machine starts processes slowly; a failure still ends the test.
+describe.runIf(built)(`Mesos backend basics on ${against}`, { timeout: 120_000 }, () => {
   let master: TestMaster;
   let galley: Galley;
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -38,7 +39,7 @@ describe.runIf(built)(`Mesos backend basics on ${against}`, () => {
     });
     dir = await tempDir();
     galley = await startGalley(dir.path, mesosFlags(master.master));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await galley?.stop();
     await master?.stop();
@@ -122,6 +123,8 @@ describe.runIf(built)(`Mesos backend basics on ${against}`, () => {
     expect(stop.status).toBe(200);
     expect(stop.body).toMatchObject({ action: 'kill-sent', stopped: false });
     const run = await runReaches(galley.url, runId, 'STOPPED');
+    // A lower bound (taken before the stop was asked), which a loaded machine can only lengthen:
+    // the 1.5 s grace was given before the SIGKILL.
     expect(Date.now() - asked).toBeGreaterThanOrEqual(1_400);
     expect(run.exit_code).toBeNull();
     expect(run.exit_reason).toMatch(/^stopped by request \(killed.*signal Killed/);
@@ -137,8 +140,19 @@ describe.runIf(built)(`Mesos backend basics on ${against}`, () => {
     });
     expect(run.status).toBe('QUEUED');
     expect(run.queued_reason).toMatch(/^needs 64 cpus; the largest free on any node is \d/);
-    // It stays so while offers come and go (they are declined and filtered in between).
-    await new Promise((r) => setTimeout(r, 1_000));
+    // It stays so while offers come and go (they are declined and filtered in between): a run
+    // executed after it gets offers, runs and finishes meanwhile, and on the fake an offer is
+    // declined after that.
+    await define(galley.url, 'after-huge', { command: 'true' });
+    const after = await runReaches(galley.url, await execute(galley.url, 'after-huge'), 'STOPPED');
+    expect(after.exit_code).toBe(0);
+    if (master.fake) {
+      const fake = master.fake;
+      const declines = fake.calls({ type: 'DECLINE' }).length;
+      await eventually('an offer declined after that', async () =>
+        fake.calls({ type: 'DECLINE' }).length > declines ? true : undefined,
+      );
+    }
     const later = await getRun(galley.url, runId);
     expect(later.status).toBe('QUEUED');
     expect(later.queued_reason).toMatch(/^needs 64 cpus/);

@@ -17,6 +17,8 @@ import {
 
 describe.runIf(needsFake('two Mesos clusters (needs two fake masters)'))(
   'several Mesos clusters (two fake masters)',
+  // Generous: a loaded machine starts processes slowly; a failure still ends the test.
+  { timeout: 120_000 },
   () => {
     let east: FakeMesos;
     let west: FakeMesos;
@@ -37,7 +39,7 @@ describe.runIf(needsFake('two Mesos clusters (needs two fake masters)'))(
         '--mesos-cluster',
         `west=${masterOf(west)}`,
       ]);
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => {
       await galley?.stop();
       await east?.stop();

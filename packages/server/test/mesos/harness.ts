@@ -7,20 +7,18 @@
  * instead (MESOS_USER, MESOS_ROLE, MESOS_PRINCIPAL/MESOS_SECRET are read too), and the tests that
  * need fault injection or the fake's inspection are skipped with a printed reason.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type FakeMesos, type FakeMesosOptions, startFakeMesos } from '@galley/mesos/testing';
+import { builtGalley, galleyRequest, type GalleyProcess, startGalley as startServer } from '@galley/testkit';
+import { vi } from 'vitest';
 
-/** The built CLI. */
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-/** True when the server has been built (`npx tsc -b` and `npm run build -w @galley/server`). */
-export const built = existsSync(MAIN);
-if (!built) console.warn('SKIPPED server Mesos e2e: packages/server/dist is not built (npm test builds it)');
+/**
+ * True when the server has been built (`npx tsc -b` and `npm run build -w @galley/server`); a
+ * printed skip otherwise, and a failure under GALLEY_REQUIRE_SERVICES=1.
+ */
+export const built = builtGalley('server Mesos e2e').available;
 
 /** The real master from the environment, if any. */
 export const REAL_MASTER: string | undefined = process.env['MESOS_MASTER'] || undefined;
@@ -109,17 +107,8 @@ export function mesosFlags(master: string): string[] {
   return flags;
 }
 
-/** A running `galley serve`. */
-export interface Galley {
-  url: string;
-  dataDir: string;
-  proc: ChildProcess;
-  output(): string;
-  /** SIGKILL, and wait until it is gone. */
-  kill(): Promise<void>;
-  /** SIGTERM, and wait for its exit. */
-  stop(): Promise<void>;
-}
+/** A running `galley serve` (@galley/testkit's). */
+export type Galley = GalleyProcess;
 
 /** A fresh temporary directory for a server's data. */
 export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
@@ -127,70 +116,21 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** Starts `galley serve --listen 127.0.0.1:0 --data-dir dataDir …args` and waits for its address. */
-export async function startGalley(dataDir: string, args: string[]): Promise<Galley> {
-  const proc = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args],
-    {
-      env: {
-        ...process.env,
-        GALLEY_LOG_LEVEL: process.env['GALLEY_TEST_LOG_LEVEL'] ?? 'warn',
-        ...(process.env['MESOS_SECRET'] ? { GALLEY_MESOS_SECRET: process.env['MESOS_SECRET'] } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`galley did not start:\n${output}`)), 45_000);
-    proc.stderr!.on('data', () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`galley exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
-    dataDir,
-    proc,
-    output: () => output,
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** Starts the built `galley serve --listen 127.0.0.1:0 --data-dir dataDir …args` and waits for its address. */
+export function startGalley(dataDir: string, args: string[]): Promise<Galley> {
+  const secret = process.env['MESOS_SECRET'];
+  return startServer({ dataDir, args, env: secret ? { GALLEY_MESOS_SECRET: secret } : {} });
 }
 
-/** A JSON request to Galley's API (answers are read loosely by the tests, hence `any`). */
+/** A JSON request to Galley's API under /api/v1 (answers are read loosely by the tests, hence `any`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function api<T = any>(
+export function api<T = any>(
   url: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  return galleyRequest<T>(url, method, `/api/v1${path}`, body);
 }
 
 /** A run as the API answers it (the fields the tests read). */
@@ -238,36 +178,40 @@ export async function getRun(url: string, runId: string): Promise<RunJson> {
   return (await api<RunJson>(url, 'GET', `/history/${runId}`)).body;
 }
 
-/** Waits for `check` to answer something other than undefined, polling every 50 ms. */
-export async function eventually<T>(
+/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
+export const PATIENCE_MS = 60_000;
+
+/** Waits (vi.waitFor, every 50 ms) until `check` answers something other than undefined. */
+export function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+  return vi.waitFor(
+    async () => {
       const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+      if (value === undefined) throw new Error(`still waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 /** Waits until the run has `status` (and answers it). */
-export function runReaches(url: string, runId: string, status: string, timeoutMs = 30_000): Promise<RunJson> {
-  return eventually(
-    `run ${runId} to be ${status}`,
+export function runReaches(
+  url: string,
+  runId: string,
+  status: string,
+  timeoutMs = PATIENCE_MS,
+): Promise<RunJson> {
+  return vi.waitFor(
     async () => {
       const run = await getRun(url, runId);
-      return run.status === status ? run : undefined;
+      if (run.status !== status)
+        throw new Error(`run ${runId} is ${run.status}, waiting for ${status}: ${JSON.stringify(run)}`);
+      return run;
     },
-    timeoutMs,
+    { timeout: timeoutMs, interval: 50 },
   );
 }
 

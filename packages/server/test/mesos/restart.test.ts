@@ -21,6 +21,8 @@ import {
 
 describe.runIf(needsFake('restart after SIGKILL (needs the fake master to time the kill and inspect tasks)'))(
   'Mesos backend across a server SIGKILL (fake master)',
+  // Generous: a loaded machine starts processes slowly; a failure still ends the test.
+  { timeout: 120_000 },
   () => {
     let master: TestMaster | undefined;
     let galley: Galley | undefined;
@@ -32,11 +34,12 @@ describe.runIf(needsFake('restart after SIGKILL (needs the fake master to time t
     });
 
     it('launches exactly one task per run attempt when SIGKILLed between ACCEPT and the first update, then restarted (fake master)', async () => {
-      // Tasks start 4 s after their ACCEPT, so the server dies with every launch accepted and no update seen.
+      // Tasks start 10 s after their ACCEPT, so the server dies with every launch accepted and no
+      // update seen (10 s leave room for the 12 executes on a loaded machine; checked below).
       master = await startMaster({
         agents: 2,
         execution: 'simulate',
-        simulation: { launchDelayMs: 4_000 },
+        simulation: { launchDelayMs: 10_000 },
       });
       const fake = fakeOf(master);
       dir = await tempDir();
@@ -44,9 +47,12 @@ describe.runIf(needsFake('restart after SIGKILL (needs the fake master to time t
       await define(galley.url, 'brief', { command: 'sleep 0.2' });
       const runIds: string[] = [];
       for (let i = 0; i < 12; i++) runIds.push(await execute(galley.url, 'brief'));
-      await fake.waitFor((s) => s.tasks.length === runIds.length, { what: 'every run to be accepted' });
-      expect(fake.state().tasks.every((t) => t.states.length === 0)).toBe(true);
+      await fake.waitFor((s) => s.tasks.length === runIds.length, {
+        what: 'every run to be accepted',
+        timeoutMs: 60_000,
+      });
       await galley.kill();
+      expect(fake.state().tasks.every((t) => t.states.length === 0)).toBe(true);
       const acceptsBefore = fake.calls({ type: 'ACCEPT' }).length;
 
       galley = await startGalley(dir.path, mesosFlags(master.master));
@@ -116,12 +122,13 @@ describe.runIf(needsFake('restart after SIGKILL (needs the fake master to time t
       rogue.start();
       await fake.waitFor((s) => s.tasks.find((t) => t.taskId === 'rogue-task')?.state === 'TASK_RUNNING', {
         what: 'the rogue task to run',
+        timeoutMs: 60_000,
       });
       await rogue.stop();
 
       galley = await startGalley(dir.path, mesosFlags(master.master));
       await fake.waitFor((s) => s.tasks.find((t) => t.taskId === 'rogue-task')?.state === 'TASK_KILLED', {
-        timeoutMs: 20_000,
+        timeoutMs: 60_000,
         what: 'the unknown task to be killed',
       });
       // Galley's own task was adopted, not killed: it still runs, and a stop reaches it.

@@ -19,6 +19,8 @@ import {
 
 describe.runIf(needsFake('several roles (the fake master is configured with roles a and b)'))(
   'Mesos backend with several roles (fake master)',
+  // Generous: a loaded machine starts processes slowly; a failure still ends the test.
+  { timeout: 120_000 },
   () => {
     let master: TestMaster;
     let galley: Galley;
@@ -28,7 +30,7 @@ describe.runIf(needsFake('several roles (the fake master is configured with role
       master = await startMaster({ agents: 2 });
       dir = await tempDir();
       galley = await startGalley(dir.path, [...mesosFlags(master.master), '--mesos-roles', 'a,b']);
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => {
       await galley?.stop();
       await master?.stop();

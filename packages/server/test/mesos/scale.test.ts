@@ -29,7 +29,7 @@ describe.runIf(built)(`Mesos backend at scale on ${against}`, () => {
     master = await startMaster({ agents: 20 });
     dir = await tempDir();
     galley = await startGalley(dir.path, mesosFlags(master.master));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await galley?.stop();
     await master?.stop();

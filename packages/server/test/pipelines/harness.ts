@@ -4,6 +4,8 @@
  * happens so invariants can be checked at every sampled moment.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { galleyRequest } from '@galley/testkit';
+import { vi } from 'vitest';
 
 /** A pipeline as GET /pipelines/{id} answers it (the fields the tests read). */
 export interface PipelineJson {
@@ -113,30 +115,11 @@ export function seedPipeline(id: string, overrides: Record<string, unknown> = {}
   };
 }
 
-/** A JSON request to `url` + path (no /api/v1 prefix added). */
-export async function request<T = unknown>(
-  url: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed as T };
-}
+/** A JSON request to `url` + path (no /api/v1 prefix added); a string body is sent as is. */
+export const request = galleyRequest;
+
+/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
+export const PATIENCE_MS = 60_000;
 
 /** The pipeline now (GET /api/v1/pipelines/{id}); throws unless 200. */
 export async function getPipeline(url: string, id: string): Promise<PipelineJson> {
@@ -145,28 +128,28 @@ export async function getPipeline(url: string, id: string): Promise<PipelineJson
   return res.body;
 }
 
-/** Waits until `check(pipeline)` holds; answers that pipeline. Polls every 50 ms. */
+/** Waits (vi.waitFor) until `check(pipeline)` holds; answers that pipeline. Polls every 50 ms. */
 export async function waitFor(
   url: string,
   id: string,
   what: string,
   check: (p: PipelineJson) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<PipelineJson> {
-  const deadline = Date.now() + timeoutMs;
   let last: PipelineJson | string = 'no answer yet';
-  for (;;) {
-    try {
-      const p = await getPipeline(url, id);
-      last = p;
-      if (check(p)) return p;
-    } catch (err) {
-      last = String(err);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, null, 1).slice(0, 4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return vi.waitFor(
+    async () => {
+      try {
+        last = await getPipeline(url, id);
+      } catch (err) {
+        last = String(err);
+      }
+      if (typeof last === 'string' || !check(last))
+        throw new Error(`waiting for ${what}; last: ${JSON.stringify(last, null, 1).slice(0, 4000)}`);
+      return last;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 /** Every instance is there and ready (running and healthy), all on `version` when given. */
@@ -194,37 +177,61 @@ export async function sampleUntil(
   url: string,
   id: string,
   done: (p: PipelineJson) => boolean,
-  timeoutMs = 45_000,
+  timeoutMs = 2 * PATIENCE_MS,
   everyMs = 25,
 ): Promise<{ samples: Sample[]; last: PipelineJson }> {
   const samples: Sample[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await getPipeline(url, id);
-    samples.push({
-      at: Date.now(),
-      ready: p.tasks.filter((t) => t.ok && !t.killing).length,
-      live: p.tasks.filter((t) => !t.killing).length,
-      versions: p.tasks.filter((t) => !t.killing).map((t) => t.version),
-      phase: p.update?.phase ?? null,
-    });
-    if (done(p)) return { samples, last: p };
-    if (Date.now() > deadline)
-      throw new Error(`timed out sampling ${id}; last: ${JSON.stringify(p, null, 1).slice(0, 4000)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  const last = await vi.waitFor(
+    async () => {
+      const p = await getPipeline(url, id);
+      samples.push({
+        at: Date.now(),
+        ready: p.tasks.filter((t) => t.ok && !t.killing).length,
+        live: p.tasks.filter((t) => !t.killing).length,
+        versions: p.tasks.filter((t) => !t.killing).map((t) => t.version),
+        phase: p.update?.phase ?? null,
+      });
+      if (!done(p)) throw new Error(`sampling ${id}; last: ${JSON.stringify(p, null, 1).slice(0, 4000)}`);
+      return p;
+    },
+    { timeout: timeoutMs, interval: everyMs },
+  );
+  return { samples, last };
 }
 
-/** Waits until the pipeline is gone (404); answers how long that took (ms). */
-export async function waitGone(url: string, id: string, timeoutMs = 20_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const res = await request(url, 'GET', `/api/v1/pipelines/${id}`);
-    if (res.status === 404) return Date.now() - start;
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`pipeline ${id} still there: ${JSON.stringify(res.body).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits until the pipeline is gone (GET answers 404). */
+export async function waitGone(url: string, id: string, timeoutMs = PATIENCE_MS): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const res = await request(url, 'GET', `/api/v1/pipelines/${id}`);
+      if (res.status !== 404)
+        throw new Error(`pipeline ${id} still there: ${JSON.stringify(res.body).slice(0, 3000)}`);
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
+}
+
+/**
+ * Polls `alive` for each item until none is alive; answers the items in the order they were
+ * seen gone, each with the ms from `since` to that moment. Order, not speed, is what tests assert.
+ */
+export async function watchUntilGone<T>(
+  items: T[],
+  alive: (item: T) => boolean,
+  since: number,
+  timeoutMs = PATIENCE_MS,
+): Promise<{ item: T; afterMs: number }[]> {
+  const gone: { item: T; afterMs: number }[] = [];
+  await vi.waitFor(
+    () => {
+      const now = Date.now();
+      for (const item of items)
+        if (!gone.some((g) => g.item === item) && !alive(item)) gone.push({ item, afterMs: now - since });
+      if (gone.length < items.length) throw new Error(`${items.length - gone.length} still alive`);
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
+  return gone;
 }
 
 /** Deletes every pipeline of the server and waits until each is gone (a test file's cleanup). */
@@ -308,14 +315,6 @@ export function mainPidInDir(dir: string): number | null {
 }
 
 /** The status of a GET, retried until something answers (up to `timeoutMs`). */
-export async function httpStatus(url: string, timeoutMs = 10_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await fetch(url)).status;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+export async function httpStatus(url: string, timeoutMs = PATIENCE_MS): Promise<number> {
+  return vi.waitFor(async () => (await fetch(url)).status, { timeout: timeoutMs, interval: 50 });
 }

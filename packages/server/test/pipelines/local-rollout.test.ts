@@ -1,12 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { built, galley, startServer, type ServerProcess } from '../e2e/harness.js';
+import { builtGalley } from '@galley/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { galley, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
 import {
   allReady,
   getPipeline,
-  type PipelineJson,
+  PATIENCE_MS,
   request,
   sampleUntil,
   seedPipeline,
@@ -17,9 +18,11 @@ import {
 // Rolling updates, rollbacks and crash loops on the local backend, end to end: the BUILT server,
 // real processes with real HTTP health checks, the API sampled every 25 ms while it happens.
 
-if (!built) console.warn('SKIPPED pipelines rollout e2e (local): packages/server/dist is not built');
+const built = builtGalley('pipelines rollout e2e (local)').available;
 
-describe.runIf(built)('pipeline rollouts on the local backend (built server, real processes)', () => {
+const suite = describe.runIf(built);
+
+suite('pipeline rollouts on the local backend (built server, real processes)', PATIENT, () => {
   let dir: string;
   let data: string;
   let server: ServerProcess;
@@ -29,14 +32,14 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
     dir = await mkdtemp(join(tmpdir(), 'galley-rollout-'));
     data = join(dir, 'data');
     server = await startServer(data, ['--local-cpus', '4', '--local-memory-mb', '4096']);
-  });
+  }, 120_000);
   afterAll(async () => {
     if (server) {
       await deleteAllPipelines(url());
       await server.stop();
     }
     await rm(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('rolls an update out in batches: never fewer than instances − max_unavailable ready, never more than instances + max_surge, progress and history in the API', async () => {
     const spec = seedPipeline('roll', {
@@ -59,7 +62,6 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
       'roll',
       (p) => p.update?.phase === 'succeeded' && allReady(4, 2)(p) && p.tasks.length === 4,
     );
-    expect(samples.length).toBeGreaterThan(20);
     expect(Math.min(...samples.map((s) => s.ready))).toBeGreaterThanOrEqual(3);
     expect(Math.max(...samples.map((s) => s.live))).toBeLessThanOrEqual(5);
     // It was rolling: both versions ran side by side at some sampled moment.
@@ -89,7 +91,7 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
     );
     expect(scaled.version).toBe(2);
     expect(scaled.updates).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('rolls back an update that never becomes healthy, keeping every old instance ready meanwhile', async () => {
     const spec = seedPipeline('broken', {
@@ -125,7 +127,7 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
     );
     const shown = await galley(url(), ['pipeline', 'show', 'broken']);
     expect(shown.stdout).toContain('update: rolled back to version 1');
-  }, 60_000);
+  });
 
   it('restarts a crashing process with growing delays and shows the crash loop with its exit code and message', async () => {
     const spec = seedPipeline('crashy', {
@@ -142,24 +144,23 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
     });
     expect((await request(url(), 'POST', '/pipelines', spec)).status).toBe(204);
     const exits = new Map<string, number>(); // failure time → restart delay (ms)
-    let looping: PipelineJson | null = null;
-    const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline) {
-      const p = await getPipeline(url(), 'crashy');
-      const t = p.tasks[0];
-      if (t?.last_exit && t.restart_at)
-        exits.set(t.last_exit.at, Date.parse(t.restart_at) - Date.parse(t.last_exit.at));
-      if (t?.crash_looping && exits.size >= 3) {
-        looping = p;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(looping).not.toBeNull();
+    // The delays are the server's own timestamps (exit → restart_at), not measured here.
+    const looping = await vi.waitFor(
+      async () => {
+        const p = await getPipeline(url(), 'crashy');
+        const t = p.tasks[0];
+        if (t?.last_exit && t.restart_at)
+          exits.set(t.last_exit.at, Date.parse(t.restart_at) - Date.parse(t.last_exit.at));
+        if (!(t?.crash_looping && exits.size >= 3))
+          throw new Error(`not crash-looping with 3 exits yet: ${JSON.stringify(t)}`);
+        return p;
+      },
+      { timeout: 2 * PATIENCE_MS, interval: 25 },
+    );
     const delays = [...exits.entries()].sort((a, b) => Date.parse(a[0]) - Date.parse(b[0])).map(([, d]) => d);
     // 1 s, then 2 s, then 4 s (core's default backoff: doubling).
     expect(delays.slice(0, 3)).toEqual([1_000, 2_000, 4_000]);
-    const task = looping!.tasks[0]!;
+    const task = looping.tasks[0]!;
     expect(task).toMatchObject({
       id: 'crashy.1',
       status: 'crash-looping',
@@ -174,5 +175,5 @@ describe.runIf(built)('pipeline rollouts on the local backend (built server, rea
       message: 'exited with code 3: cannot reach the broker',
     });
     expect(task.message).toContain('process flaky exited with code 3');
-  }, 60_000);
+  });
 });
