@@ -9,12 +9,11 @@ export { createScheduler } from './create.js';
 export { MesosScheduler } from './scheduler.js';
 export {
   type SchedulerOptions,
-  type SchedulerHandlers,
-  type HandlerContext,
   type ResolvedSchedulerOptions,
   resolveSchedulerOptions,
   DEFAULT_FAILOVER_TIMEOUT_SECONDS,
 } from './options.js';
+export type { SchedulerHandlers, HandlerContext, SchedulerClient } from './handlers.js';
 export {
   SILENT_LOGGER,
   type Logger,

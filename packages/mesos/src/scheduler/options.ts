@@ -5,42 +5,13 @@ import type { BasicCredentials, TlsOptions } from '../http/client.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http/client.js';
 import type { MasterDetector } from '../master/detector.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../recordio/decoder.js';
-import type {
-  FrameworkID,
-  FrameworkInfo,
-  OfferConstraints,
-  SchedulerEventOf,
-  SchedulerEventType,
-} from '../types/index.js';
+import type { FrameworkID, FrameworkInfo, OfferConstraints } from '../types/index.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import { type Clock, SYSTEM_CLOCK } from './clock.js';
 import { SchedulerError } from './errors.js';
-import type { QueueItem } from './queue/items.js';
+import type { SchedulerHandlers } from './handlers.js';
 import { type Logger, SILENT_LOGGER } from './lifecycle.js';
 import { type ReconciliationOptions, resolveReconciliation } from './reconciliation/reconciler.js';
-import type { MesosScheduler } from './scheduler.js';
-
-/** What a handler gets besides its event or message. */
-export interface HandlerContext<M> {
-  scheduler: MesosScheduler<M>;
-  /** The queue item being handled. */
-  item: QueueItem<M>;
-  /**
-   * Acknowledges the UPDATE (or UPDATE_OPERATION_STATUS) being handled, if it carries a uuid;
-   * a no-op otherwise. Needed only with `acknowledge: 'manual'`.
-   */
-  acknowledge(): Promise<void>;
-}
-
-/**
- * Ordered handlers: one per Mesos event type (the event is narrowed to that type), and `user`
- * for messages given to `scheduler.send()`. All run one at a time, in arrival order.
- */
-export type SchedulerHandlers<M> = {
-  [T in SchedulerEventType]?: (event: SchedulerEventOf<T>, context: HandlerContext<M>) => unknown;
-} & {
-  user?: (message: M, context: HandlerContext<M>) => unknown;
-};
 
 /** Options of `createScheduler`. Durations are in ms unless the name says otherwise. */
 export interface SchedulerOptions<M = never> {

@@ -29,13 +29,14 @@ import { SchedulerError } from './errors.js';
 import type { QueueItem } from './queue/items.js';
 import { LifecycleEmitter, type LifecycleListener, type SchedulerLifecycleEventName } from './lifecycle.js';
 import { type HeldOffers, OfferCache } from './offers/held-offers.js';
-import type { ResolvedSchedulerOptions, SchedulerHandlers } from './options.js';
+import type { SchedulerClient, SchedulerHandlers } from './handlers.js';
+import type { ResolvedSchedulerOptions } from './options.js';
 import { OrderedQueue } from './queue/ordered-queue.js';
 import { Reconciler, type ReconciliationResult } from './reconciliation/reconciler.js';
 import { Session } from './session/session.js';
 
 /** The scheduler client. Build it with `createScheduler`. */
-export class MesosScheduler<M = never> extends SchedulerCallMethods {
+export class MesosScheduler<M = never> extends SchedulerCallMethods implements SchedulerClient<M> {
   private readonly emitter: LifecycleEmitter<M>;
   private readonly queue: OrderedQueue<QueueItem<M>>;
   private readonly offerCache = new OfferCache();
@@ -58,6 +59,7 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods {
     this.acks = new Acknowledger(() => options.clock.now());
     const dispatcher = new Dispatcher<M>({
       scheduler: this,
+      sendAcknowledge: (call) => this.sendAcknowledge(call),
       handlers: this.handlers,
       acknowledge: options.acknowledge,
       logger: options.logger,

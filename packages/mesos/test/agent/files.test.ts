@@ -192,7 +192,13 @@ describe('AgentFilesClient: what it sends, and the answers a fake agent does not
         },
     );
     const files = createAgentFilesClient({ agent: s.url });
-    const failure = (path: string) => files.read(path, 0, 1).catch((e: unknown) => e as AgentFilesError);
+    const failure = (path: string): Promise<AgentFilesError> =>
+      files.read(path, 0, 1).then(
+        (chunk) => {
+          throw new Error(`expected ${path} to fail, read ${JSON.stringify(chunk)}`);
+        },
+        (e: unknown) => e as AgentFilesError,
+      );
     expect(await failure('/401')).toMatchObject({ code: 'MESOS_AGENT_UNAUTHORIZED', status: 401 });
     expect(await failure('/403')).toMatchObject({ code: 'MESOS_AGENT_UNAUTHORIZED', status: 403 });
     const unavailable = await failure('/503');

@@ -9,12 +9,17 @@ import * as calls from '../calls/builders.js';
 import { BackgroundAcks } from '../calls/acknowledgements.js';
 import type { QueueItem } from './items.js';
 import type { Logger } from '../lifecycle.js';
-import type { HandlerContext, SchedulerHandlers } from '../options.js';
-import type { MesosScheduler } from '../scheduler.js';
+import type { HandlerContext, SchedulerClient, SchedulerHandlers } from '../handlers.js';
 
 /** What the dispatcher needs from its scheduler. */
 export interface DispatcherDeps<M> {
-  scheduler: MesosScheduler<M>;
+  /** The scheduler handlers are given (and that acknowledges operation statuses). */
+  scheduler: SchedulerClient<M>;
+  /**
+   * Sends an ACKNOWLEDGE built by `calls.acknowledgeStatus` unless its uuid is already
+   * acknowledged or being acknowledged.
+   */
+  sendAcknowledge(call: SchedulerCallOf<'ACKNOWLEDGE'>): Promise<void>;
   handlers: SchedulerHandlers<M>;
   acknowledge: 'auto' | 'manual';
   logger: Logger;
@@ -86,7 +91,7 @@ export class Dispatcher<M> {
 
   /** A failed ack needs no retry here: Mesos re-sends the update, which is acked then. */
   private acknowledgeNow(call: SchedulerCallOf<'ACKNOWLEDGE'>): Promise<void> {
-    return this.deps.scheduler
+    return this.deps
       .sendAcknowledge(call)
       .catch((error: unknown) =>
         this.deps.logger.debug(
