@@ -143,15 +143,22 @@ for (const store of matrix.stores) {
 
     it('runs no more than the capacity at once: the rest wait QUEUED with a reason, and all finish', async () => {
       const log = join(dir, 'capacity.log');
+      // Each run holds its cpus until the gate opens, so two of them wait however slow the machine.
+      const gate = join(dir, 'capacity.gate');
       await define({
         alias: 'big',
         cpu: 1500,
         memory: 16,
-        command: `echo start >> ${log}; sleep 0.5; echo end >> ${log}`,
+        command: `echo start >> ${log}; while [ ! -e ${gate} ]; do sleep 0.05; done; sleep 0.5; echo end >> ${log}`,
       });
       const execute = () =>
         http<Run>(server.url, 'PUT', '/task/alias/big/execute', { run_tags: { owner_id: 'cap' } });
       const ids = (await Promise.all([execute(), execute(), execute()])).map((r) => r.body.run_id);
+      await eventually(async () => {
+        const runs = await Promise.all(ids.map(run));
+        return runs.filter((r) => r.status === 'QUEUED' && r.queued_reason).length === 2 ? true : undefined;
+      });
+      await writeFile(gate, '');
       for (const id of ids) expect((await finished(id)).exit_code).toBe(0);
       const lines = (await readFile(log, 'utf8')).trim().split('\n');
       expect(lines).toEqual(['start', 'end', 'start', 'end', 'start', 'end']);
@@ -204,32 +211,37 @@ for (const store of matrix.stores) {
         alias: 'mark',
         cpu: 1000,
         memory: 16,
-        command: `echo "$GALLEY_RUN_ID" >> ${marks}; sleep "$NAP"`,
+        // Each run ends once the file $GATE exists: the test decides when, however slow the machine.
+        command: `echo "$GALLEY_RUN_ID" >> ${marks}; while [ ! -e "$GATE" ]; do sleep 0.05; done`,
       });
-      const exec = async (nap: string) =>
+      const exec = async (gate: string) =>
         (
           await http<Run>(server.url, 'PUT', '/task/alias/mark/execute', {
             run_tags: { owner_id: 'crash' },
-            env: [{ name: 'NAP', value: nap }],
+            env: [{ name: 'GATE', value: gate }],
           })
         ).body.run_id;
+      const whileDown = join(dir, 'while-down.gate');
+      const afterRestart = join(dir, 'after-restart.gate');
       // Capacity is 2 cpus: two run (one ends while the server is down, one outlives the restart), two wait.
-      const endsWhileDown = await exec('0.5');
-      const outlives = await exec('3');
+      const endsWhileDown = await exec(whileDown);
+      const outlives = await exec(afterRestart);
       await eventually(async () =>
         (await run(outlives)).status === 'RUNNING' && (await run(endsWhileDown)).status === 'RUNNING'
           ? true
           : undefined,
       );
-      const queued = [await exec('0'), await exec('0')];
+      const queued = [await exec(dir), await exec(dir)];
       await eventually(async () => ((await run(queued[1]!)).queued_reason ? true : undefined));
 
       await server.kill();
       // endsWhileDown finishes while nobody watches: its supervisor records the exit status in
       // the attempt's directory (<data>/runs/<run>/<seq>/exit).
+      await writeFile(whileDown, '');
       const exitFile = join(dir, 'data', 'runs', endsWhileDown, '1', 'exit');
       await eventually(async () => (existsSync(exitFile) ? true : undefined), undefined, exitFile);
       server = await startServer(join(dir, 'data'), flags, env);
+      await writeFile(afterRestart, '');
 
       const all = [endsWhileDown, outlives, ...queued];
       for (const id of all) {
