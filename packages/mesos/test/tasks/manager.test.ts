@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryFrameworkIdStore } from '@galley/mesos';
 import {
   createTaskManager,
@@ -10,7 +11,25 @@ import {
 } from '@galley/mesos/extras';
 import type { FakeMesos, FakeMesosOptions } from '@galley/mesos/testing';
 import { faultInjection, fakeOf, startTestCluster, type TestCluster } from '../support/master.js';
-import { waitFor } from '../support/wait.js';
+
+/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
+const PATIENCE_MS = 60_000;
+
+/** Waits (vi.waitFor) until `probe` answers something truthy; answers it. */
+function waitFor<T>(
+  what: string | (() => string),
+  probe: () => T | undefined | false,
+  timeoutMs = PATIENCE_MS,
+): Promise<T> {
+  return vi.waitFor(
+    () => {
+      const value = probe();
+      if (!value) throw new Error(`still waiting for ${typeof what === 'function' ? what() : what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
+}
 
 const sleeper: TaskSpec = { command: { value: 'sleep 600' }, resources: { cpus: 0.1, mem: 32, ports: 1 } };
 
@@ -93,7 +112,8 @@ function expectInjectedEnvironment(fake: FakeMesos): void {
   }
 }
 
-describe('task manager against the fake master (or MESOS_MASTER)', () => {
+// Generous timeouts: a loaded machine starts processes slowly; a failure still ends the test.
+describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 120_000 }, () => {
   it('keeps instances RUNNING on the fake master, several per ACCEPT, with PORTn/HOST/serial in each TaskInfo', async () => {
     const c = await cluster({ agents: 2 });
     const { of } = manage(c, {
@@ -146,7 +166,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', () => {
         },
       },
     });
-    await waitFor('fourth launch', () => of('offers_accepted').length >= 4, 30_000);
+    await waitFor('fourth launch', () => of('offers_accepted').length >= 4);
     expect(
       of('task_restarting')
         .slice(0, 3)
@@ -156,6 +176,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', () => {
       ['TASK_FAILED', 300],
       ['TASK_FAILED', 600],
     ]);
+    // Lower bounds (each launch is seen after the previous one), which load can only lengthen.
     const at = of('offers_accepted').map((e) => e.at);
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(150);
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(300);
@@ -232,9 +253,10 @@ describe('task manager against the fake master (or MESOS_MASTER)', () => {
 
 describe.runIf(
   faultInjection('task manager tests with real processes (they read the fake master sandboxes)'),
-)('task manager with real processes on the fake master', () => {
-  const server = (code: number) =>
-    `exec node -e "require('http').createServer((q,s)=>{s.writeHead(${code});s.end('x')}).listen(+process.env.PORT0,'127.0.0.1')"`;
+)('task manager with real processes on the fake master', { timeout: 120_000 }, () => {
+  /** An HTTP server on $PORT0 answering `code`; with `log`, it prints a line per answer. */
+  const server = (code: number, log = false) =>
+    `exec node -e "require('http').createServer((q,s)=>{s.writeHead(${code});s.end('x');${log ? "console.log('answered')" : ''}}).listen(+process.env.PORT0,'127.0.0.1')"`;
 
   it('puts PORTn, HOST and the serial into the real process environment (read from the fake master sandbox)', async () => {
     const f = fakeOf(await cluster({ agents: 1, execution: 'processes' }));
@@ -245,13 +267,14 @@ describe.runIf(
     const task = f.state().tasks[0]!;
     const path = encodeURIComponent(`${task.sandbox}/stdout`);
     const url = `${f.agentUrl(task.agentId)}/files/read?path=${path}&offset=0`;
-    const deadline = Date.now() + 20_000;
-    let text = '';
-    while (!text.includes('HOST=')) {
-      if (Date.now() > deadline) throw new Error(`no environment in stdout: ${text}`);
-      text = ((await (await fetch(url)).json()) as { data: string }).data;
-      if (!text.includes('HOST=')) await new Promise((r) => setTimeout(r, 20));
-    }
+    const text = await vi.waitFor(
+      async () => {
+        const data = ((await (await fetch(url)).json()) as { data: string }).data;
+        if (!data.includes('HOST=')) throw new Error(`no environment in stdout yet: ${data}`);
+        return data;
+      },
+      { timeout: PATIENCE_MS, interval: 20 },
+    );
     const env = Object.fromEntries(
       text
         .split('\n')
@@ -265,14 +288,16 @@ describe.runIf(
   });
 
   it('marks a real HTTP task unhealthy after the grace count of failed polls, and restarts it, on the fake master', async () => {
-    await cluster({ agents: 1, execution: 'processes' });
+    const f = fakeOf(await cluster({ agents: 1, execution: 'processes' }));
     const poll = { interval: 50, timeout: 500, graceCount: 3, path: '/', statusCodes: [200] };
     const { manager, of } = manage(current as TestCluster, {
       tasks: {
         good: {
-          command: { value: server(200) },
+          command: { value: server(200, true) },
           resources: { cpus: 0.1, mem: 32, ports: 1 },
-          healthPoller: poll,
+          // The good server may start, and answer, slowly on a loaded machine: not what this test
+          // is about, so it has room (200 failed polls in a row, 10 s per answer).
+          healthPoller: { ...poll, timeout: 10_000, graceCount: 200 },
         },
         bad: {
           command: { value: server(503) },
@@ -282,9 +307,20 @@ describe.runIf(
         },
       },
     });
-    await waitFor('bad is unhealthy', () => of('task_unhealthy').length > 0, 30_000);
-    await waitFor('bad is killed for a restart', () => of('task_restarting').length > 0, 30_000);
+    await waitFor('bad is unhealthy', () => of('task_unhealthy').length > 0);
+    await waitFor('bad is killed for a restart', () => of('task_restarting').length > 0);
     expect(of('task_restarting')[0]).toMatchObject({ task: { spec: 'bad' }, state: 'TASK_KILLED' });
+    // Good was polled meanwhile and passed (its server prints each answer): only bad was marked.
+    const good = await waitFor('good launched', () =>
+      f.state().tasks.find((t) => t.taskId.startsWith('good-')),
+    );
+    await vi.waitFor(
+      async () => {
+        const stdout = await readFile(`${good.sandbox}/stdout`, 'utf8').catch(() => '');
+        expect(stdout.split('answered').length - 1).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: PATIENCE_MS, interval: 50 },
+    );
     expect(of('task_unhealthy').map((e) => [e.task.spec, e.source])).toEqual([['bad', 'poller']]);
     expect(runningIds(manager, 'good')).toHaveLength(1);
   });
