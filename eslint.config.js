@@ -147,9 +147,8 @@ export default tseslint.config(
   {
     files: [`${serverSrc}/backends/**`],
     rules: {
-      // TODO(arch): error once backends no longer import store/pipelines
       '@typescript-eslint/no-restricted-imports': [
-        'warn',
+        'error',
         {
           patterns: [
             serverFolder(

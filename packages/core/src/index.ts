@@ -2,6 +2,7 @@
  * @galley/core: pure scheduling decisions (see the package README for the contract).
  */
 export * from './errors.js';
+export * from './backoff.js';
 export * from './runs/index.js';
 export * from './placement/index.js';
 export * from './pipelines/index.js';

@@ -8,6 +8,8 @@
  * (Singularity's "cooldown"): a visible state that lasts until the same reset.
  */
 
+import { backoffDelayMs } from '../backoff.js';
+
 /** Milliseconds throughout. */
 export interface RestartBackoffPolicy {
   initialDelayMs: number;
@@ -31,8 +33,7 @@ export const DEFAULT_RESTART_BACKOFF: Readonly<RestartBackoffPolicy> = Object.fr
 
 /** The delay before restart number `consecutiveFailures` (≥ 1): 1 s, 2 s, 4 s … capped. */
 export function restartDelayMs(policy: RestartBackoffPolicy, consecutiveFailures: number): number {
-  const exponent = Math.max(0, consecutiveFailures - 1);
-  return Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** exponent);
+  return backoffDelayMs(policy, consecutiveFailures);
 }
 
 /** The failure times still inside the crash-loop window at `now` (oldest first), `now` included. */

@@ -6,6 +6,7 @@
  * `noRetryExitCodes` always wins over `retryExitCodes`. A `rejected` spec never retries: sending the
  * same spec again would be rejected again.
  */
+import { backoffDelayMs } from '../backoff.js';
 import { CoreInputError } from '../errors.js';
 import type { AttemptOutcome } from './model.js';
 
@@ -107,10 +108,7 @@ function isRetryable(
  * (a number in [0, 1); 0.5 means no jitter), rounded to whole ms and capped at `maxDelayMs` again.
  */
 export function retryDelayMs(policy: RetryPolicy, attemptCount: number, random: () => number): number {
-  const exponent = Math.max(0, attemptCount - 1);
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** exponent);
-  const jittered = base * (1 + policy.jitter * (2 * random() - 1));
-  return Math.max(0, Math.min(policy.maxDelayMs, Math.round(jittered)));
+  return backoffDelayMs(policy, attemptCount, policy.jitter, random);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Backend } from '../backends/backend.js';
 import type { GroupEvent, GroupLaunch, GroupRunner } from '../backends/group-runner.js';
 import { parseLaunchId } from './ids.js';
 import type { Clock } from '../clock.js';
+import { ControlLoop } from '../control/control-loop.js';
 import type { Leadership } from '../control/leadership.js';
 import type { InstanceRecord, PipelineRecord } from '../model/pipeline-records.js';
 import { DuplicatePipelineError } from '../store/pipelines-sql.js';
@@ -51,7 +52,6 @@ export interface PipelineControllerOptions {
 /** What a PATCH did: core's classification of the change. */
 export type PatchResult = 'unchanged' | 'scale' | 'strategy' | 'update';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Wait before a sync that failed (store down) is tried again. */
 const RETRY_MS = 1_000;
 
@@ -66,13 +66,9 @@ const RETRY_MS = 1_000;
  */
 export class PipelineController {
   readonly backoff: RestartBackoffPolicy;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly loop: ControlLoop;
   private readonly dirty = new Set<string>();
-  private syncQueued = false;
   private readonly followUps = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
-  private closed = false;
   /** The launches in flight were handed to the backends already (by `handOver`). */
   private handedOver = false;
   private readonly log: Logger;
@@ -80,6 +76,13 @@ export class PipelineController {
   constructor(private readonly o: PipelineControllerOptions) {
     this.backoff = o.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.log = o.logger;
+    this.loop = new ControlLoop({
+      clock: o.clock,
+      step: () => this.syncDirty(),
+      onStepError: () => undefined, // syncSafely logs and retries each pipeline itself
+      onDeadline: () => this.dueFollowUps(),
+      closedError: () => new PipelineError(409, 'CLOSED', 'the server is shutting down'),
+    });
     for (const b of o.backends) b.groups?.onEvents((events) => this.onGroupEvents(b.cluster, events));
     o.dispatch.onGroupEvents((cluster, events) => this.onGroupEvents(cluster, events));
     o.leadership.onChange((leader) => {
@@ -112,9 +115,7 @@ export class PipelineController {
 
   /** Stops the queue and timers (instances keep running). */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.chain.catch(() => undefined);
+    await this.loop.close();
   }
 
   /** Whether this replica leads (syncs and launches). */
@@ -129,16 +130,16 @@ export class PipelineController {
 
   /** Asks for a sync of the pipeline soon; many wakes before it runs make one sync. */
   wake(pipelineId: string): void {
-    if (this.closed) return;
+    if (this.loop.isClosed) return;
     this.dirty.add(pipelineId);
-    if (this.syncQueued) return;
-    this.syncQueued = true;
-    this.serial(async () => {
-      this.syncQueued = false;
-      const ids = [...this.dirty];
-      this.dirty.clear();
-      for (const id of ids) await this.syncSafely(id);
-    }).catch(() => undefined); // only a closed queue rejects here
+    this.loop.wake();
+  }
+
+  /** The loop's step: syncs every pipeline woken since the last one. */
+  private async syncDirty(): Promise<void> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (const id of ids) await this.syncSafely(id);
   }
 
   // ---- API changes ----
@@ -318,27 +319,16 @@ export class PipelineController {
   private followUp(pipelineId: string, at: number): void {
     const known = this.followUps.get(pipelineId);
     if (known === undefined || at < known) this.followUps.set(pipelineId, at);
-    this.armTimer();
+    this.loop.wakeAt(at);
   }
 
-  /** One timer at the earliest follow-up. */
-  private armTimer(): void {
-    if (this.closed || this.followUps.size === 0) return;
-    const at = Math.min(...this.followUps.values());
-    if (this.timerAt !== null && this.timerAt <= at && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        this.timerAt = null;
-        const now = this.o.clock.now();
-        for (const [id, due] of this.followUps) if (due <= now + 5) this.wake(id);
-        this.armTimer();
-      },
-      Math.min(MAX_TIMER_MS, Math.max(0, at - this.o.clock.now())),
-    );
-    this.timer.unref();
+  /** The follow-up timer fired: the pipelines due are synced, the next follow-up is armed. */
+  private dueFollowUps(): void {
+    const now = this.o.clock.now();
+    // Timers may fire a few ms early.
+    for (const [id, due] of this.followUps) if (due <= now + 5) this.dirty.add(id);
+    const later = [...this.followUps.values()].filter((due) => due > now + 5);
+    if (later.length > 0) this.loop.wakeAt(Math.min(...later));
   }
 
   // ---- backend events and recovery ----
@@ -409,11 +399,6 @@ export class PipelineController {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(() => {
-      if (this.closed) throw new PipelineError(409, 'CLOSED', 'the server is shutting down');
-      return fn();
-    });
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.loop.serial(fn);
   }
 }

@@ -1,3 +1,4 @@
+import { newRunState } from '@galley/core';
 import type { DefinitionRecord, EnvVar, NewRun } from '../model/records.js';
 import { ApiError } from '../api/errors.js';
 import { runPlacement } from '../api/placement.js';
@@ -94,20 +95,7 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
     idempotenceKey: body.idempotence_key ?? null,
     activeDeadlineSeconds: body.active_deadline_seconds ?? null,
     pipelineId: null,
-    state: {
-      status: 'QUEUED',
-      attemptCount: 0,
-      attemptId: null,
-      attemptIds: [],
-      exitCode: null,
-      exitReason: null,
-      queuedAt: ctx.now,
-      startedAt: null,
-      finishedAt: null,
-      stopRequestedAt: null,
-      retryAt: null,
-      queuedReason: null,
-    },
+    state: newRunState(ctx.now),
     instance: null,
     runExceptions: null,
     maxMemoryUsed: null,

@@ -1,17 +1,17 @@
 import type { TaskStatus } from '@galley/mesos';
 import type { Logger } from 'pino';
-import type { BackendEvent } from '../backend.js';
 
 /**
- * Delivers backend events to the engine in batches and acknowledges the status updates they came
- * from only once the engine has stored them (spec §4.2: ack after durably recording). Updates
- * that arrive while a batch is being stored form the next batch, so a burst of updates costs a
- * few store transactions, not one each. If a batch is not stored, its updates are not
+ * Delivers events to their controller in batches and acknowledges the status updates they came
+ * from only once the controller has stored them (spec §4.2: ack after durably recording). One
+ * instance carries run events, another pipeline group events. Updates that arrive while a batch
+ * is being stored form the next batch, so a burst of updates costs a few store transactions, not
+ * one each. Events wait until a listener is set; if a batch is not stored, its updates are not
  * acknowledged and the agent sends them again.
  */
-export class EventDelivery {
-  private listener: (events: BackendEvent[]) => void | Promise<void> = () => {};
-  private events: BackendEvent[] = [];
+export class AckAfterStore<E> {
+  private listener: ((events: E[]) => void | Promise<void>) | null = null;
+  private events: E[] = [];
   private acks: TaskStatus[] = [];
   private flushing = false;
   private closed = false;
@@ -19,22 +19,22 @@ export class EventDelivery {
   constructor(
     private readonly acknowledge: (status: TaskStatus) => Promise<void>,
     private readonly logger: Logger,
+    /** What the events are, for the log (`status updates`, `pipeline updates`). */
+    private readonly what: string,
   ) {}
 
-  /** Sets the engine's listener. */
-  setListener(listener: (events: BackendEvent[]) => void | Promise<void>): void {
+  /** Sets the controller's listener; its promise settles once the batch is stored. */
+  setListener(listener: (events: E[]) => void | Promise<void>): void {
     this.listener = listener;
+    this.schedule();
   }
 
   /** Queues events, and the updates to acknowledge once they are stored. */
-  push(events: readonly BackendEvent[], acks: readonly TaskStatus[] = []): void {
-    if (this.closed) return;
+  push(events: readonly E[], acks: readonly TaskStatus[] = []): void {
+    if (this.closed || (events.length === 0 && acks.length === 0)) return;
     this.events.push(...events);
     this.acks.push(...acks);
-    if (!this.flushing) {
-      this.flushing = true;
-      setImmediate(() => void this.flush());
-    }
+    this.schedule();
   }
 
   /** Stops delivering; queued events are dropped (their updates stay unacknowledged). */
@@ -44,9 +44,15 @@ export class EventDelivery {
     this.acks = [];
   }
 
+  private schedule(): void {
+    if (this.flushing || this.listener === null || this.events.length + this.acks.length === 0) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
   private async flush(): Promise<void> {
     try {
-      while (!this.closed && (this.events.length > 0 || this.acks.length > 0)) {
+      while (!this.closed && this.listener && (this.events.length > 0 || this.acks.length > 0)) {
         const events = this.events;
         const acks = this.acks;
         this.events = [];
@@ -56,18 +62,17 @@ export class EventDelivery {
         } catch (err) {
           this.logger.warn(
             { err, events: events.length },
-            'mesos: status updates were not stored; they stay unacknowledged and Mesos sends them again',
+            `mesos: ${this.what} were not stored; they stay unacknowledged and Mesos sends them again`,
           );
           continue;
         }
-        for (const status of acks) {
+        for (const status of acks)
           this.acknowledge(status).catch((err: unknown) =>
             this.logger.debug(
               { err, taskId: status.task_id.value },
               'mesos: acknowledgement failed; Mesos sends the update again',
             ),
           );
-        }
       }
     } finally {
       this.flushing = false;

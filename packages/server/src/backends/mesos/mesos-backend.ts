@@ -32,7 +32,7 @@ import type {
 import { AgentDirectory } from './agents.js';
 import { connectionOf, describeCluster } from './cluster-info.js';
 import { AttemptTable, handleOf, type TrackedTask } from './attempts.js';
-import { EventDelivery } from './delivery.js';
+import { AckAfterStore } from './delivery.js';
 import { addLaunchGroup } from './groups-task-info.js';
 import { MesosGroups } from './mesos-groups.js';
 import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
@@ -88,7 +88,7 @@ export class MesosBackend implements Backend {
   /** What waits for offers, by role (runs and pipeline launches), as the run controller last said. */
   private waitingByRole: ReadonlyMap<string, number> = new Map();
   private readonly hygiene: OfferHygiene;
-  private readonly delivery: EventDelivery;
+  private readonly delivery: AckAfterStore<BackendEvent>;
   private readonly sweeper: OfferSweeper;
   private readonly sandboxes: SandboxLocator;
   private readonly shape: TaskShape;
@@ -111,7 +111,11 @@ export class MesosBackend implements Backend {
       refuseSeconds: o.settings.refuseSeconds,
       reviveIntervalMs: o.settings.reviveIntervalMs,
     });
-    this.delivery = new EventDelivery((status) => this.acknowledge(status), this.log);
+    this.delivery = new AckAfterStore<BackendEvent>(
+      (status) => this.acknowledge(status),
+      this.log,
+      'status updates',
+    );
     this.shape = {
       containerizer: o.settings.containerizer,
       network: o.settings.network,

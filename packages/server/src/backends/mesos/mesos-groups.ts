@@ -11,7 +11,7 @@ import {
   parseTaskId,
   taskIdOf,
 } from '../group-runner.js';
-import { GroupDelivery } from './groups-delivery.js';
+import { AckAfterStore } from './delivery.js';
 import { groupEventsOf } from './groups-status.js';
 import { type GroupTask, sweepTasks, type TrackedLaunch } from './groups-table.js';
 import type { MesosSettings } from './settings.js';
@@ -42,11 +42,15 @@ export interface MesosGroupsOptions {
  */
 export class MesosGroups implements GroupRunner {
   private readonly launches = new Map<string, TrackedLaunch>();
-  private readonly delivery: GroupDelivery;
+  private readonly delivery: AckAfterStore<GroupEvent>;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: MesosGroupsOptions) {
-    this.delivery = new GroupDelivery((status) => this.acknowledge(status), o.logger);
+    this.delivery = new AckAfterStore<GroupEvent>(
+      (status) => this.acknowledge(status),
+      o.logger,
+      'pipeline updates',
+    );
   }
 
   onEvents(listener: (events: GroupEvent[]) => Promise<void>): void {
