@@ -62,7 +62,7 @@ export type AttemptOutcome =
 
 /** Something that happened to a run. Each may be delivered more than once and out of order. */
 export type RunEvent =
-  /** The engine recorded (write-ahead) that it is launching this attempt: QUEUED → PENDING. */
+  /** The run controller recorded (write-ahead) that it is launching this attempt: QUEUED → PENDING. */
   | { type: 'launching'; attemptId: string; at: number }
   /** The backend reports the attempt running: PENDING → RUNNING. */
   | { type: 'running'; attemptId: string; at: number }
@@ -70,7 +70,7 @@ export type RunEvent =
   | { type: 'ended'; attemptId: string; at: number; outcome: AttemptOutcome }
   /** A person or client asked to stop the run. */
   | { type: 'stop-requested'; at: number; reason?: string }
-  /** The engine's retry timer fired: NEEDS_RETRY → QUEUED once `at >= retryAt`. */
+  /** The run controller's retry timer fired: NEEDS_RETRY → QUEUED once `at >= retryAt`. */
   | { type: 'retry-due'; at: number }
   /** Placement could not place the run now; the run stays QUEUED with this reason. */
   | { type: 'unplaceable'; at: number; reason: string };
@@ -79,7 +79,7 @@ export type RunEvent =
 export type RunEffect =
   /** Stop this launched attempt on its backend (kill is idempotent there). */
   | { type: 'kill'; attemptId: string }
-  /** Wake the engine at `at` (ms since epoch) to deliver `retry-due`. */
+  /** Wake the run controller at `at` (ms since epoch) to deliver `retry-due`. */
   | { type: 'schedule-retry'; at: number };
 
 /** A newly accepted run: QUEUED, no attempts yet. `queuedAt` is ms since the epoch. */
@@ -106,7 +106,7 @@ export function isInFlight(state: RunState): boolean {
 }
 
 /**
- * True when a stop was requested and the current attempt has not ended yet: the engine should
+ * True when a stop was requested and the current attempt has not ended yet: the run controller should
  * (re)send `kill` for `state.attemptId`. This is the level-triggered form of the `kill` effect, for
  * use after a restart or when a kill may have been lost.
  */

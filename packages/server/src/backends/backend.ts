@@ -80,7 +80,7 @@ export interface InstanceInfo {
 
 /**
  * What a backend reports about an attempt. Delivered at least once and possibly out of order;
- * the engine applies them through core `transition`, which makes repeats harmless.
+ * the run controller applies them through core `transition`, which makes repeats harmless.
  */
 export type BackendEvent =
   /** The attempt's program started. `handle` is what the backend needs to find it after a restart. */

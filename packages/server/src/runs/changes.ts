@@ -2,7 +2,7 @@ import { transition, type RetryPolicy, type RunEffect, type RunEvent } from '@ga
 import type { NewRunEvent, RunRecord } from '../model/records.js';
 import type { RunChange } from '../store/store.js';
 
-/** What an engine step decided for one run: the change to store and the effects to carry out. */
+/** What a run controller step decided for one run: the change to store and the effects to carry out. */
 export interface Step {
   change: RunChange;
   effects: RunEffect[];

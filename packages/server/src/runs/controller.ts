@@ -16,7 +16,7 @@ import { recover } from './recovery.js';
 import { WaitingLaunches } from './waiting-launches.js';
 import { WaitingRuns } from './waiting-runs.js';
 
-/** What the engine works with. Times in ms. */
+/** What the run controller works with. Times in ms. */
 export interface RunControllerOptions {
   store: RunRepository;
   backends: readonly Backend[];
@@ -67,7 +67,7 @@ export class RunController {
   private readonly byCluster: Map<string, Backend>;
   private readonly reasonAt = new Map<string, number>();
   /**
-   * Runs in flight as this engine last stored them. Only the leader writes in-flight runs, so the
+   * Runs in flight as this controller last stored them. Only the leader writes in-flight runs, so the
    * copy is current; the store's version check catches it if not (the run is then re-read).
    */
   private readonly live = new Map<string, RunRecord>();

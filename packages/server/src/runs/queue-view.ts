@@ -21,7 +21,7 @@ function freeOf(nodes: readonly Node[]): FreeByNode {
 }
 
 /**
- * What the engine remembers of a cluster's queue between dispatch rounds, so a backlog is not
+ * What the run controller remembers of a cluster's queue between dispatch rounds, so a backlog is not
  * re-read and re-placed on every execute. After a round that left runs waiting, those runs cannot
  * be placed until some node has more free capacity than it had then (or a retried run rejoins the
  * queue at its old place); until that happens a round only reads the runs queued after the ones

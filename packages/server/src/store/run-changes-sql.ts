@@ -9,7 +9,7 @@ import type { AttemptPatch, RunChange } from './store.js';
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
-/** The run columns an engine change sets (everything but what an execute fixed for good). */
+/** The run columns a run controller change sets (everything but what an execute fixed for good). */
 const RUN_SET: Column<RunRecord>[] = [
   ['status', 'text', (r) => r.state.status],
   ['attempt_count', 'integer', (r) => r.state.attemptCount],

@@ -75,7 +75,7 @@ export function planLaunches(
   return { plan, tracked, failed };
 }
 
-/** A stored in-flight attempt as a tracked task (at start, or when the engine reconciles it). */
+/** A stored in-flight attempt as a tracked task (at start, or when the run controller reconciles it). */
 export function adoptedTask(item: ReconcileItem, now: number): TrackedTask {
   const a = item.attempt;
   const t = newTask(

@@ -4,7 +4,7 @@ import type { AttemptTable, TaskHandle, TrackedTask } from './attempts.js';
 import { isTerminalState, meaningOf } from './status.js';
 
 /**
- * What one status update (or reconciliation answer) does: the events for the engine, and a task
+ * What one status update (or reconciliation answer) does: the events for the run controller, and a task
  * to kill when the update speaks of a task Galley does not know (or gave up on) that still lives.
  * It updates the attempt table as it goes. Pure but for the table.
  */

@@ -7,7 +7,7 @@ import { CliError, EXIT } from '../client.js';
 
 /** `galley serve`: runs the server until SIGINT/SIGTERM. Every setting has a flag (see the README table). */
 export function serveCommand(): Command {
-  const cmd = new Command('serve').description('run the Galley server (API, UI, engine, local backend)');
+  const cmd = new Command('serve').description('run the Galley server (API, UI, controllers, backends)');
   cmd.option('--config <file>', 'JSON config file (env GALLEY_CONFIG)');
   for (const o of OPTIONS) {
     const option = new Option(`${o.flag} <value>`, `${o.description} [env ${o.env}]`);
