@@ -6,7 +6,8 @@
  * concurrent requests never meet.
  *
  * A read answers what the store had when its query ran, which is after it was asked and before
- * it is answered, as a read of its own would.
+ * it is answered, as a read of its own would. If the batch's query fails, each key is read again on
+ * its own, so one bad key (say, one the database cannot encode) fails only its own readers.
  */
 export class LookupBatcher<V> {
   private pending = new Map<string, { resolve: (v: V | null) => void; reject: (err: unknown) => void }[]>();
@@ -37,7 +38,19 @@ export class LookupBatcher<V> {
         for (const [key, waiting] of batch) for (const w of waiting) w.resolve(found.get(key) ?? null);
       },
       (err: unknown) => {
-        for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
+        if (batch.size === 1) {
+          for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
+          return;
+        }
+        for (const [key, waiting] of batch)
+          this.load([key]).then(
+            (found) => {
+              for (const w of waiting) w.resolve(found.get(key) ?? null);
+            },
+            (one: unknown) => {
+              for (const w of waiting) w.reject(one);
+            },
+          );
       },
     );
   }
