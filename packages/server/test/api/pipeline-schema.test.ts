@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PIPELINE_LIMITS } from '@galley/server/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GalleyServer } from '../../src/app.js';
-import { PIPELINE_LIMITS } from '../../src/api/schemas/index.js';
 import { startTestServer } from './harness.js';
 
 // The pipeline body is one TypeBox schema (src/api/schemas/pipeline-spec.ts): fastify checks it,
@@ -376,6 +379,19 @@ describe('the schemas module', () => {
         expect([file, spec]).toEqual([file, expect.stringMatching(/^(\.\/|@sinclair\/typebox$)/)]);
     }
   });
+
+  const built = join(import.meta.dirname, '../../dist/api/schemas/index.js');
+  it.runIf(existsSync(built))(
+    'is the package subpath @galley/server/api (built), for the web UI and other clients',
+    async () => {
+      const script =
+        "const api = await import('@galley/server/api'); console.log(JSON.stringify([typeof api.PipelineBody.properties, api.PIPELINE_LIMITS.instances]))";
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '../../../web'),
+      });
+      expect(JSON.parse(stdout)).toEqual(['object', 1000]);
+    },
+  );
 
   it("keeps the sort fields the store's", async () => {
     const store = await import('../../src/store/store.js');
