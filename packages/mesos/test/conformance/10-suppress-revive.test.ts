@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CONFORMANCE_AVAILABLE, replayScenario } from './support/scenario.js';
 
 describe.runIf(CONFORMANCE_AVAILABLE)('conformance 10-suppress-revive (fake master vs Mesos 1.12)', () => {
@@ -6,15 +6,26 @@ describe.runIf(CONFORMANCE_AVAILABLE)('conformance 10-suppress-revive (fake mast
     let offersWhileSuppressed = -1;
     const replay = await replayScenario(
       '10',
-      {},
+      // Heartbeats every 0.5 s measure the fake's time below (and are compared for layout only).
+      { heartbeatIntervalSeconds: 0.5 },
       {
+        masked: ['heartbeat_interval_seconds'],
         before: {
-          // The recording waited 10 s after the DECLINE; wait 1 s (ten allocation cycles) and count.
+          // The recording waited 10 s after the DECLINE; here 1 s (ten allocation cycles) of the
+          // fake's own time: three more heartbeats, two intervals apart at least, then count.
           4: async (r) => {
             const stream = r.streams.get('S1');
-            const before = stream?.ofType('OFFERS').length ?? 0;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-            offersWhileSuppressed = (stream?.ofType('OFFERS').length ?? 0) - before;
+            if (stream === undefined) throw new Error('S1 not open');
+            const before = stream.ofType('OFFERS').length;
+            const beats = stream.ofType('HEARTBEAT').length;
+            await vi.waitFor(
+              () => expect(stream.ofType('HEARTBEAT').length).toBeGreaterThanOrEqual(beats + 3),
+              {
+                timeout: 20_000,
+                interval: 20,
+              },
+            );
+            offersWhileSuppressed = stream.ofType('OFFERS').length - before;
           },
         },
       },

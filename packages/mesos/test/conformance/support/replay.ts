@@ -1,4 +1,5 @@
 import type { FakeMesos } from '@galley/mesos/testing';
+import { vi } from 'vitest';
 import {
   EventStream,
   openStream,
@@ -39,7 +40,7 @@ export interface ReplayOptions {
   transformBody?: (seq: number, body: string) => string;
   /** Fake events that may appear without a recorded counterpart. */
   allowExtra?: (stream: string, record: StreamRecord) => boolean;
-  /** How long to wait for each expected event; default 10 s. */
+  /** How long to wait for each expected event; default 20 s (room for a loaded machine). */
   timeoutMs?: number;
   /** Event fields configured differently from the recording (compared for presence only). */
   masked?: readonly string[];
@@ -105,7 +106,7 @@ export class Replay {
     const issued = new Set(Object.values(transcript.volatile.values).filter((v) => issuedIds.has(v)));
     this.ids = new IdTable(transcript.volatile.values, issued);
     this.offers = recordedOffers(transcript);
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 20_000;
     for (const [agentId, port] of agentPorts(transcript)) {
       const fakeId = fake.agentIds[port - 5051];
       if (fakeId === undefined) continue;
@@ -132,7 +133,9 @@ export class Replay {
       await this.replayExchange(exchange);
     }
     await this.matchEventsBefore(Number.POSITIVE_INFINITY);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every recorded stream ends (EOF, abort or closed by the recorder): once the fake's ends too,
+    // it has delivered everything it will, so extra events are looked for after that, not after
+    // a fixed wait.
     await this.compareStreamEnds();
     this.compareFirstOffers();
     this.reportExtraEvents();
@@ -140,13 +143,18 @@ export class Replay {
     this.checkFirstHeartbeat();
   }
 
-  /** SUBSCRIBED is followed at once by a HEARTBEAT (OFFERS may come between: README item 3). */
+  /**
+   * SUBSCRIBED is followed at once by a HEARTBEAT (OFFERS may come between: README item 3): one
+   * of the next two events, seen before a heartbeat interval passed (not the interval's timer).
+   */
   private checkFirstHeartbeat(): void {
     for (const [stream, fakeStream] of this.streams) {
       const [first] = fakeStream.records;
       if (first?.type !== 'SUBSCRIBED') continue;
+      const subscribed = first.event.subscribed as { heartbeat_interval_seconds?: number } | undefined;
+      const intervalMs = (subscribed?.heartbeat_interval_seconds ?? 15) * 1000;
       const heartbeat = fakeStream.records.slice(1, 3).find((r) => r.type === 'HEARTBEAT');
-      if (heartbeat === undefined || heartbeat.at - first.at > 100) {
+      if (heartbeat === undefined || heartbeat.at - first.at >= intervalMs) {
         this.diffs.push(`${stream}: no HEARTBEAT right after SUBSCRIBED`);
       }
     }
@@ -328,18 +336,22 @@ export class Replay {
     const key = updateKey(recorded.event ?? {});
     const used = this.used.get(stream) ?? new Set<number>();
     this.used.set(stream, used);
-    const deadline = Date.now() + this.timeoutMs;
-    for (;;) {
-      const index = fakeStream.records.findIndex(
-        (r, i) => i > after && !used.has(i) && updateKey(r.event) === key,
-      );
-      if (index >= 0) {
-        used.add(index);
-        return index;
-      }
-      if (Date.now() > deadline || (fakeStream.closed && fakeStream.records.length === 0)) return -1;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    return vi
+      .waitFor(
+        () => {
+          const index = fakeStream.records.findIndex(
+            (r, i) => i > after && !used.has(i) && updateKey(r.event) === key,
+          );
+          if (index >= 0) {
+            used.add(index);
+            return index;
+          }
+          if (fakeStream.closed && fakeStream.records.length === 0) return -1;
+          throw new Error(`no fake ${key} yet`);
+        },
+        { timeout: this.timeoutMs, interval: 10 },
+      )
+      .catch(() => -1);
   }
 
   private async compareStreamEnds(): Promise<void> {

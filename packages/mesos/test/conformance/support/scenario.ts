@@ -1,6 +1,6 @@
 import { startFakeMesos, type FakeMesos, type FakeMesosOptions } from '@galley/mesos/testing';
 import { Replay, type ReplayOptions } from './replay.js';
-import { loadTranscript, TRANSCRIPT_DIR, TRANSCRIPTS_AVAILABLE } from './transcripts.js';
+import { loadTranscript, TRANSCRIPTS_AVAILABLE } from './transcripts.js';
 
 /**
  * A fake configured like the recorded cluster (agents 127.0.0.1:5051 zone a and :5052 zone b with
@@ -20,13 +20,8 @@ export function recordedCluster(overrides: FakeMesosOptions = {}): FakeMesosOpti
   };
 }
 
-/** Whether the conformance suites can run; prints why not once. */
+/** Whether the conformance suites can run (see TRANSCRIPTS_AVAILABLE: CI fails without them). */
 export const CONFORMANCE_AVAILABLE = TRANSCRIPTS_AVAILABLE;
-if (!TRANSCRIPTS_AVAILABLE) {
-  console.warn(
-    `SKIPPED conformance: no Mesos transcripts at ${TRANSCRIPT_DIR} (CI places ../shared beside the repository)`,
-  );
-}
 
 /** Starts a fake like the recording, replays the transcript, returns the replay (and stops the fake). */
 export async function replayScenario(

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { requirePath } from '@galley/testkit';
 
 /**
  * The recordings of a real Mesos 1.12 master and agents (`../shared/mesos-transcripts`, beside the
@@ -72,8 +73,15 @@ export interface Transcript {
   [key: string]: unknown;
 }
 
-/** True when the recordings are where CI puts them. */
-export const TRANSCRIPTS_AVAILABLE = existsSync(TRANSCRIPT_DIR);
+/**
+ * True when the recordings are where CI puts them; otherwise a printed skip, and a failure under
+ * GALLEY_REQUIRE_SERVICES=1 (CI), so the conformance suites never pass by not running.
+ */
+export const TRANSCRIPTS_AVAILABLE = requirePath(
+  'conformance (fake master vs the Mesos 1.12 recordings)',
+  TRANSCRIPT_DIR,
+  'CI places ../shared/mesos-transcripts beside the repository',
+).available;
 
 /** Loads one transcript by its number (`'07'`) or file name. */
 export function loadTranscript(name: string): Transcript {
