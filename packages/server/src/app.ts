@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { apiPlugin } from './api/plugin.js';
+import { StreamHub } from './api/stream-hub.js';
 import type { ApiDeps } from './api/deps.js';
 import { installErrorHandler } from './api/errors.js';
 import { openApiPlugin } from './api/openapi.js';
@@ -27,6 +28,9 @@ import { findWebDist, uiPlugin } from './ui.js';
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+/** Event-stream clients served at once; more get 503 with Retry-After. */
+const MAX_STREAM_CLIENTS = 1_000;
 
 /** A whole Galley server, built from a config; not yet listening. */
 export interface GalleyServer {
@@ -112,10 +116,12 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
+    const stream = new StreamHub(feed, MAX_STREAM_CLIENTS);
     const deps: ApiDeps = {
       store,
       runs,
       feed,
+      stream,
       pipelines,
       clock,
       newId: seams.newId ?? randomUUID,
@@ -143,6 +149,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         return address;
       },
       async close() {
+        stream.close();
         await app.close();
         await pipelines.close();
         await runs.close();

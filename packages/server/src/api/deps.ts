@@ -4,12 +4,15 @@ import type { RunController } from '../runs/controller.js';
 import type { RunFeed } from '../runs/feed.js';
 import type { PipelineController } from '../pipelines/controller.js';
 import type { Store } from '../store/store.js';
+import type { StreamHub } from './stream-hub.js';
 
 /** What the routes use. Built once by `app.ts`. */
 export interface ApiDeps {
   store: Store;
   runs: RunController;
   feed: RunFeed;
+  /** The event stream's clients (one serialisation per change for all of them). */
+  stream: StreamHub;
   /** Pipelines: creates, changes and deletes them (and says whether this replica leads). */
   pipelines: PipelineController;
   clock: Clock;

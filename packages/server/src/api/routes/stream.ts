@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RoutesOptions } from '../deps.js';
-import { presentRun } from '../present.js';
+import { ApiError } from '../errors.js';
 import { Id } from '../schemas/common.js';
 
-/** A client whose unsent backlog passes this many bytes is too slow and is disconnected. */
-const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
-const HEARTBEAT_MS = 15_000;
+/** Seconds a client refused for lack of room is told to wait before it tries again. */
+const RETRY_AFTER_S = 5;
 
 /**
  * `GET /stream`: server-sent events of run changes for UIs. Each change of a run is one
  * `event: run` whose `data` is the run JSON (as GET /history/{run_id}) and whose `id` is the run's
  * version. `run_id` (repeatable) limits it to some runs. A comment line every 15 s keeps it open.
+ * Every change is serialised once for all clients (StreamHub); beyond the server's client cap a new
+ * client gets 503 with Retry-After.
  */
 export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
   app.get(
@@ -27,6 +28,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
     },
     (req, reply) => {
       const only = req.query.run_id ? new Set(req.query.run_id) : null;
+      if (!deps.stream.hasRoom()) {
+        void reply.header('retry-after', String(RETRY_AFTER_S));
+        throw new ApiError(
+          503,
+          'TOO_MANY_STREAMS',
+          `the server streams to ${deps.stream.maxClients} clients already; try again in ${RETRY_AFTER_S} s`,
+        );
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -36,17 +45,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n: galley run stream\n\n');
-      const unsubscribe = deps.feed.subscribe((run) => {
-        if (only && !only.has(run.runId)) return;
-        if (res.writableLength > MAX_BACKLOG_BYTES) return void res.destroy();
-        res.write(`id: ${run.version}\nevent: run\ndata: ${JSON.stringify(presentRun(run))}\n\n`);
-      });
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-      heartbeat.unref();
-      res.on('close', () => {
-        unsubscribe();
-        clearInterval(heartbeat);
-      });
+      deps.stream.add(res, only);
     },
   );
 };
