@@ -186,7 +186,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         method: 'POST',
         path: '/pipelines',
         body: { ...good, id: 'no spaces!' },
-        status: 422,
+        status: 400,
         field: 'body.id',
       },
       {
@@ -194,7 +194,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         method: 'POST',
         path: '/pipelines',
         body: { ...good, processes: {} },
-        status: 422,
+        status: 400,
         field: 'body.processes',
       },
       {
@@ -204,7 +204,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         body: seedPipeline('checked', {
           processes: { parse: { command: 'true', resources: { cpu: -1, mem: 10 } } },
         }),
-        status: 422,
+        status: 400,
         field: 'body.processes.parse.resources.cpu',
       },
       {
@@ -234,7 +234,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         method: 'POST',
         path: '/pipelines',
         body: { ...good, instances: -1 },
-        status: 422,
+        status: 400,
         field: 'body.instances',
       },
       {
@@ -242,7 +242,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         method: 'POST',
         path: '/pipelines',
         body: { ...good, update_strategy: { max_surge: 'lots' } },
-        status: 422,
+        status: 400,
         field: 'body.update_strategy.max_surge',
       },
       {
@@ -266,7 +266,7 @@ describe.runIf(built)('pipelines on the local backend (built server, real proces
         method: 'PATCH',
         path: '/api/v1/pipelines/seed',
         body: { instances: 1.5 },
-        status: 422,
+        status: 400,
         field: 'body.instances',
       },
       {

@@ -10,6 +10,8 @@ import {
   pageErrors,
   screenshot,
   startGalley,
+  POLL,
+  PATIENCE_MS,
 } from './harness.js';
 
 /** The fields of a pipeline the test reads from the API. */
@@ -32,7 +34,7 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     if (!gate.available) return;
     [galley, browser] = await Promise.all([startGalley(['--local-cpus', '2']), launchBrowser(gate.service)]);
     ({ page } = await newPage(browser));
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -48,7 +50,7 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
 
     const rows = page.getByRole('table', { name: 'Instances' }).locator('tbody tr');
     const health = page.getByTestId('pipeline-health');
-    await health.getByText('2/2 healthy').waitFor({ timeout: 30_000 });
+    await health.getByText('2/2 healthy').waitFor({ timeout: PATIENCE_MS });
     expect(await rows.count()).toBe(2);
     await rows.first().getByText('worker: running').waitFor();
 
@@ -57,8 +59,8 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     await page.getByRole('spinbutton', { name: 'Instances' }).fill('3');
     await page.getByRole('button', { name: 'Scale' }).click();
     await page.getByRole('status').getByText('Scaling to 3 instances.').waitFor();
-    await health.getByText('3/3 healthy').waitFor({ timeout: 30_000 });
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
+    await health.getByText('3/3 healthy').waitFor({ timeout: PATIENCE_MS });
+    await expect.poll(() => rows.count(), POLL).toBe(3);
     expect((await pipeline()).tasks.map((t) => t.id).slice(0, 2)).toEqual(before);
     await screenshot(page, 'pipeline');
 
@@ -70,7 +72,7 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     await page.getByRole('link', { name: 'example-pipeline' }).click();
     await page.getByRole('spinbutton', { name: 'Instances' }).fill('2');
     await page.getByRole('button', { name: 'Scale' }).click();
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => rows.count(), POLL).toBe(2);
     await health.getByText('2/2 healthy').waitFor();
     expect((await pipeline()).tasks.map((t) => t.id)).toEqual(before);
 
@@ -90,7 +92,7 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     await page.waitForURL(/\/pipelines\/example-pipeline$/);
     const banner = page.getByTestId('rolling-update');
     await banner.waitFor();
-    await banner.getByText(/Update done \(version 1 → 2\)/).waitFor({ timeout: 45_000 });
+    await banner.getByText(/Update done \(version 1 → 2\)/).waitFor({ timeout: PATIENCE_MS });
     await banner.getByText('2 of 2 new instances available').waitFor();
     await screenshot(page, 'pipeline-update');
     const updated = await eventually(async () => {
@@ -103,9 +105,9 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete pipeline' }).click();
     await page.waitForURL(/\/pipelines$/);
-    await page.getByText('No pipelines yet').waitFor({ timeout: 30_000 });
+    await page.getByText('No pipelines yet').waitFor({ timeout: PATIENCE_MS });
     expect(pageErrors(page)).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('shows the API’s words when a pipeline is refused', async () => {
     await page.goto(`${galley.url}/pipelines/new`);
@@ -115,8 +117,8 @@ describe.runIf(gate.available)('web UI: pipelines (real server, local backend)',
     await page.getByRole('button', { name: 'Create pipeline' }).click();
     const error = page.getByTestId('form-error');
     await error.waitFor();
-    expect(await error.textContent()).toContain('id is required and must match ^[a-zA-Z0-9-_]+$');
+    expect(await error.textContent()).toContain('id must match ^[a-zA-Z0-9_-]+$');
     expect(await error.textContent()).toContain('instances must be a whole number ≥ 0');
     await screenshot(page, 'pipeline-refused');
-  }, 60_000);
+  }, 120_000);
 });
