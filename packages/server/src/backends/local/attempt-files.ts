@@ -69,3 +69,19 @@ export async function readLogChunk(path: string, offset: number, maxBytes: numbe
     await handle.close();
   }
 }
+
+/** The last non-empty line of a file's last 1 KiB (at most 200 characters); '' when none. */
+export async function lastLine(path: string): Promise<string> {
+  try {
+    const { size } = await stat(path);
+    const { data } = await readLogChunk(path, Math.max(0, size - 1024), 1024);
+    const lines = data
+      .toString('utf8')
+      .split('\n')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    return (lines.at(-1) ?? '').slice(0, 200);
+  } catch {
+    return '';
+  }
+}

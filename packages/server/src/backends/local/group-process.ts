@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import type { ProcessSpec } from '@galley/core';
 import type { ProcessEnd } from '../group-runner.js';
 import type { HealthProbe } from './group-health.js';
+import type { SupervisedEnd } from './supervised.js';
 
 /**
- * One process of a local pipeline launch, as the local group runner tracks it until it ends.
- * Its directory `<dataDir>/pipelines/<pipeline>/<instance>.<seq>.<uid>/<process>/` holds the
- * supervisor's `pid` and `exit` files and the process's `stdout` and `stderr`.
+ * One process of a local pipeline launch, as the local group runner tracks it until it ends (its
+ * pid and how it is watched are the Supervisor's). Its directory
+ * `<dataDir>/pipelines/<pipeline>/<instance>.<seq>.<uid>/<process>/` holds the supervisor's `pid`
+ * and `exit` files and the process's `stdout` and `stderr`.
  */
 export interface LocalProcess {
   name: string;
@@ -15,14 +17,6 @@ export interface LocalProcess {
   spec: ProcessSpec;
   /** Host ports in `port_mappings` order (empty until placed). */
   ports: number[];
-  pid: number | null;
-  startTime: string | null;
-  /** `spawner`: its end is reported by the spawner; `poll`: adopted (or its spawner died), checked by polling. */
-  watch: 'spawner' | 'poll';
-  /** Checks that found no pid for a `poll` process whose spawner never confirmed it. */
-  pidChecks: number;
-  killSent: boolean;
-  killTimer: NodeJS.Timeout | null;
   ended: boolean;
   probe: HealthProbe | null;
 }
@@ -41,34 +35,31 @@ export function newLocalProcess(dataDir: string, launchId: string, spec: Process
     dir: processDir(dataDir, launchId, spec.id),
     spec,
     ports: [],
-    pid: null,
-    startTime: null,
-    watch: 'spawner',
-    pidChecks: 0,
-    killSent: false,
-    killTimer: null,
     ended: false,
     probe: null,
   };
 }
 
-/** How a supervised process ended, from its exit code (null: killed by `signal`). */
-export function endOf(
-  p: LocalProcess,
-  code: number | null,
-  signal: string | null,
-  killRequested: boolean,
-): ProcessEnd {
-  if (code !== null) {
-    const state = killRequested || p.killSent ? 'TASK_KILLED' : code === 0 ? 'TASK_FINISHED' : 'TASK_FAILED';
-    return { state, exitCode: code, message: `exited with code ${code}`, hostFailure: false };
+/** A supervised process's end as a pipeline process's end; `killRequested`: its launch is being stopped. */
+export function processEnd(end: SupervisedEnd, killRequested: boolean): ProcessEnd {
+  const killed = killRequested || end.stopped;
+  switch (end.kind) {
+    case 'exited': {
+      const state = killed ? 'TASK_KILLED' : end.code === 0 ? 'TASK_FINISHED' : 'TASK_FAILED';
+      return { state, exitCode: end.code, message: `exited with code ${end.code}`, hostFailure: false };
+    }
+    case 'signalled':
+      return {
+        state: killed ? 'TASK_KILLED' : 'TASK_FAILED',
+        exitCode: null,
+        message: `killed by signal ${end.signal}`,
+        hostFailure: false,
+      };
+    case 'launch-failed':
+      return hostFailureEnd(`launch failed: ${end.message}`, killRequested);
+    case 'lost':
+      return hostFailureEnd(end.message, killRequested);
   }
-  return {
-    state: killRequested || p.killSent ? 'TASK_KILLED' : 'TASK_FAILED',
-    exitCode: null,
-    message: `killed by signal ${signal ?? 'unknown'}`,
-    hostFailure: false,
-  };
 }
 
 /** An end that is the host's fault (launch failed, lost while the server was down). */

@@ -19,10 +19,9 @@ import type {
   ReconcileAnswer,
   ReconcileItem,
 } from '../backend.js';
-import { attemptDir, readExitFile, readLogChunk, readPidFile } from './attempt-files.js';
+import { attemptDir, readLogChunk } from './attempt-files.js';
 import { LocalGroups } from './local-groups.js';
-import { findProcesses, isSameProcess, readProc } from './proc.js';
-import { Spawner, type SpawnerEvent } from './spawner.js';
+import { type SupervisedEnd, type SupervisedWatcher, Supervisor } from './supervised.js';
 
 /** Settings of the local backend. Resources are what may run at once on this machine. */
 export interface LocalBackendOptions {
@@ -39,9 +38,6 @@ export interface LocalBackendOptions {
   inheritEnv?: readonly string[];
 }
 
-/** Checks (every adoptCheckMs) for the pid of an attempt the lost spawner never confirmed. */
-const PID_CHECKS = 20;
-
 /** Inherited by default: enough for a shell to work, nothing that may hold a secret. */
 export const DEFAULT_INHERITED_ENV = [
   'PATH',
@@ -55,23 +51,11 @@ export const DEFAULT_INHERITED_ENV = [
   'SHELL',
 ];
 
-/** An attempt this backend is responsible for until it ends. */
+/** An attempt this backend is responsible for until it ends (its process is the Supervisor's). */
 interface Tracked {
   ref: AttemptRef;
-  dir: string;
   cpus: number;
   memMb: number;
-  pid: number | null;
-  startTime: string | null;
-  /** `spawner`: its end is reported by the spawner; `poll`: adopted, its end is found by polling. */
-  watch: 'spawner' | 'poll';
-  /** A stop asked for before the pid was known: signalled as soon as it is. */
-  killPending: boolean;
-  /** Checks so far that found no pid for a `poll` attempt the spawner never confirmed. */
-  pidChecks: number;
-  killSent: boolean;
-  killTimer: NodeJS.Timeout | null;
-  ended: boolean;
 }
 
 /** The note shown in `/clusters` and logged at start: local runs are not isolated. */
@@ -93,21 +77,17 @@ export class LocalBackend implements Backend {
   private capacityListener: () => void = () => {};
   private pending: BackendEvent[] = [];
   private flushScheduled = false;
-  private adoptTimer: NodeJS.Timeout | null = null;
   private readonly host = hostname();
   private readonly baseEnv: Record<string, string>;
   private closed = false;
-  private readonly spawner: Spawner;
-  private graceMs = 10_000;
+  /** The processes of runs and pipeline instances: one spawner, one stop sequence, one adoption. */
+  private readonly supervisor: Supervisor;
   /** Pipeline instances: launches of process groups, sharing this machine's capacity with runs. */
   readonly groups: LocalGroups;
 
   constructor(private readonly options: LocalBackendOptions) {
     this.cluster = options.cluster;
-    this.spawner = new Spawner(
-      (e) => this.onSpawner(e),
-      (reason) => this.onSpawnerLost(reason),
-    );
+    this.supervisor = new Supervisor({ adoptCheckMs: options.adoptCheckMs, logger: options.logger });
     this.baseEnv = {};
     for (const name of options.inheritEnv ?? DEFAULT_INHERITED_ENV) {
       const value = process.env[name];
@@ -119,7 +99,7 @@ export class LocalBackend implements Backend {
       logger: options.logger,
       hostname: this.host,
       baseEnv: this.baseEnv,
-      adoptCheckMs: options.adoptCheckMs,
+      supervisor: this.supervisor,
       capacityFreed: () => this.capacityListener(),
     });
   }
@@ -175,35 +155,16 @@ export class LocalBackend implements Backend {
     };
   }
 
-  async launch(batch: LaunchBatch): Promise<void> {
+  launch(batch: LaunchBatch): Promise<void> {
     this.groups.start(batch.groups);
-    await Promise.all(batch.runs.map((spec) => this.launchOne(spec)));
+    for (const spec of batch.runs) this.launchOne(spec);
+    return Promise.resolve();
   }
 
+  /** SIGTERM to the attempt's process group now, SIGKILL to the group after `graceMs`. */
   async kill(attemptId: string, graceMs: number): Promise<KillAnswer> {
-    const t = this.tracked.get(attemptId);
-    if (!t || t.ended) return 'not-running';
-    this.graceMs = graceMs;
-    if (t.pid === null) {
-      t.killPending = true; // signalled the moment the spawner reports its pid
-      return 'signalled';
-    }
-    if (t.watch === 'poll' && !(await isSameProcess(t.pid, t.startTime, t.dir))) return 'not-running';
-    this.signal(t, graceMs);
-    return 'signalled';
-  }
-
-  /** SIGTERM to the attempt's process group now, SIGKILL after `graceMs` if it has not ended. */
-  private signal(t: Tracked, graceMs: number): void {
-    const pid = t.pid!;
-    signalGroup(pid, 'SIGTERM');
-    t.killSent = true;
-    if (!t.killTimer) {
-      t.killTimer = setTimeout(() => {
-        if (!t.ended) signalGroup(pid, 'SIGKILL');
-      }, graceMs);
-      t.killTimer.unref();
-    }
+    if (!this.tracked.has(attemptId)) return 'not-running';
+    return this.supervisor.stop(attemptId, graceMs);
   }
 
   async reconcile(items: readonly ReconcileItem[]): Promise<ReconcileAnswer[]> {
@@ -215,28 +176,32 @@ export class LocalBackend implements Backend {
     return readLogChunk(join(dir, stream), offset, maxBytes);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
-    if (this.adoptTimer) clearInterval(this.adoptTimer);
-    this.adoptTimer = null;
-    for (const t of this.tracked.values()) if (t.killTimer) clearTimeout(t.killTimer);
-    this.spawner.close();
     this.groups.close();
+    this.supervisor.close();
     this.listener = () => {};
+    return Promise.resolve();
+  }
+
+  /** Pid of the spawner helper, null when none runs (for tests of its loss). */
+  get spawnerPid(): number | null {
+    return this.supervisor.spawnerPid;
   }
 
   private used() {
     let cpus = 0;
     let memMb = 0;
-    let count = 0;
     for (const t of this.tracked.values()) {
-      if (t.ended) continue;
       cpus += t.cpus;
       memMb += t.memMb;
-      count++;
     }
     const groups = this.groups.used();
-    return { cpus: cpus + groups.cpus, memMb: memMb + groups.memMb, count: count + groups.count };
+    return {
+      cpus: cpus + groups.cpus,
+      memMb: memMb + groups.memMb,
+      count: this.tracked.size + groups.count,
+    };
   }
 
   private emit(event: BackendEvent): void {
@@ -251,212 +216,93 @@ export class LocalBackend implements Backend {
     });
   }
 
-  private end(t: Tracked, outcome: Extract<BackendEvent, { type: 'ended' }>['outcome'], at?: number): void {
-    if (t.ended) return;
-    t.ended = true;
-    if (t.killTimer) clearTimeout(t.killTimer);
-    this.tracked.delete(t.ref.attemptId);
-    this.emit({ type: 'ended', attemptId: t.ref.attemptId, at: at ?? this.options.clock.now(), outcome });
-  }
-
   private instance() {
     return { instanceId: this.host, dnsName: this.host };
   }
 
-  /** Pid of the spawner helper, null when none runs (for tests of its loss). */
-  get spawnerPid(): number | null {
-    return this.spawner.pid;
+  /** What the Supervisor tells of an attempt's process, as backend events. */
+  private watcher(t: Tracked): SupervisedWatcher {
+    const { attemptId } = t.ref;
+    return {
+      spawned: (handle) =>
+        this.emit({
+          type: 'running',
+          attemptId,
+          at: this.options.clock.now(),
+          handle: { ...handle },
+          instance: this.instance(),
+        }),
+      ended: (end) => {
+        if (this.tracked.get(attemptId) !== t) return;
+        this.tracked.delete(attemptId);
+        this.emit({
+          type: 'ended',
+          attemptId,
+          at: end.at ?? this.options.clock.now(),
+          outcome: outcomeOf(end),
+        });
+      },
+    };
   }
 
-  private async launchOne(spec: LaunchSpec): Promise<void> {
-    const dir = attemptDir(this.options.dataDir, spec.runId, spec.seq);
+  private launchOne(spec: LaunchSpec): void {
     const t: Tracked = {
       ref: { runId: spec.runId, attemptId: spec.attemptId, seq: spec.seq },
-      dir,
       cpus: spec.cpus,
       memMb: spec.memMb,
-      pid: null,
-      startTime: null,
-      watch: 'spawner',
-      killPending: false,
-      pidChecks: 0,
-      killSent: false,
-      killTimer: null,
-      ended: false,
     };
     this.tracked.set(spec.attemptId, t);
     const env: Record<string, string> = { ...this.baseEnv };
     for (const { name, value } of spec.env) env[name] = value;
-    try {
-      this.spawner.spawn({ id: spec.attemptId, dir, command: spec.command, env });
-      this.options.logger.debug(
-        { runId: spec.runId, attemptId: spec.attemptId, image: spec.image },
-        'launching on the host (the image is not used)',
-      );
-    } catch (error) {
-      this.end(t, { kind: 'host-failure', reason: 'launch failed', message: (error as Error).message });
-    }
-  }
-
-  private onSpawner(e: SpawnerEvent): void {
-    const t = this.tracked.get(e.id);
-    if (!t || t.ended) return;
-    if (e.ev === 'spawned') {
-      t.pid = e.pid;
-      t.startTime = e.startTime;
-      const handle = { pid: e.pid, startTime: e.startTime, dir: t.dir };
-      this.emit({
-        type: 'running',
-        attemptId: e.id,
-        at: this.options.clock.now(),
-        handle,
-        instance: this.instance(),
-      });
-      if (t.killPending) this.signal(t, this.graceMs);
-    } else if (e.ev === 'exit') {
-      if (e.code !== null) this.end(t, { kind: 'exited', exitCode: e.code });
-      else this.end(t, { kind: 'killed', message: `signal ${e.signal ?? 'unknown'}` });
-    } else {
-      this.options.logger.warn({ attemptId: e.id, message: e.message }, 'launch failed');
-      this.end(t, { kind: 'host-failure', reason: 'launch failed', message: e.message });
-    }
-  }
-
-  /** The spawner died: what it started keeps running; watch those by polling from now on. */
-  private onSpawnerLost(reason: string): void {
-    if (this.closed) return;
-    this.options.logger.warn({ reason }, 'local backend: spawner lost; watching its attempts by polling');
-    for (const t of this.tracked.values()) {
-      if (t.ended || t.watch !== 'spawner') continue;
-      t.watch = 'poll';
-    }
-    this.watchAdopted();
+    const dir = attemptDir(this.options.dataDir, spec.runId, spec.seq);
+    this.options.logger.debug(
+      { runId: spec.runId, attemptId: spec.attemptId, image: spec.image },
+      'launching on the host (the image is not used)',
+    );
+    this.supervisor.start(spec.attemptId, { dir, command: spec.command, env }, this.watcher(t));
   }
 
   private async reconcileOne({ attempt: a, cpus, memMb }: ReconcileItem): Promise<ReconcileAnswer> {
     const dir = attemptDir(this.options.dataDir, a.runId, a.seq);
-    const ref: AttemptRef = { runId: a.runId, attemptId: a.attemptId, seq: a.seq };
-    const exit = await readExitFile(dir);
-    if (exit)
-      return {
-        attemptId: a.attemptId,
-        state: 'ended',
-        at: exit.at,
-        outcome: { kind: 'exited', exitCode: exit.code },
-      };
-    const stored = a.handle ?? {};
-    const startTime = typeof stored['startTime'] === 'string' ? stored['startTime'] : null;
-    let pid = typeof stored['pid'] === 'number' ? stored['pid'] : await readPidFile(dir);
-    if (pid === null) {
-      // The supervisor writes its pid first thing; without it, look for it by its argument.
-      const found = await findProcesses(dir);
-      if (found.length === 0) {
-        const launchedBefore = a.state !== 'launching';
-        if (!launchedBefore) return { attemptId: a.attemptId, state: 'absent' };
-        return this.lost(a.attemptId, 'the process is gone and left no pid or exit status');
-      }
-      pid = found[0]!;
-    }
-    if (await isSameProcess(pid, startTime, dir)) {
-      const info = await readProc(pid);
-      const t: Tracked = {
-        ref,
-        dir,
-        cpus,
-        memMb,
-        pid,
-        startTime: info?.startTime ?? startTime,
-        watch: 'poll',
-        killPending: false,
-        pidChecks: 0,
-        killSent: false,
-        killTimer: null,
-        ended: false,
-      };
-      this.tracked.set(a.attemptId, t);
-      this.watchAdopted();
-      const handle = { pid, startTime: t.startTime, dir };
+    const t: Tracked = { ref: { runId: a.runId, attemptId: a.attemptId, seq: a.seq }, cpus, memMb };
+    // Tracked first: an end found by polling right after the adoption finds it.
+    this.tracked.set(a.attemptId, t);
+    const found = await this.supervisor.findAgain(
+      a.attemptId,
+      dir,
+      a.handle,
+      this.watcher(t),
+      a.state !== 'launching',
+    );
+    if (found.kind === 'adopted')
       return {
         attemptId: a.attemptId,
         state: 'running',
         at: this.options.clock.now(),
-        handle,
+        handle: { ...found.handle },
         instance: this.instance(),
       };
-    }
-    // Dead: it may have written its exit status between our two looks.
-    const late = await readExitFile(dir);
-    if (late)
-      return {
-        attemptId: a.attemptId,
-        state: 'ended',
-        at: late.at,
-        outcome: { kind: 'exited', exitCode: late.code },
-      };
-    return this.lost(a.attemptId, 'the process ended while the server was down and left no exit status');
-  }
-
-  private lost(attemptId: string, message: string): ReconcileAnswer {
+    this.tracked.delete(a.attemptId);
+    if (found.kind === 'absent') return { attemptId: a.attemptId, state: 'absent' };
     return {
-      attemptId,
+      attemptId: a.attemptId,
       state: 'ended',
-      at: this.options.clock.now(),
-      outcome: { kind: 'host-failure', reason: 'lost', message },
+      at: found.end.at ?? this.options.clock.now(),
+      outcome: outcomeOf(found.end),
     };
-  }
-
-  private watchAdopted(): void {
-    if (this.adoptTimer) return;
-    this.adoptTimer = setInterval(() => void this.checkAdopted(), this.options.adoptCheckMs);
-    this.adoptTimer.unref();
-  }
-
-  private async checkAdopted(): Promise<void> {
-    const adopted = [...this.tracked.values()].filter((t) => t.watch === 'poll' && !t.ended);
-    if (adopted.length === 0 && this.adoptTimer) {
-      clearInterval(this.adoptTimer);
-      this.adoptTimer = null;
-      return;
-    }
-    for (const t of adopted) {
-      const exit = await readExitFile(t.dir);
-      if (exit) {
-        this.end(t, { kind: 'exited', exitCode: exit.code }, exit.at);
-        continue;
-      }
-      if (t.pid === null) {
-        // Lost with the spawner before its pid was known: the supervisor writes one at once, and
-        // its command line names the attempt directory. Neither after a few checks: never started.
-        t.pid = (await readPidFile(t.dir)) ?? (await findProcesses(t.dir))[0] ?? null;
-        if (t.pid === null) {
-          if (++t.pidChecks < PID_CHECKS) continue;
-          this.end(t, {
-            kind: 'host-failure',
-            reason: 'launch failed',
-            message: 'the spawner died before it started the attempt',
-          });
-          continue;
-        }
-      }
-      if (await isSameProcess(t.pid, t.startTime, t.dir)) continue;
-      const late = await readExitFile(t.dir);
-      if (late) this.end(t, { kind: 'exited', exitCode: late.code }, late.at);
-      else if (t.killSent) this.end(t, { kind: 'killed', message: 'signal SIGKILL' });
-      else
-        this.end(t, {
-          kind: 'host-failure',
-          reason: 'lost',
-          message: 'the process ended without an exit status',
-        });
-    }
   }
 }
 
-/** Sends a signal to a process group; a group that is already gone is not an error. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+/** A supervised process's end as a run attempt's outcome. */
+function outcomeOf(end: SupervisedEnd): Extract<BackendEvent, { type: 'ended' }>['outcome'] {
+  switch (end.kind) {
+    case 'exited':
+      return { kind: 'exited', exitCode: end.code };
+    case 'signalled':
+      return { kind: 'killed', message: `signal ${end.signal}` };
+    case 'launch-failed':
+      return { kind: 'host-failure', reason: 'launch failed', message: end.message };
+    case 'lost':
+      return { kind: 'host-failure', reason: 'lost', message: end.message };
   }
 }

@@ -11,12 +11,11 @@ import type {
   GroupRunner,
   ProcessEnd,
 } from '../group-runner.js';
+import { lastLine } from './attempt-files.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
-import { endOf, hostFailureEnd, type LocalProcess, newLocalProcess } from './group-process.js';
-import { checkPolled, findAgain, lastLine } from './group-watch.js';
-import { isSameProcess } from './proc.js';
-import { Spawner, type SpawnerEvent } from './spawner.js';
+import { hostFailureEnd, type LocalProcess, newLocalProcess, processEnd } from './group-process.js';
+import type { SupervisedHandle, SupervisedWatcher, Supervisor } from './supervised.js';
 
 /** What the local group runner needs from the local backend. */
 export interface LocalGroupsOptions {
@@ -27,8 +26,8 @@ export interface LocalGroupsOptions {
   hostname: string;
   /** The part of the server's environment every process inherits (PATH, HOME, …). */
   baseEnv: Record<string, string>;
-  /** How often adopted processes are checked for their end (ms). */
-  adoptCheckMs: number;
+  /** Starts, stops, watches and finds again the processes (the same one as the runs'). */
+  supervisor: Supervisor;
   /** Told when a launch ended entirely (its capacity is free again). */
   capacityFreed: () => void;
 }
@@ -52,16 +51,9 @@ export class LocalGroups implements GroupRunner {
   private listener: (events: GroupEvent[]) => Promise<void> = async () => {};
   private pending: GroupEvent[] = [];
   private flushScheduled = false;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private readonly spawner: Spawner;
   private closed = false;
 
-  constructor(private readonly o: LocalGroupsOptions) {
-    this.spawner = new Spawner(
-      (e) => this.onSpawner(e),
-      (reason) => this.onSpawnerLost(reason),
-    );
-  }
+  constructor(private readonly o: LocalGroupsOptions) {}
 
   onEvents(listener: (events: GroupEvent[]) => Promise<void>): void {
     this.listener = listener;
@@ -126,16 +118,10 @@ export class LocalGroups implements GroupRunner {
     await Promise.all(items.map((item) => this.reconcileOne(item)));
   }
 
+  /** Stops the health checks (the processes keep running; the Supervisor is closed by its owner). */
   close(): void {
     this.closed = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.pollTimer = null;
-    for (const l of this.launches.values())
-      for (const p of l.processes.values()) {
-        if (p.killTimer) clearTimeout(p.killTimer);
-        p.probe?.stop();
-      }
-    this.spawner.close();
+    for (const l of this.launches.values()) for (const p of l.processes.values()) p.probe?.stop();
     this.listener = async () => {};
   }
 
@@ -178,11 +164,7 @@ export class LocalGroups implements GroupRunner {
         continue;
       }
       const env = { ...this.o.baseEnv, ...this.environment(launch, p) };
-      try {
-        this.spawner.spawn({ id: p.taskId, dir: p.dir, command: script, env });
-      } catch (err) {
-        this.end(l, p, hostFailureEnd(`launch failed: ${(err as Error).message}`, l.killRequested));
-      }
+      this.o.supervisor.start(p.taskId, { dir: p.dir, command: script, env }, this.watcher(l, p));
     }
   }
 
@@ -195,36 +177,23 @@ export class LocalGroups implements GroupRunner {
     });
   }
 
-  private find(taskId: string): { l: LocalLaunch; p: LocalProcess } | null {
-    const cut = taskId.lastIndexOf(':');
-    const l = this.launches.get(taskId.slice(0, cut));
-    const p = l?.processes.get(taskId.slice(cut + 1));
-    return l && p ? { l, p } : null;
-  }
-
-  private onSpawner(e: SpawnerEvent): void {
-    const found = this.find(e.id);
-    if (!found || found.p.ended) return;
-    const { l, p } = found;
-    if (e.ev === 'spawned') {
-      p.pid = e.pid;
-      p.startTime = e.startTime;
-      this.running(l, p);
-      if (l.killRequested) void this.signal(p);
-    } else if (e.ev === 'exit') {
-      const end = endOf(p, e.code, e.signal, l.killRequested);
-      if (end.state !== 'TASK_FAILED') return this.end(l, p, end);
-      // A failure says why in its last words: the end of its stderr.
-      void lastLine(join(p.dir, 'stderr')).then((words) =>
-        this.end(l, p, words ? { ...end, message: `${end.message}: ${words}` } : end),
-      );
-    } else {
-      this.end(l, p, hostFailureEnd(`launch failed: ${e.message}`, l.killRequested));
-    }
+  /** What the Supervisor tells of a process, as group events. */
+  private watcher(l: LocalLaunch, p: LocalProcess): SupervisedWatcher {
+    return {
+      spawned: (handle) => this.running(l, p, handle),
+      ended: (supervised) => {
+        const end = processEnd(supervised, l.killRequested);
+        if (end.state !== 'TASK_FAILED') return this.end(l, p, end, supervised.at);
+        // A failure says why in its last words: the end of its stderr.
+        void lastLine(join(p.dir, 'stderr')).then((words) =>
+          this.end(l, p, words ? { ...end, message: `${end.message}: ${words}` } : end, supervised.at),
+        );
+      },
+    };
   }
 
   /** Reports a process running (again, after adoption) and starts its health checks. */
-  private running(l: LocalLaunch, p: LocalProcess): void {
+  private running(l: LocalLaunch, p: LocalProcess, handle: SupervisedHandle): void {
     const at = this.o.clock.now();
     this.emit({
       type: 'process-state',
@@ -232,7 +201,7 @@ export class LocalGroups implements GroupRunner {
       process: p.name,
       at,
       state: 'TASK_RUNNING',
-      handle: { pid: p.pid, startTime: p.startTime, dir: p.dir, ports: p.ports },
+      handle: { ...handle, ports: p.ports },
     });
     const check = p.spec.health_check;
     if (!check || p.probe || l.killRequested) return;
@@ -260,26 +229,17 @@ export class LocalGroups implements GroupRunner {
 
   // ---- stopping and ending ----
 
-  /** SIGTERM to the process's group now, SIGKILL after its kill_grace_period. */
+  /** SIGTERM to the process's group now, SIGKILL to the group after its kill_grace_period. */
   private async signal(p: LocalProcess): Promise<void> {
-    if (p.ended || p.pid === null) return; // a pid not known yet: signalled when it is (killRequested)
-    if (p.watch === 'poll' && !(await isSameProcess(p.pid, p.startTime, p.dir))) return;
+    if (p.ended) return;
     p.probe?.stop();
-    signalGroup(p.pid, 'SIGTERM');
-    p.killSent = true;
-    if (p.killTimer) return;
-    const pid = p.pid;
-    p.killTimer = setTimeout(() => {
-      if (!p.ended) signalGroup(pid, 'SIGKILL');
-    }, p.spec.kill_grace_period * 1000);
-    p.killTimer.unref();
+    await this.o.supervisor.stop(p.taskId, p.spec.kill_grace_period * 1000);
   }
 
   /** Records a process's end; the first end the launch did not ask for stops the rest of it. */
   private end(l: LocalLaunch, p: LocalProcess, end: ProcessEnd, at?: number): void {
     if (p.ended) return;
     p.ended = true;
-    if (p.killTimer) clearTimeout(p.killTimer);
     p.probe?.stop();
     p.probe = null;
     this.emit({
@@ -306,6 +266,7 @@ export class LocalGroups implements GroupRunner {
     const l: LocalLaunch = { launch, processes: new Map(), killRequested: item.killRequested };
     this.launches.set(launch.launchId, l);
     const absent: LocalProcess[] = [];
+    const adopted = new Map<LocalProcess, SupervisedHandle>();
     let present = 0;
     for (const spec of Object.values(launch.spec.processes)) {
       const p = newLocalProcess(this.o.dataDir, launch.launchId, spec);
@@ -314,10 +275,11 @@ export class LocalGroups implements GroupRunner {
       p.ended = stored?.ended ?? false;
       l.processes.set(spec.id, p);
       if (p.ended) continue;
-      const found = await findAgain(p, stored?.handle ?? null, l.killRequested);
+      const handle = stored?.handle ?? null;
+      const found = await this.o.supervisor.findAgain(p.taskId, p.dir, handle, this.watcher(l, p), false);
       if (found.kind === 'absent') absent.push(p);
-      else if (found.kind === 'ended') this.end(l, p, found.end, found.at);
-      else Object.assign(p, { pid: found.pid, startTime: found.startTime, watch: 'poll' });
+      else if (found.kind === 'ended') this.end(l, p, processEnd(found.end, l.killRequested), found.end.at);
+      else adopted.set(p, found.handle);
       if (found.kind !== 'absent') present++;
     }
     if (
@@ -334,40 +296,11 @@ export class LocalGroups implements GroupRunner {
       this.end(l, p, hostFailureEnd('it never started (the server stopped first)', l.killRequested));
     for (const p of l.processes.values()) {
       if (p.ended) continue;
-      if (p.watch === 'poll' && p.pid !== null) this.running(l, p);
+      const handle = adopted.get(p);
+      if (handle) this.running(l, p, handle);
       if (l.killRequested) await this.signal(p);
     }
     if ([...l.processes.values()].every((p) => p.ended)) this.launches.delete(launch.launchId);
-    this.watchPolled();
-  }
-
-  private onSpawnerLost(reason: string): void {
-    if (this.closed) return;
-    this.o.logger.warn({ reason }, 'pipelines: spawner lost; watching its processes by polling');
-    for (const l of this.launches.values())
-      for (const p of l.processes.values()) if (!p.ended) p.watch = 'poll';
-    this.watchPolled();
-  }
-
-  private watchPolled(): void {
-    if (this.pollTimer || this.closed) return;
-    this.pollTimer = setInterval(() => void this.checkAllPolled(), this.o.adoptCheckMs);
-    this.pollTimer.unref();
-  }
-
-  private async checkAllPolled(): Promise<void> {
-    const polled = [...this.launches.values()].flatMap((l) =>
-      [...l.processes.values()].filter((p) => p.watch === 'poll' && !p.ended).map((p) => ({ l, p })),
-    );
-    if (polled.length === 0 && this.pollTimer) {
-      clearInterval(this.pollTimer);
-      this.pollTimer = null;
-      return;
-    }
-    for (const { l, p } of polled) {
-      const ended = await checkPolled(p, l.killRequested);
-      if (ended) this.end(l, p, ended.end, ended.at);
-    }
   }
 
   private emit(event: GroupEvent): void {
@@ -383,14 +316,5 @@ export class LocalGroups implements GroupRunner {
           this.o.logger.warn({ err, events: batch.length }, 'pipelines: local events were not stored'),
         );
     });
-  }
-}
-
-/** Sends a signal to a process group; a group that is already gone is not an error. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 // Reading Linux /proc to recognize a process again after a restart: a pid alone may have been
 // reused, so identity is pid + start time (clock ticks after boot, /proc/<pid>/stat field 22)
@@ -11,6 +10,14 @@ export interface ProcInfo {
   state: string;
   /** Start time in clock ticks after boot. */
   startTime: string;
+  /** Its process group and session (field 5 and 6). */
+  pgrp: number;
+  session: number;
+}
+
+/** A process of a scan of /proc. */
+export interface ProcEntry extends ProcInfo {
+  pid: number;
 }
 
 /** Reads /proc/<pid>/stat; null when the process does not exist. */
@@ -22,22 +29,37 @@ export async function readProc(pid: number): Promise<ProcInfo | null> {
   }
 }
 
-/** readProc, synchronously (one small read of /proc, for the moment right after a spawn). */
-export function readProcSync(pid: number): ProcInfo | null {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
 function parseStat(stat: string): ProcInfo | null {
   // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const state = rest[0];
   const startTime = rest[19];
   if (state === undefined || startTime === undefined) return null;
-  return { state, startTime };
+  return { state, startTime, pgrp: Number(rest[2]), session: Number(rest[3]) };
+}
+
+let scanning: Promise<ProcEntry[]> | null = null;
+
+/**
+ * Every process /proc shows (zombies included). Callers at the same moment share one scan, so a
+ * pipeline delete that stops many processes at once reads /proc once.
+ */
+export function scanProcs(): Promise<ProcEntry[]> {
+  scanning ??= (async () => {
+    try {
+      const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+      const found = await Promise.all(
+        pids.map(async (pid) => {
+          const info = await readProc(pid);
+          return info && { pid, ...info };
+        }),
+      );
+      return found.filter((x): x is ProcEntry => x !== null);
+    } finally {
+      scanning = null;
+    }
+  })();
+  return scanning;
 }
 
 /** The process's argv; empty when unreadable. */
@@ -62,7 +84,6 @@ export async function isSameProcess(pid: number, startTime: string | null, marke
 
 /** Pids of live processes that have `marker` as an argument (a scan of /proc). */
 export async function findProcesses(marker: string): Promise<number[]> {
-  const { readdir } = await import('node:fs/promises');
   const found: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
