@@ -145,6 +145,40 @@ export default tseslint.config(
     },
   },
   {
+    files: [`${serverSrc}/runs/**`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            notMesos,
+            serverFolder(
+              '(pipelines|api)',
+              'The run controller knows pipelines only as launches to place (LaunchDispatch is structural), and no route.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [`${serverSrc}/pipelines/**`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            notMesos,
+            serverFolder(
+              '(runs|api)',
+              'The pipeline controller submits launches through LaunchDispatch; it imports neither runs/ nor a route.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: [`${serverSrc}/backends/**`],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -163,9 +197,8 @@ export default tseslint.config(
   {
     files: [`${serverSrc}/config/**`],
     rules: {
-      // TODO(arch): error once backends no longer import store/pipelines
       '@typescript-eslint/no-restricted-imports': [
-        'warn',
+        'error',
         {
           patterns: [
             serverFolder(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { resolveMesosSettings, type MesosSettings } from '../backends/mesos/settings.js';
+import { resolveMesosSettings, type MesosSettings } from './mesos-settings.js';
 import { type FlatConfig, type LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
 import { coerceOption, configFileProblems, optionProblem, optionSchema } from './schema.js';
 

@@ -1,30 +1,11 @@
 import { availableParallelism, totalmem } from 'node:os';
-import { MESOS_OPTIONS, type MesosFlags } from '../backends/mesos/options.js';
+import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
+import type { OptionSpecOf } from './option-spec.js';
 
-/** The kinds of value an option takes; config/schema.ts makes each a TypeBox schema. */
-export type OptionType = 'string' | 'integer' | 'number' | 'address' | 'level';
+export type { OptionType } from './option-spec.js';
 
-/**
- * One setting of the server: its flag, environment variable, config-file key and default. The
- * README's configuration table is this list.
- */
-export interface OptionSpec {
-  /** Key in the config file and in FlatConfig. */
-  key: keyof FlatConfig;
-  flag: string;
-  env: string;
-  type: OptionType;
-  /** The default, or a function of the machine; null = unset. */
-  default: () => string | number | null;
-  /** Shown in the README and `galley serve --help`. */
-  description: string;
-  /** Minimum for numbers (inclusive). */
-  min?: number;
-  /** The values a `string` setting may take; undefined = any non-empty string. */
-  choices?: readonly string[];
-  /** The flag may be given several times; the values are joined with `;`. */
-  repeatable?: boolean;
-}
+/** One setting of the server (see OptionSpecOf). */
+export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
 export interface FlatConfig extends MesosFlags {

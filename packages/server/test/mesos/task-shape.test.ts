@@ -3,7 +3,7 @@ import { AcceptPlan, type Offer } from '@galley/mesos';
 import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../src/backends/backend.js';
 import { nodesOf, parseNodeId } from '../../src/backends/mesos/nodes.js';
-import { resolveMesosSettings, type MesosFlatSettings } from '../../src/backends/mesos/settings.js';
+import { resolveMesosSettings, type MesosFlatSettings } from '../../src/config/mesos-settings.js';
 import { needsOf, taskInfoOf, type TaskShape } from '../../src/backends/mesos/task-info.js';
 
 // Offers as placement nodes, and launches as TaskInfos: the pure halves of the Mesos backend.

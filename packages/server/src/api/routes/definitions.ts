@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DefinitionInput, DefinitionRecord } from '../../model/records.js';
 import { notFound } from '../errors.js';
-import { buildRun } from '../../runs/execute.js';
 import { definitionPlacement } from '../placement.js';
-import { presentDefinition, presentRun } from '../present.js';
+import { presentDefinition } from '../present.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
 import {
   Definition,
@@ -13,7 +12,6 @@ import {
   DefinitionListQuery,
   DefinitionUpdate,
 } from '../schemas/definitions.js';
-import { ExecuteBody, Run } from '../schemas/runs.js';
 import type { RoutesOptions } from '../deps.js';
 
 /** Defaults of a new definition: 512 MB, 250 millicores. */
@@ -44,16 +42,14 @@ function merge(d: DefinitionRecord, u: DefinitionUpdate): DefinitionInput {
 
 const placementField = <T>(p: T | undefined): { placement?: T } => (p === undefined ? {} : { placement: p });
 
-/** Definitions (flotilla "tasks"): CRUD, by alias, and execute. */
+/** Definitions (flotilla "tasks"): CRUD and by alias. Executing one is a run route. */
 export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   app,
   { deps, documented },
 ) => {
-  const { store, runs, clock } = deps;
+  const { store, clock } = deps;
   const tags = ['definitions'];
   const hide = !documented;
-  const clusters = new Map(runs.backends.map((b) => [b.cluster, b.kind]));
-  const roles = new Map(runs.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
 
   const load = async (id: string) =>
     (await store.getDefinition(id)) ?? Promise.reject(notFound('definition', id));
@@ -193,37 +189,5 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
         throw notFound('definition', req.params.definition_id);
       return { deleted: true };
     },
-  );
-
-  const execute = async (def: DefinitionRecord, body: ExecuteBody) => {
-    const newRun = buildRun(def, body, {
-      clusters,
-      roles,
-      defaultCluster: deps.config.cluster,
-      serverMode: deps.config.serverMode,
-      now: clock.now(),
-      runId: deps.newId(),
-    });
-    const { run, created } = await store.insertRun(newRun);
-    if (created) {
-      deps.feed.publish([run]);
-      runs.wake();
-    }
-    return presentRun(run);
-  };
-  const executeSchema = { tags: ['runs'], hide, body: ExecuteBody, response: { 200: Run, ...Errors } };
-
-  app.put(
-    '/task/:definition_id/execute',
-    { schema: { ...executeSchema, summary: 'Run a definition', ...byId } },
-    async (req) => execute(await load(req.params.definition_id), req.body),
-  );
-
-  app.put(
-    '/task/alias/:alias/execute',
-    {
-      schema: { ...executeSchema, summary: 'Run a definition by alias', params: Type.Object({ alias: Id }) },
-    },
-    async (req) => execute(await loadAlias(req.params.alias), req.body),
   );
 };

@@ -1,11 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { DefinitionRecord } from '../../model/records.js';
 import type { RunQuery } from '../../store/store.js';
 import { ApiError, notFound } from '../errors.js';
+import { buildRun } from '../execute.js';
 import { presentRun, presentTimeline } from '../present.js';
 import type { RoutesOptions } from '../deps.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
-import { Run, RunEvents, RunList, RunListQuery, RunStatus, StopAnswer } from '../schemas/runs.js';
+import {
+  ExecuteBody,
+  Run,
+  RunEvents,
+  RunList,
+  RunListQuery,
+  RunStatus,
+  StopAnswer,
+} from '../schemas/runs.js';
 
 /** ms since the epoch from `123` or an ISO 8601 time; ApiError 400 naming the parameter otherwise. */
 function parseTime(value: string | undefined, param: string): number | undefined {
@@ -19,7 +29,7 @@ function parseTime(value: string | undefined, param: string): number | undefined
   return ms;
 }
 
-/** Runs: history with filters, one run, its status (ETag), its timeline, and stop. */
+/** Runs: execute a definition, history with filters, one run, its status (ETag), its timeline, and stop. */
 export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
   const { store, runs } = deps;
   const tags = ['runs'];
@@ -28,6 +38,47 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   const defRunParams = Type.Object({ definition_id: Id, run_id: Id });
 
   const load = async (runId: string) => (await store.getRun(runId)) ?? Promise.reject(notFound('run', runId));
+
+  // ---- execute: a definition becomes a QUEUED run ----
+
+  const clusters = new Map(runs.backends.map((b) => [b.cluster, b.kind]));
+  const roles = new Map(runs.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
+  const loadDefinition = async (id: string) =>
+    (await store.getDefinition(id)) ?? Promise.reject(notFound('definition', id));
+  const loadAlias = async (alias: string) =>
+    (await store.getDefinitionByAlias(alias)) ?? Promise.reject(notFound('definition with alias', alias));
+  const { clock } = deps;
+  const execute = async (def: DefinitionRecord, body: ExecuteBody) => {
+    const newRun = buildRun(def, body, {
+      clusters,
+      roles,
+      defaultCluster: deps.config.cluster,
+      serverMode: deps.config.serverMode,
+      now: clock.now(),
+      runId: deps.newId(),
+    });
+    const { run, created } = await store.insertRun(newRun);
+    if (created) {
+      deps.feed.publish([run]);
+      runs.wake();
+    }
+    return presentRun(run);
+  };
+  const executeSchema = { tags, hide, body: ExecuteBody, response: { 200: Run, ...Errors } };
+
+  app.put(
+    '/task/:definition_id/execute',
+    { schema: { ...executeSchema, summary: 'Run a definition', params: Type.Object({ definition_id: Id }) } },
+    async (req) => execute(await loadDefinition(req.params.definition_id), req.body),
+  );
+
+  app.put(
+    '/task/alias/:alias/execute',
+    {
+      schema: { ...executeSchema, summary: 'Run a definition by alias', params: Type.Object({ alias: Id }) },
+    },
+    async (req) => execute(await loadAlias(req.params.alias), req.body),
+  );
 
   const list = async (q: RunListQuery, definitionId?: string) => {
     const limit = Math.min(q.limit ?? 1024, MAX_LIMIT);

@@ -1,7 +1,7 @@
 import type { Node } from '@galley/core';
 import type { MesosScheduler } from '@galley/mesos';
 import type { ClusterInfo } from '../backend.js';
-import type { MesosClusterConfig, MesosSettings } from './settings.js';
+import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 
 /** What `describeCluster` reads of a Mesos backend. */
 export interface ClusterView {

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
 import type { AttemptRecord } from '../../model/records.js';
 import { MesosBackend } from './mesos-backend.js';
-import { LOCAL_CLUSTER } from './settings.js';
+import { LOCAL_CLUSTER } from '../../config/mesos-settings.js';
 
 /** What every Mesos backend of the server shares. */
 export interface MesosBackendDeps {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { BasicCredentials, FrameworkInfo } from '@galley/mesos';
-import type { MesosClusterConfig, MesosSettings } from './settings.js';
+import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 
 /**
  * The framework Galley registers on a Mesos cluster (spec §1.2): several roles (MULTI_ROLE),

@@ -42,7 +42,7 @@ import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
 import { readSandbox } from './sandbox-logs.js';
-import type { MesosClusterConfig, MesosSettings } from './settings.js';
+import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 import type { TaskShape } from './task-info.js';
 import { applyUpdate } from './task-updates.js';
 

@@ -14,7 +14,7 @@ import {
 import { AckAfterStore } from './delivery.js';
 import { groupEventsOf } from './groups-status.js';
 import { type GroupTask, sweepTasks, type TrackedLaunch } from './groups-table.js';
-import type { MesosSettings } from './settings.js';
+import type { MesosSettings } from '../../config/mesos-settings.js';
 import type { TaskKills } from './task-kills.js';
 import type { TaskShape } from './task-info.js';
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { BackendEvent } from '../backend.js';
 import type { AttemptTable } from './attempts.js';
-import type { MesosSettings } from './settings.js';
+import type { MesosSettings } from '../../config/mesos-settings.js';
 import { expireUnreachable } from './task-updates.js';
 
 /** What the sweeper works with. */

@@ -9,7 +9,7 @@ import type {
 } from '@galley/mesos';
 import type { LaunchSpec } from '../backend.js';
 import type { HealthCheckSpec } from '../../model/records.js';
-import type { Containerizer, MesosNetwork } from './settings.js';
+import type { Containerizer, MesosNetwork } from '../../config/mesos-settings.js';
 
 /**
  * A launch as a Mesos TaskInfo (spec §6.7, §7.2, §7.8): a command task run by `/bin/sh -c` with

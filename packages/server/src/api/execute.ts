@@ -1,8 +1,8 @@
 import { newRunState } from '@galley/core';
 import type { DefinitionRecord, EnvVar, NewRun } from '../model/records.js';
-import { ApiError } from '../api/errors.js';
-import { runPlacement } from '../api/placement.js';
-import type { ExecuteBody } from '../api/schemas/runs.js';
+import { ApiError } from './errors.js';
+import { runPlacement } from './placement.js';
+import type { ExecuteBody } from './schemas/runs.js';
 
 /** What an execute needs to know of the server. */
 export interface ExecuteContext {

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
-import type { OptionSpec } from '../../config/options.js';
-import type { MesosFlatSettings } from './settings.js';
+import type { OptionSpecOf } from './option-spec.js';
+import type { MesosFlatSettings } from './mesos-settings.js';
 
 /** The Mesos keys of the server's flat config (flags, env vars, config file). */
 export type MesosFlags = Omit<MesosFlatSettings, 'backend' | 'cluster'>;
@@ -14,7 +14,7 @@ function currentUser(): string {
 }
 
 /** The Mesos settings, in the order the README lists them. */
-export const MESOS_OPTIONS: readonly OptionSpec[] = [
+export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
   {
     key: 'mesosMaster',
     flag: '--mesos-master',
