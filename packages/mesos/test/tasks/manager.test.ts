@@ -207,13 +207,14 @@ describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 12
 
     const second = manage(c, { frameworkIdStore: store, tasks: { web: sleeper } });
     // A task may be reported more than once (reconciliation answers again, a repeated KILL of a
-    // task already killed is answered with its terminal state): each decision counts once.
+    // task already killed is answered with its terminal state, TASK_KILLED or later TASK_LOST):
+    // each decision counts once, and the kills are seen by their TASK_KILLED.
     const decisions = (action: string) =>
       [
         ...new Set(
           second
             .of('task_unknown')
-            .filter((e) => e.action === action)
+            .filter((e) => e.action === action && (action !== 'ignored' || e.state === 'TASK_KILLED'))
             .map((e) => `${e.taskId} ${e.state}`),
         ),
       ].sort();
