@@ -2,20 +2,27 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parsePipelineSpec } from '@galley/core';
 import pino from 'pino';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackendEvent, LaunchSpec } from '../../src/backends/backend.js';
+import type { GroupEvent, GroupLaunch } from '../../src/backends/group-runner.js';
 import { attemptDir, readLogChunk } from '../../src/backends/local/attempt-files.js';
+import { processDir } from '../../src/backends/local/group-process.js';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { systemClock } from '../../src/clock.js';
 import type { AttemptRecord } from '../../src/model/records.js';
+import { groupAlive } from '../pipelines/harness.js';
 
 // The local backend against real /bin/sh processes.
 
 const dirs: string[] = [];
 const backends: LocalBackend[] = [];
+/** Process groups a test must not leave behind, whatever happened: SIGKILLed after it. */
+const groups: number[] = [];
 afterEach(async () => {
   for (const b of backends.splice(0)) await b.close();
+  for (const pgid of groups.splice(0)) if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
 });
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -294,5 +301,110 @@ describe('local backend (real processes)', () => {
     const page = await readLogChunk(huge, 64 * 1024 ** 3 - 10, 4096);
     expect(page).toMatchObject({ nextOffset: 64 * 1024 ** 3, size: 64 * 1024 ** 3 });
     expect(page.data.length).toBe(10);
+  });
+});
+
+// Issue 12 item 4: a stop (of a run) and a delete (of a pipeline instance) kill the whole process
+// group: SIGTERM, the grace period, then SIGKILL to the group even when the main process ended.
+
+/** A command whose main process ends on SIGTERM while a background child in its group ignores it. */
+const STUBBORN_CHILD = `sh -c 'trap "" TERM; echo ready; exec sleep 1000' & wait`;
+
+/** Waits until `path` says `ready`: the TERM-ignoring child's trap is in place. */
+async function childReady(path: string): Promise<void> {
+  await vi.waitFor(async () => expect(await readFile(path, 'utf8').catch(() => '')).toContain('ready'), {
+    timeout: 20_000,
+    interval: 20,
+  });
+}
+
+/** Waits until no process of the group `pgid` is left. */
+async function groupGone(pgid: number): Promise<void> {
+  await vi.waitFor(() => expect(groupAlive(pgid)).toBe(false), { timeout: 20_000, interval: 20 });
+}
+
+describe('stop and delete kill the whole process group (real processes)', () => {
+  it('a stopped run: its main process ends on SIGTERM, and after the grace period no process of its group is left', async () => {
+    const { backend, dataDir, waitFor } = await makeBackend();
+    const s = spec(STUBBORN_CHILD);
+    await backend.launch({ runs: [s], groups: [] });
+    const r = (await waitFor(running(s.attemptId))) as Extract<BackendEvent, { type: 'running' }>;
+    const pgid = r.handle['pid'] as number;
+    groups.push(pgid);
+    await childReady(join(attemptDir(dataDir, s.runId, 1), 'stdout'));
+    expect(await backend.kill(s.attemptId, 500)).toBe('signalled');
+    // The main process ended on SIGTERM; its group outlives it (the child ignores SIGTERM) …
+    expect(await waitFor(ended(s.attemptId))).toMatchObject({ outcome: { kind: 'exited', exitCode: 143 } });
+    expect(groupAlive(pgid)).toBe(true);
+    // … until the SIGKILL at the end of the grace period.
+    await groupGone(pgid);
+  });
+
+  it('a stopped adopted run (found again after a restart): the same, from the stored handle', async () => {
+    const first = await makeBackend();
+    const s = spec(STUBBORN_CHILD);
+    await first.backend.launch({ runs: [s], groups: [] });
+    const r = (await first.waitFor(running(s.attemptId))) as Extract<BackendEvent, { type: 'running' }>;
+    const pgid = r.handle['pid'] as number;
+    groups.push(pgid);
+    await childReady(join(attemptDir(first.dataDir, s.runId, 1), 'stdout'));
+    await first.backend.close(); // the server "dies"; the processes do not
+    const second = await makeBackend({ dataDir: first.dataDir });
+    const answers = await second.backend.reconcile([
+      { attempt: attemptRecord(s, r.handle, 'running'), cpus: 1, memMb: 1 },
+    ]);
+    expect(answers).toEqual([expect.objectContaining({ state: 'running', handle: r.handle })]);
+    expect(await second.backend.kill(s.attemptId, 500)).toBe('signalled');
+    expect(await second.waitFor(ended(s.attemptId))).toMatchObject({
+      outcome: { kind: 'exited', exitCode: 143 },
+    });
+    await groupGone(pgid);
+  });
+
+  it('a deleted pipeline instance: its process ends on SIGTERM, and after its kill_grace_period no process of its group is left', async () => {
+    const { backend, dataDir } = await makeBackend();
+    const events: GroupEvent[] = [];
+    backend.groups.onEvents(async (batch) => {
+      events.push(...batch);
+      return Promise.resolve();
+    });
+    const parsed = parsePipelineSpec({
+      id: 'stubborn',
+      processes: {
+        worker: {
+          command: STUBBORN_CHILD,
+          shell: true,
+          resources: { cpu: 0.1, mem: 16 },
+          kill_grace_period: 0.5,
+        },
+      },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const launch: GroupLaunch = {
+      launchId: `stubborn$1.1.${process.pid}`,
+      pipelineId: 'stubborn',
+      instanceId: 'stubborn.1',
+      spec: parsed.spec,
+      queuedAt: 0,
+    };
+    await backend.launch({ runs: [], groups: [{ launch, nodeId: 'local', ports: {} }] });
+    const find = <T extends GroupEvent>(pred: (e: GroupEvent) => e is T): Promise<T> =>
+      vi.waitFor(() => events.find(pred) ?? Promise.reject(new Error(JSON.stringify(events))), {
+        timeout: 20_000,
+        interval: 20,
+      });
+    const r = await find(
+      (e): e is Extract<GroupEvent, { type: 'process-state' }> =>
+        e.type === 'process-state' && e.state === 'TASK_RUNNING',
+    );
+    const pgid = r.handle!['pid'] as number;
+    groups.push(pgid);
+    await childReady(join(processDir(dataDir, launch.launchId, 'worker'), 'stdout'));
+    await backend.groups.kill(launch.launchId);
+    expect(
+      await find((e): e is Extract<GroupEvent, { type: 'process-ended' }> => e.type === 'process-ended'),
+    ).toMatchObject({ end: { state: 'TASK_KILLED', exitCode: 143 } });
+    expect(groupAlive(pgid)).toBe(true);
+    await groupGone(pgid);
   });
 });
