@@ -10,6 +10,7 @@ import {
   type RunJson,
   screenshot,
   startGalley,
+  POLL,
 } from './harness.js';
 
 const gate = browserGate();
@@ -28,7 +29,7 @@ describe.runIf(gate.available)('web UI: capacity and queued runs (real server, 1
     ({ page } = await newPage(browser));
     await api(galley.url, 'POST', '/task', { alias: 'half', cpu: 500, memory: 64, command: 'sleep 300' });
     await api(galley.url, 'POST', '/task', { alias: 'big', cpu: 2000, memory: 64, command: 'echo big' });
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -55,7 +56,7 @@ describe.runIf(gate.available)('web UI: capacity and queued runs (real server, 1
     const card = page.getByRole('region', { name: 'Cluster local' });
     await card.waitFor();
     const cpu = card.getByRole('meter', { name: 'CPU used' });
-    await expect.poll(() => cpu.getAttribute('aria-valuetext')).toBe('1 CPU of 1 CPU used');
+    await expect.poll(() => cpu.getAttribute('aria-valuetext'), POLL).toBe('1 CPU of 1 CPU used');
     await card.getByText('0 CPU free').waitFor();
     await card.getByText('2 running').waitFor();
 
@@ -78,5 +79,5 @@ describe.runIf(gate.available)('web UI: capacity and queued runs (real server, 1
       'current',
     );
     await screenshot(page, 'run-queued');
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,43 +1,42 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ChromiumInstall, findChromium, type ServiceGate, unavailable } from '@galley/testkit';
+import {
+  builtGalley,
+  type ChromiumInstall,
+  findChromium,
+  galleyRequest,
+  type ServiceGate,
+  startGalley as startServer,
+} from '@galley/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { vi } from 'vitest';
 
-/** The built `galley` CLI: the browser tests drive the real server, which serves the built UI. */
-export const SERVER_MAIN = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
-const WEB_INDEX = fileURLToPath(new URL('../../dist/index.html', import.meta.url));
 /** Where each test writes what a user sees (git-ignored). */
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 
-/** Chromium, and the built server and UI; skipped (or failed, in CI) when one is missing. */
+/**
+ * Chromium, and the built server and UI (the browser tests drive the real server, which serves the
+ * built UI); skipped, or failed under GALLEY_REQUIRE_SERVICES=1, when one is missing.
+ */
 export function browserGate(): ServiceGate<ChromiumInstall> {
   const gate = findChromium();
   if (!gate.available) return gate;
-  if (!existsSync(SERVER_MAIN) || !existsSync(WEB_INDEX)) {
-    return unavailable('Browser tests', 'the server or the web UI is not built (run `npm run build`)');
-  }
-  return gate;
+  const built = builtGalley('Browser tests', { web: true });
+  return built.available ? gate : built;
 }
 
-/** A JSON request to a Galley server; throws with the answer when it is not 2xx. */
+/** A JSON request to a Galley server (`path` under /api/v1); throws with the answer when it is not 2xx. */
 export async function api<T = unknown>(
   url: string,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+  const res = await galleyRequest<T>(url, method, `/api/v1${path}`, body);
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body ?? undefined) as T;
 }
 
 /** The fields of a run the tests read. */
@@ -48,20 +47,22 @@ export interface RunJson {
   queued_reason: string | null;
 }
 
-/** Polls `check` until it answers something other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
+export const PATIENCE_MS = 60_000;
+
+/** Options of `expect.poll` (its default is 1 s, too short for a page on a loaded machine). */
+export const POLL = { timeout: PATIENCE_MS, interval: 100 };
+
+/** Waits (vi.waitFor) until `check` answers something other than undefined; answers it. */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = PATIENCE_MS): Promise<T> {
+  return vi.waitFor(
+    async () => {
       const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      if (value === undefined) throw new Error('still waiting');
+      return value;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 /** A `galley serve` child process with its own temporary data directory. */
@@ -72,46 +73,13 @@ export interface GalleyProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the real server on a free port (`--listen 127.0.0.1:0`) and waits for the address it prints. */
+/** Starts the built server (@galley/testkit) on a free port, with a temporary data directory. */
 export async function startGalley(args: string[] = []): Promise<GalleyProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'galley-web-'));
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [
-      SERVER_MAIN,
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--data-dir',
-      dataDir,
-      '--stop-grace-ms',
-      '1000',
-      ...args,
-    ],
-    { env: { ...process.env, GALLEY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`galley serve did not start:\n${output}`)), 45_000);
-    const check = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    proc.stderr?.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`galley serve exited with ${code}:\n${output}`));
-    });
-  });
+  const server = await startServer({ args: ['--stop-grace-ms', '1000', ...args] });
+  const url = server.url;
   return {
     url,
-    output: () => output,
+    output: () => server.output(),
     async stop() {
       try {
         // Pipelines outlive the server by design: delete them so none of their processes outlives the test.
@@ -121,7 +89,7 @@ export async function startGalley(args: string[] = []): Promise<GalleyProcess> {
         await eventually(async () => {
           const left = await api<Record<string, unknown>>(url, 'GET', '/pipelines');
           return Object.keys(left).length === 0 ? true : undefined;
-        }, 20_000).catch(() => undefined);
+        }).catch(() => undefined);
         const active = await api<{ history: RunJson[] }>(
           url,
           'GET',
@@ -137,11 +105,9 @@ export async function startGalley(args: string[] = []): Promise<GalleyProcess> {
             '/history?status=PENDING&status=RUNNING&limit=1',
           );
           return left.total === 0 ? true : undefined;
-        }, 20_000);
+        });
       } finally {
-        proc.kill('SIGTERM');
-        await exited;
-        rmSync(dataDir, { recursive: true, force: true });
+        await server.stop();
       }
     },
   };
@@ -162,7 +128,7 @@ export async function newPage(
     colorScheme: options.dark ? 'dark' : 'light',
     reducedMotion: 'reduce',
   });
-  context.setDefaultTimeout(30_000);
+  context.setDefaultTimeout(PATIENCE_MS);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(err.message));

@@ -74,7 +74,7 @@ describe.runIf(gate.available)('web UI: keyboard only, and light and dark themes
     [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
     await api(galley.url, 'POST', '/task', HELLO_WORLD);
     await api(galley.url, 'POST', '/task', { alias: 'sleeper', command: 'echo started; sleep 300' });
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -141,7 +141,7 @@ describe.runIf(gate.available)('web UI: keyboard only, and light and dark themes
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'hidden' });
     await context.close();
-  }, 60_000);
+  }, 120_000);
 
   it('follows the system’s dark preference, stays readable, and remembers the toggle', async () => {
     const { page, context } = await newPage(browser, { dark: true });
@@ -173,5 +173,5 @@ describe.runIf(gate.available)('web UI: keyboard only, and light and dark themes
       expect(await contrast(page, selector), `light ${selector}`).toBeGreaterThanOrEqual(4.5);
     }
     await context.close();
-  }, 60_000);
+  }, 120_000);
 });

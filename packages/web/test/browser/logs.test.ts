@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +12,8 @@ import {
   type RunJson,
   screenshot,
   startGalley,
+  POLL,
+  PATIENCE_MS,
 } from './harness.js';
 
 const gate = browserGate();
@@ -23,7 +28,7 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
     if (!gate.available) return;
     [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
     ({ page } = await newPage(browser));
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -38,7 +43,14 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
   };
 
   it('follows the log of a running run as lines arrive, until it stops', async () => {
-    const run = await execute('ticker', 'for i in 1 2 3 4 5 6; do echo "tick $i"; sleep 0.4; done');
+    // The run prints its first line, then waits for the test to open a gate (however slow the
+    // machine, it is still running when the page shows that line), then prints the rest.
+    const gateDir = mkdtempSync(join(tmpdir(), 'galley-web-logs-'));
+    const gate = join(gateDir, 'gate');
+    const run = await execute(
+      'ticker',
+      `echo "tick 1"; while [ ! -e ${gate} ]; do sleep 0.05; done; for i in 2 3 4 5 6; do echo "tick $i"; sleep 0.4; done`,
+    );
     await page.goto(`${galley.url}/runs/${run.run_id}`);
     const log = page.getByRole('region', { name: 'Log output' });
     await log.getByText('tick 1', { exact: true }).waitFor();
@@ -46,10 +58,12 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
     expect(await page.locator('.timeline li[data-status="STOPPED"]').getAttribute('data-state')).toBe(
       'upcoming',
     );
+    writeFileSync(gate, '');
     await log.getByText('tick 6', { exact: true }).waitFor();
     await page.locator('.timeline li[data-status="STOPPED"][data-state="done"]').waitFor();
     await page.getByText('6 lines · complete').waitFor();
-  }, 60_000);
+    rmSync(gateDir, { recursive: true, force: true });
+  }, 120_000);
 
   it('loads a 100,000-line log with only a window of lines in the DOM, and searches it', async () => {
     const run = await execute(
@@ -60,7 +74,7 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
     const started = Date.now();
     await page.goto(`${galley.url}/runs/${run.run_id}`);
     const viewport = page.getByRole('region', { name: 'Log output' });
-    await page.locator(`[data-line-count="${LINES}"]`).waitFor({ timeout: 45_000 });
+    await page.locator(`[data-line-count="${LINES}"]`).waitFor({ timeout: PATIENCE_MS });
     await page.getByText('100,000 lines · complete').waitFor();
     const loadMs = Date.now() - started;
 
@@ -97,16 +111,16 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
 
     // Enter = next, Shift+Enter = previous, and the current match is always rendered.
     await page.getByLabel('Search the log').press('Enter');
-    await expect.poll(() => counter.textContent()).toBe(`${start + 1} of ${total}`);
+    await expect.poll(() => counter.textContent(), POLL).toBe(`${start + 1} of ${total}`);
     expect(await currentLine()).toBe(matching[start]);
     await page.getByLabel('Search the log').press('Shift+Enter');
-    await expect.poll(() => counter.textContent()).toBe(`${start} of ${total}`);
+    await expect.poll(() => counter.textContent(), POLL).toBe(`${start} of ${total}`);
     // Next from the last wraps to the first: line 9999, far above.
     for (let i = start; i <= total; i++) await page.getByRole('button', { name: 'Next match' }).click();
-    await expect.poll(() => counter.textContent()).toBe(`1 of ${total}`);
+    await expect.poll(() => counter.textContent(), POLL).toBe(`1 of ${total}`);
     await page.locator('.log-line[data-line="9999"] mark.current').waitFor();
     await page.getByRole('button', { name: 'Previous match' }).click();
-    await expect.poll(() => counter.textContent()).toBe(`${total} of ${total}`);
+    await expect.poll(() => counter.textContent(), POLL).toBe(`${total} of ${total}`);
     await page.locator('.log-line[data-line="99999"] mark.current').waitFor();
     expect(await inDom()).toBeLessThan(200);
     await screenshot(page, 'run-log-search');
@@ -116,5 +130,5 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
     expect(await page.locator('.log-line mark').count()).toBe(0);
 
     console.log(JSON.stringify({ lines: LINES, load_ms: loadMs, scroll_ms: scrollMs, search_ms: searchMs }));
-  }, 90_000);
+  }, 120_000);
 });

@@ -11,6 +11,7 @@ import {
   type RunJson,
   screenshot,
   startGalley,
+  POLL,
 } from './harness.js';
 
 const gate = browserGate();
@@ -37,7 +38,7 @@ describe.runIf(gate.available)(
         group_name: 'checks',
         command: 'echo started; sleep 300',
       });
-    }, 90_000);
+    }, 120_000);
 
     afterAll(async () => {
       await browser?.close();
@@ -58,8 +59,11 @@ describe.runIf(gate.available)(
       await page.waitForURL(/\/runs\/[^/]+$/);
       const timeline = page.getByRole('list', { name: 'Status timeline' });
       await timeline.locator('li[data-status="STOPPED"][data-state="done"]').waitFor();
+      // The steps' times come with the run's events, which may be read after the run itself.
       for (const status of ['QUEUED', 'PENDING', 'RUNNING']) {
-        expect(await timeline.locator(`li[data-status="${status}"]`).getAttribute('data-state')).toBe('done');
+        await expect
+          .poll(() => timeline.locator(`li[data-status="${status}"]`).getAttribute('data-state'), POLL)
+          .toBe('done');
       }
       await expect(page.getByTestId('exit-code').textContent()).resolves.toBe('0');
       await page.getByRole('region', { name: 'Log output' }).getByText('hello yourusername').waitFor();
@@ -80,7 +84,7 @@ describe.runIf(gate.available)(
       // The owner is remembered for the next run.
       await page.goto(`${galley.url}/tasks/hello-flotilla/run`);
       await expect(page.getByLabel('Owner').inputValue()).resolves.toBe('youruser');
-    }, 60_000);
+    }, 120_000);
 
     it('shows a failing command as Failed with its exit code and stderr', async () => {
       const run = await api<RunJson>(galley.url, 'PUT', '/task/alias/fails/execute', {
@@ -91,7 +95,7 @@ describe.runIf(gate.available)(
       await expect(page.getByTestId('exit-code').textContent()).resolves.toBe('3');
       await expect(page.locator('h1 .badge').textContent()).resolves.toBe('Failed');
       await page.getByRole('region', { name: 'Log output' }).getByText('oops').waitFor();
-    }, 60_000);
+    }, 120_000);
 
     it('stops a long run after a confirmation and shows the server’s answer', async () => {
       await page.goto(`${galley.url}/tasks/sleeper/run`);
@@ -118,7 +122,7 @@ describe.runIf(gate.available)(
       expect(await stop.isDisabled()).toBe(true);
       const run = await api<RunJson>(galley.url, 'GET', `/history/${runIdOf(page)}`);
       expect(run.status).toBe('STOPPED');
-    }, 60_000);
+    }, 120_000);
 
     it('filters, sorts and pages the history, with filters in the URL', async () => {
       await page.goto(`${galley.url}/runs`);
@@ -130,17 +134,17 @@ describe.runIf(gate.available)(
       await page.getByLabel('Task alias').fill('fails');
       await page.waitForURL(/alias=fails/);
       await page.locator('tbody tr[data-run-id]').filter({ hasText: 'fails' }).waitFor();
-      await expect.poll(() => rows.count()).toBe(1);
+      await expect.poll(() => rows.count(), POLL).toBe(1);
 
       await page.getByLabel('Task alias').fill('');
       await page.getByLabel('Owner').fill('youruser');
       await page.waitForURL((u) => u.search.includes('owner=youruser') && !u.search.includes('alias='));
-      await expect.poll(() => rows.count()).toBe(2);
+      await expect.poll(() => rows.count(), POLL).toBe(2);
 
       await page.getByRole('checkbox', { name: 'Running' }).check();
       await page.getByText('No run matches these filters').waitFor();
       await page.getByRole('button', { name: 'Clear filters' }).click();
-      await expect.poll(() => rows.count()).toBe(3);
+      await expect.poll(() => rows.count(), POLL).toBe(3);
 
       // Time range on queued_at: a window in the future holds nothing; one around now holds all.
       const local = (ms: number) => {
@@ -152,16 +156,16 @@ describe.runIf(gate.available)(
       expect(new URL(page.url()).searchParams.get('from')).not.toBeNull();
       await page.getByLabel('Queued from').fill(local(Date.now() - 3_600_000));
       await page.getByLabel('Queued until').fill(local(Date.now() + 3_600_000));
-      await expect.poll(() => rows.count()).toBe(3);
+      await expect.poll(() => rows.count(), POLL).toBe(3);
       await page.getByRole('button', { name: 'Clear filters' }).click();
 
       // Sort by task alias, ascending on the second click.
       const taskHeader = page.getByRole('columnheader', { name: /Task/ });
       await taskHeader.getByRole('button').click();
       await taskHeader.getByRole('button').click();
-      await expect.poll(() => taskHeader.getAttribute('aria-sort')).toBe('ascending');
+      await expect.poll(() => taskHeader.getAttribute('aria-sort'), POLL).toBe('ascending');
       await expect
-        .poll(() => rows.locator('td:nth-child(3)').allTextContents())
+        .poll(() => rows.locator('td:nth-child(3)').allTextContents(), POLL)
         .toEqual(['fails', 'hello-flotilla', 'sleeper']);
 
       // Paging: one a page, from a deep link.
@@ -170,7 +174,7 @@ describe.runIf(gate.available)(
       await page.getByRole('button', { name: 'Next →' }).click();
       await page.getByText('2–2 of 3').waitFor();
       await expect(rows.locator('td:nth-child(3)').textContent()).resolves.toBe('hello-flotilla');
-    }, 60_000);
+    }, 120_000);
 
     it('shows new runs and their changes live, without reloading the page', async () => {
       await page.goto(`${galley.url}/runs`);
@@ -188,7 +192,7 @@ describe.runIf(gate.available)(
         await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
       ).toBe(true);
       expect(pageErrors(page)).toEqual([]);
-    }, 60_000);
+    }, 120_000);
 
     it('says so when a run does not exist, and when the server cannot be reached', async () => {
       await page.goto(`${galley.url}/runs/no-such-run`);
@@ -203,6 +207,6 @@ describe.runIf(gate.available)(
       await page.unroute('**/api/v1/history?*');
       await page.getByRole('button', { name: 'Try again' }).click();
       await page.getByRole('table', { name: 'Runs' }).waitFor();
-    }, 60_000);
+    }, 120_000);
   },
 );

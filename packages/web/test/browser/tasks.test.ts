@@ -9,6 +9,7 @@ import {
   pageErrors,
   screenshot,
   startGalley,
+  POLL,
 } from './harness.js';
 
 const gate = browserGate();
@@ -30,7 +31,7 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
     if (!gate.available) return;
     [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
     ({ page } = await newPage(browser));
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -77,7 +78,7 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
       { name: 'GREETING', value: 'hi' },
     ]);
     await screenshot(page, 'task');
-  }, 60_000);
+  }, 120_000);
 
   it('shows the JSON and edits through the JSON editor', async () => {
     await page.goto(`${galley.url}/tasks/hello-flotilla`);
@@ -103,7 +104,7 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
     await page.getByText('256 MB').waitFor();
     const saved = await api<DefinitionJson>(galley.url, 'GET', '/task/alias/hello-flotilla');
     expect(saved.memory).toBe(256);
-  }, 60_000);
+  }, 120_000);
 
   it('searches tasks by alias, group and tag', async () => {
     await api(galley.url, 'POST', '/task', {
@@ -115,25 +116,29 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
     await api(galley.url, 'POST', '/task', { alias: 'hello-again', group_name: 'reports', command: 'true' });
     await page.goto(`${galley.url}/tasks`);
     const rows = page.getByRole('table', { name: 'Tasks' }).locator('tbody tr');
-    await expect.poll(() => rows.count()).toBe(3);
+    await expect.poll(() => rows.count(), POLL).toBe(3);
     await screenshot(page, 'tasks');
 
     await page.getByLabel(/Search by alias/).fill('HELLO');
     await expect
-      .poll(() => rows.locator('td:first-child').allTextContents())
+      .poll(() => rows.locator('td:first-child').allTextContents(), POLL)
       .toEqual(['hello-again', 'hello-flotilla']);
     await page.getByLabel('Group').selectOption('reports');
-    await expect.poll(() => rows.locator('td:first-child').allTextContents()).toEqual(['hello-again']);
+    await expect.poll(() => rows.locator('td:first-child').allTextContents(), POLL).toEqual(['hello-again']);
     await page.getByLabel(/Search by alias/).fill('');
     await page.getByLabel('Tag').selectOption('cron');
-    await expect.poll(() => rows.locator('td:first-child').allTextContents()).toEqual(['nightly-report']);
+    await expect
+      .poll(() => rows.locator('td:first-child').allTextContents(), POLL)
+      .toEqual(['nightly-report']);
 
     // The search is in the URL: a deep link shows the same list.
     await page.goto(`${galley.url}/tasks?q=flot`);
-    await expect.poll(() => rows.locator('td:first-child').allTextContents()).toEqual(['hello-flotilla']);
+    await expect
+      .poll(() => rows.locator('td:first-child').allTextContents(), POLL)
+      .toEqual(['hello-flotilla']);
     await page.goto(`${galley.url}/tasks?q=nothing-like-this`);
     await page.getByText('No task matches').waitFor();
-  }, 60_000);
+  }, 120_000);
 
   it('deletes a task only after the confirmation', async () => {
     await page.goto(`${galley.url}/tasks/hello-again`);
@@ -152,5 +157,5 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
     await page.goto(`${galley.url}/tasks/hello-again`);
     await page.getByText('There is no task "hello-again"').waitFor();
     expect(pageErrors(page)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
