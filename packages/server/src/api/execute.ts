@@ -96,7 +96,7 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
     activeDeadlineSeconds: body.active_deadline_seconds ?? null,
     pipelineId: null,
     state: newRunState(ctx.now),
-    instance: null,
+    host: null,
     runExceptions: null,
     maxMemoryUsed: null,
     maxCpuUsed: null,

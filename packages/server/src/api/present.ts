@@ -53,7 +53,7 @@ export function presentRun(r: RunRecord): Run {
     cpu: r.cpu,
     gpu: r.gpu,
     attempt_count: s.attemptCount,
-    instance: { instance_id: r.instance?.instanceId ?? '', dns_name: r.instance?.dnsName ?? '' },
+    instance: { instance_id: r.host?.hostId ?? '', dns_name: r.host?.dnsName ?? '' },
     run_exceptions: r.runExceptions,
     description: r.description,
     idempotence_key: r.idempotenceKey,

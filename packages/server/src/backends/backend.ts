@@ -1,5 +1,5 @@
 import type { AttemptOutcome, Node } from '@galley/core';
-import type { AttemptRecord, EnvVar, HealthCheckSpec } from '../model/records.js';
+import type { AttemptRecord, EnvVar, HealthCheckSpec, RunHost } from '../model/records.js';
 import type { GroupLaunch, GroupRunner } from './group-runner.js';
 
 /** What a backend needs to launch one attempt. Resources as placement saw them. */
@@ -72,11 +72,7 @@ export interface PlacementTraits {
   portsFromNodes: boolean;
 }
 
-/** Where an attempt ran, for the run's `instance` field. */
-export interface InstanceInfo {
-  instanceId: string;
-  dnsName: string;
-}
+export type { RunHost } from '../model/records.js';
 
 /**
  * What a backend reports about an attempt. Delivered at least once and possibly out of order;
@@ -89,7 +85,7 @@ export type BackendEvent =
       attemptId: string;
       at: number;
       handle: Record<string, unknown>;
-      instance: InstanceInfo;
+      host: RunHost;
     }
   /** The attempt ended. */
   | { type: 'ended'; attemptId: string; at: number; outcome: AttemptOutcome };
@@ -109,7 +105,7 @@ export type ReconcileAnswer =
       state: 'running';
       at: number;
       handle: Record<string, unknown>;
-      instance: InstanceInfo;
+      host: RunHost;
     }
   /** It ended (maybe while the server was down). */
   | { attemptId: string; state: 'ended'; at: number; outcome: AttemptOutcome }

@@ -34,6 +34,13 @@ export interface DefinitionRecord {
 /** The fields of a definition a client may set (create) or change (update). */
 export type DefinitionInput = Omit<DefinitionRecord, 'definitionId' | 'createdAt' | 'updatedAt'>;
 
+/** Where an attempt ran (this machine, a Mesos agent): Flotilla's run `instance` on the wire. */
+export interface RunHost {
+  /** The host's id (the Mesos agent id; locally the hostname). */
+  hostId: string;
+  dnsName: string;
+}
+
 /**
  * A run: one request to run a definition, with a copy of what it runs (so later edits of the
  * definition do not change history) and its @galley/core lifecycle state.
@@ -61,7 +68,7 @@ export interface RunRecord {
   pipelineId: string | null;
   state: RunState;
   /** Where the current attempt runs; null before placement. */
-  instance: { instanceId: string; dnsName: string } | null;
+  host: RunHost | null;
   runExceptions: string[] | null;
   maxMemoryUsed: number | null;
   maxCpuUsed: number | null;

@@ -28,14 +28,14 @@ export function applyEvent(
   run: RunRecord,
   event: RunEvent,
   ctx: { policy: RetryPolicy; random: () => number; now: number },
-  extra: Pick<RunChange, 'attempt'> & { instance?: RunRecord['instance'] } = {},
+  extra: Pick<RunChange, 'attempt'> & { host?: RunRecord['host'] } = {},
 ): Step | null {
   const result = transition(run.state, event, { policy: ctx.policy, random: ctx.random });
   if (!result.changed) return null;
   const next: RunRecord = {
     ...run,
     state: result.state,
-    instance: extra.instance === undefined ? run.instance : extra.instance,
+    host: extra.host === undefined ? run.host : extra.host,
     updatedAt: ctx.now,
   };
   const change: RunChange = { run: next, expectedVersion: run.version, events: [timelineEntry(next, event)] };

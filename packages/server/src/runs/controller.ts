@@ -447,9 +447,9 @@ export class RunController {
         this.o.logger.warn({ attemptId: e.attemptId }, 'runs: event for an unknown attempt');
         continue;
       }
-      const { event, patch, instance } = toRunEvent(e);
+      const { event, patch, host } = toRunEvent(e);
       freed ||= e.type === 'ended';
-      const step = applyEvent(run, event, ctx, { attempt: { patch }, ...(instance ? { instance } : {}) });
+      const step = applyEvent(run, event, ctx, { attempt: { patch }, ...(host ? { host } : {}) });
       if (!step) {
         late.push(patch);
         continue;
@@ -547,13 +547,13 @@ function targetOf(backend: Backend): DispatchTarget {
 function toRunEvent(e: BackendEvent): {
   event: RunEvent;
   patch: AttemptPatch;
-  instance?: RunRecord['instance'];
+  host?: RunRecord['host'];
 } {
   if (e.type === 'running') {
     return {
       event: { type: 'running', attemptId: e.attemptId, at: e.at },
       patch: { attemptId: e.attemptId, state: 'running', handle: e.handle, launchedAt: e.at },
-      instance: e.instance,
+      host: e.host,
     };
   }
   return {

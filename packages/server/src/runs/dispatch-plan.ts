@@ -59,8 +59,8 @@ export function demandOf(run: RunRecord, defaultRole?: string, avoidHost = false
   const p = run.placement;
   const role = p?.role ?? defaultRole;
   const constraints: Constraint[] = (p?.constraints ?? []).map((c) => parseConstraint(c));
-  if (avoidHost && run.instance)
-    constraints.push({ attribute: HOST_ATTRIBUTE, op: 'neq', value: run.instance.instanceId });
+  if (avoidHost && run.host)
+    constraints.push({ attribute: HOST_ATTRIBUTE, op: 'neq', value: run.host.hostId });
   return {
     id: run.runId,
     cpus: run.cpu / 1000,
@@ -77,7 +77,7 @@ export function demandOf(run: RunRecord, defaultRole?: string, avoidHost = false
 
 /** True when a retried run should avoid its last host: another host is offering capacity. */
 function shouldAvoidHost(run: RunRecord, nodes: readonly Node[]): boolean {
-  const last = run.instance?.instanceId;
+  const last = run.host?.hostId;
   if (run.state.attemptCount === 0 || last === undefined) return false;
   return nodes.some(
     (n) => n.attributes[HOST_ATTRIBUTE] !== undefined && n.attributes[HOST_ATTRIBUTE] !== last,

@@ -29,8 +29,8 @@ export async function recover(
     for (const answer of answers) {
       const { run, attempt } = byAttempt.get(answer.attemptId)!;
       if (answer.state === 'running') {
-        const { attemptId, at, handle, instance } = answer;
-        events.push({ type: 'running', attemptId, at, handle, instance });
+        const { attemptId, at, handle, host } = answer;
+        events.push({ type: 'running', attemptId, at, handle, host });
       } else if (answer.state === 'ended') {
         events.push({ type: 'ended', attemptId: answer.attemptId, at: answer.at, outcome: answer.outcome });
       } else if (attempt.state === 'launching' && run.state.attemptId === attempt.attemptId) {

@@ -109,7 +109,7 @@ describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }
     const run = await submit(engine, cluster, { command: 'echo hello' });
     const done = await waitForRun(run.runId, stopped);
     expect(done.state).toMatchObject({ exitCode: 0, attemptCount: 1, attemptId: `${run.runId}.1` });
-    expect(done.instance?.instanceId).toBeTruthy();
+    expect(done.host?.hostId).toBeTruthy();
     expect(dispatched).toHaveLength(1);
     expect(Number.isFinite(dispatched[0])).toBe(true);
     expect(dispatched[0]).toBeGreaterThanOrEqual(0);

@@ -76,7 +76,7 @@ function runAndEnd(run: RunRecord, reason: string): RunChange {
     run: {
       ...run,
       state: { ...run.state, status: 'STOPPED', exitCode: 3, exitReason: reason, finishedAt: 2_009 },
-      instance: { instanceId: 'host "a"', dnsName: 'a,b{c}' },
+      host: { hostId: 'host "a"', dnsName: 'a,b{c}' },
     },
     expectedVersion: 2,
     attempt: {
@@ -139,7 +139,7 @@ for (const backend of backends) {
       expect(ended).toMatchObject({ version: 3, state: { status: 'STOPPED', exitReason: reason } });
       expect(await store.getRun('odd-0')).toMatchObject({
         state: { exitCode: 3, exitReason: reason },
-        instance: { instanceId: 'host "a"', dnsName: 'a,b{c}' },
+        host: { hostId: 'host "a"', dnsName: 'a,b{c}' },
       });
       expect(await store.getAttempt('odd-0.1')).toMatchObject({
         state: 'ended',

@@ -53,7 +53,7 @@ export function newRun(runId: string, over: Partial<NewRun> = {}, queuedAt = 1_0
       retryAt: null,
       queuedReason: null,
     },
-    instance: null,
+    host: null,
     runExceptions: null,
     maxMemoryUsed: null,
     maxCpuUsed: null,

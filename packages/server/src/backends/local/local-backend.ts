@@ -18,6 +18,7 @@ import type {
   PlacementTraits,
   ReconcileAnswer,
   ReconcileItem,
+  RunHost,
 } from '../backend.js';
 import { attemptDir, readLogChunk } from './attempt-files.js';
 import { LocalGroups } from './local-groups.js';
@@ -216,8 +217,8 @@ export class LocalBackend implements Backend {
     });
   }
 
-  private instance() {
-    return { instanceId: this.host, dnsName: this.host };
+  private runHost(): RunHost {
+    return { hostId: this.host, dnsName: this.host };
   }
 
   /** What the Supervisor tells of an attempt's process, as backend events. */
@@ -230,7 +231,7 @@ export class LocalBackend implements Backend {
           attemptId,
           at: this.options.clock.now(),
           handle: { ...handle },
-          instance: this.instance(),
+          host: this.runHost(),
         }),
       ended: (end) => {
         if (this.tracked.get(attemptId) !== t) return;
@@ -280,7 +281,7 @@ export class LocalBackend implements Backend {
         state: 'running',
         at: this.options.clock.now(),
         handle: { ...found.handle },
-        instance: this.instance(),
+        host: this.runHost(),
       };
     this.tracked.delete(a.attemptId);
     if (found.kind === 'absent') return { attemptId: a.attemptId, state: 'absent' };

@@ -66,7 +66,7 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
             attemptId: taskId,
             at: ctx.now,
             handle: { ...handle },
-            instance: { instanceId: handle.agentId, dnsName: handle.hostname },
+            host: { hostId: handle.agentId, dnsName: handle.hostname },
           },
         ],
       };
