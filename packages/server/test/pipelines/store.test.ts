@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newInstanceState, parsePipelineSpec, type PipelineSpec } from '@galley/core';
-import { startPostgres } from '@galley/testkit';
+import { storeMatrix } from '@galley/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newLaunch } from '../../src/pipelines/sync.js';
-import { openStore, type StoreLocation } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
 import type { InstanceRecord, PipelineRecord } from '../../src/model/pipeline-records.js';
 import { DuplicatePipelineError } from '../../src/store/pipelines-sql.js';
 import { seedPipeline } from './harness.js';
@@ -13,32 +10,9 @@ import { seedPipeline } from './harness.js';
 // The pipelines part of the store, against embedded PGlite and a real PostgreSQL: what the
 // controller relies on to survive a restart (versions, instances with their launches, history).
 
-const pgGate = await startPostgres();
-const tempDirs: string[] = [];
-afterAll(async () => {
-  if (pgGate.available) await pgGate.service.stop();
-  for (const d of tempDirs) await rm(d, { recursive: true, force: true });
-});
-
-const backends: { name: string; available: boolean; location: () => Promise<StoreLocation> }[] = [
-  {
-    name: 'PGlite',
-    available: true,
-    location: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'galley-pstore-'));
-      tempDirs.push(dir);
-      return { dataDir: dir };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: pgGate.available,
-    location: async () => {
-      if (!pgGate.available) throw new Error(pgGate.reason);
-      return { databaseUrl: await pgGate.service.createDatabase() };
-    },
-  },
-];
+const matrix = await storeMatrix({ tempPrefix: 'galley-pstore-' });
+afterAll(() => matrix.stop());
+const backends = matrix.stores;
 
 function spec(id: string, over: Record<string, unknown> = {}): PipelineSpec {
   const parsed = parsePipelineSpec(seedPipeline(id, over));

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPostgres } from '@galley/testkit';
+import { storeMatrix } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type StoreLocation } from '../../src/store/open.js';
 import { DuplicateAliasError, type Store } from '../../src/store/store.js';
@@ -10,33 +7,9 @@ import { definitionInput, newRun } from './fixtures.js';
 
 // One storage suite, run against embedded PGlite and a real PostgreSQL.
 
-const pgGate = await startPostgres();
-const tempDirs: string[] = [];
-
-afterAll(async () => {
-  if (pgGate.available) await pgGate.service.stop();
-  for (const d of tempDirs) await rm(d, { recursive: true, force: true });
-});
-
-const backends: { name: string; available: boolean; location: () => Promise<StoreLocation> }[] = [
-  {
-    name: 'PGlite',
-    available: true,
-    location: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'galley-store-'));
-      tempDirs.push(dir);
-      return { dataDir: dir };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: pgGate.available,
-    location: async () => {
-      if (!pgGate.available) throw new Error(pgGate.reason);
-      return { databaseUrl: await pgGate.service.createDatabase() };
-    },
-  },
-];
+const matrix = await storeMatrix({ tempPrefix: 'galley-store-' });
+afterAll(() => matrix.stop());
+const backends = matrix.stores;
 
 const query = (over: Partial<RunQuery> = {}): RunQuery => ({
   equals: {},
