@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPostgres } from '@galley/testkit';
+import { storeMatrix } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type StoreLocation } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
 import type { AttemptRecord, RunRecord } from '../../src/model/records.js';
 import type { RunChange, Store } from '../../src/store/store.js';
 import { definitionInput, newRun } from './fixtures.js';
@@ -12,33 +9,9 @@ import { definitionInput, newRun } from './fixtures.js';
 // statements; these cases pin down that a batch behaves exactly like its parts done one by one,
 // on embedded PGlite and on a real PostgreSQL.
 
-const pgGate = await startPostgres();
-const tempDirs: string[] = [];
-
-afterAll(async () => {
-  if (pgGate.available) await pgGate.service.stop();
-  for (const d of tempDirs) await rm(d, { recursive: true, force: true });
-});
-
-const backends: { name: string; available: boolean; location: () => Promise<StoreLocation> }[] = [
-  {
-    name: 'PGlite',
-    available: true,
-    location: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'galley-changes-'));
-      tempDirs.push(dir);
-      return { dataDir: dir };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: pgGate.available,
-    location: async () => {
-      if (!pgGate.available) throw new Error(pgGate.reason);
-      return { databaseUrl: await pgGate.service.createDatabase() };
-    },
-  },
-];
+const matrix = await storeMatrix({ tempPrefix: 'galley-changes-' });
+afterAll(() => matrix.stop());
+const backends = matrix.stores;
 
 const attemptOf = (runId: string, seq = 1): AttemptRecord => ({
   attemptId: `${runId}.${seq}`,
