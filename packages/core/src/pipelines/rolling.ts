@@ -83,7 +83,12 @@ export interface RollingStep {
   stop: { instance: InstanceState; reason: string }[];
   /** New instances of the target version to launch now. */
   launch: number;
-  /** All instances are on the target version, N of them, all available. */
+  /**
+   * Once this step's stops are carried out, all instances are on the target version, N of them, all
+   * available: the update is over now. The instances of other versions this step stops count as gone
+   * (they are `stopping` from now on and count for nothing), so the pass that stops the last of them
+   * ends the update; no later pass may come before the progress deadline.
+   */
   complete: boolean;
   /** When a new instance will have been ready for min_healthy_seconds; null if none is waiting. */
   nextAvailableAt: number | null;
@@ -118,6 +123,7 @@ export function rollingStep(
     ...old.filter(isReady).sort(byYoungest),
   ];
   let liveCount = live.length - stop.length;
+  let oldStopped = 0;
   for (const instance of candidates) {
     if (isReady(instance)) {
       if (availableNow - 1 < minAvailable) break;
@@ -128,6 +134,7 @@ export function rollingStep(
       reason: `replaced by version ${target}${isReady(instance) ? '' : ' (it was not ready)'}`,
     });
     liveCount -= 1;
+    oldStopped += 1;
   }
   const newCount = fresh.length;
   const launch = pendingNew > 0 ? 0 : Math.max(0, Math.min(n - newCount, n + surge - liveCount));
@@ -138,7 +145,7 @@ export function rollingStep(
   return {
     stop,
     launch,
-    complete: old.length === 0 && newCount === n && available.length === n,
+    complete: oldStopped === old.length && newCount === n && available.length === n,
     nextAvailableAt: waiting.length ? Math.min(...waiting) : null,
   };
 }

@@ -170,8 +170,9 @@ describe('pipeline reconciler: rolling update', () => {
     });
     const plan = computePipeline({ ...d2, instanceSeq: 5 }, [...v1, neverHealthy], update, NOW + 300_000);
     expect(plan.revertToVersion).toBe(1);
+    // Every old instance is available: stopping the new one ends the rollback in the same pass.
     expect(plan.updateProgress).toMatchObject({
-      phase: 'rolling-back',
+      phase: 'rolled-back',
       fromVersion: 1,
       toVersion: 1,
       failedVersion: 2,
@@ -198,6 +199,72 @@ describe('pipeline reconciler: rolling update', () => {
     expect(plan.updateProgress?.reason).toBe(
       'rolled back to version 1: instance p.5 of version 2 is crash-looping: process parse exited with code 1 (ImportError)',
     );
+  });
+
+  it('ends the rollback in the pass that stops the last instance of the failed version, not at the next deadline', () => {
+    // The new instance was killed for failing its health checks and waits for its restart: stopping
+    // it needs no kill, so no event will come and the next pass is the one at the progress deadline.
+    const update = computePipeline(d2, v1, null, NOW).updateProgress as PipelineUpdate;
+    const killed = then(
+      newInstanceState({ instanceId: 'p.5', number: 5, version: 2 }, NOW, true),
+      { type: 'running', at: NOW + 1000 },
+      { type: 'process-exited', at: NOW + 299_000, process: 'parse', exitCode: null, message: 'killed' },
+    );
+    const atDeadline = computePipeline({ ...d2, instanceSeq: 5 }, [...v1, killed], update, NOW + 300_000);
+    expect(atDeadline.stop).toEqual([
+      { instanceId: 'p.5', reason: 'replaced by version 1 (it was not ready)' },
+    ]);
+    expect(atDeadline.revertToVersion).toBe(1);
+    expect(atDeadline.updateProgress).toMatchObject({
+      phase: 'rolled-back',
+      fromVersion: 1,
+      toVersion: 1,
+      failedVersion: 2,
+      availableNew: 4,
+      stalledAt: null,
+      finishedAt: NOW + 300_000,
+      reason: 'rolled back to version 1: no progress for 300 s: 0 of 4 instances of version 2 available',
+    });
+    expect(atDeadline.followUpAt).toBeNull();
+    // The pass after it (the server applied the revert, p.5 is gone) has no update to store: the
+    // finished rollback stays as it is.
+    const after = computePipeline(
+      { ...d2, version: 1, instanceSeq: 5 },
+      v1,
+      atDeadline.updateProgress,
+      NOW + 600_000,
+    );
+    expect(after.updateProgress).toBeNull();
+    expect(after.stop).toEqual([]);
+    expect(after.launch).toEqual([]);
+  });
+
+  it('a rollback that still waits for old instances ends in the pass where they are available again', () => {
+    // Rolled back while one old instance had been replaced already: it comes back, and the pass
+    // where it has been available for min_healthy_seconds ends the rollback (woken for it).
+    const rollingBack: PipelineUpdate = {
+      fromVersion: 1,
+      toVersion: 1,
+      failedVersion: 2,
+      phase: 'rolling-back',
+      startedAt: NOW,
+      lastProgressAt: NOW + 300_000,
+      availableNew: 3,
+      batches: 2,
+      reason: 'rolled back to version 1: …',
+      stalledAt: null,
+      finishedAt: null,
+    };
+    const back = ready(6, 1, NOW + 301_000);
+    const d1 = { ...d2, version: 1, instanceSeq: 6 };
+    const waiting = computePipeline(d1, [ready(1), ready(2), ready(3), back], rollingBack, NOW + 302_000);
+    expect(waiting.updateProgress?.phase).toBe('rolling-back');
+    expect(waiting.followUpAt).toBe(NOW + 311_000);
+    const done = computePipeline(d1, [ready(1), ready(2), ready(3), back], rollingBack, NOW + 311_000);
+    expect(done.updateProgress).toMatchObject({
+      phase: 'rolled-back',
+      reason: 'rolled back to version 1: …',
+    });
   });
 
   it('keeps rolling back if the server has not applied the revert yet, and finishes as rolled-back', () => {
