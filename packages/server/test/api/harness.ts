@@ -2,6 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { vi } from 'vitest';
 import { buildServer, type GalleyServer } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/config.js';
 
@@ -55,20 +56,16 @@ async function killLeftoverProcesses(dir: string): Promise<void> {
   }
 }
 
-/** Waits for `check` to answer a value (not undefined), up to `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+/** Waits (vi.waitFor, generous for a loaded machine) until `check` answers a value other than undefined. */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
       const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+      if (value === undefined) throw new Error('still waiting');
+      return value;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
 
 /** The seed's hello-world definition (flotilla-os.md, "Defining your first task"). */
