@@ -21,6 +21,7 @@ import type {
   RunHost,
 } from '../backend.js';
 import { attemptDir, readLogChunk } from './attempt-files.js';
+import { batcher } from './event-batch.js';
 import { LocalGroups } from './local-groups.js';
 import { type SupervisedEnd, type SupervisedWatcher, Supervisor } from './supervised.js';
 
@@ -76,8 +77,8 @@ export class LocalBackend implements Backend {
   private readonly tracked = new Map<string, Tracked>();
   private listener: (events: BackendEvent[]) => void = () => {};
   private capacityListener: () => void = () => {};
-  private pending: BackendEvent[] = [];
-  private flushScheduled = false;
+  /** Events of one turn of the event loop, delivered together. */
+  private readonly emit = batcher<BackendEvent>((batch) => this.listener(batch));
   private readonly host = hostname();
   private readonly baseEnv: Record<string, string>;
   private closed = false;
@@ -203,18 +204,6 @@ export class LocalBackend implements Backend {
       memMb: memMb + groups.memMb,
       count: this.tracked.size + groups.count,
     };
-  }
-
-  private emit(event: BackendEvent): void {
-    this.pending.push(event);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const batch = this.pending;
-      this.pending = [];
-      if (batch.length > 0) this.listener(batch);
-    });
   }
 
   private runHost(): RunHost {

@@ -12,6 +12,7 @@ import type {
   ProcessEnd,
 } from '../group-runner.js';
 import { lastLine } from './attempt-files.js';
+import { batcher } from './event-batch.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
 import { hostFailureEnd, type LocalProcess, newLocalProcess, processEnd } from './group-process.js';
@@ -49,8 +50,12 @@ interface LocalLaunch {
 export class LocalGroups implements GroupRunner {
   private readonly launches = new Map<string, LocalLaunch>();
   private listener: (events: GroupEvent[]) => Promise<void> = async () => {};
-  private pending: GroupEvent[] = [];
-  private flushScheduled = false;
+  /** Events of one turn of the event loop, delivered (and stored) together. */
+  private readonly emit = batcher<GroupEvent>((batch) => {
+    this.listener(batch).catch((err: unknown) =>
+      this.o.logger.warn({ err, events: batch.length }, 'pipelines: local events were not stored'),
+    );
+  });
   private closed = false;
 
   constructor(private readonly o: LocalGroupsOptions) {}
@@ -301,20 +306,5 @@ export class LocalGroups implements GroupRunner {
       if (l.killRequested) await this.signal(p);
     }
     if ([...l.processes.values()].every((p) => p.ended)) this.launches.delete(launch.launchId);
-  }
-
-  private emit(event: GroupEvent): void {
-    this.pending.push(event);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const batch = this.pending;
-      this.pending = [];
-      if (batch.length > 0)
-        this.listener(batch).catch((err: unknown) =>
-          this.o.logger.warn({ err, events: batch.length }, 'pipelines: local events were not stored'),
-        );
-    });
   }
 }

@@ -22,15 +22,16 @@ export interface SupervisedHandle {
   dir: string;
 }
 
-/** How a supervised process ended. `stopped`: a stop signalled it first. */
+/**
+ * How a supervised process ended: `exited` with its command's exit code (from the spawner, or
+ * from its exit file, written `at`); `signalled` without an exit status (one that is gone after a
+ * stop counts as SIGKILLed); `launch-failed`, it could not be started; `lost`, gone without an
+ * exit status and no stop explains it (the host's fault). `stopped`: a stop signalled it first.
+ */
 export type SupervisedEnd = { stopped: boolean; at?: number } & (
-  | /** Its command exited with `code` (reported by the spawner, or read from its exit file written `at`). */
-    { kind: 'exited'; code: number }
-    /** Killed by `signal` without an exit status (one that is gone after a stop counts as SIGKILLed). */
+  | { kind: 'exited'; code: number }
   | { kind: 'signalled'; signal: string }
-  /** It could not be started. */
   | { kind: 'launch-failed'; message: string }
-  /** It is gone without an exit status, and no stop explains it (the host's fault). */
   | { kind: 'lost'; message: string }
 );
 
@@ -120,7 +121,8 @@ export class Supervisor {
   /**
    * After a restart: what the process `id` in `dir` is, from the handle its owner stored (null
    * when none), its exit and pid files and /proc. An adopted one is watched by polling from now
-   * on. `launched`: its owner knows it was started, so it is never `absent`.
+   * on (`watcher` hears its end); an ended or absent one is only answered. `launched`: its owner
+   * knows it was started, so it is never `absent`.
    */
   async findAgain(
     id: string,
@@ -216,6 +218,7 @@ export class Supervisor {
   private stopPending(s: Supervised): void {
     if (s.pendingStopMs === null || s.pid === null || s.stopping) return;
     s.stopping = this.stopNow(s, s.pid, s.pendingStopMs);
+    s.stopping.catch((err: unknown) => this.o.logger.warn({ err, id: s.id }, 'local backend: stop failed'));
   }
 
   /**
@@ -242,9 +245,9 @@ export class Supervisor {
     s.stopped = true;
     const timer = setTimeout(() => {
       this.kills.delete(timer);
-      void stillOurs(pid, startTime, witnesses).then((ours) => {
-        if (ours) signalGroup(pid, 'SIGKILL');
-      });
+      stillOurs(pid, startTime, witnesses)
+        .then((ours) => ours && signalGroup(pid, 'SIGKILL'))
+        .catch((err: unknown) => this.o.logger.warn({ err, id: s.id }, 'local backend: SIGKILL failed'));
     }, graceMs);
     timer.unref();
     this.kills.add(timer);
