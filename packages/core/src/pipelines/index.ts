@@ -5,3 +5,4 @@ export * from './backoff.js';
 export * from './instance.js';
 export * from './rolling.js';
 export * from './reconcile.js';
+export * from './servable.js';

@@ -2,6 +2,7 @@
  * One pipeline instance (a group of the pipeline's processes) and its state machine:
  *
  *   starting ──running──► running ──process-exited / lost──► failed ──restarting──► starting
+ *      └──launch-failed──────────────────────────────────────► failed
  *      └──────────── stop-requested (from any live phase) ──► stopping ──stopped──► stopped
  *
  * An instance keeps its id and spec version for its whole life; a restart relaunches the same
@@ -21,6 +22,11 @@ export interface InstanceExit {
   exitCode: number | null;
   message: string;
   at: number;
+  /**
+   * The launch failed: its processes never all ran (the backend could not start one, it was
+   * rejected, or its host went before it started). Absent = false (states stored before it existed).
+   */
+  launchFailed?: boolean;
 }
 
 /** An instance as the server stores it. Times in ms since epoch; null = not yet / not applicable. */
@@ -63,6 +69,8 @@ export type InstanceEvent =
   | { type: 'health'; at: number; status: HealthStatus; message?: string }
   | { type: 'process-exited'; at: number; process: string; exitCode: number | null; message: string }
   | { type: 'lost'; at: number; reason: string }
+  /** The launch never got all its processes running; `process` is the one that failed, if known. */
+  | { type: 'launch-failed'; at: number; process: string | null; message: string }
   | { type: 'restarting'; at: number }
   | { type: 'stop-requested'; at: number; reason: string }
   | { type: 'stopped'; at: number };
@@ -113,6 +121,17 @@ export function isCrashLooping(instance: InstanceState, now: number, policy: Res
   return !(since !== null && now - since >= policy.resetAfterMs);
 }
 
+/**
+ * Failing to launch: its last failure was a launch that failed, and it has not run since (it waits
+ * for its restart, or the restart is starting). A launch failure keeps repeating until something
+ * changes, so it is shown until a launch runs.
+ */
+export function isFailingToLaunch(instance: InstanceState): boolean {
+  return (
+    instance.lastExit?.launchFailed === true && (instance.phase === 'failed' || instance.phase === 'starting')
+  );
+}
+
 const isLive = (phase: InstancePhase): boolean => phase === 'starting' || phase === 'running';
 
 function onFailure(
@@ -151,7 +170,8 @@ function onFailure(
 /**
  * Applies one event. Pure; returns the same object when the event changes nothing (a duplicate, or
  * an event that does not apply in the current phase). A `lost` instance restarts at once without a
- * backoff penalty (its host failed, not its program).
+ * backoff penalty (its host failed, not its program); a launch that failed backs off as a crash
+ * does (it fails again the same way until something changes) and counts toward a crash loop.
  */
 export function instanceTransition(
   state: InstanceState,
@@ -187,6 +207,14 @@ export function instanceTransition(
         { process: null, exitCode: null, message: event.reason, at: event.at },
         policy,
         false,
+      );
+    case 'launch-failed':
+      if (state.phase !== 'starting') return state;
+      return onFailure(
+        state,
+        { process: event.process, exitCode: null, message: event.message, at: event.at, launchFailed: true },
+        policy,
+        true,
       );
     case 'restarting':
       if (state.phase !== 'failed') return state;

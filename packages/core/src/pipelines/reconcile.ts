@@ -9,7 +9,7 @@
 import { DEFAULT_RESTART_BACKOFF } from './backoff.js';
 import type { RestartBackoffPolicy } from './backoff.js';
 import type { InstanceState } from './instance.js';
-import { isAvailable, isCrashLooping } from './instance.js';
+import { isAvailable, isCrashLooping, isFailingToLaunch } from './instance.js';
 import type { PipelineUpdate, RollingBounds } from './rolling.js';
 import { byYoungest, isUpdateFinished, rollingBounds, rollingStep } from './rolling.js';
 import type { UpdateStrategy } from './spec.js';
@@ -65,6 +65,8 @@ export interface PipelinePlan {
 function describeExit(instance: InstanceState): string {
   const exit = instance.lastExit;
   if (!exit) return 'it failed';
+  if (exit.launchFailed)
+    return `its launch failed${exit.process === null ? '' : ` (process ${exit.process})`}: ${exit.message}`;
   if (exit.process === null) return `it was lost: ${exit.message}`;
   const code = exit.exitCode === null ? 'without an exit code' : `with code ${exit.exitCode}`;
   return `process ${exit.process} exited ${code}${exit.message ? ` (${exit.message})` : ''}`;
@@ -334,9 +336,39 @@ export function describeInstance(
       status: 'crash-looping',
       message: `${instance.restarts} restarts; last: ${describeExit(instance)}`,
     };
-  if (instance.phase === 'starting') return { status: 'starting', message: '' };
+  if (instance.phase === 'starting')
+    return {
+      status: 'starting',
+      message: isFailingToLaunch(instance) ? `retrying: ${describeExit(instance)}` : '',
+    };
   if (!instance.healthChecked) return { status: 'running', message: '' };
   return instance.healthySince !== null
     ? { status: 'healthy', message: '' }
     : { status: 'running', message: 'waiting for health checks to pass' };
+}
+
+/**
+ * Why a pipeline is failing, or null: an instance whose launches fail (first), else one that is
+ * crash-looping — with how it fails, in `describeInstance`'s words. Instances being stopped count
+ * for nothing.
+ */
+export function pipelineFailure(
+  instances: readonly InstanceState[],
+  now: number,
+  backoff: RestartBackoffPolicy = DEFAULT_RESTART_BACKOFF,
+): string | null {
+  const live = instances.filter((i) => i.phase !== 'stopping' && i.phase !== 'stopped');
+  const launching = live.filter(isFailingToLaunch);
+  if (launching.length > 0) {
+    const first = launching[0] as InstanceState;
+    const others = launching.length > 1 ? ` (and ${launching.length - 1} more)` : '';
+    return `instance ${first.instanceId}${others} cannot be launched: ${describeExit(first)}`;
+  }
+  const looping = live.filter((i) => isCrashLooping(i, now, backoff));
+  if (looping.length > 0) {
+    const first = looping[0] as InstanceState;
+    const others = looping.length > 1 ? ` (and ${looping.length - 1} more)` : '';
+    return `instance ${first.instanceId}${others} is crash-looping: ${describeExit(first)}`;
+  }
+  return null;
 }
