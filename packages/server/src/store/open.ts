@@ -5,19 +5,25 @@ import { createPgliteClient } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqlStore } from './sql-store.js';
 import type { Store } from './store.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { mkdir } from 'node:fs/promises';
 
 /** Where the store lives: a PostgreSQL URL, or PGlite files in `dataDir/db` (undefined = memory). */
 export type StoreLocation = { databaseUrl: string } | { dataDir: string | undefined };
 
 /**
  * Opens the store and applies pending migrations. PostgreSQL when `databaseUrl` is given,
- * embedded PGlite otherwise. `onIdleError` receives errors of idle PostgreSQL connections.
+ * embedded PGlite otherwise: then the data directory is locked for this process (a second server
+ * on it gets DataDirLockedError) until `close()`. `onIdleError` receives errors of idle
+ * PostgreSQL connections; `origin` (this replica's id) makes PostgreSQL writes notify the other
+ * replicas (see notify.ts).
  */
 export async function openStore(
   location: StoreLocation,
-  options: { onIdleError?: (err: Error) => void; poolSize?: number } = {},
+  options: { onIdleError?: (err: Error) => void; poolSize?: number; origin?: string } = {},
 ): Promise<Store> {
   let client: SqlClient;
+  let lock: DataDirLock | null = null;
   if ('databaseUrl' in location) {
     client = createPgClient({
       url: location.databaseUrl,
@@ -25,15 +31,37 @@ export async function openStore(
       ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
     });
   } else {
-    client = await createPgliteClient(
-      location.dataDir === undefined ? undefined : join(location.dataDir, 'db'),
-    );
+    if (location.dataDir !== undefined) {
+      await mkdir(location.dataDir, { recursive: true });
+      lock = await lockDataDir(location.dataDir);
+    }
+    try {
+      client = await createPgliteClient(
+        location.dataDir === undefined ? undefined : join(location.dataDir, 'db'),
+      );
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
   }
   try {
     await migrate(client, await loadMigrations());
   } catch (err) {
     await client.close().catch(() => undefined);
+    await lock?.release();
     throw err;
   }
-  return createSqlStore(client);
+  const store = createSqlStore(client, options.origin === undefined ? {} : { origin: options.origin });
+  if (!lock) return store;
+  const held = lock;
+  return {
+    ...store,
+    async close() {
+      try {
+        await store.close();
+      } finally {
+        await held.release();
+      }
+    },
+  };
 }

@@ -8,7 +8,9 @@ import type {
   PipelineRecord,
   UpdateRecord,
 } from '../model/pipeline-records.js';
-import { StoreError } from './store.js';
+import { type Fence, StoreError } from './store.js';
+import { checkFence } from './leases-sql.js';
+import { type NotifyContext, pipelineNotice } from './notify.js';
 
 // The pipelines queries: one small function per statement.
 
@@ -53,7 +55,11 @@ function instanceFromRow(row: Record<string, unknown>): InstanceRecord {
 }
 
 /** Inserts a new pipeline and its first version; DuplicatePipelineError when the id is taken. */
-export async function createPipeline(db: SqlClient, p: PipelineRecord): Promise<void> {
+export async function createPipeline(
+  db: SqlClient,
+  p: PipelineRecord,
+  notify?: NotifyContext,
+): Promise<void> {
   try {
     await db.transaction(async (tx) => {
       await tx.query(
@@ -75,6 +81,7 @@ export async function createPipeline(db: SqlClient, p: PipelineRecord): Promise<
         ],
       );
       await insertVersion(tx, p.pipelineId, p.version, p.spec, p.createdAt);
+      if (notify) await notifyPipeline(tx, notify, p.pipelineId);
     });
   } catch (err) {
     if (err instanceof SqlError && err.code === UNIQUE_VIOLATION)
@@ -144,9 +151,15 @@ export async function pipelineUpdates(db: SqlQuerier, pipelineId: string): Promi
  * Stores one change atomically. Answers false (and changes nothing) when the pipeline row is gone:
  * a pipeline that was deleted is not brought back by a late change.
  */
-export async function savePipeline(db: SqlClient, change: PipelineChange): Promise<boolean> {
+export async function savePipeline(
+  db: SqlClient,
+  change: PipelineChange,
+  fence?: Fence,
+  notify?: NotifyContext,
+): Promise<boolean> {
   const p = change.pipeline;
   return db.transaction(async (tx) => {
+    if (fence) await checkFence(tx, fence);
     const updated = await tx.query(
       `UPDATE pipelines SET spec = $2::jsonb, version = $3, instance_seq = $4, update_state = $5::jsonb,
          update_seq = $6, deleting_at = $7, updated_at = $8
@@ -186,14 +199,26 @@ export async function savePipeline(db: SqlClient, change: PipelineChange): Promi
         [p.pipelineId, change.history.seq, JSON.stringify(change.history.update)],
       );
     }
+    if (notify) await notifyPipeline(tx, notify, p.pipelineId);
     return true;
   });
 }
 
+/** Tells the other replicas (at commit) that the pipeline changed. */
+async function notifyPipeline(tx: SqlQuerier, notify: NotifyContext, pipelineId: string): Promise<void> {
+  const { text, params } = pipelineNotice(notify, pipelineId);
+  await tx.query(text, params);
+}
+
 /** Replaces instance rows that still exist (a row deleted meanwhile stays deleted). */
-export async function saveInstances(db: SqlClient, instances: readonly InstanceRecord[]): Promise<void> {
+export async function saveInstances(
+  db: SqlClient,
+  instances: readonly InstanceRecord[],
+  fence?: Fence,
+): Promise<void> {
   if (instances.length === 0) return;
   await db.transaction(async (tx) => {
+    if (fence) await checkFence(tx, fence);
     for (const i of instances) {
       await tx.query(
         `UPDATE pipeline_instances SET state = $2::jsonb, launch = $3::jsonb, updated_at = $4 WHERE instance_id = $1`,
@@ -204,7 +229,16 @@ export async function saveInstances(db: SqlClient, instances: readonly InstanceR
 }
 
 /** Deletes a pipeline with its versions, instances and history; false when there was none. */
-export async function deletePipeline(db: SqlQuerier, pipelineId: string): Promise<boolean> {
+export async function deletePipeline(db: SqlClient, pipelineId: string, fence?: Fence): Promise<boolean> {
+  if (fence)
+    return db.transaction(async (tx) => {
+      await checkFence(tx, fence);
+      return deletePipelineRows(tx, pipelineId);
+    });
+  return deletePipelineRows(db, pipelineId);
+}
+
+async function deletePipelineRows(db: SqlQuerier, pipelineId: string): Promise<boolean> {
   const { rows } = await db.query('DELETE FROM pipelines WHERE pipeline_id = $1 RETURNING pipeline_id', [
     pipelineId,
   ]);

@@ -1,7 +1,8 @@
 import { type Column, columnNames as names, unnestItems as unnest } from './multi-row.js';
 import type { SqlQuerier } from './sql-client.js';
 import type { AttemptRecord, NewRunEvent, RunRecord } from '../model/records.js';
-import type { AttemptPatch, RunChange } from './store.js';
+import { type NotifyContext, notifiedGate, runNoticeCte } from './notify.js';
+import { type AttemptPatch, type Fence, type RunChange, StaleEpochError } from './store.js';
 
 // Engine changes as multi-row statements (see multi-row.ts): a batch of changes costs one
 // statement per table (runs, attempts, run_events), whatever its size, instead of three per
@@ -86,10 +87,10 @@ const EVENT: Column<NewRunEvent>[] = [
 /** Restricts a part of the change statement to the runs its UPDATE (`u`) stored. */
 const storedOnly = (alias: string) => `${alias}.run_id IN (SELECT run_id FROM u)`;
 
-function updateRunsSql(rows: readonly RunRow[], params: unknown[]): string {
+function updateRunsSql(rows: readonly RunRow[], params: unknown[], fenced: string): string {
   const sets = RUN_SET.map(([name]) => `${name} = v.${name}`).join(', ');
   return `UPDATE runs r SET ${sets} FROM ${unnest('v', RUN_ROW, rows, params)}
-    WHERE r.run_id = v.run_id AND r.version = v.expected RETURNING r.run_id`;
+    WHERE r.run_id = v.run_id AND r.version = v.expected${fenced} RETURNING r.run_id, r.version`;
 }
 
 function insertAttemptsSql(attempts: readonly AttemptRecord[], params: unknown[]): string {
@@ -158,24 +159,63 @@ export function waves<T>(items: readonly T[], key: (item: T) => string): T[][] {
   return out;
 }
 
+/** What a statement of run changes also does: check a fence, notify the other replicas. */
+export interface ChangeOptions {
+  /** Store nothing (StaleEpochError) unless the lease still has this epoch. */
+  fence?: Fence | undefined;
+  /** Notify the stored runs (PostgreSQL with several replicas). */
+  notify?: NotifyContext | undefined;
+}
+
 /**
  * Applies a wave of changes (each run at most once) as ONE statement, atomic on its own: the run
  * rows still at their expected version are updated, and only their attempt and timeline rows are
  * written. One round trip for PostgreSQL; for PGlite one statement also costs less than the
  * three per table it replaces inside a transaction. Answers the stored runs, in wave order.
+ *
+ * A fence is checked in the same statement: the lease row is read FOR SHARE (a replica taking
+ * the lease waits for this statement's transaction), and no row is written unless its epoch is
+ * the fence's. The stored runs are notified from the same statement, so at commit.
  */
-export async function applyWave(db: SqlQuerier, wave: readonly RunChange[]): Promise<RunRecord[]> {
+export async function applyWave(
+  db: SqlQuerier,
+  wave: readonly RunChange[],
+  options: ChangeOptions = {},
+): Promise<RunRecord[]> {
   const { runs, inserts, patches, events } = rowsOf(wave);
   const params: unknown[] = [];
-  const parts = [`u AS (${updateRunsSql(runs, params)})`];
+  const parts: string[] = [];
+  let fenced = '';
+  const { fence, notify } = options;
+  if (fence) {
+    params.push(fence.name, fence.epoch);
+    parts.push(`f AS (SELECT epoch FROM leases WHERE name = $1 FOR SHARE)`);
+    fenced = ' AND (SELECT epoch FROM f) = $2::bigint';
+  }
+  parts.push(`u AS (${updateRunsSql(runs, params, fenced)})`);
   if (inserts.length > 0) parts.push(`a AS (${insertAttemptsSql(inserts, params)})`);
   if (patches.length > 0) parts.push(`p AS (${patchAttemptsSql(patches, params, true)})`);
   if (events.length > 0) parts.push(`e AS (${insertEventsSql(events, params)})`);
-  const { rows } = await db.query<{ run_id: string }>(
-    `WITH ${parts.join(', ')} SELECT run_id FROM u`,
+  let gate = '';
+  if (notify) {
+    params.push(notify.origin);
+    parts.push(runNoticeCte('n', 'u', `$${params.length}::text`));
+    gate = ` WHERE ${notifiedGate('n')}`;
+  }
+  const tail = fence ? ` UNION ALL SELECT NULL, epoch FROM f` : '';
+  const { rows } = await db.query<{ run_id: string | null; epoch?: unknown }>(
+    `WITH ${parts.join(', ')} SELECT run_id${fence ? ', NULL::bigint AS epoch' : ''} FROM u${gate}${tail}`,
     params,
   );
-  return storedRuns(runs, rows);
+  if (fence) {
+    const current = rows.find((r) => r.run_id === null);
+    const epoch = current ? Number(current.epoch) : null;
+    if (epoch !== fence.epoch) throw new StaleEpochError(fence, epoch);
+  }
+  return storedRuns(
+    runs,
+    rows.filter((r): r is { run_id: string } => r.run_id !== null),
+  );
 }
 
 /**

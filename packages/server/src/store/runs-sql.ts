@@ -11,6 +11,7 @@ import {
   runValues,
 } from './rows.js';
 import type { InFlight, Page, QueueCursor, RunQuery } from './store.js';
+import { type NotifyContext, notifiedGate, runNoticeCte } from './notify.js';
 
 // The runs, attempts and timeline queries.
 
@@ -20,17 +21,24 @@ const RUN_INSERT = RUN_COLUMNS.map((name) => [name, RUN_COLUMN_TYPES[name]] as c
  * Insert of QUEUED runs with their first timeline entries, in one statement whose text does not
  * depend on the number of runs (one array parameter per column).
  */
-function insertRunsSql(records: readonly RunRecord[], params: unknown[]): string {
+function insertRunsSql(records: readonly RunRecord[], params: unknown[], notify?: NotifyContext): string {
   const columns = RUN_COLUMNS.join(', ');
   const from = unnestValues('v', RUN_INSERT, records.map(runValues), params);
+  let notice = '';
+  let gate = '';
+  if (notify) {
+    params.push(notify.origin);
+    notice = `, ${runNoticeCte('n', 'r', `$${params.length}::text`)}`;
+    gate = ` WHERE ${notifiedGate('n')}`;
+  }
   return `
   WITH r AS (
     INSERT INTO runs (${columns}) SELECT ${RUN_COLUMNS.map((c) => `v.${c}`).join(', ')} FROM ${from} ORDER BY v.ord
     ON CONFLICT (idempotence_key) WHERE idempotence_key IS NOT NULL DO NOTHING
-    RETURNING run_id, queued_at, status),
+    RETURNING run_id, queued_at, status, version),
   e AS (
-    INSERT INTO run_events (run_id, at, type, status) SELECT run_id, queued_at, 'queued', status FROM r)
-  SELECT run_id FROM r`;
+    INSERT INTO run_events (run_id, at, type, status) SELECT run_id, queued_at, 'queued', status FROM r)${notice}
+  SELECT run_id FROM r${gate}`;
 }
 
 /** Most runs one insert statement carries, so one batch does not hold up the executes behind it. */
@@ -44,10 +52,11 @@ export const MAX_INSERT_BATCH = 500;
 export async function insertRuns(
   db: SqlQuerier,
   runs: readonly NewRun[],
+  notify?: NotifyContext,
 ): Promise<{ run: RunRecord; created: boolean }[]> {
   const records: RunRecord[] = runs.map((run) => ({ ...run, version: 1, updatedAt: run.state.queuedAt }));
   const params: unknown[] = [];
-  const { rows } = await db.query<{ run_id: string }>(insertRunsSql(records, params), params);
+  const { rows } = await db.query<{ run_id: string }>(insertRunsSql(records, params, notify), params);
   const inserted = new Set(rows.map((r) => r.run_id));
   const keys = records.filter((r) => !inserted.has(r.runId)).map((r) => r.idempotenceKey);
   const earlier = new Map<string, RunRecord>();

@@ -1,3 +1,5 @@
+import { StoreError } from './store.js';
+
 /**
  * The one seam between Galley's SQL and a database driver. Both adapters speak the same
  * PostgreSQL dialect: `pg` against a PostgreSQL server, PGlite embedded in the process.
@@ -47,7 +49,8 @@ export const UNIQUE_VIOLATION = '23505';
 
 /** Wraps a driver error into a SqlError (both drivers put SQLSTATE in `code`). */
 export function toSqlError(err: unknown): unknown {
-  if (err instanceof SqlError) return err;
+  // Galley's own refusals (a stale epoch inside a transaction) pass through as they are.
+  if (err instanceof SqlError || err instanceof StoreError) return err;
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
     const constraint = 'constraint' in err && typeof err.constraint === 'string' ? err.constraint : undefined;
     return new SqlError(String((err as { message?: unknown }).message), err.code, constraint, { cause: err });

@@ -1,16 +1,29 @@
 import { InsertBatcher } from './insert-batcher.js';
 import { LookupBatcher } from './lookup-batcher.js';
-import type { SqlClient } from './sql-client.js';
+import type { SqlClient, SqlQuerier } from './sql-client.js';
 import * as defs from './definitions-sql.js';
 import * as runs from './runs-sql.js';
 import { applyWave, patchAttemptRows, waves } from './run-changes-sql.js';
 import * as pipelines from './pipelines-sql.js';
 import type { Store } from './store.js';
 import type { RunRecord } from '../model/records.js';
+import * as leases from './leases-sql.js';
+import type { NotifyContext } from './notify.js';
+
+/** How a store is made. */
+export interface SqlStoreOptions {
+  /**
+   * This replica's id. On PostgreSQL, writes of runs and pipelines then notify the other replicas
+   * (LISTEN/NOTIFY, see notify.ts) as this origin; unset = no notifications.
+   */
+  origin?: string;
+}
 
 /** The Store over a SqlClient (PostgreSQL or PGlite): the one implementation Galley has. */
-export function createSqlStore(db: SqlClient): Store {
-  const inserts = new InsertBatcher((batch) => runs.insertRuns(db, batch), runs.MAX_INSERT_BATCH);
+export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): Store {
+  const notify: NotifyContext | undefined =
+    options.origin !== undefined && db.kind === 'postgres' ? { origin: options.origin } : undefined;
+  const inserts = new InsertBatcher((batch) => runs.insertRuns(db, batch, notify), runs.MAX_INSERT_BATCH);
   // Executes read their definition and API reads their run: concurrent ones share a statement.
   const definitionsById = new LookupBatcher((ids) => defs.getDefinitions(db, 'definition_id', ids));
   const definitionsByAlias = new LookupBatcher((aliases) => defs.getDefinitions(db, 'alias', aliases));
@@ -42,32 +55,38 @@ export function createSqlStore(db: SqlClient): Store {
     overdueRuns: (clusters, now, limit) => runs.overdueRuns(db, clusters, now, limit),
     nextTimerAt: (clusters) => runs.nextTimerAt(db, clusters),
     inFlight: (clusters) => runs.inFlight(db, clusters),
-    async applyChanges(changes) {
+    async applyChanges(changes, fence) {
       if (changes.length === 0) return [];
       // Almost always one wave (each run changed once): one statement, atomic on its own. A run
       // changed twice puts its second change in a second wave, applied after the first.
       const batches = waves(changes, (c) => c.run.runId);
-      if (batches.length === 1) return applyWave(db, batches[0]!);
+      const options = { fence, notify };
+      if (batches.length === 1) return applyWave(db, batches[0]!, options);
       return db.transaction(async (tx) => {
         const out: RunRecord[] = [];
-        for (const wave of batches) out.push(...(await applyWave(tx, wave)));
+        for (const wave of batches) out.push(...(await applyWave(tx, wave, options)));
         return out;
       });
     },
-    async patchAttempts(patches) {
+    async patchAttempts(patches, fence) {
       if (patches.length === 0) return;
-      await db.transaction((tx) => patchAttemptRows(tx, patches));
+      await db.transaction(async (tx) => {
+        if (fence) await leases.checkFence(tx, fence);
+        await patchAttemptRows(tx, patches);
+      });
     },
 
-    createPipeline: (p) => pipelines.createPipeline(db, p),
+    createPipeline: (p) => pipelines.createPipeline(db, p, notify),
     getPipeline: (id) => pipelines.getPipeline(db, id),
     listPipelines: () => pipelines.listPipelines(db),
     pipelineVersions: (id) => pipelines.pipelineVersions(db, id),
     pipelineInstances: (id) => pipelines.pipelineInstances(db, id),
     pipelineUpdates: (id) => pipelines.pipelineUpdates(db, id),
-    savePipeline: (change) => pipelines.savePipeline(db, change),
-    saveInstances: (instances) => pipelines.saveInstances(db, instances),
-    deletePipeline: (id) => pipelines.deletePipeline(db, id),
+    // The leader's own (fenced) saves need not wake anyone: only API changes are notified.
+    savePipeline: (change, fence) =>
+      pipelines.savePipeline(db, change, fence, fence === undefined ? notify : undefined),
+    saveInstances: (instances, fence) => pipelines.saveInstances(db, instances, fence),
+    deletePipeline: (id, fence) => pipelines.deletePipeline(db, id, fence),
 
     async getFrameworkId(cluster) {
       const { rows } = await db.query<{ framework_id: string }>(
@@ -76,25 +95,27 @@ export function createSqlStore(db: SqlClient): Store {
       );
       return rows[0]?.framework_id ?? null;
     },
-    async setFrameworkId(cluster, frameworkId, now) {
-      await db.query(
-        `INSERT INTO framework_ids (cluster, framework_id, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (cluster) DO UPDATE SET framework_id = $2, updated_at = $3`,
-        [cluster, frameworkId, now],
-      );
+    async setFrameworkId(cluster, frameworkId, now, fence) {
+      const save = (q: SqlQuerier) =>
+        q.query(
+          `INSERT INTO framework_ids (cluster, framework_id, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (cluster) DO UPDATE SET framework_id = $2, updated_at = $3`,
+          [cluster, frameworkId, now],
+        );
+      if (!fence) return void (await save(db));
+      await db.transaction(async (tx) => {
+        await leases.checkFence(tx, fence);
+        await save(tx);
+      });
     },
-    async acquireLease(name, holder, ttlMs, now) {
-      const { rows } = await db.query<{ epoch: unknown }>(
-        `INSERT INTO leases (name, holder, epoch, expires_at) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (name) DO UPDATE
-           SET epoch = CASE WHEN leases.holder = $2 AND leases.expires_at > $4 THEN leases.epoch ELSE leases.epoch + 1 END,
-               holder = $2, expires_at = $3
-         WHERE leases.holder = $2 OR leases.expires_at <= $4
-         RETURNING epoch`,
-        [name, holder, now + ttlMs, now],
-      );
-      return rows[0] ? Number(rows[0].epoch) : null;
-    },
+    acquireLease: (name, holder, ttlMs, now, options) =>
+      leases.acquireLease(db, { name, holder, ttlMs, now, bindSession: false }, options),
+    releaseLease: (name, holder, epoch) => leases.releaseLease(db, name, holder, epoch),
+    getLease: (name) => leases.getLease(db, name),
+    leaseHistory: (name) => leases.leaseHistory(db, name),
+    saveReplica: (replica) => leases.saveReplica(db, replica),
+    listReplicas: (seenSince) => leases.listReplicas(db, seenSince),
+    removeReplica: (id) => leases.removeReplica(db, id),
     async ping() {
       await db.query('SELECT 1');
     },

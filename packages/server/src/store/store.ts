@@ -172,10 +172,12 @@ export interface RunRepository {
   /**
    * Stores the changes in ONE transaction. A change whose run row no longer has its expected
    * version is skipped (another writer won); answers the runs as stored, skipped ones left out.
+   * With a `fence` (the leader's scheduling writes), nothing is stored and StaleEpochError thrown
+   * unless the lease still has that epoch, checked in the same transaction.
    */
-  applyChanges(changes: readonly RunChange[]): Promise<RunRecord[]>;
+  applyChanges(changes: readonly RunChange[], fence?: Fence): Promise<RunRecord[]>;
   /** Changes attempt rows without changing their runs (late events of attempts no longer current). */
-  patchAttempts(patches: readonly AttemptPatch[]): Promise<void>;
+  patchAttempts(patches: readonly AttemptPatch[], fence?: Fence): Promise<void>;
 }
 
 /** Pipelines, their spec versions, instances and update history. */
@@ -191,18 +193,49 @@ export interface PipelineRepository {
   pipelineInstances(pipelineId?: string): Promise<InstanceRecord[]>;
   /** A pipeline's update history, oldest first. */
   pipelineUpdates(pipelineId: string): Promise<UpdateRecord[]>;
-  /** Stores a pipeline change in one transaction; false (nothing stored) when the pipeline is gone. */
-  savePipeline(change: PipelineChange): Promise<boolean>;
-  /** Replaces instance rows that still exist (a row deleted meanwhile stays deleted). */
-  saveInstances(instances: readonly InstanceRecord[]): Promise<void>;
-  /** Deletes a pipeline and everything of it; false when there was none. */
-  deletePipeline(pipelineId: string): Promise<boolean>;
+  /**
+   * Stores a pipeline change in one transaction; false (nothing stored) when the pipeline is gone.
+   * With a `fence` (the leader's controller), StaleEpochError when the lease moved on.
+   */
+  savePipeline(change: PipelineChange, fence?: Fence): Promise<boolean>;
+  /** Replaces instance rows that still exist (a row deleted meanwhile stays deleted); fenced as savePipeline. */
+  saveInstances(instances: readonly InstanceRecord[], fence?: Fence): Promise<void>;
+  /** Deletes a pipeline and everything of it; false when there was none. Fenced as savePipeline. */
+  deletePipeline(pipelineId: string, fence?: Fence): Promise<boolean>;
 }
 
 /** Each Mesos cluster's framework id. */
 export interface FrameworkIdRepository {
   getFrameworkId(cluster: string): Promise<string | null>;
-  setFrameworkId(cluster: string, frameworkId: string, now: number): Promise<void>;
+  /** Stores the id; with a `fence`, StaleEpochError when the lease moved on. */
+  setFrameworkId(cluster: string, frameworkId: string, now: number, fence?: Fence): Promise<void>;
+}
+
+/**
+ * The fencing token of a scheduling write: the lease it is made under and the epoch the writer
+ * holds it in. A write with a fence is stored only while the lease still has that epoch.
+ */
+export interface Fence {
+  name: string;
+  epoch: number;
+}
+
+/** A lease as stored. Times in ms. */
+export interface LeaseRecord {
+  name: string;
+  holder: string;
+  epoch: number;
+  /** When the current epoch began. */
+  since: number;
+  expiresAt: number;
+}
+
+/** How `acquireLease` takes the lease (see there). */
+export interface AcquireOptions {
+  /** Renew this epoch only: answers null unless the lease is still `holder`'s in this epoch. */
+  renew?: number;
+  /** A new holding even when `holder` has the lease already: the epoch grows. */
+  fresh?: boolean;
 }
 
 /** Leases with fencing epochs (leadership). */
@@ -210,14 +243,52 @@ export interface LeaseRepository {
   /**
    * Takes the lease `name` for `holder` until `now + ttlMs` if it is free, expired or already
    * held by `holder`; each new holding bumps the epoch (the fencing token). Answers the epoch,
-   * or null when another holder has it.
+   * or null when another holder has it. A lease taken through a lease session (PostgreSQL) is
+   * also free once the holder's database session ended (its process died).
    */
-  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<number | null>;
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    now: number,
+    options?: AcquireOptions,
+  ): Promise<number | null>;
+  /** Gives the lease up at once (when `holder` still has it in `epoch`), so another may take it. */
+  releaseLease(name: string, holder: string, epoch: number): Promise<void>;
+  getLease(name: string): Promise<LeaseRecord | null>;
+  /** Every epoch handed out for `name`, oldest first, with its holder and when it began. */
+  leaseHistory(name: string): Promise<{ epoch: number; holder: string; acquiredAt: number }[]>;
+}
+
+/** A server replica: where it answers and on which host its local runs ran. Times in ms. */
+export interface ReplicaRecord {
+  replicaId: string;
+  /** The host name (a local run's `host.hostId`). */
+  host: string;
+  /** Its HTTP API, e.g. `http://10.0.0.5:1424`; null before it listens. */
+  url: string | null;
+  startedAt: number;
+  /** Last heartbeat. */
+  seenAt: number;
+}
+
+/** The server replicas (for the health page and log proxying). */
+export interface ReplicaRepository {
+  saveReplica(replica: ReplicaRecord): Promise<void>;
+  /** Every replica with a heartbeat at or after `seenSince`. */
+  listReplicas(seenSince: number): Promise<ReplicaRecord[]>;
+  removeReplica(replicaId: string): Promise<void>;
 }
 
 /** Everything Galley keeps: one implementation over SQL (PostgreSQL or PGlite). */
 export interface Store
-  extends DefinitionRepository, RunRepository, PipelineRepository, FrameworkIdRepository, LeaseRepository {
+  extends
+    DefinitionRepository,
+    RunRepository,
+    PipelineRepository,
+    FrameworkIdRepository,
+    LeaseRepository,
+    ReplicaRepository {
   /** Resolves when the database answers a trivial query (health checks). */
   ping(): Promise<void>;
   /** `pglite` or `postgres`. */
@@ -244,5 +315,22 @@ export class DuplicateAliasError extends StoreError {
     options?: { cause?: unknown },
   ) {
     super(`a definition with alias "${alias}" already exists`, 'DUPLICATE_ALIAS', options);
+  }
+}
+
+/**
+ * A scheduling write made under a lease epoch that is no longer current: another replica leads
+ * now (or this one took the lease anew). Nothing of the write was stored.
+ */
+export class StaleEpochError extends StoreError {
+  override readonly name = 'StaleEpochError';
+  constructor(
+    readonly fence: Fence,
+    readonly current: number | null,
+  ) {
+    super(
+      `the ${fence.name} lease is at epoch ${current ?? 'none'}, not ${fence.epoch}: this write was refused`,
+      'STALE_EPOCH',
+    );
   }
 }
