@@ -1,4 +1,4 @@
-import type { Backend, LogStream } from '../backends/backend.js';
+import { type Backend, type LogChunk, type LogStream, LogUnavailableError } from '../backends/backend.js';
 import type { RunRecord } from '../model/records.js';
 import { attemptIdOf } from '../runs/ids.js';
 import type { LogPosition } from './log-token.js';
@@ -17,7 +17,11 @@ export type LogSelection = 'both' | LogStream;
 /**
  * Reads one page (at most `maxBytes`) of a run's output from `position`: stdout, then stderr (or
  * one of them). Cost is O(maxBytes): backends do positioned reads. When the position's attempt has
- * nothing more and a later attempt exists, moves on to it.
+ * nothing more and a later attempt exists, moves on to it. Output that cannot be read throws the
+ * backend's LogUnavailableError (the API answers 502 or 503), never an empty page in its place,
+ * with two exceptions: an earlier attempt's (its host failed before the retry; the page goes on
+ * with the later attempts) and that of an attempt not started yet (the run is PENDING), which has
+ * none yet.
  */
 export async function readLogPage(
   backend: Backend | undefined,
@@ -55,7 +59,7 @@ async function readAttempt(
       caughtUp = false;
       break;
     }
-    const chunk = await backend.logs(ref, stream, position[stream], room);
+    const chunk = await readChunk(backend, run, ref, stream, position[stream], room);
     // Never split a UTF-8 character between two pages: a full page ends at a character boundary.
     const data =
       chunk.data.length === room ? chunk.data.subarray(0, completeUtf8Length(chunk.data)) : chunk.data;
@@ -66,6 +70,26 @@ async function readAttempt(
     if (chunk.size !== null && chunk.nextOffset < chunk.size) caughtUp = false;
   }
   return { data: Buffer.concat(parts), position: next, caughtUp };
+}
+
+/** One backend read; an attempt whose output cannot be read but need not be (see readLogPage) reads as empty. */
+async function readChunk(
+  backend: Backend,
+  run: RunRecord,
+  ref: { runId: string; attemptId: string; seq: number },
+  stream: LogStream,
+  offset: number,
+  maxBytes: number,
+): Promise<LogChunk> {
+  try {
+    return await backend.logs(ref, stream, offset, maxBytes);
+  } catch (err) {
+    const earlier = ref.seq < run.state.attemptCount;
+    const notStarted = run.state.status === 'PENDING' && ref.seq === run.state.attemptCount;
+    if (err instanceof LogUnavailableError && (earlier || notStarted))
+      return { data: Buffer.alloc(0), nextOffset: offset, size: offset };
+    throw err;
+  }
 }
 
 /** Length of the longest prefix of `buf` that does not end inside a UTF-8 multi-byte character. */

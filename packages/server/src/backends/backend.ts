@@ -118,6 +118,29 @@ export type ReconcileAnswer =
 /** The answer of a kill: whether a signal/kill was actually sent to a live attempt. */
 export type KillAnswer = 'signalled' | 'not-running';
 
+/**
+ * An attempt's output that exists but cannot be read now: thrown by `Backend.logs`, never answered
+ * as an empty chunk. `host-failed`: the host that has it failed to answer (a Mesos agent
+ * unreachable, its files API in error); `not-here`: it cannot be found or read from this server
+ * (an agent no longer known, a directory that is not on this machine, a file that cannot be read).
+ * The message says why, in words a user can act on, without a local path.
+ */
+export class LogUnavailableError extends Error {
+  override readonly name: string = 'LogUnavailableError';
+  readonly code: 'LOG_HOST_FAILED' | 'LOG_UNAVAILABLE';
+  /** The HTTP status the API answers: 502 for `host-failed`, 503 for `not-here`. */
+  readonly status: 502 | 503;
+  constructor(
+    readonly reason: 'host-failed' | 'not-here',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = reason === 'host-failed' ? 'LOG_HOST_FAILED' : 'LOG_UNAVAILABLE';
+    this.status = reason === 'host-failed' ? 502 : 503;
+  }
+}
+
 /** One read of an attempt's output. `nextOffset` = offset + data.length. */
 export interface LogChunk {
   data: Buffer;
@@ -193,7 +216,12 @@ export interface Backend {
    * what becomes of it as events (Mesos learns it asynchronously, by reconciliation).
    */
   reconcile(items: readonly ReconcileItem[]): Promise<ReconcileAnswer[]>;
-  /** Reads up to `maxBytes` of an attempt's stdout or stderr from byte `offset`; cost O(maxBytes). */
+  /**
+   * Reads up to `maxBytes` of an attempt's stdout or stderr from byte `offset`; cost O(maxBytes).
+   * An attempt that has not written the stream yet reads as empty; output that exists but cannot be
+   * read (its host gone or failing, not on this machine, a file that cannot be read) throws
+   * LogUnavailableError: never an empty chunk in its place.
+   */
   logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk>;
   /**
    * Registers the one listener for events; events are delivered in batches. The listener's

@@ -2,10 +2,12 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RunRecord } from '../../model/records.js';
+import { noIdleTimeout } from '../connection.js';
 import type { RoutesOptions } from '../deps.js';
 import { notFound } from '../errors.js';
-import { readLogPage, type LogSelection } from '../log-reader.js';
-import { decodeLogToken, encodeLogToken, type LogPosition } from '../log-token.js';
+import { proxyLocalLogs } from '../log-proxy.js';
+import { type LogPage, readLogPage, type LogSelection } from '../log-reader.js';
+import { decodeLogToken, encodeLogToken } from '../log-token.js';
 import { Errors, Id } from '../schemas/common.js';
 import { LogsPage, LogsQuery } from '../schemas/runs.js';
 
@@ -27,24 +29,23 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
       }
     });
 
-  async function* follow(
-    first: RunRecord,
-    start: LogPosition | null,
-    selection: LogSelection,
-    maxBytes: number,
-  ) {
-    let position = start;
-    let run: RunRecord | null = first;
+  /**
+   * The output from `first` (a page already read, so that a log that cannot be read is answered as
+   * an error before the stream starts) until the run stops.
+   */
+  async function* follow(run: RunRecord, first: LogPage, selection: LogSelection, maxBytes: number) {
+    let page = first;
+    let current: RunRecord | null = run;
     for (;;) {
-      // Read the status BEFORE the output: if it was STOPPED then, all its output is in the files.
-      run = await store.getRun(first.runId);
-      if (!run) return;
-      const page = await readLogPage(runs.backendFor(run.cluster), run, position, selection, maxBytes);
-      position = page.position;
       if (page.data.length > 0) yield page.data;
-      if (!page.caughtUp) continue;
-      if (run.state.status === 'STOPPED' && position.seq >= run.state.attemptCount) return;
-      if (page.data.length === 0) await nextChange(run.runId, deps.config.logFollowMs);
+      if (page.caughtUp) {
+        if (current.state.status === 'STOPPED' && page.position.seq >= current.state.attemptCount) return;
+        if (page.data.length === 0) await nextChange(run.runId, deps.config.logFollowMs);
+      }
+      // Read the status BEFORE the output: if it was STOPPED then, all its output is in the files.
+      current = await store.getRun(run.runId);
+      if (!current) return;
+      page = await readLogPage(runs.backendFor(current.cluster), current, page.position, selection, maxBytes);
     }
   }
 
@@ -64,18 +65,22 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
     async (req, reply) => {
       const run = await store.getRun(req.params.run_id);
       if (!run) throw notFound('run', req.params.run_id);
+      // A local run of another host: its replica there answers (issue 13).
+      if (await proxyLocalLogs(deps, run, req, reply)) return reply;
       const q = req.query;
       const start = q.last_seen ? decodeLogToken(q.last_seen) : null;
       const selection = q.stream ?? 'both';
       const maxBytes = q.max_bytes ?? DEFAULT_PAGE_BYTES;
+      const page = await readLogPage(runs.backendFor(run.cluster), run, start, selection, maxBytes);
       if (q.follow) {
+        // A follower may wait long between outputs: no idle timeout on its connection.
+        noIdleTimeout(req);
         reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache');
         // Streams and buffers bypass the JSON response schema (the typed reply only knows the JSON shape).
         return reply.send(
-          Readable.from(follow(run, start, selection, maxBytes), { objectMode: false }) as never,
+          Readable.from(follow(run, page, selection, maxBytes), { objectMode: false }) as never,
         );
       }
-      const page = await readLogPage(runs.backendFor(run.cluster), run, start, selection, maxBytes);
       const token = encodeLogToken(page.position);
       if (q.raw_text) {
         reply.header('content-type', 'text/plain; charset=utf-8').header('x-galley-last-seen', token);

@@ -1,24 +1,25 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type {
-  AttemptRef,
-  Backend,
-  BackendEvent,
-  ClusterInfo,
-  KillAnswer,
-  LaunchBatch,
-  LaunchSpec,
-  LogChunk,
-  LogStream,
-  PlacementRound,
-  PlacementTraits,
-  ReconcileAnswer,
-  ReconcileItem,
-  RunHost,
+import {
+  type AttemptRef,
+  type Backend,
+  type BackendEvent,
+  type ClusterInfo,
+  type KillAnswer,
+  type LaunchBatch,
+  type LaunchSpec,
+  type LogChunk,
+  LogUnavailableError,
+  type LogStream,
+  type PlacementRound,
+  type PlacementTraits,
+  type ReconcileAnswer,
+  type ReconcileItem,
+  type RunHost,
 } from '../backend.js';
 import { attemptDir, readLogChunk } from './attempt-files.js';
 import { batcher } from './event-batch.js';
@@ -173,9 +174,37 @@ export class LocalBackend implements Backend {
     return Promise.all(items.map((item) => this.reconcileOne(item)));
   }
 
-  logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+  /**
+   * A positioned read of the attempt's file. Not written yet: empty. The attempt's directory
+   * missing while this backend does not run it: the output is not on this machine (it ran on
+   * another server, or its files were removed), LogUnavailableError; so is a file that cannot be
+   * read (the error's code, not its path, says why).
+   */
+  async logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
     const dir = attemptDir(this.options.dataDir, attempt.runId, attempt.seq);
-    return readLogChunk(join(dir, stream), offset, maxBytes);
+    let chunk: LogChunk;
+    try {
+      chunk = await readLogChunk(join(dir, stream), offset, maxBytes);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'an error';
+      throw new LogUnavailableError(
+        'not-here',
+        `the ${stream} file of attempt ${attempt.attemptId} cannot be read on host ${this.host} (${code})`,
+        { cause: err },
+      );
+    }
+    if (chunk.size === 0 && !this.tracked.has(attempt.attemptId)) {
+      const there = await access(dir).then(
+        () => true,
+        () => false,
+      );
+      if (!there)
+        throw new LogUnavailableError(
+          'not-here',
+          `attempt ${attempt.attemptId} left no output on host ${this.host}: it ran on another server, or its files were removed`,
+        );
+    }
+    return chunk;
   }
 
   close(): Promise<void> {

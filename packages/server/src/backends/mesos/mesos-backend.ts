@@ -41,7 +41,7 @@ import { adoptedTask, launchFailed, planLaunches } from './launch-plan.js';
 import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
-import { readSandbox } from './sandbox-logs.js';
+import { readSandbox, sandboxNotLocated } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 import type { TaskShape } from './task-info.js';
 import { applyUpdate } from './task-updates.js';
@@ -62,7 +62,6 @@ export interface MesosBackendOptions {
   random?: () => number;
 }
 
-const EMPTY = Buffer.alloc(0);
 /** Delay before a framework the master removed registers again as a new one. */
 const REREGISTER_DELAY_MS = 1_000;
 
@@ -245,14 +244,10 @@ export class MesosBackend implements Backend {
   }
 
   async logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    // A sandbox that cannot be located or read is an error (LogUnavailableError), never an empty page.
     const ref = await this.sandboxes.locate(attempt.attemptId);
-    if (!ref) return { data: EMPTY, nextOffset: offset, size: null };
-    try {
-      return await readSandbox(ref, stream, offset, maxBytes, authorizationOf(this.o.settings));
-    } catch (err) {
-      this.log.debug({ err, attemptId: attempt.attemptId }, 'mesos: sandbox not readable');
-      return { data: EMPTY, nextOffset: offset, size: null };
-    }
+    if (!ref) throw sandboxNotLocated(attempt.attemptId);
+    return readSandbox(ref, stream, offset, maxBytes, authorizationOf(this.o.settings));
   }
 
   describe(): ClusterInfo {

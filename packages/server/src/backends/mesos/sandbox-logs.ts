@@ -1,5 +1,5 @@
 import { AgentFilesError, createAgentFilesClient, executorSandboxPath } from '@galley/mesos';
-import type { LogChunk, LogStream } from '../backend.js';
+import { type LogChunk, type LogStream, LogUnavailableError } from '../backend.js';
 
 /**
  * Reads a task's stdout/stderr from its sandbox through the agent's files API, with the SDK's
@@ -17,14 +17,20 @@ export interface SandboxRef {
   executorId: string;
 }
 
-/** A files API failure other than "no such file"; `code` is stable. */
-export class SandboxReadError extends Error {
+/** A files API failure other than "no such file": the agent failed (the API answers 502). */
+export class SandboxReadError extends LogUnavailableError {
   override readonly name = 'SandboxReadError';
-  readonly code = 'MESOS_SANDBOX_READ_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('host-failed', message, options);
   }
 }
+
+/** An attempt whose sandbox cannot be located: its agent is not known (the API answers 503). */
+export const sandboxNotLocated = (attemptId: string) =>
+  new LogUnavailableError(
+    'not-here',
+    `the sandbox of attempt ${attemptId} cannot be located: the agent that ran it is not known to this framework (gone, or not seen since the server started)`,
+  );
 
 /** The virtual path of a file in the latest run of an executor's sandbox. */
 export function sandboxPath(ref: SandboxRef, stream: LogStream): string {
