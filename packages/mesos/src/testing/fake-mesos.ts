@@ -13,7 +13,7 @@ import { abortSubscription } from './master/subscriptions.js';
 import { uuidText } from './model/ids.js';
 import { Timers } from './model/timers.js';
 import type { FakeAgent, MasterServer, RecordedCall, World } from './model/world.js';
-import { resolveOptions, type FakeAgentSpec, type FakeMesosOptions } from './options.js';
+import { resolveAgentSpec, resolveOptions, type FakeAgentSpec, type FakeMesosOptions } from './options.js';
 
 /**
  * A fake Mesos cluster on 127.0.0.1: masters speaking the v1 scheduler API, agents with their own
@@ -175,14 +175,7 @@ function createHandle(world: World, ownWorkDir: boolean): FakeMesos {
     restartAgent: (agentId, options = {}) =>
       restartAgent(world, agentOf(world, agentId), options.downMs ?? 100),
     addAgent: async (spec = {}) => {
-      const agent = await createAgent(world, {
-        resources:
-          spec.resources ??
-          world.options.agents[0]?.resources ??
-          'cpus:2;mem:4096;disk:10000;ports:[31000-32000]',
-        attributes: spec.attributes ?? '',
-        port: spec.port ?? 0,
-      });
+      const agent = await createAgent(world, resolveAgentSpec(spec, world.options.agents[0]?.resources));
       return agent.id;
     },
     removeAgent: (agentId) => removeAgent(world, agentOf(world, agentId)),

@@ -44,6 +44,11 @@ export interface AgentSnapshot {
   readonly used: string;
   readonly offered: string;
   readonly attributes: string;
+  /** Its containerizer flags: `--containerizers`, `--image_providers`, `--isolation`, `--launcher`. */
+  readonly containerizers: readonly string[];
+  readonly imageProviders: readonly string[];
+  readonly isolation: readonly string[];
+  readonly launcher: string;
 }
 
 /** A task (every task ever launched, including completed ones). */
@@ -174,6 +179,10 @@ export function snapshot(world: World): FakeMesosState {
       used: a.used.toMesosString(),
       offered: a.offered.toMesosString(),
       attributes: a.attributesSpec,
+      containerizers: [...a.containerizer.containerizers],
+      imageProviders: [...a.containerizer.imageProviders],
+      isolation: [...a.containerizer.isolation],
+      launcher: a.containerizer.launcher,
     })),
     tasks: allTasks(world).map((task) => taskSnapshot(world, task)),
     offers: [...world.offers.values()].map((o) => ({

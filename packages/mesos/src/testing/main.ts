@@ -15,6 +15,9 @@ const USAGE = `usage: fake-mesos [options]
   --agents N               number of agents (default 2)
   --resources SPEC         agent resources (default "${DEFAULT_AGENT_RESOURCES}")
   --attributes SPEC        agent attributes; "zone:{i}" numbers them (default "zone:{i}")
+  --containerizers LIST    agent --containerizers (default mesos)
+  --image-providers LIST   agent --image_providers (default none: no container images)
+  --executor-start-ms MS   what starting an executor costs (default 250)
   --execution MODE         simulate (default) or processes
   --heartbeat SECONDS      heartbeat interval (default 15)
   --allocation-interval MS allocation interval (default 1000)
@@ -29,6 +32,9 @@ async function main(): Promise<void> {
       agents: { type: 'string', default: '2' },
       resources: { type: 'string', default: DEFAULT_AGENT_RESOURCES },
       attributes: { type: 'string', default: 'zone:{i}' },
+      containerizers: { type: 'string', default: 'mesos' },
+      'image-providers': { type: 'string', default: '' },
+      'executor-start-ms': { type: 'string', default: '250' },
       execution: { type: 'string', default: 'simulate' },
       heartbeat: { type: 'string', default: '15' },
       'allocation-interval': { type: 'string', default: '1000' },
@@ -46,12 +52,15 @@ async function main(): Promise<void> {
   const agents: FakeAgentSpec[] = Array.from({ length: Number(values.agents) }, (_, i) => ({
     resources: values.resources,
     attributes: values.attributes.replaceAll('{i}', String(i)),
+    containerizers: values.containerizers,
+    ...(values['image-providers'] !== '' ? { imageProviders: values['image-providers'] } : {}),
   }));
   const mesos = await startFakeMesos({
     masters,
     masterPorts: Array.from({ length: masters }, (_, i) => (firstPort === 0 ? 0 : firstPort + i)),
     agents,
     execution,
+    executorStartMs: Number(values['executor-start-ms']),
     heartbeatIntervalSeconds: Number(values.heartbeat),
     allocationIntervalMs: Number(values['allocation-interval']),
     agentPingTimeoutMs: Number(values['ping-timeout']),

@@ -32,7 +32,11 @@ export interface SimulatedTask {
   readonly command: string | undefined;
 }
 
-/** One simulated agent. */
+/**
+ * One simulated agent. Its containerizer flags are a stock agent's unless given (the recorded
+ * agents': `--containerizers=mesos --isolation=posix/cpu,posix/mem --launcher=posix`, no image
+ * providers), and it fails the tasks a real agent with those flags cannot run (`agent/containerizer.ts`).
+ */
 export interface FakeAgentSpec {
   /** Agent `--resources` syntax; default `cpus:2;mem:4096;disk:10000;ports:[31000-32000]`. */
   resources?: string;
@@ -40,6 +44,33 @@ export interface FakeAgentSpec {
   attributes?: string;
   /** The agent's HTTP port on 127.0.0.1; default 0 (chosen by the OS). */
   port?: number;
+  /** `--containerizers`: `mesos` (default), `docker`, or both (`mesos,docker`). */
+  containerizers?: string;
+  /** `--image_providers`: none by default (no container images); `docker`, `appc` or both. */
+  imageProviders?: string;
+  /**
+   * `--isolation`; default `posix/cpu,posix/mem`, or `filesystem/linux,docker/runtime` when
+   * `imageProviders` is set (image providers need `filesystem/linux`, as on a real agent).
+   */
+  isolation?: string;
+  /** `--launcher`: `posix` by default, `linux` when `imageProviders` is set (images need it). */
+  launcher?: string;
+}
+
+/** An agent's containerizer flags, resolved and checked as a real agent checks them at start. */
+export interface AgentContainerizer {
+  containerizers: string[];
+  imageProviders: string[];
+  isolation: string[];
+  launcher: string;
+}
+
+/** An agent spec with every default applied. */
+export interface ResolvedAgentSpec {
+  resources: string;
+  attributes: string;
+  port: number;
+  containerizer: AgentContainerizer;
 }
 
 /** HTTP basic credentials the masters require when `authentication` is set. */
@@ -70,6 +101,14 @@ export interface FakeMesosOptions {
   statusUpdateRetryMs?: { initial: number; max: number };
   /** `simulate` (no processes; default) or `processes` (real local processes and sandboxes). */
   execution?: 'simulate' | 'processes';
+  /**
+   * What starting an executor (its container, then its registration) costs before its first task
+   * starts: command executors for every command task, default and custom executors on their first
+   * task. Default 250 ms, near what the recorded agents took from ACCEPT to TASK_STARTING
+   * (224–282 ms); test harnesses that do not measure launches set it low. A task for an executor
+   * that runs already pays nothing (the recorded custom executor's second task: 10 ms).
+   */
+  executorStartMs?: number;
   /** Simulate mode: delay before STARTING (default 0 ms) and how each command behaves. */
   simulation?: {
     launchDelayMs?: number;
@@ -100,7 +139,7 @@ export interface FakeMesosOptions {
 export interface ResolvedOptions {
   masters: number;
   masterPorts: number[];
-  agents: Array<Required<FakeAgentSpec>>;
+  agents: ResolvedAgentSpec[];
   heartbeatIntervalSeconds: number;
   allocationIntervalMs: number;
   agentPingTimeoutMs: number;
@@ -108,6 +147,7 @@ export interface ResolvedOptions {
   masterStartingMs: number;
   statusUpdateRetryMs: { initial: number; max: number };
   execution: 'simulate' | 'processes';
+  executorStartMs: number;
   launchDelayMs: number;
   killDelayMs: number;
   behavior: ((task: SimulatedTask) => SimulatedBehavior) | undefined;
@@ -121,8 +161,71 @@ export interface ResolvedOptions {
   random: () => number;
 }
 
+/** What starting an executor costs by default (ms): near the recorded agents' ACCEPT → TASK_STARTING. */
+export const DEFAULT_EXECUTOR_START_MS = 250;
+
 /** The default agent resources, as the recorded agent on port 5051 had them. */
 export const DEFAULT_AGENT_RESOURCES = 'cpus:2;mem:4096;disk:10000;ports:[31000-32000]';
+
+/** Splits a comma-separated agent flag value. */
+function flagList(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+}
+
+/**
+ * An agent spec's containerizer flags with their defaults, refused as a real agent refuses to
+ * start with them (the texts are Mesos'): unknown or duplicate containerizers, unknown image
+ * providers, and image providers without the `filesystem/linux` isolator or the `linux` launcher.
+ */
+export function resolveContainerizer(spec: FakeAgentSpec): AgentContainerizer {
+  const containerizers = flagList(spec.containerizers ?? 'mesos');
+  const imageProviders = flagList(spec.imageProviders ?? '');
+  const images = imageProviders.length > 0;
+  const isolation = flagList(
+    spec.isolation ?? (images ? 'filesystem/linux,docker/runtime' : 'posix/cpu,posix/mem'),
+  );
+  const launcher = spec.launcher ?? (images ? 'linux' : 'posix');
+  if (containerizers.length === 0)
+    throw new RangeError('containerizers must name at least one containerizer');
+  if (new Set(containerizers).size !== containerizers.length)
+    throw new RangeError(`Duplicate entries found in --containerizer flag '${containerizers.join(',')}'`);
+  for (const name of containerizers) {
+    if (name !== 'mesos' && name !== 'docker')
+      throw new RangeError(`Unknown or unsupported containerizer: ${name}`);
+  }
+  for (const name of imageProviders) {
+    if (name !== 'docker' && name !== 'appc')
+      throw new RangeError(
+        `Could not create MesosContainerizer: Unknown or unsupported image provider '${name}'`,
+      );
+  }
+  if (launcher !== 'posix' && launcher !== 'linux')
+    throw new RangeError(`Could not create MesosContainerizer: Unknown or unsupported launcher: ${launcher}`);
+  if (images && containerizers.includes('mesos')) {
+    if (!isolation.includes('filesystem/linux'))
+      throw new RangeError(
+        "Could not create MesosContainerizer: The 'filesystem/linux' isolator must be enabled for container image support",
+      );
+    if (launcher !== 'linux')
+      throw new RangeError(
+        "Could not create MesosContainerizer: The 'linux' launcher must be used for container image support",
+      );
+  }
+  return { containerizers, imageProviders, isolation, launcher };
+}
+
+/** An agent spec with its defaults. */
+export function resolveAgentSpec(spec: FakeAgentSpec, fallbackResources?: string): ResolvedAgentSpec {
+  return {
+    resources: spec.resources ?? fallbackResources ?? DEFAULT_AGENT_RESOURCES,
+    attributes: spec.attributes ?? '',
+    port: spec.port ?? 0,
+    containerizer: resolveContainerizer(spec),
+  };
+}
 
 /** Applies defaults and rejects values that cannot work (non-positive intervals and the like). */
 export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions {
@@ -144,11 +247,7 @@ export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions 
   return {
     masters,
     masterPorts: Array.from({ length: masters }, (_, i) => options.masterPorts?.[i] ?? 0),
-    agents: agentSpecs.map((spec) => ({
-      resources: spec.resources ?? DEFAULT_AGENT_RESOURCES,
-      attributes: spec.attributes ?? '',
-      port: spec.port ?? 0,
-    })),
+    agents: agentSpecs.map((spec) => resolveAgentSpec(spec)),
     heartbeatIntervalSeconds: positive('heartbeatIntervalSeconds', options.heartbeatIntervalSeconds ?? 15),
     allocationIntervalMs: positive('allocationIntervalMs', options.allocationIntervalMs ?? 1000),
     agentPingTimeoutMs: nonNegative('agentPingTimeoutMs', options.agentPingTimeoutMs ?? 75_000),
@@ -159,6 +258,7 @@ export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions 
       max: positive('statusUpdateRetryMs.max', Math.max(retry.initial, retry.max)),
     },
     execution: options.execution ?? 'simulate',
+    executorStartMs: nonNegative('executorStartMs', options.executorStartMs ?? DEFAULT_EXECUTOR_START_MS),
     launchDelayMs: nonNegative('simulation.launchDelayMs', options.simulation?.launchDelayMs ?? 0),
     killDelayMs: nonNegative('simulation.killDelayMs', options.simulation?.killDelayMs ?? 0),
     behavior: options.simulation?.behavior,

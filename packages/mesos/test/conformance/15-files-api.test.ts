@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { executorLogShape } from '../testing/support/executor-log.js';
 import { rawRequest } from '../testing/support/wire-client.js';
 import { CONFORMANCE_AVAILABLE, replayScenario } from './support/scenario.js';
 import { loadTranscript } from './support/transcripts.js';
@@ -6,7 +7,8 @@ import { loadTranscript } from './support/transcripts.js';
 /**
  * The agent's files API. Answers whose bodies hold run-specific data (the state documents, file
  * sizes, owners, mtimes, the task's environment values, the command executor's own log lines in
- * stderr) are compared for status and headers by the replay, and for shape and content below.
+ * stderr) are compared for status and headers by the replay, and for shape and content below:
+ * stderr holds the same executor lines as the recorded one (times, thread ids and pids aside).
  */
 
 const transcript = CONFORMANCE_AVAILABLE ? loadTranscript('15') : undefined;
@@ -62,7 +64,20 @@ describe.runIf(CONFORMANCE_AVAILABLE)(
           answers.set(18, await read(`/files/read?${stdout}`));
           answers.set(24, await read(`/files/download?${stdout}`));
           answers.set(25, await read('/files/debug'));
-          void r;
+          // The executor's last line comes a second after its terminal update, as recorded.
+          const stderr = `/frameworks/${r.frameworkOfStream('S1') ?? ''}/executors/files-task/runs/latest/stderr`;
+          answers.set(
+            19,
+            await vi.waitFor(
+              async () => {
+                const body = await read(`/files/read?path=${encodeURIComponent(stderr)}&offset=0`);
+                if (!body.includes('Stopped the socket accept loop'))
+                  throw new Error('executor still stopping');
+                return body;
+              },
+              { timeout: 10_000, interval: 50 },
+            ),
+          );
         },
       );
       expect(replay.diffs).toEqual([]);
@@ -92,6 +107,12 @@ describe.runIf(CONFORMANCE_AVAILABLE)(
       expect(answers.get(15)).toBe(`{"data":"","offset":${size}}`);
       expect(answers.get(18)).toBe(`{"data":"","offset":${size}}`);
       expect(answers.get(24)).toBe(full.data);
+      // stderr: the program's line amid the command executor's glog lines, the same lines as recorded.
+      const recordedStderr = executorLogShape((JSON.parse(recordedBody(19)) as { data: string }).data);
+      const fakeStderr = executorLogShape((JSON.parse(answers.get(19) ?? '{}') as { data: string }).data);
+      const withoutProgram = (lines: string[]) => lines.filter((line) => line !== 'to-stderr');
+      expect(withoutProgram(fakeStderr)).toEqual(withoutProgram(recordedStderr));
+      expect(fakeStderr).toContain('to-stderr');
       // debug: the virtual "runs/latest" path maps to the sandbox.
       const debug = JSON.parse(answers.get(25) ?? '{}') as Record<string, string>;
       const frameworkId = replay.frameworkOfStream('S1') ?? '';

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeMesos, type FakeMesos } from '@galley/mesos/testing';
 import { commandTask, launch, subscribeScheduler, type TestScheduler } from './support/test-scheduler.js';
+import { executorLogShape } from './support/executor-log.js';
 import { rawRequest } from './support/wire-client.js';
 
 /** Processes mode: real local processes, real sandboxes, the agents' files API and executor API. */
@@ -113,11 +114,37 @@ describe('fake master: command tasks as real processes', () => {
     expect(
       (await read(`path=${encodeURIComponent(`${directory}/stdout`)}&offset=${size + 1000}&length=10`)).body,
     ).toBe(`{"data":"","offset":${size + 1000}}`);
+    // stderr: the program's line amid the command executor's own glog lines, as in transcript 15;
+    // the executor says it stopped a second after the terminal update.
     const virtual = `/frameworks/${scheduler.frameworkId}/executors/files-task/runs/latest/stderr`;
-    expect(JSON.parse((await read(`path=${encodeURIComponent(virtual)}&offset=0`)).body)).toEqual({
-      data: 'to-stderr\n',
-      offset: 0,
-    });
+    const stderr = await vi.waitFor(
+      async () => {
+        const page = JSON.parse((await read(`path=${encodeURIComponent(virtual)}&offset=0`)).body) as {
+          data: string;
+          offset: number;
+        };
+        expect(page.data).toContain('Stopped the socket accept loop');
+        return page;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(stderr.offset).toBe(0);
+    // The program may write before the executor logs the fork, as on a real agent.
+    const shape = executorLogShape(stderr.data);
+    expect(shape.indexOf('to-stderr')).toBeGreaterThan(
+      shape.indexOf('I executor.cpp:722] Starting task files-task'),
+    );
+    expect(shape.filter((line) => line !== 'to-stderr')).toEqual([
+      'I exec.cpp:164] Version: 1.12.0',
+      'I exec.cpp:237] Executor registered on agent <agent>',
+      'I executor.cpp:190] Received SUBSCRIBED event',
+      'I executor.cpp:194] Subscribed executor on 127.0.0.1',
+      'I executor.cpp:190] Received LAUNCH event',
+      'I executor.cpp:722] Starting task files-task',
+      'I executor.cpp:740] Forked command at <pid>',
+      'I executor.cpp:1041] Command exited with status 0 (pid: <pid>)',
+      'I process.cpp:935] Stopped the socket accept loop',
+    ]);
     const missing = await read(`path=${encodeURIComponent(`${directory}/nope`)}&offset=0`);
     expect(missing).toMatchObject({ status: 404, body: '' });
     expect(await read(`path=${encodeURIComponent(directory)}&offset=0`)).toMatchObject({
@@ -195,6 +222,32 @@ describe('fake master: command tasks as real processes', () => {
       message: 'Command terminated with signal Killed',
     });
     await fake.waitFor(() => pids.every((pid) => !pidAlive(pid)), { what: 'processes gone' });
+    // The executor logs the kill: SIGTERM to the process tree, then the SIGKILL after the grace.
+    const sandbox = fake.state().tasks.find((t) => t.taskId === 'stubborn')?.sandbox ?? '';
+    const agentUrl = fake.agentUrl((offer.agent_id as { value: string }).value);
+    const stderr = JSON.parse(
+      (
+        await rawRequest(agentUrl, {
+          method: 'GET',
+          path: `/files/read?path=${encodeURIComponent(`${sandbox}/stderr`)}&offset=0`,
+        })
+      ).body,
+    ) as { data: string };
+    expect(executorLogShape(stderr.data).slice(7, 20)).toEqual([
+      'I executor.cpp:190] Received KILL event',
+      'I executor.cpp:835] Received kill for task stubborn with grace period of 300ms',
+      'I executor.cpp:956] Sending SIGTERM to process tree at pid <pid>',
+      'I executor.cpp:969] Sent SIGTERM to the following process trees:',
+      '[ ',
+      `--- ${pids[1]} sh -c trap "" TERM; sleep 300 `,
+      ']',
+      'I executor.cpp:973] Scheduling escalation to SIGKILL in 300ms from now',
+      'I executor.cpp:1082] Process <pid> did not terminate after 300ms, sending SIGKILL to process tree at <pid>',
+      'I executor.cpp:1102] Killed the following process trees:',
+      '[ ',
+      `--- ${pids[1]} sh -c trap "" TERM; sleep 300 `,
+      ']',
+    ]);
   });
 
   it('runs a task group under the default executor with per-task sandboxes, then FAILURE {status: 0}', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseAttributes } from '../model/attributes.js';
 import { Resources } from '../model/resources.js';
 import type { FakeAgent, World } from '../model/world.js';
+import type { ResolvedAgentSpec } from '../options.js';
 import { startHttpServer, type HttpRequest, type HttpResponder } from '../wire/http-server.js';
 import { encodeMesosJson } from '../wire/mesos-json.js';
 import { sendJson, sendText } from '../wire/responses.js';
@@ -15,10 +16,7 @@ import { agentStateJson } from './state-json.js';
  */
 
 /** Creates an agent, starts its HTTP endpoint and registers it with the leading master. */
-export async function createAgent(
-  world: World,
-  spec: { resources: string; attributes: string; port: number },
-): Promise<FakeAgent> {
+export async function createAgent(world: World, spec: ResolvedAgentSpec): Promise<FakeAgent> {
   const id = `${world.leadership.masterId}-S${world.leadership.agentSequence++}`;
   const agent: FakeAgent = {
     id,
@@ -28,6 +26,7 @@ export async function createAgent(
     attributes: parseAttributes(spec.attributes),
     resourcesSpec: spec.resources,
     attributesSpec: spec.attributes,
+    containerizer: spec.containerizer,
     used: new Resources(),
     offered: new Resources(),
     status: 'registered',

@@ -80,6 +80,19 @@ function startExecutorProcess(world: World, agent: FakeAgent, executor: FakeExec
     if (executor.state === 'registering')
       destroyExecutor(world, agent, executor, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
   });
+  // Its container is set up first (`executorStartMs`); then the process starts and must SUBSCRIBE.
+  world.timers.after(world.options.executorStartMs, () => {
+    if (executor.state === 'registering') spawnExecutor(world, agent, executor, command);
+  });
+}
+
+function spawnExecutor(
+  world: World,
+  agent: FakeAgent,
+  executor: FakeExecutor,
+  command: Record<string, unknown>,
+): void {
+  const runtime = customRuntime(executor);
   runtime.process = runProcess(
     { command, directory: executor.directory, env: executorEnvironment(world, agent, executor, command) },
     world.processes,
@@ -140,7 +153,9 @@ export function destroyExecutor(
   reason: string,
 ): void {
   failLiveTasks(world, agent, executor, reason, 'Executor did not register in time');
-  customRuntime(executor).process?.signal('SIGKILL');
+  const process = customRuntime(executor).process;
+  if (process === undefined) terminateExecutor(world, agent, executor, -1);
+  else process.signal('SIGKILL');
 }
 
 /** KILL: queued tasks are killed by the agent; delivered ones get a KILL event. */

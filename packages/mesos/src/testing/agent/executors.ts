@@ -16,7 +16,7 @@ import {
 } from '../model/world.js';
 import { objectField } from '../wire/call-parsing.js';
 import { commandTaskEnvironment } from './environment.js';
-import { terminateExecutor } from './executor-lifecycle.js';
+import { agentUpdate, terminateExecutor } from './executor-lifecycle.js';
 import { runProcess } from './process-runner.js';
 import { runSimulated, type ExitResult, type RunHooks, type RunningCommand } from './runners.js';
 import { commandText, interpretCommand } from './simulated-shell.js';
@@ -24,6 +24,8 @@ import { enqueueUpdate } from './status-updates.js';
 import { healthCheckOf, startHealthChecker, type HealthChecker, type HealthProbe } from './health-checks.js';
 import { processProbe, simulatedProbe } from './health-probes.js';
 import { killCustomTask, launchCustomTasks, shutdownCustomExecutor } from './custom-executor.js';
+import { executorLaunchFailure, nestedLaunchError, type ContainerLaunchFailure } from './containerizer.js';
+import { appendSandbox, CommandExecutorLog } from './executor-log.js';
 
 /**
  * The agent's executors. Command tasks get the built-in command executor (executor id = task
@@ -35,9 +37,21 @@ import { killCustomTask, launchCustomTasks, shutdownCustomExecutor } from './cus
  * (`health-checks.ts`): each verdict is a TASK_RUNNING update with `healthy` and
  * REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; too many failures kill the task (its TASK_KILLED says
  * `healthy: false`), and with it the rest of its group.
+ *
+ * Starting an executor costs `executorStartMs` (its container, then its registration) before its
+ * first task starts; tasks for a running executor start at once. The agent's containerizer flags
+ * decide what it can start (`containerizer.ts`): a container it cannot launch fails its tasks as a
+ * real agent does. The command executor writes Mesos' own log lines into the sandbox's stderr
+ * (`executor-log.ts`).
  */
 
 interface BuiltinRuntime {
+  /** `new` until its first task arrives, `starting` for `executorStartMs`, then `ready`. */
+  phase: 'new' | 'starting' | 'ready';
+  /** Tasks that arrived while it was starting, in order. */
+  readonly waiting: FakeTask[];
+  /** The command executor's own log (command executors only). */
+  log: CommandExecutorLog | undefined;
   readonly runs: Map<string, RunningCommand>;
   readonly spawned: Set<string>;
   readonly escalations: Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>;
@@ -50,6 +64,9 @@ interface BuiltinRuntime {
 function builtinRuntime(executor: FakeExecutor): BuiltinRuntime {
   if (executor.runtime === undefined) {
     executor.runtime = {
+      phase: 'new',
+      waiting: [],
+      log: undefined,
       runs: new Map(),
       spawned: new Set(),
       escalations: new Map(),
@@ -73,15 +90,66 @@ export function launchTasks(
   group: boolean,
 ): void {
   for (const task of tasks) executor.tasks.set(task.id, task);
-  if (executor.kind === 'custom' && world.options.execution === 'processes') {
+  const custom = executor.kind === 'custom' && world.options.execution === 'processes';
+  const fresh = custom ? executor.state === 'launching' : builtinRuntime(executor).phase === 'new';
+  const failure = fresh
+    ? executorLaunchFailure(agent.containerizer, executorContainer(executor, tasks))
+    : undefined;
+  if (failure !== undefined) {
+    failExecutorLaunch(world, agent, executor, failure);
+    return;
+  }
+  if (custom) {
     launchCustomTasks(world, agent, executor, tasks, group);
     return;
   }
   const runtime = builtinRuntime(executor);
-  for (const task of tasks) {
-    if (group) runtime.groups.set(task.id, tasks);
-    startBuiltinTask(world, agent, executor, task);
+  for (const task of tasks) if (group) runtime.groups.set(task.id, tasks);
+  if (runtime.phase === 'ready') {
+    for (const task of tasks) startBuiltinTask(world, agent, executor, task);
+    return;
   }
+  runtime.waiting.push(...tasks);
+  if (runtime.phase === 'starting') return;
+  runtime.phase = 'starting';
+  if (executor.kind === 'command') runtime.log = new CommandExecutorLog(world, executor.directory);
+  world.timers.after(world.options.executorStartMs, () => {
+    if (executor.state === 'terminated') return;
+    runtime.phase = 'ready';
+    runtime.log?.registered(agent.id, agent.hostname);
+    for (const task of runtime.waiting.splice(0)) {
+      if (!isTerminalState(task.state) && !task.killRequested) startBuiltinTask(world, agent, executor, task);
+    }
+  });
+}
+
+/** The container an executor runs in: a command task's own, or its ExecutorInfo's. */
+function executorContainer(executor: FakeExecutor, tasks: FakeTask[]): Record<string, unknown> | undefined {
+  return executor.kind === 'command'
+    ? objectField(tasks[0]?.info, 'container')
+    : objectField(executor.info, 'container');
+}
+
+/**
+ * The agent could not launch the executor's container: each of its tasks fails from the agent
+ * (TASK_FAILED with the containerizer's reason and message) and the executor ends; a default or
+ * custom executor's framework hears FAILURE with the unknown wait status (-1), a command
+ * executor's does not.
+ */
+function failExecutorLaunch(
+  world: World,
+  agent: FakeAgent,
+  executor: FakeExecutor,
+  failure: ContainerLaunchFailure,
+): void {
+  executor.state = 'terminating';
+  world.timers.after(0, () => {
+    for (const task of [...executor.tasks.values()]) {
+      if (!isTerminalState(task.state))
+        agentUpdate(world, agent, task, 'TASK_FAILED', failure.reason, failure.message);
+    }
+    terminateExecutor(world, agent, executor, executor.kind === 'command' ? undefined : -1);
+  });
 }
 
 function taskSandbox(executor: FakeExecutor, task: FakeTask): string {
@@ -91,12 +159,29 @@ function taskSandbox(executor: FakeExecutor, task: FakeTask): string {
 function startBuiltinTask(world: World, agent: FakeAgent, executor: FakeExecutor, task: FakeTask): void {
   const runtime = builtinRuntime(executor);
   const command = objectField(task.info, 'command') ?? objectField(executor.info, 'command');
+  const nestedError =
+    executor.kind === 'default'
+      ? nestedLaunchError(agent.containerizer, objectField(task.info, 'container'))
+      : undefined;
+  if (nestedError !== undefined) {
+    // The default executor's LAUNCH_CONTAINER of this task failed: it reports the agent's answer.
+    builtinUpdate(world, agent, executor, task, 'TASK_FAILED', { message: nestedError });
+    afterTaskEnded(world, agent, executor, task, 'TASK_FAILED');
+    return;
+  }
   const check = healthCheckOf(task.info);
   let probe: HealthProbe | undefined;
+  let simulatedOutput: { stdout: string; stderr: string } | undefined;
+  runtime.log?.starting(task.id);
   const hooks: RunHooks = {
+    onFork: (pid) => runtime.log?.forked(pid),
     onSpawned: (pid) => {
       if (executor.pid === undefined || executor.kind === 'command') executor.pid = pid;
       runtime.spawned.add(task.id);
+      if (simulatedOutput !== undefined) {
+        appendSandbox(world, taskSandbox(executor, task), 'stdout', simulatedOutput.stdout);
+        appendSandbox(world, taskSandbox(executor, task), 'stderr', simulatedOutput.stderr);
+      }
       builtinUpdate(world, agent, executor, task, 'TASK_STARTING');
       builtinUpdate(world, agent, executor, task, 'TASK_RUNNING', { network: true });
       if (check === undefined || probe === undefined) return;
@@ -140,16 +225,10 @@ function startBuiltinTask(world: World, agent: FakeAgent, executor: FakeExecutor
       command: text,
     }) ?? interpretCommand(text);
   if (check !== undefined) probe = simulatedProbe(behavior);
-  // Simulated sandboxes without output are not stored: the files API shows them with empty files.
-  if ((behavior.stdout ?? '') !== '' || (behavior.stderr ?? '') !== '') {
-    world.simulatedSandboxes.set(taskSandbox(executor, task), {
-      files: new Map([
-        ['stdout', behavior.stdout ?? ''],
-        ['stderr', behavior.stderr ?? ''],
-      ]),
-      mtime: Date.now() / 1000,
-    });
-  }
+  // Written when the program starts; sandboxes without output or executor log are not stored
+  // (the files API shows them with empty files).
+  if ((behavior.stdout ?? '') !== '' || (behavior.stderr ?? '') !== '')
+    simulatedOutput = { stdout: behavior.stdout ?? '', stderr: behavior.stderr ?? '' };
   const timing = { launchDelayMs: world.options.launchDelayMs, killDelayMs: world.options.killDelayMs };
   runtime.runs.set(task.id, runSimulated(behavior, timing, world.timers, hooks));
 }
@@ -166,6 +245,7 @@ function healthReporter(
 ): (verdict: { healthy: boolean; killTask: boolean }) => void {
   return (verdict) => {
     if (task.killRequested || isTerminalState(task.state)) return;
+    builtinRuntime(executor).log?.health(verdict.healthy);
     builtinUpdate(world, agent, executor, task, 'TASK_RUNNING', {
       network: true,
       healthy: verdict.healthy,
@@ -235,10 +315,14 @@ function taskExited(
   else if (result.signal === null && result.code === 0) state = 'TASK_FINISHED';
   else state = 'TASK_FAILED';
   // A task its health check killed says so in its last update, as Mesos' executors do.
-  const healthy =
-    state === 'TASK_KILLED' && builtinRuntime(executor).unhealthy.has(task.id) ? false : undefined;
+  const runtime = builtinRuntime(executor);
+  const healthy = state === 'TASK_KILLED' && runtime.unhealthy.has(task.id) ? false : undefined;
+  const log = runtime.log;
+  log?.exited(description, executor.pid);
   builtinUpdate(world, agent, executor, task, state, { message: description, healthy });
   afterTaskEnded(world, agent, executor, task, state);
+  // Mesos' command executor stops a second after its terminal update, and says so.
+  if (log !== undefined) world.timers.after(1000, () => log.stopped());
 }
 
 function afterTaskEnded(
@@ -323,18 +407,36 @@ function killBuiltinTask(
   const current = runtime.escalations.get(task.id);
   runtime.checkers.get(task.id)?.stop(); // a task being killed is no longer checked
   runtime.checkers.delete(task.id);
+  const tree = processCommand(task, executor);
   if (!task.killRequested) {
     task.killRequested = true;
+    runtime.log?.killing(task.id, grace, executor.pid, tree);
     if (world.frameworks.get(task.frameworkId)?.capabilities.has('TASK_KILLING_STATE') === true) {
       builtinUpdate(world, agent, executor, task, 'TASK_KILLING', { network: true });
     }
     run.signal('SIGTERM');
   } else if (current !== undefined && current.at <= deadline) {
     return; // a second KILL only ever shortens the grace period
+  } else {
+    runtime.log?.rescheduled(grace);
   }
   world.timers.cancel(current?.timer);
-  const timer = world.timers.after(grace, () => run.signal('SIGKILL'));
+  const timer = world.timers.after(grace, () => {
+    runtime.log?.escalated(grace, executor.pid, tree);
+    run.signal('SIGKILL');
+  });
   runtime.escalations.set(task.id, { timer, at: deadline });
+}
+
+/** The command line of a task's process as a process tree shows it (`sh -c …` for shell commands). */
+function processCommand(task: FakeTask, executor: FakeExecutor): string {
+  const command = objectField(task.info, 'command') ?? objectField(executor.info, 'command');
+  const value = typeof command?.value === 'string' ? command.value : '';
+  if (command?.shell === false) {
+    const args = Array.isArray(command.arguments) ? command.arguments.map(String) : [value];
+    return args.join(' ');
+  }
+  return `sh -c ${value}`;
 }
 
 /** SHUTDOWN of one executor: its tasks are killed; default and custom executors then report FAILURE. */

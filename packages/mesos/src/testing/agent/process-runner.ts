@@ -80,6 +80,7 @@ export function runProcess(
     closeSync(err);
   }
   registry.add(child);
+  if (child.pid !== undefined) hooks.onFork?.(child.pid);
   let spawned = false;
   let exited = false;
   child.once('spawn', () => {

@@ -14,6 +14,8 @@ export interface ExitResult {
 
 /** Callbacks of one run. `onExit` is called exactly once, after `onSpawned` (unless spawning failed). */
 export interface RunHooks {
+  /** The process exists (called synchronously from the spawn, before it can write anything). */
+  onFork?(pid: number): void;
   onSpawned(pid: number): void;
   onExit(result: ExitResult): void;
   /** The program could not start (processes mode: spawn error); reported instead of onSpawned/onExit. */
@@ -51,7 +53,9 @@ export function runSimulated(
   const launchTimer = timers.after(timing.launchDelayMs, () => {
     if (state !== 'starting') return;
     state = 'running';
-    hooks.onSpawned(nextSimulatedPid++);
+    const pid = nextSimulatedPid++;
+    hooks.onFork?.(pid);
+    hooks.onSpawned(pid);
     if (behavior.durationMs !== undefined) {
       exitTimer = timers.after(behavior.durationMs, () =>
         exit({ code: behavior.exitCode ?? 0, signal: null }),

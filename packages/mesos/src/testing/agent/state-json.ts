@@ -52,6 +52,21 @@ function executorStateJson(executor: FakeExecutor): Record<string, unknown> {
   };
 }
 
+/** The agent's flags that say what it runs (the recorded `/state` has every flag, as text). */
+function flagsJson(agent: FakeAgent): Record<string, string> {
+  const c = agent.containerizer;
+  return {
+    ...(agent.attributesSpec !== '' ? { attributes: agent.attributesSpec } : {}),
+    containerizers: c.containerizers.join(','),
+    hostname: agent.hostname,
+    http_command_executor: 'false',
+    ...(c.imageProviders.length > 0 ? { image_providers: c.imageProviders.join(',') } : {}),
+    isolation: c.isolation.join(','),
+    launcher: c.launcher,
+    resources: agent.resourcesSpec,
+  };
+}
+
 /** The whole `/state` document of an agent. */
 export function agentStateJson(world: World, agent: FakeAgent): Record<string, unknown> {
   const frameworkIds = new Set<string>();
@@ -90,6 +105,7 @@ export function agentStateJson(world: World, agent: FakeAgent): Record<string, u
     hostname: agent.hostname,
     resources: agent.total.toStateJson(),
     attributes: attributesStateJson(agent.attributes),
+    flags: flagsJson(agent),
     frameworks,
     completed_frameworks: completed,
   };

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { AgentContainerizer, ResolvedOptions } from '../options.js';
 import type { HttpServer, HttpStream } from '../wire/http-server.js';
 import type { AttributeJson } from './attributes.js';
 import type { Resources } from './resources.js';
@@ -110,6 +110,8 @@ export interface FakeAgent {
   readonly attributes: AttributeJson[];
   readonly resourcesSpec: string;
   readonly attributesSpec: string;
+  /** `--containerizers`, `--image_providers`, `--isolation`, `--launcher`: what it can run. */
+  readonly containerizer: AgentContainerizer;
   /** Resources of live tasks and executors (unallocated form). */
   readonly used: Resources;
   /** Resources in outstanding offers (unallocated form). */
