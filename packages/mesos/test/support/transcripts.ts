@@ -2,11 +2,15 @@
  * Access to the recordings of a real Mesos 1.12 master in shared/mesos-transcripts (see its
  * README). Tests use the exact `raw` record texts to replay real event streams.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requirePath } from '@galley/testkit';
 
-/** Where the transcripts live; GALLEY_MESOS_TRANSCRIPTS overrides. */
-export const TRANSCRIPTS_DIR = process.env['GALLEY_MESOS_TRANSCRIPTS'] ?? '/work/shared/mesos-transcripts';
+/** Where the transcripts live: `../shared` beside the repository; GALLEY_MESOS_TRANSCRIPTS overrides. */
+export const TRANSCRIPTS_DIR =
+  process.env['GALLEY_MESOS_TRANSCRIPTS'] ??
+  fileURLToPath(new URL('../../../../../shared/mesos-transcripts', import.meta.url));
 
 /** One recorded event record: the exact text Mesos wrote and its RecordIO length header. */
 export interface RecordedRecord {
@@ -17,9 +21,16 @@ export interface RecordedRecord {
   raw: string;
 }
 
-/** True when the transcripts are present on this machine. */
+/**
+ * True when the transcripts are present; when they are not, a printed skip, or a failure under
+ * GALLEY_REQUIRE_SERVICES=1 (CI places ../shared beside the repository).
+ */
 export function transcriptsAvailable(): boolean {
-  return existsSync(TRANSCRIPTS_DIR);
+  return requirePath(
+    'Mesos transcripts',
+    TRANSCRIPTS_DIR,
+    'CI places ../shared/mesos-transcripts beside the repository',
+  ).available;
 }
 
 /** Every untrimmed record of every transcript, grouped by file and stream, in arrival order. */
