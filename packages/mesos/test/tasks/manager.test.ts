@@ -10,7 +10,13 @@ import {
   type TaskSpec,
 } from '@galley/mesos/extras';
 import type { FakeMesos, FakeMesosOptions } from '@galley/mesos/testing';
-import { faultInjection, fakeOf, startTestCluster, type TestCluster } from '../support/master.js';
+import {
+  faultInjection,
+  fakeOf,
+  masterLabel,
+  startTestCluster,
+  type TestCluster,
+} from '../support/master.js';
 
 /** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
 const PATIENCE_MS = 60_000;
@@ -113,8 +119,8 @@ function expectInjectedEnvironment(fake: FakeMesos): void {
 }
 
 // Generous timeouts: a loaded machine starts processes slowly; a failure still ends the test.
-describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 120_000 }, () => {
-  it('keeps instances RUNNING on the fake master, several per ACCEPT, with PORTn/HOST/serial in each TaskInfo', async () => {
+describe(`task manager against ${masterLabel}`, { timeout: 120_000 }, () => {
+  it(`keeps instances RUNNING on ${masterLabel}, several per ACCEPT, with PORTn/HOST/serial in each TaskInfo`, async () => {
     const c = await cluster({ agents: 2 });
     const { of } = manage(c, {
       tasks: { web: { ...sleeper, instances: 6 }, db: { ...sleeper, instances: 1, priority: -1 } },
@@ -133,7 +139,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 12
     expect(c.fake.state().frameworks[0]?.suppressedRoles.length).toBeGreaterThan(0);
   });
 
-  it('scales up and down on the fake master, killing the highest serials', async () => {
+  it(`scales up and down on ${masterLabel}, killing the highest serials`, async () => {
     const c = await cluster({ agents: 1 });
     const { manager, of } = manage(c, {
       tasks: { web: { ...sleeper, instances: 2, allowScaling: true }, fixed: sleeper },
@@ -155,7 +161,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 12
     await expect(manager.scale('nope', 3)).rejects.toBeInstanceOf(TaskManagerError);
   });
 
-  it('restarts a failing task on the fake master with exponential backoff and a fresh id each time', async () => {
+  it(`restarts a failing task on ${masterLabel} with exponential backoff and a fresh id each time`, async () => {
     const c = await cluster({ agents: 1 });
     const { of } = manage(c, {
       tasks: {
@@ -186,7 +192,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 12
     expect(ids.every((id) => id.startsWith('crash-1.'))).toBe(true);
   });
 
-  it('kills unknown tasks found by implicit reconciliation on the fake master, and adopts its own', async () => {
+  it(`kills unknown tasks found by implicit reconciliation on ${masterLabel}, and adopts its own`, async () => {
     const c = await cluster({ agents: 1 });
     const store = createMemoryFrameworkIdStore();
     // No refuse filters, so the restarted manager is offered resources at once and must hold
@@ -237,7 +243,7 @@ describe('task manager against the fake master (or MESOS_MASTER)', { timeout: 12
     expect([...new Set(killed)].sort()).toEqual(launchedIds('legacy'));
   });
 
-  it('leaves unknown tasks alone on the fake master when killUnknownTasks is false', async () => {
+  it(`leaves unknown tasks alone on ${masterLabel} when killUnknownTasks is false`, async () => {
     const c = await cluster({ agents: 1 });
     const store = createMemoryFrameworkIdStore();
     const first = manage(c, { frameworkIdStore: store, tasks: { legacy: sleeper } });
