@@ -7,13 +7,16 @@ import pino, { type Logger } from 'pino';
 import { apiPlugin } from './api/plugin.js';
 import { StreamHub } from './api/stream-hub.js';
 import type { ApiDeps } from './api/deps.js';
-import { installErrorHandler } from './api/errors.js';
+import { installJsonBodies } from './api/body.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './api/errors.js';
+import { installInputGuard } from './api/input-guard.js';
+import { MAX_PATH_ID_LENGTH } from './api/schemas/common.js';
 import { openApiPlugin } from './api/openapi.js';
 import { pipelineRoutes } from './api/routes/pipelines.js';
 import { LocalBackend } from './backends/local/local-backend.js';
 import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, redactConfig } from './config/config.js';
+import { type Config, type HttpSettings, redactConfig } from './config/config.js';
 import { RunController } from './runs/controller.js';
 import { SoleLeadership } from './control/leadership.js';
 import { RunFeed } from './runs/feed.js';
@@ -28,9 +31,6 @@ import { findWebDist, uiPlugin } from './ui.js';
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-
-/** Event-stream clients served at once; more get 503 with Retry-After. */
-const MAX_STREAM_CLIENTS = 1_000;
 
 /** A whole Galley server, built from a config; not yet listening. */
 export interface GalleyServer {
@@ -116,7 +116,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
-    const stream = new StreamHub(feed, MAX_STREAM_CLIENTS);
+    const stream = new StreamHub(feed, config.http.maxStreamClients);
     const deps: ApiDeps = {
       store,
       runs,
@@ -162,15 +162,35 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
   }
 }
 
+/** Largest request body, in bytes. */
+const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The HTTP server. Its timeouts and caps (config `http`): a whole request must arrive within
+ * `requestTimeoutMs` (else 408 and the connection closed; Node checks every quarter of it, at most
+ * every 5 s), headers within the same or 60 s; a connection silent for `idleTimeoutMs` is closed
+ * (the event stream and log followers lift it for theirs); kept-alive connections wait
+ * `keepAliveTimeoutMs` and serve `maxRequestsPerSocket`; at most `maxConnections` at once. Every
+ * error, fastify's own included, is `{code, message, fields?}`; bodies are JSON whatever their
+ * content type; ids up to MAX_PATH_ID_LENGTH reach their routes.
+ */
 async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDist: string | null) {
+  const http = deps.config.http;
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
+    ...serverTimeouts(http),
+    routerOptions: { maxParamLength: MAX_PATH_ID_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = http.maxConnections;
   installErrorHandler(app);
+  installJsonBodies(app);
+  installInputGuard(app);
   metrics.install(app);
   await app.register(openApiPlugin, { version: deps.version });
   await app.register(apiPlugin, { deps });
@@ -180,4 +200,19 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
   await app.register(pipelineRoutes, { deps, documented: false, pageFallback: true });
   await app.ready();
   return app as unknown as FastifyInstance;
+}
+
+/** Fastify's and Node's server options for the configured timeouts. */
+function serverTimeouts(http: HttpSettings) {
+  return {
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.idleTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    maxRequestsPerSocket: http.maxRequestsPerSocket,
+    http: {
+      headersTimeout: Math.min(60_000, http.requestTimeoutMs),
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(http.requestTimeoutMs / 4))),
+    },
+  };
 }

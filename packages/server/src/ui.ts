@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { NO_ROUTE } from './api/errors.js';
 
 /**
  * Where the built web UI is: `@galley/web`'s `dist/` (resolved from the workspace), or null when
@@ -37,10 +38,40 @@ export function isAssetPath(path: string): boolean {
 }
 
 /**
+ * The web UI's pages (packages/web/src/app/App.tsx): served its `index.html` whatever the request
+ * accepts. A test keeps this list and App.tsx's routes equal.
+ */
+export const UI_PAGES: readonly RegExp[] = [
+  /^\/$/,
+  /^\/runs\/?$/,
+  /^\/runs\/[^/]+\/?$/,
+  /^\/tasks\/?$/,
+  /^\/tasks\/[^/]+(\/edit|\/run)?\/?$/,
+  /^\/pipelines\/?$/,
+  /^\/pipelines\/[^/]+(\/edit)?\/?$/,
+  /^\/capacity\/?$/,
+];
+
+/** Paths of the API's namespaces: an unknown path under one is a JSON 404, never a page. */
+const API_PATHS = /^\/(api|pipelines|ping|metrics|health)(\/|$)/;
+
+/**
+ * Whether a request no route took gets the UI's `index.html`: a GET (or HEAD) of one of the UI's
+ * pages, whatever it accepts; or a browser's GET (it accepts text/html) of any other path outside
+ * the API's namespaces and not naming a file, so the UI shows its own "not found" page. Anything
+ * else is a JSON 404: an unknown API path never answers with HTML.
+ */
+export function servesPage(method: string, path: string, accept: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (UI_PAGES.some((page) => page.test(path))) return true;
+  return !API_PATHS.test(path) && !isAssetPath(path) && (accept ?? '').includes('text/html');
+}
+
+/**
  * Serves the web UI at `/`: files from `dist`, looked up on disk at each request (so a rebuilt
- * UI, with new hashed file names, is served without a restart), and `index.html` for any other
- * GET of a page (not under `/api`, not an asset) so client-side routes survive a reload. Without
- * a build it serves a page that says so. API 404s stay JSON.
+ * UI, with new hashed file names, is served without a restart), and `index.html` for the UI's
+ * pages (see servesPage) so client-side routes survive a reload. Without a build it serves a page
+ * that says so. Every other unknown path is a JSON 404 that does not repeat the path.
  */
 export async function uiPlugin(app: FastifyInstance, options: { dist: string | null }): Promise<void> {
   const { dist } = options;
@@ -48,14 +79,8 @@ export async function uiPlugin(app: FastifyInstance, options: { dist: string | n
     await app.register(fastifyStatic, { root: dist, prefix: '/', wildcard: true, index: ['index.html'] });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
-    const wantsPage =
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      !path.startsWith('/api') &&
-      path !== '/metrics' &&
-      !isAssetPath(path);
-    if (!wantsPage) {
-      return reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${path}` });
-    }
+    if (!servesPage(req.method, path, req.headers.accept))
+      return reply.status(NO_ROUTE.status).send(NO_ROUTE.body);
     if (dist && existsSync(join(dist, 'index.html')))
       return reply
         .type('text/html; charset=utf-8')

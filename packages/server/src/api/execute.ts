@@ -1,7 +1,7 @@
 import { newRunState } from '@galley/core';
 import type { DefinitionRecord, EnvVar, NewRun } from '../model/records.js';
 import { ApiError } from './errors.js';
-import { runPlacement } from './placement.js';
+import { definitionDeadline, runPlacement } from './placement.js';
 import type { ExecuteBody } from './schemas/runs.js';
 
 /** What an execute needs to know of the server. */
@@ -93,7 +93,7 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
     gpu: body.gpu ?? def.gpu,
     description: body.description ?? null,
     idempotenceKey: body.idempotence_key ?? null,
-    activeDeadlineSeconds: body.active_deadline_seconds ?? null,
+    activeDeadlineSeconds: body.active_deadline_seconds ?? definitionDeadline(def),
     pipelineId: null,
     state: newRunState(ctx.now),
     host: null,

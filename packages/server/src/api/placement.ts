@@ -21,6 +21,19 @@ interface PlacementBody {
   health_check?: HealthCheckBody;
 }
 
+/**
+ * A definition's placement as stored, plus the deadline of its runs: the definitions table has no
+ * column of its own for `active_deadline_seconds`, so it is kept in the placement's JSON (where
+ * unknown keys survive a round trip). Read it with definitionDeadline.
+ */
+type StoredPlacement = DefinitionPlacement & { activeDeadlineSeconds?: number | null };
+
+/** The deadline (seconds) of a definition's runs, when the definition has one; null otherwise. */
+export function definitionDeadline(d: Pick<DefinitionRecord, 'placement'>): number | null {
+  const seconds = (d.placement as StoredPlacement | undefined)?.activeDeadlineSeconds;
+  return typeof seconds === 'number' ? seconds : null;
+}
+
 /** Throws ApiError 422 for a constraint that does not parse. */
 function checkConstraints(list: readonly string[], field: string): string[] {
   return list.map((text, i) => {
@@ -65,19 +78,27 @@ function healthCheckBody(h: HealthCheckSpec): HealthCheckBody {
 
 /**
  * The placement of a definition from a create body, or (with `before`) an update body whose
- * given fields replace the stored ones. Undefined when nothing is set. Throws ApiError 422.
+ * given fields replace the stored ones (`active_deadline_seconds: null` clears the deadline).
+ * Undefined when nothing is set. Throws ApiError 422.
  */
 export function definitionPlacement(
-  body: PlacementBody,
+  body: PlacementBody & { active_deadline_seconds?: number | null },
   before?: DefinitionPlacement,
 ): DefinitionPlacement | undefined {
   const given =
     body.role !== undefined ||
     body.constraints !== undefined ||
     body.disk !== undefined ||
-    body.health_check !== undefined;
+    body.health_check !== undefined ||
+    body.active_deadline_seconds !== undefined;
   if (!given) return before;
-  return {
+  const deadline =
+    body.active_deadline_seconds !== undefined
+      ? body.active_deadline_seconds
+      : before
+        ? definitionDeadline({ placement: before })
+        : null;
+  const placement: StoredPlacement = {
     role: body.role ?? before?.role ?? null,
     constraints:
       body.constraints !== undefined
@@ -85,7 +106,9 @@ export function definitionPlacement(
         : (before?.constraints ?? []),
     diskMb: body.disk ?? before?.diskMb ?? 0,
     healthCheck: body.health_check ? healthCheckOf(body.health_check) : (before?.healthCheck ?? null),
+    ...(deadline !== null ? { activeDeadlineSeconds: deadline } : {}),
   };
+  return placement;
 }
 
 /** A run's placement: the definition's with the execute's overrides, and its ports. Throws ApiError 422. */

@@ -2,7 +2,7 @@ import type { DefinitionRecord, RunEventRecord, AttemptRecord, RunRecord } from 
 import type { Definition } from './schemas/definitions.js';
 import type { Run } from './schemas/runs.js';
 import { describeOutcome } from '@galley/core';
-import { presentDefinitionPlacement, presentRunPlacement } from './placement.js';
+import { definitionDeadline, presentDefinitionPlacement, presentRunPlacement } from './placement.js';
 
 /** ms since the epoch as ISO 8601; null stays null. */
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -22,6 +22,7 @@ export function presentDefinition(d: DefinitionRecord): Definition {
     ports: d.ports,
     tags: d.tags,
     target_cluster: d.targetCluster,
+    active_deadline_seconds: definitionDeadline(d),
     ...presentDefinitionPlacement(d.placement),
     created_at: iso(d.createdAt)!,
     updated_at: iso(d.updatedAt)!,

@@ -22,6 +22,19 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
+  /** The HTTP server's timeouts and caps. */
+  http: HttpSettings;
+}
+
+/** The HTTP server's timeouts (ms) and caps. */
+export interface HttpSettings {
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxRequestsPerSocket: number;
+  maxConnections: number;
+  /** Event-stream clients served at once. */
+  maxStreamClients: number;
 }
 
 /** A setting that is missing or wrong; `problems` names each bad setting and its source. */
@@ -124,6 +137,14 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,
+    http: {
+      requestTimeoutMs: f.httpRequestTimeoutMs,
+      idleTimeoutMs: f.httpIdleTimeoutMs,
+      keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
+      maxRequestsPerSocket: f.httpMaxRequestsPerSocket,
+      maxConnections: f.httpMaxConnections,
+      maxStreamClients: f.streamMaxClients,
+    },
   };
 }
 

@@ -24,6 +24,12 @@ export interface FlatConfig extends MesosFlags {
   logLevel: string;
   serverMode: string;
   logFollowMs: number;
+  httpRequestTimeoutMs: number;
+  httpIdleTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  httpMaxRequestsPerSocket: number;
+  httpMaxConnections: number;
+  streamMaxClients: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -164,6 +170,63 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 10,
     default: () => 250,
     description: 'How often a log follower looks for new output when nothing woke it.',
+  },
+  {
+    key: 'httpRequestTimeoutMs',
+    flag: '--http-request-timeout-ms',
+    env: 'GALLEY_HTTP_REQUEST_TIMEOUT_MS',
+    type: 'integer',
+    min: 100,
+    default: () => 30_000,
+    description:
+      'Longest time to receive a whole request, headers and body: a slower one is answered 408 and its connection closed (checked every quarter of it, at most every 5 s).',
+  },
+  {
+    key: 'httpIdleTimeoutMs',
+    flag: '--http-idle-timeout-ms',
+    env: 'GALLEY_HTTP_IDLE_TIMEOUT_MS',
+    type: 'integer',
+    min: 100,
+    default: () => 120_000,
+    description:
+      'A connection with nothing sent either way for this long is closed (event streams and log followers excepted).',
+  },
+  {
+    key: 'httpKeepAliveTimeoutMs',
+    flag: '--http-keep-alive-timeout-ms',
+    env: 'GALLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    type: 'integer',
+    min: 1,
+    default: () => 72_000,
+    description: 'How long a kept-alive connection waits for its next request.',
+  },
+  {
+    key: 'httpMaxRequestsPerSocket',
+    flag: '--http-max-requests-per-socket',
+    env: 'GALLEY_HTTP_MAX_REQUESTS_PER_SOCKET',
+    type: 'integer',
+    min: 1,
+    default: () => 10_000,
+    description: 'Requests one kept-alive connection may make; then it is closed (the client reconnects).',
+  },
+  {
+    key: 'httpMaxConnections',
+    flag: '--http-max-connections',
+    env: 'GALLEY_HTTP_MAX_CONNECTIONS',
+    type: 'integer',
+    min: 1,
+    default: () => 4_096,
+    description: 'Connections served at once; more are closed as they come.',
+  },
+  {
+    key: 'streamMaxClients',
+    flag: '--stream-max-clients',
+    env: 'GALLEY_STREAM_MAX_CLIENTS',
+    type: 'integer',
+    min: 1,
+    default: () => 1_000,
+    description:
+      'Event-stream (`GET /api/v1/stream`) clients served at once; more are answered 503 with Retry-After.',
   },
   ...MESOS_OPTIONS,
 ];

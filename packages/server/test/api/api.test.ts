@@ -95,6 +95,7 @@ describe('API (app.inject, PGlite, local backend)', () => {
     const d = await define({ group_name: 'g1', env: [{ name: 'A', value: '1' }], tags: ['x'] });
     expect((await api('GET', `/api/v1/task/${d.definition_id}`)).json().alias).toBe(d.alias);
     expect((await api('GET', `/api/v1/task/alias/${d.alias}`)).json().definition_id).toBe(d.definition_id);
+    // An empty string keeps the stored value, an empty list clears it, an absent field is kept.
     const updated = await api('PUT', `/api/v1/task/${d.definition_id}`, {
       group_name: '',
       memory: 32,
@@ -105,7 +106,7 @@ describe('API (app.inject, PGlite, local backend)', () => {
       group_name: 'g1',
       memory: 32,
       command: 'echo new',
-      env: [{ name: 'A', value: '1' }],
+      env: [],
       tags: ['x'],
     });
     const renamed = await api('PUT', `/api/v1/task/${d.definition_id}`, { alias: `${d.alias}-renamed` });

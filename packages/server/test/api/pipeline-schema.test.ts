@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PIPELINE_LIMITS } from '@galley/server/api';
+import { NO_NUL, PIPELINE_LIMITS } from '@galley/server/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GalleyServer } from '../../src/app.js';
 import { startTestServer } from './harness.js';
@@ -96,7 +96,7 @@ describe('the pipeline body in OpenAPI', () => {
     expect(process.properties.resources.properties.mem).toMatchObject({ maximum: 4_194_304 });
     expect(process.properties.kill_grace_period).toMatchObject({ minimum: 0, maximum: 3600 });
     expect(process.properties.arguments).toMatchObject({ maxItems: 1000 });
-    expect(process.properties.command).toMatchObject({ maxLength: 131_072, pattern: '^[^\\u0000]*$' });
+    expect(process.properties.command).toMatchObject({ maxLength: 131_072, pattern: NO_NUL });
     const check = process.properties.health_check.properties;
     expect(check.interval_seconds).toMatchObject({ minimum: 0.1, maximum: 3600 });
     expect(check.timeout_seconds).toMatchObject({ minimum: 0.1, maximum: 3600 });

@@ -18,10 +18,13 @@ import type { RoutesOptions } from '../deps.js';
 export const DEFAULT_MEMORY_MB = 512;
 export const DEFAULT_CPU_MILLICORES = 250;
 
-const nonEmpty = <T>(value: T | undefined): value is T =>
-  value !== undefined && value !== '' && !(Array.isArray(value) && value.length === 0);
+const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== '';
 
-/** Flotilla's update: the fields given non-empty replace the stored ones. */
+/**
+ * Flotilla's update, as documented: a string given non-empty replaces the stored one (an empty
+ * string keeps it); a list given replaces the stored list, so an empty list clears it; a number
+ * given replaces; an absent field keeps the stored value.
+ */
 function merge(d: DefinitionRecord, u: DefinitionUpdate): DefinitionInput {
   return {
     alias: nonEmpty(u.alias) ? u.alias : d.alias,
@@ -31,9 +34,9 @@ function merge(d: DefinitionRecord, u: DefinitionUpdate): DefinitionInput {
     memory: u.memory ?? d.memory,
     cpu: u.cpu ?? d.cpu,
     gpu: u.gpu ?? d.gpu,
-    env: nonEmpty(u.env) ? u.env : d.env,
-    ports: nonEmpty(u.ports) ? u.ports : d.ports,
-    tags: nonEmpty(u.tags) ? u.tags : d.tags,
+    env: u.env ?? d.env,
+    ports: u.ports ?? d.ports,
+    tags: u.tags ?? d.tags,
     targetCluster: nonEmpty(u.target_cluster) ? u.target_cluster : d.targetCluster,
     ownerId: d.ownerId,
     ...placementField(definitionPlacement(u, d.placement)),
@@ -155,7 +158,8 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
       schema: {
         tags,
         hide,
-        summary: 'Update a definition (merges non-empty fields)',
+        summary:
+          'Update a definition: fields given replace the stored ones (an empty string keeps it, an empty list clears it); absent fields are kept',
         ...byId,
         body: DefinitionUpdate,
         response: { 200: Definition, ...Errors },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { DefinitionRecord } from '../../model/records.js';
+import type { DefinitionRecord, RunRecord } from '../../model/records.js';
 import type { RunQuery } from '../../store/store.js';
 import { ApiError, notFound } from '../errors.js';
 import { buildRun } from '../execute.js';
@@ -21,7 +21,8 @@ import {
 function parseTime(value: string | undefined, param: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) {
+  // JavaScript's dates end 8.64e15 ms from the epoch; the store's times are ms in a bigint.
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new ApiError(400, 'VALIDATION_FAILED', `${param} must be an ISO 8601 time or ms since the epoch`, {
       [`query.${param}`]: 'is not a time',
     });
@@ -38,6 +39,16 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   const defRunParams = Type.Object({ definition_id: Id, run_id: Id });
 
   const load = async (runId: string) => (await store.getRun(runId)) ?? Promise.reject(notFound('run', runId));
+  /** A run named through the path of a definition it is not a run of. */
+  const ofAnother = (run: RunRecord, definitionId: string) =>
+    new ApiError(
+      404,
+      'RUN_OF_ANOTHER_DEFINITION',
+      `run ${JSON.stringify(run.runId)} is not a run of definition ${JSON.stringify(definitionId)}: ` +
+        `it is a run of ${JSON.stringify(run.alias)} (definition ${run.definitionId}); ` +
+        `use /task/${run.definitionId}/history/${run.runId} or /history/${run.runId}`,
+      { 'params.definition_id': `is not the definition of run ${run.runId}` },
+    );
 
   // ---- execute: a definition becomes a QUEUED run ----
 
@@ -138,7 +149,23 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
         params: Type.Object({ definition_id: Id }),
       },
     },
-    (req) => list(req.query, req.params.definition_id),
+    async (req) => {
+      const definitionId = req.params.definition_id;
+      // An unknown definition is a 404, unless runs of it remain (it was deleted; they stay in history).
+      if (!(await store.getDefinition(definitionId))) {
+        const left = await store.listRuns({
+          equals: { definition_id: definitionId },
+          statuses: [],
+          env: [],
+          sortBy: 'queued_at',
+          order: 'desc',
+          limit: 0,
+          offset: 0,
+        });
+        if (left.total === 0) throw notFound('definition', definitionId);
+      }
+      return list(req.query, definitionId);
+    },
   );
 
   const one = { tags, hide, response: { 200: Run, ...Errors } };
@@ -155,7 +182,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
     { schema: { ...one, summary: 'Get a run of a definition', params: defRunParams } },
     async (req) => {
       const run = await load(req.params.run_id);
-      if (run.definitionId !== req.params.definition_id) throw notFound('run', req.params.run_id);
+      if (run.definitionId !== req.params.definition_id) throw ofAnother(run, req.params.definition_id);
       return presentRun(run);
     },
   );
@@ -217,7 +244,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   const stop = async (runId: string, definitionId?: string) => {
     if (definitionId !== undefined) {
       const run = await load(runId);
-      if (run.definitionId !== definitionId) throw notFound('run', runId);
+      if (run.definitionId !== definitionId) throw ofAnother(run, definitionId);
     }
     const answer = await runs.requestStop(runId, 'stopped by request');
     switch (answer.result) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { noIdleTimeout } from '../connection.js';
 import type { RoutesOptions } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { Id } from '../schemas/common.js';
@@ -22,7 +23,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
         tags: ['runs'],
         hide: !documented,
         summary: 'Server-sent events of run changes: `event: run`, `data: <run JSON>`, `id: <run version>`',
-        querystring: Type.Object({ run_id: Type.Optional(Type.Array(Id)) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            run_id: Type.Optional(
+              Type.Array(Id, { maxItems: 1000, description: 'Repeatable (at most 1000): only these runs.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         produces: ['text/event-stream'],
       },
     },
@@ -37,6 +45,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
         );
       }
       reply.hijack();
+      // A comment every 15 s keeps it busy; still, no idle timeout on a stream's connection.
+      noIdleTimeout(req);
       const res = reply.raw;
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',

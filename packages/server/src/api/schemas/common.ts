@@ -4,14 +4,33 @@ import { type SchemaOptions, type Static, type StringOptions, type TSchema, Type
 // web UI and the CLI import for their types without pulling in any server code.
 
 /**
- * The pattern of a string without NUL (U+0000): PostgreSQL cannot store NUL in text or JSON, and
- * no program argument, environment value or path can hold one.
+ * The pattern of a string without NUL (U+0000) and without a lone surrogate (U+D800 to U+DFFF not
+ * in a pair): PostgreSQL cannot store NUL in text or JSON, nor a lone surrogate in JSON, and no
+ * program argument, environment value or path can hold either. (JSON Schema patterns are Unicode
+ * regular expressions: a character beyond U+FFFF, a surrogate pair, is one character and passes.)
  */
-export const NO_NUL = '^[^\\u0000]*$';
+export const NO_NUL = '^[^\\u0000\\ud800-\\udfff]*$';
 
-/** A string of at most `maxLength` characters that holds no NUL (`pattern` is NO_NUL). */
+/** The characters NO_NUL refuses, for patterns of their own: `[^${BAD_CHARS}…]`. */
+export const BAD_CHARS = '\\u0000\\ud800-\\udfff';
+
+/** True when `s` holds NUL or a lone surrogate (what NO_NUL refuses). */
+const BAD_CHARS_RE = new RegExp(`[${BAD_CHARS}]`, 'u');
+export const hasBadChars = (s: string): boolean => BAD_CHARS_RE.test(s);
+
+/** A string of at most `maxLength` characters that holds no NUL nor lone surrogate (`pattern` is NO_NUL). */
 export const Text = (maxLength: number, options: Omit<StringOptions, 'maxLength' | 'pattern'> = {}) =>
   Type.String({ ...options, maxLength, pattern: NO_NUL });
+
+/**
+ * The longest id a path can carry (definition and run ids, aliases, pipeline ids), in characters
+ * once percent-decoded. The HTTP router's `maxParamLength` is this: a longer path segment is a
+ * 414, a shorter one reaches its route, whose schema judges it. Every id a route creates is shorter.
+ */
+export const MAX_PATH_ID_LENGTH = 256;
+
+/** Deepest nesting of arrays and objects a JSON body may have (the deepest schema needs 6). */
+export const MAX_JSON_DEPTH = 32;
 
 /**
  * One of a few strings, as a JSON Schema `enum` (one error naming the allowed values, not one per
@@ -57,15 +76,23 @@ export type ErrorBody = Static<typeof ErrorBody>;
 /** `{name, value}`, as flotilla writes environment variables. */
 export const EnvVarSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }),
-    value: Type.String({ maxLength: 131072 }),
+    name: Type.String({
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      minLength: 1,
+      maxLength: 256,
+      description: 'Letters, digits and `_`, not starting with a digit; at most 256 characters.',
+    }),
+    value: Text(131_072, { description: 'At most 131072 characters.' }),
   },
   { additionalProperties: false },
 );
 
 export type EnvVarBody = Static<typeof EnvVarSchema>;
 
-export const EnvList = Type.Array(EnvVarSchema, { maxItems: 1000 });
+export const EnvList = Type.Array(EnvVarSchema, {
+  maxItems: 1000,
+  description: 'Environment variables `[{name, value}]` (at most 1000).',
+});
 
 /** A nullable field. */
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -78,13 +105,25 @@ export const SortOrder = Type.Union([Type.Literal('asc'), Type.Literal('desc')])
 
 /** Shared paging parameters; `limit` defaults to 1024 (flotilla's) and is capped at MAX_LIMIT. */
 export const MAX_LIMIT = 10_000;
+/** The largest `limit` and `offset` a query may give (a limit above MAX_LIMIT is answered with MAX_LIMIT). */
+export const MAX_PAGING = 1_000_000_000;
 export const PagingQuery = {
   limit: Type.Optional(
-    Type.Integer({ minimum: 0, default: 1024, description: `Page size (capped at ${MAX_LIMIT}).` }),
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_PAGING,
+      default: 1024,
+      description: `Page size, 0 to ${MAX_PAGING} (above ${MAX_LIMIT}: ${MAX_LIMIT}).`,
+    }),
   ),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_PAGING, default: 0, description: `0 to ${MAX_PAGING}.` }),
+  ),
   order: Type.Optional(SortOrder),
 };
+
+/** A filter's value in a query string: at most 1000 characters, no NUL nor lone surrogate. */
+export const QueryText = (description?: string) => Text(1000, description ? { description } : {});
 
 export const Errors = {
   400: ErrorBody,
@@ -93,8 +132,11 @@ export const Errors = {
   422: ErrorBody,
 };
 
-/** A resource id in a path (definition or run id). */
-export const Id = Type.String({ minLength: 1, maxLength: 256 });
+/** A resource id in a path (definition or run id, alias). */
+export const Id = Text(MAX_PATH_ID_LENGTH, {
+  minLength: 1,
+  description: `1 to ${MAX_PATH_ID_LENGTH} characters.`,
+});
 
 /** `asc` or `desc`. */
 export type SortOrder = Static<typeof SortOrder>;

@@ -1,52 +1,87 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EnvList, Nullable, PagingQuery } from './common.js';
+import { EnvList, Nullable, PagingQuery, QueryText, Text } from './common.js';
 import { DefinitionPlacementAnswer, DefinitionPlacementFields } from './placement.js';
 
 /** Sortable definition columns (the store's DEFINITION_SORT_FIELDS; a test keeps them equal). */
 export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
 
+/** The longest alias: within what a path can carry (MAX_PATH_ID_LENGTH). */
+export const MAX_ALIAS_LENGTH = 200;
+
 const alias = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
-  maxLength: 200,
-  description: 'Unique name of the definition; letters, digits, `.`, `_`, `-`.',
+  minLength: 1,
+  maxLength: MAX_ALIAS_LENGTH,
+  description: `Unique name of the definition: 1 to ${MAX_ALIAS_LENGTH} letters, digits, \`.\`, \`_\`, \`-\`.`,
 });
-const memory = Type.Integer({ minimum: 1, maximum: 16_777_216, description: 'Memory in MB.' });
+const memory = Type.Integer({ minimum: 1, maximum: 16_777_216, description: 'Memory in MB, 1 to 16777216.' });
 const cpu = Type.Integer({
   minimum: 1,
   maximum: 1_000_000,
-  description: "CPU in millicores (flotilla's unit): 1000 = one CPU.",
+  description: "CPU in millicores (flotilla's unit), 1 to 1000000: 1000 = one CPU.",
 });
-const gpu = Type.Integer({ minimum: 0, maximum: 64 });
-const ports = Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { maxItems: 100 });
-const tags = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 });
+const gpu = Type.Integer({ minimum: 0, maximum: 64, description: 'GPUs, 0 to 64.' });
+const ports = Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), {
+  maxItems: 100,
+  description: 'Container ports, 1 to 65535 (at most 100).',
+});
+const tags = Type.Array(Text(200, { minLength: 1 }), {
+  maxItems: 100,
+  description: 'Tags of 1 to 200 characters (at most 100).',
+});
+
+/** The longest a run may take, in seconds (a year). */
+export const MAX_DEADLINE_SECONDS = 31_536_000;
+
+/** `active_deadline_seconds`: a running run is stopped after this long. */
+export const ActiveDeadline = Type.Integer({
+  minimum: 1,
+  maximum: MAX_DEADLINE_SECONDS,
+  description: `A running run is stopped after this many seconds, 1 to ${MAX_DEADLINE_SECONDS} (a year).`,
+});
 
 const editable = {
-  group_name: Type.Optional(Type.String({ maxLength: 200 })),
+  group_name: Type.Optional(Text(200, { description: 'At most 200 characters.' })),
   image: Type.Optional(
-    Type.String({
-      maxLength: 1000,
-      description: 'Container image (recorded; the local backend does not use it).',
+    Text(1000, {
+      description: 'Container image, at most 1000 characters (recorded; the local backend does not use it).',
     }),
   ),
-  command: Type.Optional(Type.String({ maxLength: 131072, description: 'Run by `/bin/sh -c`.' })),
+  command: Type.Optional(Text(131_072, { description: 'Run by `/bin/sh -c`; at most 131072 characters.' })),
   memory: Type.Optional(memory),
   cpu: Type.Optional(cpu),
   gpu: Type.Optional(gpu),
   env: Type.Optional(EnvList),
   ports: Type.Optional(ports),
   tags: Type.Optional(tags),
-  target_cluster: Type.Optional(Type.String({ maxLength: 200 })),
+  target_cluster: Type.Optional(Text(200, { description: 'At most 200 characters.' })),
   ...DefinitionPlacementFields,
 };
 
 /** POST /task. Defaults: memory 512 MB, cpu 250 millicores, gpu 0. */
-export const DefinitionCreate = Type.Object({ alias, ...editable }, { additionalProperties: false });
+export const DefinitionCreate = Type.Object(
+  { alias, ...editable, active_deadline_seconds: Type.Optional(ActiveDeadline) },
+  { additionalProperties: false },
+);
 export type DefinitionCreate = Static<typeof DefinitionCreate>;
 
-/** PUT /task/{id}: fields given non-empty replace the stored ones; empty or absent ones are kept. */
+/**
+ * PUT /task/{id}: a field given replaces the stored one, except an empty string, which keeps it
+ * (flotilla's merge); a list given replaces the stored list, so an empty list clears it; an
+ * absent field keeps the stored value; `active_deadline_seconds: null` clears the deadline.
+ */
 export const DefinitionUpdate = Type.Object(
-  { alias: Type.Optional(alias), ...editable },
-  { additionalProperties: false },
+  {
+    alias: Type.Optional(alias),
+    ...editable,
+    active_deadline_seconds: Type.Optional(Type.Union([ActiveDeadline, Type.Null()])),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Fields given replace the stored ones (an empty string keeps it; an empty list clears it; ' +
+      '`active_deadline_seconds: null` clears it); absent fields are kept.',
+  },
 );
 export type DefinitionUpdate = Static<typeof DefinitionUpdate>;
 
@@ -63,6 +98,9 @@ export const Definition = Type.Object({
   ports: Type.Array(Type.Integer()),
   tags: Type.Array(Type.String()),
   target_cluster: Nullable(Type.String()),
+  active_deadline_seconds: Nullable(
+    Type.Integer({ description: "Runs' deadline unless an execute gives its own; null = none." }),
+  ),
   ...DefinitionPlacementAnswer,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
@@ -78,11 +116,11 @@ export const DefinitionListQuery = Type.Object(
         { default: 'alias' },
       ),
     ),
-    alias: Type.Optional(Type.String()),
-    group_name: Type.Optional(Type.String()),
-    image: Type.Optional(Type.String()),
-    definition_id: Type.Optional(Type.String()),
-    target_cluster: Type.Optional(Type.String()),
+    alias: Type.Optional(QueryText()),
+    group_name: Type.Optional(QueryText()),
+    image: Type.Optional(QueryText()),
+    definition_id: Type.Optional(QueryText()),
+    target_cluster: Type.Optional(QueryText()),
   },
   { additionalProperties: false },
 );

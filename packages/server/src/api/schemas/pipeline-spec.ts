@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { NO_NUL, StringEnum, StringMap, Text } from './common.js';
+import { BAD_CHARS, NO_NUL, StringEnum, StringMap, Text } from './common.js';
 
 // The pipeline spec: Faustian's pipeline JSON plus Galley's `update_strategy` and per-process
 // `health_check`. Every field, its type and its bounds are here; @galley/core's parsePipelineSpec
@@ -54,8 +54,8 @@ const ProcessName = Type.String({
   description: `Process name: 1 to ${L.idLength} letters, digits, \`_\` or \`-\`; equals its key in \`processes\`.`,
 });
 
-/** Names of environment variables: no `=`, no NUL. */
-const envKeys = { maxLength: L.nameLength, pattern: '^[^=\\u0000]+$' };
+/** Names of environment variables: no `=`, no NUL, no lone surrogate. */
+const envKeys = { maxLength: L.nameLength, pattern: `^[^=${BAD_CHARS}]+$` };
 const Environment = StringMap(Text(L.environmentValueLength), envKeys, {
   maxProperties: L.environment,
   description: `Environment variables, name → value (at most ${L.environment}; names of 1 to ${L.nameLength} characters without \`=\`, values of at most ${L.environmentValueLength} characters).`,
@@ -110,7 +110,7 @@ export const PipelineHealthCheck = Type.Object(
     path: Type.Optional(
       Type.String({
         maxLength: L.pathLength,
-        pattern: '^/[^\\u0000]*$',
+        pattern: `^/[^${BAD_CHARS}]*$`,
         description: `HTTP: the path to GET, starting with \`/\` (default \`/\`; at most ${L.pathLength} characters).`,
       }),
     ),
@@ -215,7 +215,7 @@ const Roles = Type.Array(
   Type.String({
     minLength: 1,
     maxLength: L.nameLength,
-    pattern: '^[^\\s/\\u0000][^\\s\\u0000]*$',
+    pattern: `^[^\\s/${BAD_CHARS}][^\\s${BAD_CHARS}]*$`,
     description: 'A Mesos role.',
   }),
   { maxItems: L.roles, description: `Mesos roles (at most ${L.roles}); the first places the instances.` },

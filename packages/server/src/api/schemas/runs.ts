@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EnvList, Nullable, PagingQuery, Time } from './common.js';
+import { BAD_CHARS, EnvList, NO_NUL, Nullable, PagingQuery, QueryText, Text, Time } from './common.js';
+import { ActiveDeadline } from './definitions.js';
 import { ExecutePlacementFields, RunPlacementAnswer } from './placement.js';
 
 /** Sortable run columns (the store's RUN_SORT_FIELDS; a test keeps them equal). */
@@ -25,48 +26,53 @@ export type RunStatusName = Static<typeof Status>;
 /** PUT …/execute. `run_tags.owner_id` is required; the rest override the definition for this run. */
 export const ExecuteBody = Type.Object(
   {
-    run_tags: Type.Object(
-      { owner_id: Type.String({ minLength: 1, maxLength: 200 }) },
-      {
-        additionalProperties: Type.String({ maxLength: 1000 }),
-        description: 'Who runs it; `owner_id` is required.',
-      },
-    ),
+    run_tags: Type.Unsafe<{ owner_id: string } & Record<string, string>>({
+      type: 'object',
+      properties: { owner_id: Text(200, { minLength: 1, description: '1 to 200 characters.' }) },
+      required: ['owner_id'],
+      additionalProperties: Text(1000),
+      propertyNames: { type: 'string', minLength: 1, maxLength: 200, pattern: NO_NUL },
+      maxProperties: 100,
+      description:
+        'Who runs it: `owner_id` (required) and up to 99 more tags, names of 1 to 200 characters, values of at most 1000.',
+    }),
     cluster: Type.Optional(
-      Type.String({
-        maxLength: 200,
-        description: "`default` or absent = the definition's target cluster, else the server's default.",
+      Text(200, {
+        description:
+          "`default` or absent = the definition's target cluster, else the server's default; at most 200 characters.",
       }),
     ),
     env: Type.Optional(EnvList),
-    command: Type.Optional(Type.String({ minLength: 1, maxLength: 131072 })),
-    memory: Type.Optional(Type.Integer({ minimum: 1, maximum: 16_777_216, description: 'MB' })),
-    cpu: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'millicores' })),
-    gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
-    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    command: Type.Optional(
+      Text(131_072, { minLength: 1, description: "Replaces the definition's; 1 to 131072 characters." }),
+    ),
+    memory: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 16_777_216, description: 'MB, 1 to 16777216.' }),
+    ),
+    cpu: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'millicores, 1 to 1000000.' }),
+    ),
+    gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: '0 to 64.' })),
+    description: Type.Optional(Text(10_000, { description: 'At most 10000 characters.' })),
     idempotence_key: Type.Optional(
-      Type.String({
+      Text(500, {
         minLength: 1,
-        maxLength: 500,
-        description: 'An execute with a key seen before answers the earlier run.',
+        description: 'An execute with a key seen before answers the earlier run; 1 to 500 characters.',
       }),
     ),
-    active_deadline_seconds: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 31_536_000,
-        description: 'The run is stopped after running this long.',
-      }),
-    ),
+    active_deadline_seconds: Type.Optional(ActiveDeadline),
     engine: Type.Optional(
-      Type.String({
-        maxLength: 100,
-        description: 'Accepted for flotilla clients; the cluster decides the engine.',
+      Text(100, {
+        description: 'Accepted for flotilla clients; the cluster decides the engine. At most 100 characters.',
       }),
     ),
     ...ExecutePlacementFields,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      "Runs the definition with these overrides. `active_deadline_seconds` absent = the definition's.",
+  },
 );
 export type ExecuteBody = Static<typeof ExecuteBody>;
 
@@ -110,6 +116,11 @@ export const Run = Type.Object({
 });
 export type Run = Static<typeof Run>;
 
+/** A time in a query: ms since the epoch or an ISO 8601 time. */
+const QueuedTime = Text(40, {
+  description: 'ISO 8601 time or ms since the epoch (inclusive); at most 40 characters.',
+});
+
 export const RunListQuery = Type.Object(
   {
     ...PagingQuery,
@@ -119,27 +130,30 @@ export const RunListQuery = Type.Object(
         { default: 'queued_at' },
       ),
     ),
-    status: Type.Optional(Type.Array(Status, { description: 'Repeatable: any of these statuses.' })),
+    status: Type.Optional(
+      Type.Array(Status, { maxItems: 20, description: 'Repeatable (at most 20): any of these statuses.' }),
+    ),
     env: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[^|]+\\|.*$' }), { description: 'Repeatable `KEY|VALUE`.' }),
+      Type.Array(Type.String({ pattern: `^[^|${BAD_CHARS}]+\\|[^${BAD_CHARS}]*$`, maxLength: 1000 }), {
+        maxItems: 20,
+        description: 'Repeatable (at most 20) `KEY|VALUE`, each at most 1000 characters.',
+      }),
     ),
-    run_id: Type.Optional(Type.String()),
-    definition_id: Type.Optional(Type.String()),
-    alias: Type.Optional(Type.String()),
-    group_name: Type.Optional(Type.String()),
-    image: Type.Optional(Type.String()),
-    cluster: Type.Optional(Type.String()),
-    owner_id: Type.Optional(Type.String()),
-    exit_code: Type.Optional(Type.Integer()),
-    attempt_count: Type.Optional(Type.Integer({ minimum: 0 })),
-    idempotence_key: Type.Optional(Type.String()),
-    engine: Type.Optional(Type.String()),
-    queued_after: Type.Optional(
-      Type.String({ description: 'ISO 8601 time or ms since the epoch (inclusive).' }),
+    run_id: Type.Optional(QueryText()),
+    definition_id: Type.Optional(QueryText()),
+    alias: Type.Optional(QueryText()),
+    group_name: Type.Optional(QueryText()),
+    image: Type.Optional(QueryText()),
+    cluster: Type.Optional(QueryText()),
+    owner_id: Type.Optional(QueryText()),
+    exit_code: Type.Optional(
+      Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description: 'A 32-bit integer.' }),
     ),
-    queued_before: Type.Optional(
-      Type.String({ description: 'ISO 8601 time or ms since the epoch (inclusive).' }),
-    ),
+    attempt_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
+    idempotence_key: Type.Optional(QueryText()),
+    engine: Type.Optional(QueryText()),
+    queued_after: Type.Optional(QueuedTime),
+    queued_before: Type.Optional(QueuedTime),
   },
   { additionalProperties: false },
 );
@@ -214,7 +228,8 @@ export const LogsQuery = Type.Object(
     last_seen: Type.Optional(
       Type.String({
         maxLength: 200,
-        description: 'The token of the previous page; absent = from the start.',
+        pattern: '^[A-Za-z0-9_=-]*$',
+        description: 'The token of the previous page (at most 200 characters); absent = from the start.',
       }),
     ),
     raw_text: Type.Optional(
