@@ -9,7 +9,7 @@
 import { DEFAULT_RESTART_BACKOFF } from './backoff.js';
 import type { RestartBackoffPolicy } from './backoff.js';
 import type { InstanceState } from './instance.js';
-import { isAvailable, isCrashLooping, isFailingToLaunch } from './instance.js';
+import { isAvailable, isCrashLooping, isFailingToLaunch, readySince } from './instance.js';
 import type { PipelineUpdate, RollingBounds } from './rolling.js';
 import { byYoungest, isUpdateFinished, rollingBounds, rollingStep } from './rolling.js';
 import type { UpdateStrategy } from './spec.js';
@@ -349,8 +349,9 @@ export function describeInstance(
 
 /**
  * Why a pipeline is failing, or null: an instance whose launches fail (first), else one that is
- * crash-looping — with how it fails, in `describeInstance`'s words. Instances being stopped count
- * for nothing.
+ * crash-looping and not ready now — with how it fails, in `describeInstance`'s words. (A
+ * crash-looping instance that runs again still shows its crash loop itself until it stayed up for
+ * the reset time; the pipeline is not failing meanwhile.) Instances being stopped count for nothing.
  */
 export function pipelineFailure(
   instances: readonly InstanceState[],
@@ -364,7 +365,7 @@ export function pipelineFailure(
     const others = launching.length > 1 ? ` (and ${launching.length - 1} more)` : '';
     return `instance ${first.instanceId}${others} cannot be launched: ${describeExit(first)}`;
   }
-  const looping = live.filter((i) => isCrashLooping(i, now, backoff));
+  const looping = live.filter((i) => isCrashLooping(i, now, backoff) && readySince(i) === null);
   if (looping.length > 0) {
     const first = looping[0] as InstanceState;
     const others = looping.length > 1 ? ` (and ${looping.length - 1} more)` : '';

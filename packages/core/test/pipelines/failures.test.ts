@@ -104,7 +104,7 @@ describe('launch failures', () => {
     expect(pipelineFailure([ran], T0 + 1100)).toBeNull();
   });
 
-  it('a crash loop makes the pipeline failing too; stopping instances count for nothing', () => {
+  it('a crash loop makes the pipeline failing while the instance is down; stopping instances count for nothing', () => {
     let s = apply(fresh(), { type: 'running', at: T0 });
     for (const at of [T0 + 100, T0 + 1200, T0 + 3300]) {
       s = apply(
@@ -114,11 +114,21 @@ describe('launch failures', () => {
         { type: 'running', at: at + 1 },
       );
     }
-    expect(pipelineFailure([s], T0 + 3400)).toBe(
+    // Up again: the instance still shows its crash loop, the pipeline is not failing now.
+    expect(describeInstance(s, T0 + 3400).status).toBe('crash-looping');
+    expect(pipelineFailure([s], T0 + 3400)).toBeNull();
+    s = apply(s, {
+      type: 'process-exited',
+      at: T0 + 3500,
+      process: 'parse',
+      exitCode: 3,
+      message: 'no broker',
+    });
+    expect(pipelineFailure([s], T0 + 3600)).toBe(
       'instance p.1 is crash-looping: process parse exited with code 3 (no broker)',
     );
-    const stopping = apply(s, { type: 'stop-requested', at: T0 + 3500, reason: 'scaled down' });
-    expect(pipelineFailure([stopping], T0 + 3500)).toBeNull();
+    const stopping = apply(s, { type: 'stop-requested', at: T0 + 3700, reason: 'scaled down' });
+    expect(pipelineFailure([stopping], T0 + 3700)).toBeNull();
   });
 });
 

@@ -2,12 +2,14 @@ import {
   describeInstance,
   isCrashLooping,
   isUpdateFinished,
+  pipelineFailure,
   type PipelineSpec,
   type PipelineUpdate,
   readySince,
   type RestartBackoffPolicy,
 } from '@galley/core';
 import { launchHealth } from '../pipelines/instance-events.js';
+import { failedPipelineReason, unservableReason } from '../pipelines/servable.js';
 import type { InstanceRecord, PipelineRecord, UpdateRecord } from '../model/pipeline-records.js';
 import { iso } from './present.js';
 import type { PipelineJson, PipelineUpdateJson } from './schemas/pipelines.js';
@@ -99,15 +101,43 @@ export function presentInstance(
   };
 }
 
-/** A pipeline as Faustian's JSON (its spec, defaults filled) with `tasks[]`, plus Galley's fields. */
-export function presentPipeline(v: PipelineView, now: number, backoff: RestartBackoffPolicy): PipelineJson {
+/** A pipeline's status word and, when it is `failed` or `failing`, why. */
+function statusOf(
+  v: PipelineView,
+  now: number,
+  backoff: RestartBackoffPolicy,
+): { status: string; status_reason: string | null } {
   const p = v.pipeline;
-  const active = p.update && !isUpdateFinished(p.update) ? p.update : null;
+  if (p.deletingAt !== null) return { status: 'deleting', status_reason: null };
+  const unservable = unservableReason(p.spec);
+  if (unservable !== null) return { status: 'failed', status_reason: failedPipelineReason(unservable) };
+  if (p.update && !isUpdateFinished(p.update)) return { status: p.update.phase, status_reason: null };
+  const failure = pipelineFailure(
+    v.instances.map((i) => i.state),
+    now,
+    backoff,
+  );
+  return failure === null
+    ? { status: 'steady', status_reason: null }
+    : { status: 'failing', status_reason: failure };
+}
+
+/**
+ * A pipeline as Faustian's JSON (its spec, defaults filled) with `tasks[]`, plus Galley's fields:
+ * `status` `deleting`, `failed` (its stored spec cannot be served), `rolling`/`rolling-back`,
+ * `failing` (an instance cannot be launched or crash-loops) or `steady`, and `status_reason`.
+ */
+export function presentPipeline(
+  v: PipelineView,
+  now: number,
+  backoff: RestartBackoffPolicy,
+): PipelineJson & { status_reason: string | null } {
+  const p = v.pipeline;
   return {
     ...p.spec,
     version: p.version,
     cluster: p.cluster,
-    status: p.deletingAt !== null ? 'deleting' : (active?.phase ?? 'steady'),
+    ...statusOf(v, now, backoff),
     created: iso(p.createdAt),
     updated: iso(p.updatedAt),
     tasks: v.instances.map((i) => presentInstance(i, v.versions.get(i.state.version), now, backoff)),

@@ -4,10 +4,11 @@ import {
   parsePipelineSpec,
   type PipelineSpec,
   type RestartBackoffPolicy,
+  servingProblems,
 } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend } from '../backends/backend.js';
-import type { GroupEvent, GroupLaunch, GroupRunner } from '../backends/group-runner.js';
+import type { GroupEvent, GroupLaunch, GroupReconcileItem, GroupRunner } from '../backends/group-runner.js';
 import { parseLaunchId } from './ids.js';
 import type { Clock } from '../clock.js';
 import { ControlLoop } from '../control/control-loop.js';
@@ -16,7 +17,8 @@ import type { InstanceRecord, PipelineRecord } from '../model/pipeline-records.j
 import { DuplicatePipelineError } from '../store/pipelines-sql.js';
 import type { PipelineRepository } from '../store/store.js';
 import { invalidPipeline, PipelineError, pipelineNotFound } from './errors.js';
-import { launchesInFlight } from './in-flight.js';
+import { type InFlightItem, launchesInFlight } from './in-flight.js';
+import { failedPipelineReason, unservableReason, unservableVersionReason } from './servable.js';
 import { applyGroupEvent } from './instance-events.js';
 import { groupLaunchOf, planSync } from './sync.js';
 
@@ -88,6 +90,8 @@ export class PipelineController {
     o.leadership.onChange((leader) => {
       if (leader)
         void this.recover().catch((err: unknown) => this.log.error({ err }, 'pipelines: recovery failed'));
+      // The term's backends closed: the next term hands its launches over again.
+      else this.handedOver = false;
     });
   }
 
@@ -99,7 +103,24 @@ export class PipelineController {
     if (!this.o.leadership.isLeader()) return;
     await this.serial(async () => {
       const inFlight = await launchesInFlight(this.o.store);
-      for (const [cluster, items] of inFlight) await this.runnerOf(cluster)?.reconcile(items);
+      for (const [cluster, all] of inFlight) {
+        const runner = this.runnerOf(cluster);
+        if (!runner) continue;
+        const strip = ({ unservable: _, ...item }: InFlightItem): GroupReconcileItem => item;
+        await runner.reconcile(all.filter((i) => !i.unservable).map(strip));
+        // Launches of a spec that cannot be served are found again to be stopped; a backend that
+        // cannot even look for them (an id no file or task id can hold) fails none of the others.
+        const unservable = all.filter((i) => i.unservable).map(strip);
+        if (unservable.length > 0)
+          await runner
+            .reconcile(unservable)
+            .catch((err: unknown) =>
+              this.log.warn(
+                { err, launches: unservable.length, cluster },
+                'pipelines: launches of specs that cannot be served were not found again',
+              ),
+            );
+      }
       this.handedOver = true;
       this.log.info(
         { launches: [...inFlight.values()].reduce((n, l) => n + l.length, 0) },
@@ -253,9 +274,13 @@ export class PipelineController {
     });
   }
 
+  /** A complete spec from the body: core's rules between fields, then what the server can serve. */
   private parse(raw: unknown): PipelineSpec {
     const parsed = parsePipelineSpec(raw);
     if (!parsed.ok) throw invalidPipeline(parsed.problems);
+    // The schema bounds every posted field; a PATCH also keeps stored fields that may be beyond them.
+    const problems = servingProblems(parsed.spec);
+    if (problems.length > 0) throw invalidPipeline(problems);
     return parsed.spec;
   }
 
@@ -305,9 +330,10 @@ export class PipelineController {
       epoch: this.o.leadership.epoch(),
       backoff: this.backoff,
     });
-    if (plan.change && !(await store.savePipeline(plan.change))) return;
+    const fence = this.o.leadership.fence();
+    if (plan.change && !(await store.savePipeline(plan.change, fence))) return;
     if (plan.deletePipeline) {
-      await store.deletePipeline(pipelineId);
+      await store.deletePipeline(pipelineId, fence);
       this.log.info({ pipelineId }, 'pipeline deleted');
       return;
     }
@@ -354,10 +380,12 @@ export class PipelineController {
       else byPipeline.set(id, [e]);
     }
     for (const [pipelineId, list] of byPipeline) {
-      const [instances, versions] = await Promise.all([
+      const [pipeline, instances, versions] = await Promise.all([
+        this.o.store.getPipeline(pipelineId),
         this.o.store.pipelineInstances(pipelineId),
         this.o.store.pipelineVersions(pipelineId),
       ]);
+      const servable = pipeline !== null && unservableReason(pipeline.spec) === null;
       const byId = new Map(instances.map((i) => [i.state.instanceId, i]));
       const changed = new Map<string, InstanceRecord>();
       const kills = new Set<string>();
@@ -371,12 +399,13 @@ export class PipelineController {
           if (e.type === 'process-state' && e.state === 'TASK_RUNNING') kills.add(e.launchId);
           continue;
         }
-        const effect = applyGroupEvent(record, e, spec, this.backoff);
+        const mayRelaunch = servable && unservableVersionReason(spec) === null;
+        const effect = applyGroupEvent(record, e, spec, this.backoff, mayRelaunch);
         if (effect.record !== record) changed.set(instanceId, effect.record);
         if (effect.kill) kills.add(effect.kill);
         if (effect.relaunch) relaunch.add(instanceId);
       }
-      await this.o.store.saveInstances([...changed.values()]);
+      await this.o.store.saveInstances([...changed.values()], this.o.leadership.fence());
       for (const launchId of kills) await this.kill(runner, launchId);
       const again = [...relaunch].map((instanceId) => {
         const record = changed.get(instanceId) ?? byId.get(instanceId)!;
@@ -393,6 +422,14 @@ export class PipelineController {
     await this.serial(async () => {
       const pipelines = await this.o.store.listPipelines();
       this.log.info({ pipelines: pipelines.length }, 'pipelines: recovered');
+      for (const p of pipelines) {
+        const why = unservableReason(p.spec);
+        if (why !== null)
+          this.log.warn(
+            { pipelineId: p.pipelineId.slice(0, 100), reason: failedPipelineReason(why) },
+            'pipelines: failed, nothing of it is launched',
+          );
+      }
       for (const p of pipelines) this.dirty.add(p.pipelineId);
     });
     for (const id of [...this.dirty]) this.wake(id);

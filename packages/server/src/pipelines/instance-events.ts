@@ -63,12 +63,22 @@ function hasLive(launch: LaunchRecord): boolean {
   return Object.values(launch.processes).some((p) => p.exit === null);
 }
 
-/** Applies one event to the instance whose current launch it is about. */
+/** An absolute path quoted in a message (`mkdir '/data/pipelines/…'`) becomes its last part. */
+function withoutPaths(message: string): string {
+  return message.replace(/(['"])\/[^'"]*\/([^/'"]*)\1/g, '$1…/$2$1');
+}
+
+/**
+ * Applies one event to the instance whose current launch it is about. `mayRelaunch` false: a
+ * launch the backend confirms never started is not launched again (its spec cannot be served) but
+ * ends as stopped before it started.
+ */
 export function applyGroupEvent(
   record: InstanceRecord,
   event: GroupEvent,
   spec: PipelineSpec,
   backoff: RestartBackoffPolicy,
+  mayRelaunch = true,
 ): EventEffect {
   const launch = record.launch;
   const unchanged: EventEffect = { record, kill: null, relaunch: false };
@@ -150,9 +160,12 @@ export function applyGroupEvent(
       const p = launch.processes[event.process];
       if (!p || p.exit !== null) return unchanged;
       const { end } = event;
+      // Unless the program exited by itself (its words end with its stderr), the words are Galley's
+      // or the agent's: no host paths in them.
+      const message = end.exitCode === null ? withoutPaths(end.message) : end.message;
       next = withProcess(launch, event.process, {
         state: end.state,
-        exit: { exitCode: end.exitCode, message: end.message, hostFailure: end.hostFailure },
+        exit: { exitCode: end.exitCode, message, hostFailure: end.hostFailure },
         updatedAt: at,
       });
       if (launch.killRequestedAt === null) {
@@ -160,18 +173,28 @@ export function applyGroupEvent(
         // the group's other processes may report their end first: the group ended because of
         // the unhealthy process, so that is the exit the instance keeps.
         const sick = end.state === 'TASK_KILLED' ? unhealthyProcess(next) : null;
+        // A launch that never got all its processes running failed as a launch: it backs off
+        // (it would fail the same way at once), unlike a host lost under a running instance.
+        const launchFailed = end.state === 'TASK_ERROR' || (end.hostFailure && state.phase === 'starting');
         state = move(
           state,
           [
-            end.hostFailure
-              ? { type: 'lost', at, reason: `process ${event.process}: ${end.message}` }
-              : {
-                  type: 'process-exited',
+            launchFailed
+              ? {
+                  type: 'launch-failed',
                   at,
-                  process: sick ?? event.process,
-                  exitCode: sick ? null : end.exitCode,
-                  message: sick ? 'killed after failing its health check' : end.message,
-                },
+                  process: event.process,
+                  message: message.replace(/^launch failed: /, ''),
+                }
+              : end.hostFailure
+                ? { type: 'lost', at, reason: `process ${event.process}: ${message}` }
+                : {
+                    type: 'process-exited',
+                    at,
+                    process: sick ?? event.process,
+                    exitCode: sick ? null : end.exitCode,
+                    message: sick ? 'killed after failing its health check' : end.message,
+                  },
           ],
           backoff,
         );
@@ -185,7 +208,7 @@ export function applyGroupEvent(
     }
     case 'absent': {
       if (!Object.values(launch.processes).every((p) => p.exit === null)) return unchanged;
-      const live = state.phase === 'starting' && launch.killRequestedAt === null;
+      const live = mayRelaunch && state.phase === 'starting' && launch.killRequestedAt === null;
       if (live) return { ...unchanged, relaunch: true };
       // Stopped before it ever started: nothing to kill, its processes are over.
       const processes = { ...launch.processes };

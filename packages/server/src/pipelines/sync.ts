@@ -11,6 +11,7 @@ import {
 } from '@galley/core';
 import { type GroupLaunch, taskIdOf } from '../backends/group-runner.js';
 import { launchIdOf } from './ids.js';
+import { unservableReason, unservableVersionReason, unservableVersions } from './servable.js';
 import {
   type InstanceRecord,
   isLaunchOver,
@@ -24,7 +25,9 @@ import {
  * its instances and spec versions, and `now`, what to store and then do. core `computePipeline`
  * decides launches, restarts, stops and the rolling update; this adds the server's part: launch
  * records written before the launch (write-ahead), kills of what a stopped or failed instance
- * still runs, stopped instances removed, and a deleted pipeline wound down. Pure.
+ * still runs, stopped instances removed, a deleted pipeline wound down, and a pipeline (or spec
+ * version) whose stored spec cannot be served (core `servingProblems`) never launched: its
+ * instances are stopped and nothing is planned for it. Pure.
  */
 export interface SyncInput {
   pipeline: PipelineRecord;
@@ -150,12 +153,27 @@ function restartInstance(w: Work, record: InstanceRecord): void {
   const { now, backoff, epoch, pipeline, versions } = w.input;
   if (!isLaunchOver(record.launch)) return windDown(w, record); // the old group must be gone first
   const spec = versions.get(record.state.version);
-  if (!spec) return;
+  if (!spec || unservableVersionReason(spec) !== null) return;
   const state = instanceTransition(record.state, { type: 'restarting', at: now }, backoff);
   const launch = newLaunch(pipeline, state, spec, (record.launch?.seq ?? 0) + 1, epoch, now);
   const r: InstanceRecord = { ...record, state, launch, updatedAt: now };
   put(w, r);
   w.launch.push(groupLaunchOf(r, spec));
+}
+
+/**
+ * A pipeline whose stored spec cannot be served: nothing is computed for it (a billion instances
+ * would exhaust memory), every instance is stopped; the pipeline stays, shown failed, until deleted.
+ */
+function planFailed(w: Work, reason: string): SyncPlan {
+  for (const record of [...w.byId.values()]) stopInstance(w, record, reason);
+  return {
+    change: changeOf(w, w.input.pipeline, undefined),
+    deletePipeline: false,
+    launch: [],
+    kill: w.kill,
+    followUpAt: null,
+  };
 }
 
 /** A pipeline being deleted: every instance stopped, then the pipeline removed. */
@@ -201,6 +219,15 @@ export function planSync(input: SyncInput): SyncPlan {
     kill: [],
   };
   if (pipeline.deletingAt !== null) return planDelete(w);
+  const failed = unservableReason(pipeline.spec);
+  if (failed !== null) return planFailed(w, `the pipeline's stored spec cannot be served: ${failed}`);
+  // Instances of a version that cannot be served are stopped, never restarted or launched.
+  const bad = unservableVersions(versions);
+  for (const record of [...w.byId.values()]) {
+    const why = bad.get(record.state.version);
+    if (why !== undefined)
+      stopInstance(w, record, `version ${record.state.version} cannot be served: ${why}`);
+  }
 
   const plan = computePipeline(
     {
@@ -211,12 +238,12 @@ export function planSync(input: SyncInput): SyncPlan {
       instanceSeq: pipeline.instanceSeq,
       restartBackoff: backoff,
     },
-    input.instances.map((i) => i.state),
+    [...w.byId.values()].map((i) => i.state),
     pipeline.update,
     now,
   );
   let next: PipelineRecord = { ...pipeline, instanceSeq: plan.instanceSeq };
-  if (plan.revertToVersion !== null && versions.has(plan.revertToVersion)) {
+  if (plan.revertToVersion !== null && versions.has(plan.revertToVersion) && !bad.has(plan.revertToVersion)) {
     const old = versions.get(plan.revertToVersion)!;
     next = {
       ...next,
@@ -237,7 +264,7 @@ export function planSync(input: SyncInput): SyncPlan {
   }
   for (const l of plan.launch) {
     const spec = versions.get(l.version);
-    if (!spec) continue;
+    if (!spec || bad.has(l.version)) continue;
     const state = newInstanceState(l, now, hasHealthChecks(spec));
     const record: InstanceRecord = {
       pipelineId: pipeline.pipelineId,
