@@ -4,11 +4,24 @@
  * Host failures (agent lost, task dropped, launch failed) retry by default; a program's exit code
  * does not, unless the policy lists it in `retryExitCodes` (like AWS Batch's `evaluateOnExit`).
  * `noRetryExitCodes` always wins over `retryExitCodes`. A `rejected` spec never retries: sending the
- * same spec again would be rejected again.
+ * same spec again would be rejected again. Nor does a host failure whose reason is
+ * {@link CONFIGURATION_FAILURE}: the cluster is set up so that it cannot run the attempt (a Mesos
+ * agent that cannot launch the task's container), and another attempt would meet the same setup.
  */
 import { backoffDelayMs } from '../backoff.js';
 import { CoreInputError } from '../errors.js';
 import type { AttemptOutcome } from './model.js';
+
+/**
+ * The `host-failure` reason of an attempt the cluster's configuration failed rather than a host:
+ * its `message` says what to change. Never retried, whatever the policy.
+ */
+export const CONFIGURATION_FAILURE = 'configuration failure';
+
+/** True for a host failure that is the cluster's configuration, not the host (see CONFIGURATION_FAILURE). */
+export function isConfigurationFailure(outcome: AttemptOutcome): boolean {
+  return outcome.kind === 'host-failure' && outcome.reason === CONFIGURATION_FAILURE;
+}
 
 /** How a run's attempts are retried. Delays are milliseconds. */
 export interface RetryPolicy {
@@ -75,6 +88,7 @@ export function describeOutcome(outcome: AttemptOutcome): string {
     case 'killed':
       return `killed${detail(outcome.message)}`;
     case 'host-failure':
+      if (isConfigurationFailure(outcome)) return `${CONFIGURATION_FAILURE}: ${outcome.message ?? 'unknown'}`;
       return `host failure: ${outcome.reason}${detail(outcome.message)}`;
     case 'rejected':
       return `rejected by the backend: ${outcome.message}`;
@@ -92,6 +106,8 @@ function isRetryable(
     case 'killed':
       return { ok: false, why: 'a killed attempt is not retried' };
     case 'host-failure':
+      if (isConfigurationFailure(outcome))
+        return { ok: false, why: 'not retried: it fails the same way until the configuration changes' };
       return policy.retryHostFailures ? { ok: true } : { ok: false, why: 'host failures are not retried' };
     case 'exited':
       if (policy.noRetryExitCodes.includes(outcome.exitCode)) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CONFIGURATION_FAILURE,
   CoreInputError,
   DEFAULT_RETRY_POLICY,
+  describeOutcome,
+  isConfigurationFailure,
   decideRetry,
   resolveRetryPolicy,
   retryDelayMs,
@@ -105,6 +108,18 @@ describe('decideRetry: which outcomes retry', () => {
         'rejected by the backend: no such image; a rejected spec is never retried',
       ],
       [
+        'configuration failure, even with attempts left and host failures retried',
+        { maxAttempts: 10, retryHostFailures: true },
+        1,
+        {
+          kind: 'host-failure',
+          reason: CONFIGURATION_FAILURE,
+          message: 'agent S0 cannot launch containers with images: start it with --image_providers=docker',
+        },
+        false,
+        'configuration failure: agent S0 cannot launch containers with images: start it with --image_providers=docker; not retried: it fails the same way until the configuration changes',
+      ],
+      [
         'killed by the host',
         {},
         1,
@@ -141,5 +156,19 @@ describe('decideRetry: backoff', () => {
   it('the delay returned by decideRetry is the backoff for that attempt', () => {
     const decision = decideRetry(resolveRetryPolicy({ maxAttempts: 5 }), 3, hostFailure, half);
     expect(decision).toMatchObject({ retry: true, delayMs: 4000 });
+  });
+});
+
+describe('configuration failures', () => {
+  it('are host failures with their own reason, described by their message alone', () => {
+    const outcome: AttemptOutcome = {
+      kind: 'host-failure',
+      reason: CONFIGURATION_FAILURE,
+      message: 'fix it',
+    };
+    expect(isConfigurationFailure(outcome)).toBe(true);
+    expect(isConfigurationFailure(hostFailure)).toBe(false);
+    expect(isConfigurationFailure({ kind: 'rejected', message: CONFIGURATION_FAILURE })).toBe(false);
+    expect(describeOutcome(outcome)).toBe('configuration failure: fix it');
   });
 });
