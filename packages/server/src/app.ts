@@ -18,7 +18,9 @@ import { createMesosBackends, localClusterName } from './backends/mesos/create.j
 import { type Clock, systemClock } from './clock.js';
 import { type Config, type HttpSettings, redactConfig } from './config/config.js';
 import { RunController } from './runs/controller.js';
-import { SoleLeadership } from './control/leadership.js';
+import { TermLeadership } from './control/leadership.js';
+import { joinReplicaSet, newReplicaId } from './control/replica-set.js';
+import { TermBackend } from './control/term-backend.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
@@ -66,36 +68,64 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
   const logger = seams.logger ?? pino({ level: config.logLevel, base: { service: 'galley' } });
   const clock = seams.clock ?? systemClock;
   logger.info({ config: redactConfig(config) }, 'starting');
+  const replicaId = newReplicaId();
   const store = await openStore(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
     {
       onIdleError: (err) => logger.warn({ err: err.message }, 'store: idle connection error'),
+      origin: replicaId,
     },
   );
+  let replicas: Awaited<ReturnType<typeof joinReplicaSet>> | null = null;
   try {
-    const feed = new RunFeed();
-    const metrics = new Metrics(store);
-    const backend = new LocalBackend({
-      cluster: localClusterName(config),
-      dataDir: config.dataDir,
-      cpus: config.local.cpus,
-      memoryMb: config.local.memoryMb,
-      adoptCheckMs: config.local.adoptCheckMs,
-      clock,
-      logger: logger.child({ component: 'local' }),
-    });
-    const mesos = createMesosBackends(config, {
-      frameworkIds: (cluster) => storedFrameworkId(store, cluster, clock),
-      attempt: (attemptId) => store.getAttempt(attemptId),
+    // One replica among several on one PostgreSQL (alone on PGlite): only the leader runs the
+    // backends, each leadership term with fresh ones (TermBackend); every replica serves the API.
+    const replicaSet = await joinReplicaSet({
+      store,
+      databaseUrl: config.databaseUrl,
+      leaseMs: config.ha.leaseMs,
       clock,
       logger,
-      random: seams.random ?? Math.random,
+      id: replicaId,
     });
-    const leadership = new SoleLeadership(store, `galley-${process.pid}-${randomUUID()}`, clock);
+    replicas = replicaSet;
+    const { leadership } = replicaSet;
+    const terms = new TermLeadership(leadership);
+    const feed = new RunFeed();
+    const metrics = new Metrics(store);
+    const backend = new TermBackend(
+      () =>
+        new LocalBackend({
+          cluster: localClusterName(config),
+          dataDir: config.dataDir,
+          cpus: config.local.cpus,
+          memoryMb: config.local.memoryMb,
+          adoptCheckMs: config.local.adoptCheckMs,
+          clock,
+          logger: logger.child({ component: 'local' }),
+        }),
+    );
+    const mesos = config.mesos.clusters.map(
+      (cluster) =>
+        new TermBackend(
+          () =>
+            createMesosBackends(
+              { ...config, mesos: { ...config.mesos, clusters: [cluster] } },
+              {
+                frameworkIds: (name) => storedFrameworkId(replicaSet.frameworkIds, name, clock),
+                attempt: (attemptId) => store.getAttempt(attemptId),
+                clock,
+                logger,
+                random: seams.random ?? Math.random,
+              },
+            )[0]!,
+        ),
+    );
     const runs = new RunController({
       store,
       backends: [backend, ...mesos],
       leadership,
+      terms,
       feed,
       clock,
       random: seams.random ?? Math.random,
@@ -108,14 +138,12 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       store,
       backends: [backend, ...mesos],
       dispatch: runs,
-      leadership,
+      leadership: terms,
       clock,
       logger: logger.child({ component: 'pipelines' }),
       defaultCluster: config.cluster,
       random: seams.random ?? Math.random,
     });
-    await runs.start(() => pipelines.handOver());
-    await pipelines.start();
     const stream = new StreamHub(feed, config.http.maxStreamClients);
     const deps: ApiDeps = {
       store,
@@ -135,6 +163,11 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       logger,
       seams.webDist === undefined ? findWebDist() : seams.webDist,
     );
+    // Leadership is competed for once the HTTP app is built: building it keeps the event loop busy
+    // for a while, which a leader's lease renewals must not wait behind.
+    await replicaSet.follow({ feed, runs, pipelines });
+    await runs.start(() => pipelines.handOver());
+    await pipelines.start();
     return {
       app,
       runs,
@@ -145,7 +178,11 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       logger,
       async listen() {
         const address = await app.listen({ host: config.listen.host, port: config.listen.port });
-        logger.info({ url: address, store: store.kind, cluster: config.cluster }, 'Galley listening');
+        await replicaSet.listening(config.ha.advertiseUrl ?? address);
+        logger.info(
+          { url: address, store: store.kind, cluster: config.cluster, replica: replicaSet.id },
+          'Galley listening',
+        );
         return address;
       },
       async close() {
@@ -153,10 +190,12 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         await app.close();
         await pipelines.close();
         await runs.close();
+        await replicaSet.close();
         await store.close();
       },
     };
   } catch (err) {
+    await replicas?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

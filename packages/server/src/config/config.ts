@@ -11,6 +11,8 @@ export interface Config {
   dataDir: string;
   /** null = embedded PGlite in `dataDir/db`. */
   databaseUrl: string | null;
+  /** Replicas on one PostgreSQL: the scheduler lease's length, and this replica's URL for the others. */
+  ha: { leaseMs: number; advertiseUrl: string | null };
   /** The backend of the default cluster. */
   backend: 'local' | 'mesos';
   /** The default cluster's name (`mesos` with `--backend mesos` unless `--cluster` names it). */
@@ -121,6 +123,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     listen: { host: f.listen.slice(0, cut).replace(/^\[(.*)\]$/, '$1'), port },
     dataDir: isAbsolute(f.dataDir) ? f.dataDir : resolve(cwd, f.dataDir),
     databaseUrl: f.databaseUrl,
+    ha: { leaseMs: f.leaseMs, advertiseUrl: f.advertiseUrl },
     backend: f.backend === 'mesos' ? 'mesos' : 'local',
     ...mesosOf(f),
     local: {

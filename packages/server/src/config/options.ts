@@ -12,6 +12,8 @@ export interface FlatConfig extends MesosFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
+  leaseMs: number;
+  advertiseUrl: string | null;
   backend: string;
   cluster: string;
   localCpus: number;
@@ -62,6 +64,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: () => null,
     description:
       'PostgreSQL URL. When set, the store is PostgreSQL; otherwise embedded PGlite in the data dir.',
+  },
+  {
+    key: 'leaseMs',
+    flag: '--lease-ms',
+    env: 'GALLEY_LEASE_MS',
+    type: 'integer',
+    min: 300,
+    default: () => 3_000,
+    description:
+      'With PostgreSQL, several replicas may serve one database: the leader holds the `scheduler` lease this long, renewing it every third of it, and stops scheduling before it could expire. A replica whose process died frees it at once; a paused or cut-off one after this long.',
+  },
+  {
+    key: 'advertiseUrl',
+    flag: '--advertise-url',
+    env: 'GALLEY_ADVERTISE_URL',
+    type: 'string',
+    default: () => null,
+    description:
+      "This replica's URL as the other replicas reach it (they proxy the logs of local runs of this host to it); default: the bound listen address.",
   },
   {
     key: 'backend',

@@ -4,9 +4,9 @@ import type { Backend, BackendEvent } from '../backends/backend.js';
 import type { GroupEvent, GroupLaunch } from '../backends/group-runner.js';
 import type { Clock } from '../clock.js';
 import { ControlLoop } from '../control/control-loop.js';
-import type { Leadership } from '../control/leadership.js';
+import type { Leadership, TermLeadership } from '../control/leadership.js';
 import type { RunRecord } from '../model/records.js';
-import type { AttemptPatch, RunRepository } from '../store/store.js';
+import { type AttemptPatch, type RunChange, type RunRepository, StaleEpochError } from '../store/store.js';
 import { applyEvent, mergeSteps, type Step } from './changes.js';
 import { type DispatchTarget, planDispatch } from './dispatch-plan.js';
 import type { RunFeed } from './feed.js';
@@ -33,6 +33,8 @@ export interface RunControllerOptions {
   onDispatched?: (latencyMs: number) => void;
   /** Queued runs read per dispatch round (default 256). */
   batchSize?: number;
+  /** The pipeline controller's view of leadership: its terms begin and end with this controller's. */
+  terms?: TermLeadership;
 }
 
 /** The truthful answer of a stop request. */
@@ -86,6 +88,10 @@ export class RunController {
   private readonly newWork = new Map<string, Set<string>>();
   private waitingReportQueued = false;
   private unsubscribeFeed: (() => void) | null = null;
+  /** Hands the pipeline launches in flight to the backends, at the start of each term. */
+  private handOver: (() => Promise<void>) | undefined;
+  /** Leadership terms, taken over and stepped down from one after the other. */
+  private terms: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: RunControllerOptions) {
     this.byCluster = new Map(o.backends.map((b) => [b.cluster, b]));
@@ -103,17 +109,42 @@ export class RunController {
   }
 
   /**
-   * Takes leadership, hands each backend the work it has in flight (runs here, pipeline launches
-   * through `handOver`) and applies what it answers, then starts the backends and dispatches.
-   * Work is handed over before a backend starts, so it knows every task it may hear of.
+   * Competes for leadership; each time this replica becomes the leader it takes over (see
+   * `takeOver`), and each time it stops leading it steps down. Resolves once the first attempt at
+   * leadership is made and, when it won, the takeover is done.
    */
   async start(handOver?: () => Promise<void>): Promise<void> {
-    await this.o.leadership.start();
+    this.handOver = handOver;
     for (const backend of this.o.backends) {
       backend.onEvents((batch) => this.queueEvents(batch));
       backend.onCapacity(() => this.wake());
     }
     this.unsubscribeFeed = this.o.feed.subscribe((run) => this.observeWaiting(run));
+    this.o.leadership.onChange((leader) => {
+      this.terms = this.terms
+        .then(() => (leader ? this.takeOver() : this.stepDown()))
+        .catch((err: unknown) => this.fail(leader ? 'takeover' : 'step-down', err));
+    });
+    await this.o.leadership.start();
+    await this.terms;
+  }
+
+  /** This replica's leadership (who it is, whether it leads, its epoch and since when). */
+  get leadership(): Leadership {
+    return this.o.leadership;
+  }
+
+  /**
+   * A term begins: hands each backend the work it has in flight (runs here, pipeline launches
+   * through `handOver`) and applies what it answers, then starts the backends and dispatches.
+   * Work is handed over before a backend starts, so it knows every task it may hear of (Mesos: the
+   * new leader subscribes with the stored framework id, which cuts the old leader's connection,
+   * and reconciles).
+   */
+  private async takeOver(): Promise<void> {
+    if (!this.o.leadership.isLeader() || this.loop.isClosed) return;
+    this.o.logger.info({ epoch: this.o.leadership.epoch() }, 'runs: taking over as the leader');
+    this.o.terms?.begin();
     const relaunch = await this.serial(async () => {
       const recovered = await recover(
         this.o.store,
@@ -123,18 +154,70 @@ export class RunController {
       );
       return recovered.relaunch;
     });
-    await handOver?.();
+    await this.handOver?.();
     const hygiene = this.o.backends.filter((b) => b.waiting !== undefined).map((b) => b.cluster);
     if (hygiene.length > 0)
       for (const run of await this.o.store.queuedRuns(hygiene, 1_000_000)) this.observeWaiting(run);
+    if (!this.o.leadership.isLeader()) return;
     for (const backend of this.o.backends) await backend.start();
     for (const backend of this.o.backends) this.reportWaiting(backend);
     await this.serial(async () => {
+      if (!this.o.leadership.isLeader()) return;
       for (const [cluster, specs] of relaunch)
         await this.byCluster.get(cluster)?.launch({ runs: specs, groups: [] });
       await this.killPendingStops();
     });
     await this.serial(() => this.refreshTimer());
+    this.o.terms?.open();
+    this.wake();
+  }
+
+  /**
+   * A term ends: the backends close (their attempts keep running, for the next leader to find)
+   * and what this replica knew of the term is forgotten; the store has it all.
+   */
+  private async stepDown(): Promise<void> {
+    this.o.terms?.end();
+    this.o.logger.warn({}, 'runs: stepping down; the backends close, their work keeps running');
+    for (const backend of this.o.backends)
+      await backend
+        .close()
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'runs: a backend did not close'));
+    await this.serial(async () => {
+      this.loop.clearDeadline();
+      this.live.clear();
+      this.queueViews.clear();
+      this.reasonAt.clear();
+      for (const launch of this.o.backends.flatMap((b) => this.launches.list(b.cluster)))
+        this.launches.take(launch.launchId);
+      for (const b of this.o.backends)
+        this.waitingRuns.set(b.cluster, new WaitingRuns(b.cluster, mainRoleOf(b)));
+      this.newWork.clear();
+    }).catch(() => undefined);
+  }
+
+  /**
+   * Runs another replica changed (read back from the store after its notice): forgotten from the
+   * in-flight copy (re-read when next needed). The leader kills what was asked to stop and
+   * dispatches what was queued. `gap`: notices may have been missed; the leader looks at all.
+   */
+  changedElsewhere(runs: readonly RunRecord[], gap: boolean): void {
+    for (const run of runs) this.live.delete(run.runId);
+    if (!this.o.leadership.isLeader()) return;
+    if (runs.some((r) => r.state.status === 'QUEUED'))
+      for (const view of this.queueViews.values()) view.invalidate();
+    const stops = runs.filter(
+      (r) =>
+        r.state.stopRequestedAt !== null &&
+        r.state.attemptId !== null &&
+        (r.state.status === 'PENDING' || r.state.status === 'RUNNING'),
+    );
+    if (stops.length > 0 || gap)
+      this.serial(async () => {
+        if (!this.o.leadership.isLeader()) return;
+        if (gap) return this.killPendingStops();
+        for (const r of stops) await this.kill(r, r.state.attemptId!);
+      }).catch((err: unknown) => this.fail('stops requested elsewhere', err));
     this.wake();
   }
 
@@ -230,6 +313,7 @@ export class RunController {
   async close(): Promise<void> {
     this.unsubscribeFeed?.();
     await this.loop.close();
+    await this.terms;
     for (const backend of this.o.backends) await backend.close();
     await this.o.leadership.close();
   }
@@ -243,6 +327,11 @@ export class RunController {
   }
 
   private fail(what: string, err: unknown): void {
+    if (err instanceof StaleEpochError) {
+      // Another replica leads now: leadership learns it at its next renewal and steps down.
+      this.o.logger.warn({ err: err.message }, `runs: ${what} refused: the lease moved on`);
+      return;
+    }
     this.o.logger.error({ err }, `runs: ${what} failed; the next wake retries from the store`);
     // Level-triggered: state is in the store, so a later round picks up where this one failed.
     this.loop.wakeAt(this.o.clock.now() + 1_000);
@@ -315,6 +404,9 @@ export class RunController {
       this.reasonAt.delete(run.runId);
       this.o.onDispatched?.(committedAt - run.state.queuedAt);
     }
+    // A replica that stopped leading while the round stored its intents launches nothing: the
+    // next leader finds the intents and launches them (recovery), under the same attempt ids.
+    if (!this.o.leadership.isLeader()) return;
     await backend.launch({ runs: specs, groups });
     view.afterRound(queued, full || specs.length < queued.length, backend.capacity());
     // A full batch may hide more runs that fit now.
@@ -383,7 +475,10 @@ export class RunController {
   /** Stores steps' changes in one transaction, publishes them, and carries out their effects. */
   private async store(steps: readonly Step[]): Promise<RunRecord[]> {
     if (steps.length === 0) return [];
-    const stored = await this.o.store.applyChanges(steps.map((s) => s.change));
+    const stored = await this.o.store.applyChanges(
+      steps.map((s) => s.change),
+      this.o.leadership.fence(),
+    );
     if (stored.length < steps.length) for (const view of this.queueViews.values()) view.invalidate();
     if (stored.length < steps.length) {
       this.o.logger.warn(
@@ -423,8 +518,21 @@ export class RunController {
     return answer === 'signalled';
   }
 
-  /** Applies backend events (or recovery answers) through core transitions, one write per run. */
+  /**
+   * Applies backend events (or recovery answers) through core transitions, one write per run. A
+   * run another replica changed meanwhile (a stop asked of a follower) is read again and its
+   * events applied to what is stored now, so no event is lost to the version check.
+   */
   private async applyBackendEvents(events: readonly BackendEvent[]): Promise<void> {
+    let pending = events;
+    for (let round = 0; round < 3 && pending.length > 0; round++) {
+      const changedUnderUs = await this.applyBackendEventsOnce(pending);
+      pending = pending.filter((e) => changedUnderUs.has(parseAttemptId(e.attemptId)?.runId ?? ''));
+    }
+  }
+
+  /** One pass of applyBackendEvents; answers the runs whose change was not stored (their version moved on). */
+  private async applyBackendEventsOnce(events: readonly BackendEvent[]): Promise<Set<string>> {
     const runIds = [
       ...new Set(events.map((e) => parseAttemptId(e.attemptId)?.runId).filter((x) => x !== undefined)),
     ];
@@ -457,12 +565,14 @@ export class RunController {
       const before = steps.get(runId);
       steps.set(runId, before ? mergeSteps(before, step) : step);
     }
-    await this.store([...steps.values()]);
-    await this.o.store.patchAttempts(late);
+    const stored = new Set((await this.store([...steps.values()])).map((r) => r.runId));
+    await this.o.store.patchAttempts(late, this.o.leadership.fence());
     if (freed) this.wake();
+    return new Set([...steps.keys()].filter((id) => !stored.has(id)));
   }
 
   private async stop(runId: string, reason: string | undefined): Promise<StopAnswer> {
+    if (!this.o.leadership.isLeader()) return this.stopElsewhere(runId, reason);
     const run = await this.o.store.getRun(runId);
     if (!run) return { result: 'not-found' };
     if (run.state.status === 'STOPPED') return { result: 'already-stopped', run };
@@ -483,6 +593,37 @@ export class RunController {
     let signalled = false;
     for (const k of kills) signalled = (await this.kill(now, k.attemptId)) || signalled;
     return { result: 'kill-sent', run: now, signalled };
+  }
+
+  /**
+   * A stop asked of a follower: it records the stop request (a queued run is STOPPED at once),
+   * unfenced like an execute, and its notice wakes the leader, which sends the kill (see
+   * `changedElsewhere`; a new leader does it at takeover). A run the leader changed meanwhile is
+   * read again.
+   */
+  private async stopElsewhere(runId: string, reason: string | undefined): Promise<StopAnswer> {
+    for (let tries = 0; ; tries++) {
+      const run = (await this.o.store.getRuns([runId]))[0];
+      if (!run) return { result: 'not-found' };
+      if (run.state.status === 'STOPPED') return { result: 'already-stopped', run };
+      const step = applyEvent(
+        run,
+        { type: 'stop-requested', at: this.o.clock.now(), ...(reason ? { reason } : {}) },
+        this.ctx(),
+      );
+      // Asked before: the leader carries it out (and a new leader at its takeover).
+      if (!step) return { result: 'kill-sent', run, signalled: true };
+      const change: RunChange = step.change;
+      const [stored] = await this.o.store.applyChanges([change]);
+      if (stored) {
+        this.o.feed.publish([stored]);
+        const kills = step.effects.some((e) => e.type === 'kill');
+        return kills
+          ? { result: 'kill-sent', run: stored, signalled: true }
+          : { result: 'stopped', run: stored };
+      }
+      if (tries >= 10) throw new Error(`run ${runId} kept changing; its stop was not recorded`);
+    }
   }
 
   /** Level-triggered kills: runs whose stop was requested but whose attempt is still out there. */

@@ -5,6 +5,7 @@ import type { RunRecord } from '../../model/records.js';
 import { noIdleTimeout } from '../connection.js';
 import type { RoutesOptions } from '../deps.js';
 import { notFound } from '../errors.js';
+import { proxyLocalLogs } from '../log-proxy.js';
 import { type LogPage, readLogPage, type LogSelection } from '../log-reader.js';
 import { decodeLogToken, encodeLogToken } from '../log-token.js';
 import { Errors, Id } from '../schemas/common.js';
@@ -64,6 +65,8 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
     async (req, reply) => {
       const run = await store.getRun(req.params.run_id);
       if (!run) throw notFound('run', req.params.run_id);
+      // A local run of another host: its replica there answers (issue 13).
+      if (await proxyLocalLogs(deps, run, req, reply)) return reply;
       const q = req.query;
       const start = q.last_seen ? decodeLogToken(q.last_seen) : null;
       const selection = q.stream ?? 'both';

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { RoutesOptions } from '../deps.js';
+import { liveReplicas } from '../../control/replicas.js';
+import { SCHEDULER_LEASE } from '../../control/leadership.js';
+import type { ApiDeps, RoutesOptions } from '../deps.js';
+import { LeadershipJson } from '../schemas/leadership.js';
 import { ApiError } from '../errors.js';
 import { Errors } from '../schemas/common.js';
 
@@ -35,6 +38,29 @@ const ClusterInfo = Type.Object({
     ),
   ),
 });
+
+/** The leadership as this replica sees it: itself when it leads, else the store's unexpired lease. */
+export async function leadershipView(deps: ApiDeps): Promise<LeadershipJson> {
+  const own = deps.runs.leadership;
+  const now = deps.clock.now();
+  const [lease, replicas] = await Promise.all([
+    deps.store.getLease(SCHEDULER_LEASE),
+    liveReplicas(deps.store, now),
+  ]);
+  const leader = own.isLeader();
+  const held = leader || (lease !== null && lease.expiresAt > now) ? lease : null;
+  const leaderId = leader ? own.id : (held?.holder ?? null);
+  const since = leader ? (lease?.holder === own.id ? lease.since : own.since()) : (held?.since ?? null);
+  return {
+    leader,
+    replica: own.id,
+    leader_id: leaderId,
+    leader_url: replicas.find((r) => r.replicaId === leaderId)?.url ?? null,
+    epoch: leader ? own.epoch() : (held?.epoch ?? null),
+    leader_since: since === null ? null : new Date(since).toISOString(),
+    replicas: replicas.map((r) => ({ id: r.replicaId, host: r.host, url: r.url })),
+  };
+}
 
 /** Groups, tags and clusters (real data), and health. */
 export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
@@ -124,22 +150,26 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
       schema: {
         tags,
         hide,
-        summary: 'Health: 200 when the store answers, 503 otherwise',
+        summary: 'Health: 200 when the store answers, 503 otherwise; who leads, the epoch and since when',
         response: {
-          200: Type.Object({
-            status: Type.Literal('ok'),
-            version: Type.String(),
-            store: Type.String(),
-            leader: Type.Boolean(),
-            uptime_s: Type.Number(),
-          }),
+          200: Type.Composite([
+            Type.Object({
+              status: Type.Literal('ok'),
+              version: Type.String(),
+              store: Type.String(),
+              uptime_s: Type.Number(),
+            }),
+            LeadershipJson,
+          ]),
           503: Errors[400],
         },
       },
     },
     async () => {
+      let leadership;
       try {
         await store.ping();
+        leadership = await leadershipView(deps);
       } catch {
         throw new ApiError(503, 'STORE_UNAVAILABLE', 'the store does not answer');
       }
@@ -147,8 +177,8 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
         status: 'ok' as const,
         version: deps.version,
         store: store.kind,
-        leader: true,
         uptime_s: Math.round((deps.clock.now() - deps.startedAt) / 1000),
+        ...leadership,
       };
     },
   );

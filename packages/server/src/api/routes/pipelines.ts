@@ -6,6 +6,7 @@ import type { RoutesOptions } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { PipelineError } from '../../pipelines/errors.js';
 import { presentPipeline } from '../present-pipelines.js';
+import { leadershipView } from './meta.js';
 import { Errors } from '../schemas/common.js';
 import { PipelineBody, PipelinePatch } from '../schemas/pipeline-spec.js';
 import { PingJson, PipelineIdParams, PipelineJson, PipelineMap } from '../schemas/pipelines.js';
@@ -176,14 +177,18 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
       },
     },
     async () => {
-      const [all, instances] = await Promise.all([store.listPipelines(), store.pipelineInstances()]);
+      const [all, instances, leadership] = await Promise.all([
+        store.listPipelines(),
+        store.pipelineInstances(),
+        leadershipView(deps),
+      ]);
       return {
         ok: true,
-        leader: pipelines.isLeader(),
         version: deps.version,
         uptime: Math.round((clock.now() - deps.startedAt) / 100) / 10,
         pipelines: all.length,
         tasks: instances.length,
+        ...leadership,
       };
     },
   );

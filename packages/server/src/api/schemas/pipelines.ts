@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LeadershipJson } from './leadership.js';
 import { Nullable, Text, Time } from './common.js';
 import { PipelineSpecFields } from './pipeline-spec.js';
 
@@ -108,15 +109,17 @@ export type PipelineJson = Static<typeof PipelineJson>;
 export const PipelineMap = Type.Record(Type.String(), PipelineJson);
 export type PipelineMap = Static<typeof PipelineMap>;
 
-/** GET /ping (Faustian's). */
-export const PingJson = Type.Object({
-  ok: Type.Boolean(),
-  leader: Type.Boolean(),
-  version: Type.String(),
-  uptime: Type.Number({ description: 'Seconds since the server started.' }),
-  pipelines: Type.Integer(),
-  tasks: Type.Integer({ description: 'Pipeline instances.' }),
-});
+/** GET /ping (Faustian's), with who leads, the epoch and since when. */
+export const PingJson = Type.Composite([
+  Type.Object({
+    ok: Type.Boolean(),
+    version: Type.String(),
+    uptime: Type.Number({ description: 'Seconds since the server started.' }),
+    pipelines: Type.Integer(),
+    tasks: Type.Integer({ description: 'Pipeline instances.' }),
+  }),
+  LeadershipJson,
+]);
 export type PingJson = Static<typeof PingJson>;
 
 /**
