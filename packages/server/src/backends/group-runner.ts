@@ -94,6 +94,24 @@ export interface GroupReconcileItem {
   killRequested: boolean;
 }
 
+/** Where one process of one launch ran, as the store knows it: enough to find its output. */
+export interface ProcessLogRef {
+  launchId: string;
+  /** The process's name in the spec. */
+  process: string;
+  /** The Mesos agent (locally this host's name) the launch was placed on; null = not known. */
+  agentId: string | null;
+}
+
+/** One read of a process's output (the same shape as a run's `LogChunk`). */
+export interface ProcessLogChunk {
+  data: Buffer;
+  /** offset + data.length. */
+  nextOffset: number;
+  /** Bytes of the stream known so far (≥ nextOffset); null when the backend cannot tell. */
+  size: number | null;
+}
+
 /** The part of a backend that runs pipeline instances. */
 export interface GroupRunner {
   /**
@@ -113,4 +131,16 @@ export interface GroupRunner {
   reconcile(items: readonly GroupReconcileItem[]): Promise<void>;
   /** The one listener; its promise settles once the events are stored (Mesos acknowledges then). */
   onEvents(listener: (events: GroupEvent[]) => Promise<void>): void;
+  /**
+   * Reads at most `maxBytes` of a process's `stdout` or `stderr` from byte `offset` (a positioned
+   * read: O(maxBytes)). Output not written yet reads as empty; output that exists but cannot be
+   * read (its host gone or failing, not on this machine, a file that cannot be read) throws
+   * LogUnavailableError (see backend.ts), never an empty chunk in its place.
+   */
+  logs(
+    ref: ProcessLogRef,
+    stream: 'stdout' | 'stderr',
+    offset: number,
+    maxBytes: number,
+  ): Promise<ProcessLogChunk>;
 }

@@ -6,8 +6,9 @@ import type { RoutesOptions } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { PipelineError } from '../../pipelines/errors.js';
 import { presentPipeline } from '../present-pipelines.js';
+import { pipelineLogRoutes } from './pipeline-logs.js';
 import { leadershipView } from './meta.js';
-import { Errors } from '../schemas/common.js';
+import { Errors, Text } from '../schemas/common.js';
 import { PipelineBody, PipelinePatch } from '../schemas/pipeline-spec.js';
 import { PingJson, PipelineIdParams, PipelineJson, PipelineMap } from '../schemas/pipelines.js';
 
@@ -42,6 +43,8 @@ async function answer<T>(fn: () => Promise<T>): Promise<T> {
 /** Faustian's pipelines API: create (204), list with tasks[], read, change (PATCH), delete; and /ping. */
 export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = async (app, options) => {
   const { deps, documented, pageFallback } = options;
+  // A process's output, under the same prefixes as the pipelines.
+  await app.register(pipelineLogRoutes, { deps, documented });
   const { store, pipelines, clock } = deps;
   const hide = !documented;
   const tags = ['pipelines'];
@@ -162,6 +165,33 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
     },
     async (req, reply) => {
       await answer(() => pipelines.remove(req.params.pipeline_id));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/pipelines',
+    {
+      schema: {
+        tags,
+        hide,
+        summary:
+          'Delete the pipeline named by `id` (204), as DELETE /pipelines/{id} does: for an id no path can ' +
+          'hold (stored before ids were bounded, and shown `failed`)',
+        querystring: Type.Object(
+          {
+            id: Text(65_536, {
+              minLength: 1,
+              description: 'The pipeline id, of any length (`GET /pipelines` lists every id).',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), 404: Errors[404], 409: Errors[409] },
+      },
+    },
+    async (req, reply) => {
+      await answer(() => pipelines.remove(req.query.id));
       return reply.status(204).send(null);
     },
   );

@@ -3,19 +3,26 @@ import { type PipelineSpec, resolveHealthCheck } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { processEnvironment, processScript } from '../launch-shape.js';
-import type { PlacedGroupLaunch } from '../backend.js';
+import { type LogChunk, type LogStream, LogUnavailableError, type PlacedGroupLaunch } from '../backend.js';
 import type {
   GroupEvent,
   GroupLaunch,
   GroupReconcileItem,
   GroupRunner,
   ProcessEnd,
+  ProcessLogRef,
 } from '../group-runner.js';
-import { lastLine } from './attempt-files.js';
+import { lastLine, readLogChunk } from './attempt-files.js';
 import { batcher } from './event-batch.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
-import { hostFailureEnd, type LocalProcess, newLocalProcess, processEnd } from './group-process.js';
+import {
+  hostFailureEnd,
+  type LocalProcess,
+  newLocalProcess,
+  processDir,
+  processEnd,
+} from './group-process.js';
 import type { SupervisedHandle, SupervisedWatcher, Supervisor } from './supervised.js';
 
 /** What the local group runner needs from the local backend. */
@@ -121,6 +128,26 @@ export class LocalGroups implements GroupRunner {
 
   async reconcile(items: readonly GroupReconcileItem[]): Promise<void> {
     await Promise.all(items.map((item) => this.reconcileOne(item)));
+  }
+
+  /**
+   * A positioned read of the process's file in its launch directory; not written yet (or never
+   * started): empty. Placed on another host: not on this machine (LogUnavailableError); so is a
+   * file that cannot be read (its error code, not its path, says why).
+   */
+  async logs(ref: ProcessLogRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    const where = `process ${ref.process} of launch ${ref.launchId}`;
+    if (ref.agentId !== null && ref.agentId !== this.o.hostname)
+      throw new LogUnavailableError('not-here', `${where} ran on host ${ref.agentId}, not on this server's`);
+    const dir = processDir(this.o.dataDir, ref.launchId, ref.process);
+    try {
+      return await readLogChunk(join(dir, stream), offset, maxBytes);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'an error';
+      throw new LogUnavailableError('not-here', `the ${stream} of ${where} cannot be read (${code})`, {
+        cause: err,
+      });
+    }
   }
 
   /** Stops the health checks (the processes keep running; the Supervisor is closed by its owner). */

@@ -1,16 +1,27 @@
 import type { PipelineSpec } from '@galley/core';
-import type { MesosScheduler, ReconcileTaskRef, TaskStatus } from '@galley/mesos';
+import {
+  AgentFilesError,
+  createAgentFilesClient,
+  executorSandboxPath,
+  type MesosScheduler,
+  type ReconcileTaskRef,
+  type TaskStatus,
+} from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type { PlacedGroupLaunch } from '../backend.js';
+import { type LogChunk, type LogStream, LogUnavailableError, type PlacedGroupLaunch } from '../backend.js';
 import {
   type GroupEvent,
   type GroupLaunch,
   type GroupReconcileItem,
   type GroupRunner,
   parseTaskId,
+  type ProcessLogRef,
   taskIdOf,
 } from '../group-runner.js';
+import { agentUrlOf } from './agents.js';
+import { authorizationOf } from './framework.js';
+import { SandboxReadError } from './sandbox-logs.js';
 import { AckAfterStore } from './delivery.js';
 import { groupEventsOf } from './groups-status.js';
 import { type GroupTask, sweepTasks, type TrackedLaunch } from './groups-table.js';
@@ -42,6 +53,8 @@ export interface MesosGroupsOptions {
  */
 export class MesosGroups implements GroupRunner {
   private readonly launches = new Map<string, TrackedLaunch>();
+  /** Agents' base URLs learned for reading sandboxes. */
+  private readonly agentUrls = new Map<string, string>();
   private readonly delivery: AckAfterStore<GroupEvent>;
   private timer: NodeJS.Timeout | null = null;
 
@@ -132,6 +145,63 @@ export class MesosGroups implements GroupRunner {
   /** Mesos tells what became of adopted launches (reconciliation); nothing to answer here. */
   async reconcile(items: readonly GroupReconcileItem[]): Promise<void> {
     for (const item of items) if (!this.launches.has(item.launch.launchId)) this.adopt(item);
+  }
+
+  /**
+   * Reads a process's output from its task's directory in the launch's sandboxes (the executor is
+   * the launch; each task of the group has `tasks/<task id>/` in it) through the agent's files API.
+   * Not placed yet: empty. An agent that cannot be located, or whose files API fails, is a
+   * LogUnavailableError (503, 502), never an empty page.
+   */
+  async logs(ref: ProcessLogRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    const taskId = taskIdOf(ref.launchId, ref.process);
+    const agentId = ref.agentId ?? this.launches.get(ref.launchId)?.tasks.get(ref.process)?.agentId ?? null;
+    if (agentId === null) return { data: Buffer.alloc(0), nextOffset: offset, size: offset };
+    const s = this.o.scheduler();
+    const agentUrl = s ? await this.agentUrl(s, agentId) : null;
+    if (!s || s.state.phase !== 'SUBSCRIBED' || !agentUrl)
+      throw new LogUnavailableError(
+        'not-here',
+        `the sandbox of task ${taskId} cannot be located: ${s ? `agent ${agentId} is not known to this framework` : 'the framework is not subscribed'}`,
+      );
+    const files = createAgentFilesClient({ agent: agentUrl, ...authorizationOf(this.o.settings) });
+    const path = executorSandboxPath(s.state.frameworkId, ref.launchId, `tasks/${taskId}/${stream}`);
+    try {
+      const page = await files.readPage(path, offset, maxBytes);
+      return { data: page.data, nextOffset: page.nextOffset, size: page.end ? page.nextOffset : null };
+    } catch (error) {
+      if (error instanceof AgentFilesError && error.code === 'MESOS_AGENT_FILE_NOT_FOUND')
+        return { data: Buffer.alloc(0), nextOffset: offset, size: null };
+      throw new SandboxReadError(`the files API of agent ${agentId} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** The agent's base URL: from its offers held now, else the leading master's state (remembered). */
+  private async agentUrl(s: MesosScheduler, agentId: string): Promise<string | null> {
+    for (const offer of s.offers.values())
+      if (offer.agent_id.value === agentId) {
+        const url = agentUrlOf(offer);
+        if (url) this.agentUrls.set(agentId, url);
+      }
+    const known = this.agentUrls.get(agentId);
+    if (known || s.state.phase !== 'SUBSCRIBED') return known ?? null;
+    try {
+      const res = await fetch(new URL('/master/state', s.state.master), {
+        headers: authorizationOf(this.o.settings),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) return null;
+      const state = (await res.json()) as { slaves?: { id?: string; hostname?: string; port?: number }[] };
+      const agent = state.slaves?.find((a) => a.id === agentId);
+      if (!agent?.hostname || !agent.port) return null;
+      const url = `http://${agent.hostname}:${agent.port}`;
+      this.agentUrls.set(agentId, url);
+      return url;
+    } catch {
+      return null;
+    }
   }
 
   /** Whether the task is one of a tracked launch (its updates are this runner's). */

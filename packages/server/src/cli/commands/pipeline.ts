@@ -32,6 +32,34 @@ function count(value: string): number {
 
 const path = (id: string) => `/pipelines/${encodeURIComponent(id)}`;
 
+/** Writes output to stdout with `prefix` before each line (none: as it comes); a line cut between chunks is completed first. */
+class LinePrefixer {
+  private readonly decoder = new TextDecoder();
+  private partial = '';
+  constructor(private readonly prefix: string) {}
+
+  write(chunk: Uint8Array): void {
+    if (!this.prefix) return void process.stdout.write(chunk);
+    const text = this.partial + this.decoder.decode(chunk, { stream: true });
+    const cut = text.lastIndexOf('\n') + 1;
+    this.partial = text.slice(cut);
+    if (cut > 0)
+      process.stdout.write(
+        text
+          .slice(0, cut - 1)
+          .split('\n')
+          .map((line) => `${this.prefix}${line}\n`)
+          .join(''),
+      );
+  }
+
+  /** The last line, when it had no newline. */
+  end(): void {
+    if (this.prefix && this.partial) process.stdout.write(`${this.prefix}${this.partial}\n`);
+    this.partial = '';
+  }
+}
+
 /** One line per pipeline: instances ready of wanted, version, rollout. */
 function summary(p: PipelineJson): string[] {
   const ready = p.tasks.filter((t) => t.ok).length;
@@ -88,7 +116,9 @@ export function pipelineCommand(client: () => GalleyClient): Command {
       ]);
       const table = formatTable(['INSTANCE', 'STATUS', 'VERSION', 'RESTARTS', 'PROCESSES', 'MESSAGE'], rows);
       const reason = p.update?.reason ? `\nupdate: ${p.update.reason}` : '';
-      process.stdout.write(`${head}\n\n${table}${reason}\n`);
+      const why = (p as { status_reason?: string | null }).status_reason;
+      const status = why ? `\n${p.status}: ${why}` : '';
+      process.stdout.write(`${head}\n\n${table}${status}${reason}\n`);
     });
   cmd
     .command('scale <id> <instances>')
@@ -106,6 +136,63 @@ export function pipelineCommand(client: () => GalleyClient): Command {
       await client().raw('PATCH', path(id), await readJsonFile(opts.file));
       process.stdout.write(`updating ${id}\n`);
     });
+  cmd
+    .command('logs <id> [instance] [process]')
+    .description(
+      "print a pipeline process's output (stdout, then stderr) from its instance's current launch on; " +
+        'INSTANCE is `<id>.<n>` or `<n>`; without INSTANCE or PROCESS, every instance’s or process’s, ' +
+        'each line prefixed with `[instance process]`',
+    )
+    .option(
+      '-f, --follow',
+      'keep printing new output (a restart goes on in the next launch) until the instances stop',
+    )
+    .option('--stream <stream>', 'only stdout or only stderr', (v: string) => {
+      if (v !== 'stdout' && v !== 'stderr') throw new InvalidArgumentError('must be stdout or stderr');
+      return v;
+    })
+    .action(
+      async (
+        id: string,
+        instance: string | undefined,
+        name: string | undefined,
+        opts: { follow?: boolean; stream?: string },
+      ) => {
+        const c = client();
+        const p = await c.json<PipelineJson>('GET', path(id));
+        const instances = instance
+          ? [/^\d+$/.test(instance) ? `${id}.${instance}` : instance]
+          : p.tasks.map((t) => t.id);
+        const names = name ? [name] : Object.keys(p.processes);
+        if (instances.length === 0)
+          throw new CliError(`pipeline ${id} has no instances`, EXIT.API, 'NO_INSTANCES');
+        const pairs = instances.flatMap((i) => names.map((n) => ({ instance: i, name: n })));
+        const query = opts.stream ? `&stream=${opts.stream}` : '';
+        const one = async ({ instance: i, name: n }: { instance: string; name: string }) => {
+          const logs = `${path(id)}/instances/${encodeURIComponent(i)}/processes/${encodeURIComponent(n)}/logs`;
+          const out = new LinePrefixer(pairs.length > 1 ? `[${i} ${n}] ` : '');
+          if (opts.follow) {
+            const res = await c.raw('GET', `${logs}?follow=true${query}`);
+            if (res.body) for await (const chunk of res.body) out.write(chunk as Uint8Array);
+          } else {
+            let token = '';
+            for (;;) {
+              const page = await c.json<{ log: string; last_seen: string }>(
+                'GET',
+                `${logs}?max_bytes=1048576${query}${token ? `&last_seen=${token}` : ''}`,
+              );
+              if (page.log === '') break;
+              out.write(Buffer.from(page.log));
+              token = page.last_seen;
+            }
+          }
+          out.end();
+        };
+        // Followed streams run side by side; pages are printed one stream after the other.
+        if (opts.follow) await Promise.all(pairs.map(one));
+        else for (const pair of pairs) await one(pair);
+      },
+    );
   cmd
     .command('delete <id>')
     .description('delete a pipeline: every process is stopped within its grace period')
