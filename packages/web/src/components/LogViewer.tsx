@@ -22,6 +22,10 @@ export interface LogViewerProps {
   tail: LogTail;
   /** The run may still write output. */
   live: boolean;
+  /** The Raw link; default the run's raw log. */
+  rawHref?: string;
+  /** What writes the log, in the empty log's words; default `run`. */
+  noun?: string;
 }
 
 function highlight(text: string, matches: LogMatches, line: number, current: number): ReactNode {
@@ -49,7 +53,7 @@ function highlight(text: string, matches: LogMatches, line: number, current: num
  * (scrolling up pauses following), and a search that highlights every match with next/previous
  * (Enter / Shift+Enter) and a count.
  */
-export function LogViewer({ runId, tail, live }: LogViewerProps) {
+export function LogViewer({ runId, tail, live, rawHref, noun = 'run' }: LogViewerProps) {
   const { lines, version } = tail;
   const [follow, setFollow] = useState(true);
   const [query, setQuery] = useState('');
@@ -170,7 +174,7 @@ export function LogViewer({ runId, tail, live }: LogViewerProps) {
           ) : null}
           <a
             className="btn btn-sm"
-            href={`/api/v1/${encodeURIComponent(runId)}/logs?raw_text=true`}
+            href={rawHref ?? `/api/v1/${encodeURIComponent(runId)}/logs?raw_text=true`}
             target="_blank"
             rel="noreferrer"
           >
@@ -188,8 +192,8 @@ export function LogViewer({ runId, tail, live }: LogViewerProps) {
           {!tail.loaded
             ? 'Loading the log…'
             : live
-              ? 'No output yet. Lines appear here as the run writes them.'
-              : 'This run wrote no output.'}
+              ? `No output yet. Lines appear here as the ${noun} writes them.`
+              : `This ${noun} wrote no output.`}
         </div>
       ) : (
         <VirtualLines

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/http.js';
 import { getLogPage } from '../api/runs.js';
+import type { LogPage } from '../api/types.js';
 import { LogLines } from './log-lines.js';
 
 /** How often a live run's log is asked for new output once it has caught up, in ms. */
@@ -44,7 +45,13 @@ function failureDelay(failures: number, random: () => number): number {
  * again every LOG_POLL_MS. When `finished` turns true it reads on until a read that began after
  * the end comes back empty, then stops. A 404 before the run has output counts as "nothing yet".
  */
-export function useLogTail(runId: string, finished: boolean, random: () => number = Math.random): LogTail {
+export function useLogTail(
+  runId: string,
+  finished: boolean,
+  random: () => number = Math.random,
+  /** Reads a page of another log than the run's (then `runId` is only the key that restarts it). */
+  read?: (lastSeen: string | undefined, signal: AbortSignal) => Promise<LogPage>,
+): LogTail {
   const [lines] = useState(() => new LogLines());
   const [version, setVersion] = useState(0);
   const [loaded, setLoaded] = useState(false);
@@ -52,6 +59,8 @@ export function useLogTail(runId: string, finished: boolean, random: () => numbe
   const [error, setError] = useState<unknown>(undefined);
   const finishedRef = useRef(finished);
   const wakeRef = useRef<(() => void) | null>(null);
+  const readRef = useRef(read);
+  readRef.current = read;
 
   useEffect(() => {
     finishedRef.current = finished;
@@ -71,7 +80,8 @@ export function useLogTail(runId: string, finished: boolean, random: () => numbe
       while (!signal.aborted) {
         const finishedBefore = finishedRef.current;
         try {
-          const page = await getLogPage(runId, token, signal).catch((err: unknown) => {
+          const reader = readRef.current ?? ((t, s) => getLogPage(runId, t, s));
+          const page = await reader(token, signal).catch((err: unknown) => {
             if (err instanceof ApiError && err.isNotFound) return { log: '', last_seen: token };
             throw err;
           });

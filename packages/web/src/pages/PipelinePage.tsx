@@ -6,6 +6,7 @@ import type { Pipeline } from '../api/types.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { PipelinesNotEnabled } from '../components/NotEnabled.js';
 import { InstancesTable, ProcessesTable } from '../components/PipelineInstances.js';
+import { PipelineLogs } from '../components/PipelineLogs.js';
 import { ErrorState, Loading, errorMessage } from '../components/States.js';
 import { formatDateTime } from '../format/time.js';
 import { useNow } from '../hooks/use-now.js';
@@ -54,6 +55,25 @@ function MissingPipeline({ id }: { id: string }) {
       error={new ApiError(404, 'NOT_FOUND', `No pipeline "${id}".`)}
       notFoundTitle={`There is no pipeline "${id}"`}
     />
+  );
+}
+
+/**
+ * Why the pipeline is `failed` (its stored spec cannot be served: nothing of it runs) or `failing`
+ * (an instance cannot be launched, or crash-loops), in the server's words.
+ */
+function StatusReason({ pipeline }: { pipeline: Pipeline }) {
+  const status = pipeline.status;
+  const reason = typeof pipeline['status_reason'] === 'string' ? pipeline['status_reason'] : null;
+  if ((status !== 'failed' && status !== 'failing') || !reason) return null;
+  return (
+    <section
+      className={`banner ${status === 'failed' ? 'banner-error' : 'banner-warning'}`}
+      aria-label="Pipeline status"
+      data-testid="pipeline-status-reason"
+    >
+      <strong>{status === 'failed' ? 'Failed' : 'Failing'}</strong>: {reason}
+    </section>
   );
 }
 
@@ -201,6 +221,7 @@ function PipelineView({ pipeline: p, reload }: { pipeline: Pipeline; reload: () 
         </div>
       </div>
 
+      <StatusReason pipeline={p} />
       <UpdateProgress pipeline={p} />
 
       <section className="card" aria-labelledby="scale-title">
@@ -224,6 +245,8 @@ function PipelineView({ pipeline: p, reload }: { pipeline: Pipeline; reload: () 
         </div>
         <ProcessesTable pipeline={p} />
       </section>
+
+      <PipelineLogs pipeline={p} />
 
       <ConfirmDialog
         open={confirmDelete}
