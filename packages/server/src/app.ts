@@ -13,6 +13,7 @@ import { installInputGuard } from './api/input-guard.js';
 import { MAX_PATH_ID_LENGTH } from './api/schemas/common.js';
 import { openApiPlugin } from './api/openapi.js';
 import { pipelineRoutes } from './api/routes/pipelines.js';
+import { chooseLocalRuntime } from './backends/local/create.js';
 import { LocalBackend } from './backends/local/local-backend.js';
 import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
 import { type Clock, systemClock } from './clock.js';
@@ -93,6 +94,12 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     const terms = new TermLeadership(leadership);
     const feed = new RunFeed();
     const metrics = new Metrics(store);
+    // Chosen once: every leadership term's local backend runs images the same way.
+    const containers = await chooseLocalRuntime(
+      config.containers,
+      config.dataDir,
+      logger.child({ component: 'local' }),
+    );
     const backend = new TermBackend(
       () =>
         new LocalBackend({
@@ -103,6 +110,9 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
           adoptCheckMs: config.local.adoptCheckMs,
           clock,
           logger: logger.child({ component: 'local' }),
+          runtime: containers.runtime,
+          hostModeWhy: containers.why,
+          ports: config.local.ports,
         }),
     );
     const mesos = config.mesos.clusters.map(

@@ -75,6 +75,19 @@ export interface PlacementTraits {
 export type { RunHost } from '../model/records.js';
 
 /**
+ * What an attempt used and what befell it beyond its exit, as far as its backend can tell: its
+ * run's `max_memory_used` (MB), `max_cpu_used` (millicores) and `run_exceptions`.
+ */
+export interface AttemptUsage {
+  /** Peak memory in MB; null = not measured. */
+  maxMemoryMb: number | null;
+  /** Peak CPU in millicores; null = not measured. */
+  maxCpuMillicores: number | null;
+  /** Exceptions to add to the run's `run_exceptions` (an out-of-memory kill); undefined = none. */
+  exceptions?: string[];
+}
+
+/**
  * What a backend reports about an attempt. Delivered at least once and possibly out of order;
  * the run controller applies them through core `transition`, which makes repeats harmless.
  */
@@ -87,8 +100,8 @@ export type BackendEvent =
       handle: Record<string, unknown>;
       host: RunHost;
     }
-  /** The attempt ended. */
-  | { type: 'ended'; attemptId: string; at: number; outcome: AttemptOutcome };
+  /** The attempt ended; `usage` when the backend measured it. */
+  | { type: 'ended'; attemptId: string; at: number; outcome: AttemptOutcome; usage?: AttemptUsage };
 
 /** An in-flight attempt as the store knows it, with the resources its run holds. */
 export interface ReconcileItem {
@@ -108,7 +121,7 @@ export type ReconcileAnswer =
       host: RunHost;
     }
   /** It ended (maybe while the server was down). */
-  | { attemptId: string; state: 'ended'; at: number; outcome: AttemptOutcome }
+  | { attemptId: string; state: 'ended'; at: number; outcome: AttemptOutcome; usage?: AttemptUsage }
   /**
    * The backend confirms this attempt was never started: it is safe to launch it under the same
    * attempt id. Only answered when the backend can be sure; otherwise the attempt is `ended` lost.
@@ -162,6 +175,12 @@ export interface ClusterInfo {
   capacity: { cpus: number; memMb: number; gpus: number };
   free: { cpus: number; memMb: number; gpus: number };
   running: number;
+  /**
+   * The most a run can ever get here, whatever joins the cluster later (the local backend: no GPU,
+   * the ports of its range): an execute that needs more is refused (422 naming the field) rather
+   * than left to wait forever. Undefined (or a field left out) = no bound.
+   */
+  bounds?: { gpus?: number; ports?: number };
   /** Mesos clusters: the framework's connection, id, agents and offers held; undefined elsewhere. */
   mesos?: {
     /** `subscribed`, `connecting`, `disconnected`, `stopped (failed-over)`, … */

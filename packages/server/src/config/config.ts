@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { type ContainerSettings, resolveContainerSettings } from './container-settings.js';
 import { resolveMesosSettings, type MesosSettings } from './mesos-settings.js';
 import { type FlatConfig, type LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
 import { coerceOption, configFileProblems, optionProblem, optionSchema } from './schema.js';
@@ -19,7 +20,16 @@ export interface Config {
   cluster: string;
   /** Mesos clusters and framework settings; `clusters` is empty when none is configured. */
   mesos: MesosSettings;
-  local: { cpus: number; memoryMb: number; stopGraceMs: number; adoptCheckMs: number };
+  local: {
+    cpus: number;
+    memoryMb: number;
+    stopGraceMs: number;
+    adoptCheckMs: number;
+    /** Host ports handed out to runs, inclusive ranges (empty = none). */
+    ports: [number, number][];
+  };
+  /** How the local backend runs images (runtime, pull policy, registry logins). */
+  containers: ContainerSettings;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
@@ -108,6 +118,7 @@ export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
     else flat[spec.key] = spec.default();
   }
   if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
+  if (problems.length === 0) resolveContainerSettings(flat as unknown as FlatConfig, problems);
   if (problems.length) throw new ConfigError(problems);
   return flat as unknown as FlatConfig;
 }
@@ -131,7 +142,9 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       memoryMb: f.localMemoryMb,
       stopGraceMs: f.stopGraceMs,
       adoptCheckMs: f.adoptCheckMs,
+      ports: resolveContainerSettings(f, []).ports,
     },
+    containers: resolveContainerSettings(f, []).containers,
     retry: {
       maxAttempts: f.retryMaxAttempts,
       initialDelayMs: f.retryInitialDelayMs,
@@ -157,9 +170,22 @@ function mesosOf(f: FlatConfig): { cluster: string; mesos: MesosSettings } {
   return { cluster: defaultCluster, mesos: settings };
 }
 
-/** The config with secrets hidden, for logs: a password in DATABASE_URL and the Mesos secret become `***`. */
+/**
+ * The config with secrets hidden, for logs: a password in DATABASE_URL, the Mesos secret and the
+ * registry passwords become `***`.
+ */
 export function redactConfig(given: Config): Config {
-  const config = given.mesos.secret === null ? given : { ...given, mesos: { ...given.mesos, secret: '***' } };
+  const mesos = given.mesos.secret === null ? given : { ...given, mesos: { ...given.mesos, secret: '***' } };
+  const config =
+    mesos.containers.credentials.length === 0
+      ? mesos
+      : {
+          ...mesos,
+          containers: {
+            ...mesos.containers,
+            credentials: mesos.containers.credentials.map((c) => ({ ...c, password: '***' })),
+          },
+        };
   if (!config.databaseUrl) return config;
   try {
     const u = new URL(config.databaseUrl);

@@ -1,4 +1,5 @@
 import { availableParallelism, totalmem } from 'node:os';
+import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
 import type { OptionSpecOf } from './option-spec.js';
 
@@ -8,7 +9,7 @@ export type { OptionType } from './option-spec.js';
 export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
-export interface FlatConfig extends MesosFlags {
+export interface FlatConfig extends MesosFlags, ContainerFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -250,4 +251,5 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Event-stream (`GET /api/v1/stream`) clients served at once; more are answered 503 with Retry-After.',
   },
   ...MESOS_OPTIONS,
+  ...CONTAINER_OPTIONS,
 ];

@@ -555,13 +555,14 @@ export class RunController {
         this.o.logger.warn({ attemptId: e.attemptId }, 'runs: event for an unknown attempt');
         continue;
       }
-      const { event, patch, host } = toRunEvent(e);
+      const { event, patch, host, usage } = toRunEvent(e);
       freed ||= e.type === 'ended';
       const step = applyEvent(run, event, ctx, { attempt: { patch }, ...(host ? { host } : {}) });
       if (!step) {
         late.push(patch);
         continue;
       }
+      if (usage) Object.assign(step.change.run, usage(step.change.run));
       const before = steps.get(runId);
       steps.set(runId, before ? mergeSteps(before, step) : step);
     }
@@ -689,6 +690,8 @@ function toRunEvent(e: BackendEvent): {
   event: RunEvent;
   patch: AttemptPatch;
   host?: RunRecord['host'];
+  /** The run's usage fields an ended attempt brings (the last attempt's figures; exceptions add up). */
+  usage?: (run: RunRecord) => Partial<RunRecord>;
 } {
   if (e.type === 'running') {
     return {
@@ -697,8 +700,20 @@ function toRunEvent(e: BackendEvent): {
       host: e.host,
     };
   }
+  const u = e.usage;
   return {
     event: { type: 'ended', attemptId: e.attemptId, at: e.at, outcome: e.outcome },
     patch: { attemptId: e.attemptId, state: 'ended', outcome: e.outcome, endedAt: e.at },
+    ...(u
+      ? {
+          usage: (run: RunRecord) => ({
+            maxMemoryUsed: u.maxMemoryMb ?? run.maxMemoryUsed,
+            maxCpuUsed: u.maxCpuMillicores ?? run.maxCpuUsed,
+            ...(u.exceptions?.length
+              ? { runExceptions: [...(run.runExceptions ?? []), ...u.exceptions] }
+              : {}),
+          }),
+        }
+      : {}),
   };
 }

@@ -32,7 +32,8 @@ export async function recover(
         const { attemptId, at, handle, host } = answer;
         events.push({ type: 'running', attemptId, at, handle, host });
       } else if (answer.state === 'ended') {
-        events.push({ type: 'ended', attemptId: answer.attemptId, at: answer.at, outcome: answer.outcome });
+        const { attemptId, at, outcome, usage } = answer;
+        events.push({ type: 'ended', attemptId, at, outcome, ...(usage ? { usage } : {}) });
       } else if (attempt.state === 'launching' && run.state.attemptId === attempt.attemptId) {
         specs.push(launchSpecOf(run, attempt.attemptId, attempt.seq, attempt.nodeId ?? ''));
       } else {

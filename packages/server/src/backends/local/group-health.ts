@@ -24,6 +24,8 @@ export interface ProbeTarget {
   /** Working directory and environment of a COMMAND check. */
   cwd: string;
   env: Record<string, string>;
+  /** A process in a container: how a COMMAND check runs in it (`<runtime> exec`); absent = on the host. */
+  exec?: (command: string) => { file: string; args: string[]; env: Record<string, string> };
 }
 
 /** One process's checks; `stop()` ends them (the process ended or is being stopped). */
@@ -125,9 +127,11 @@ export class HealthProbe {
 
   private command(signal: AbortSignal): Promise<CheckResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', this.check.command ?? 'true'], {
+      const script = this.check.command ?? 'true';
+      const inContainer = this.target.exec?.(script);
+      const child = spawn(inContainer?.file ?? '/bin/sh', inContainer?.args ?? ['-c', script], {
         cwd: this.target.cwd,
-        env: this.target.env,
+        env: inContainer?.env ?? this.target.env,
         stdio: 'ignore',
         signal,
         killSignal: 'SIGKILL',

@@ -43,6 +43,13 @@ export function newLocalProcess(dataDir: string, launchId: string, spec: Process
 /** A supervised process's end as a pipeline process's end; `killRequested`: its launch is being stopped. */
 export function processEnd(end: SupervisedEnd, killRequested: boolean): ProcessEnd {
   const killed = killRequested || end.stopped;
+  if (end.oom && !killed)
+    return {
+      state: 'TASK_FAILED',
+      exitCode: end.kind === 'exited' ? end.code : null,
+      message: `out of memory (limit ${end.oom.limitMb} MB)`,
+      hostFailure: false,
+    };
   switch (end.kind) {
     case 'exited': {
       const state = killed ? 'TASK_KILLED' : end.code === 0 ? 'TASK_FINISHED' : 'TASK_FAILED';
@@ -59,6 +66,13 @@ export function processEnd(end: SupervisedEnd, killRequested: boolean): ProcessE
       return hostFailureEnd(`launch failed: ${end.message}`, killRequested);
     case 'lost':
       return hostFailureEnd(end.message, killRequested);
+    case 'pull-failed':
+      return {
+        state: killed ? 'TASK_KILLED' : 'TASK_FAILED',
+        exitCode: null,
+        message: `image pull failed: ${end.message}`,
+        hostFailure: false,
+      };
   }
 }
 

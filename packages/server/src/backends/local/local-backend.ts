@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import {
   type AttemptRef,
+  type AttemptUsage,
   type Backend,
   type BackendEvent,
   type ClusterInfo,
@@ -22,8 +23,10 @@ import {
   type RunHost,
 } from '../backend.js';
 import { attemptDir, readLogChunk } from './attempt-files.js';
+import type { ContainerLaunch, ContainerRuntime } from './container-runtime.js';
 import { batcher } from './event-batch.js';
 import { LocalGroups } from './local-groups.js';
+import { freeRanges, portEnv, rangeSize, takePorts } from './local-ports.js';
 import { type SupervisedEnd, type SupervisedWatcher, Supervisor } from './supervised.js';
 
 /** Settings of the local backend. Resources are what may run at once on this machine. */
@@ -39,6 +42,17 @@ export interface LocalBackendOptions {
   logger: Logger;
   /** Variables of the server's environment that commands inherit (default: PATH, HOME, LANG, …). */
   inheritEnv?: readonly string[];
+  /**
+   * The container runtime runs and pipeline processes run in (chooseRuntime); null or absent =
+   * host mode: commands run on this host without containers.
+   */
+  runtime?: ContainerRuntime | null;
+  /** Why there is no runtime (logged and shown in `/clusters` in host mode). */
+  hostModeWhy?: string;
+  /** Host ports handed out to runs (`PORT0…`), inclusive ranges; absent = none. */
+  ports?: readonly [number, number][];
+  /** How often the usage of running processes is sampled (ms; default 1000). */
+  usageSampleMs?: number;
 }
 
 /** Inherited by default: enough for a shell to work, nothing that may hold a secret. */
@@ -59,11 +73,18 @@ interface Tracked {
   ref: AttemptRef;
   cpus: number;
   memMb: number;
+  /** Host ports it holds. */
+  ports: number[];
 }
 
-/** The note shown in `/clusters` and logged at start: local runs are not isolated. */
+/** The note shown in `/clusters` and logged at start in host mode: local runs are not isolated. */
 export const LOCAL_NOTE =
   'commands run directly on this host with /bin/sh, without containers: the image is recorded but not used, and memory is accounted, not enforced';
+
+/** The note of a local cluster that runs images. */
+export function containerNote(runtime: ContainerRuntime): string {
+  return `runs and pipeline processes run in their images with ${runtime.description}: memory and CPU limits hold (an out-of-memory kill says so), usage is measured, ports are published; images are pulled ${runtime.pullPolicy === 'if-not-present' ? 'when not present' : runtime.pullPolicy === 'always' ? 'before every start' : 'never (they must be present)'}`;
+}
 
 /**
  * Runs each attempt as `/bin/sh -c` in its own process group (its own session), under a tiny
@@ -73,7 +94,10 @@ export const LOCAL_NOTE =
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly cluster: string;
-  /** One node with no port ranges: pipeline processes get free ports from the OS. */
+  /**
+   * One node: runs get host ports from its ranges (`--local-ports`) through placement; pipeline
+   * processes get free ports from the OS (LocalGroups).
+   */
   readonly placement: PlacementTraits = { groupExecutor: false, portsFromNodes: false };
   private readonly tracked = new Map<string, Tracked>();
   private listener: (events: BackendEvent[]) => void = () => {};
@@ -88,9 +112,20 @@ export class LocalBackend implements Backend {
   /** Pipeline instances: launches of process groups, sharing this machine's capacity with runs. */
   readonly groups: LocalGroups;
 
+  /** The container runtime; null = host mode. */
+  readonly runtime: ContainerRuntime | null;
+  private readonly portRanges: readonly [number, number][];
+
   constructor(private readonly options: LocalBackendOptions) {
     this.cluster = options.cluster;
-    this.supervisor = new Supervisor({ adoptCheckMs: options.adoptCheckMs, logger: options.logger });
+    this.runtime = options.runtime ?? null;
+    this.portRanges = options.ports ?? [];
+    this.supervisor = new Supervisor({
+      adoptCheckMs: options.adoptCheckMs,
+      logger: options.logger,
+      runtime: this.runtime,
+      ...(options.usageSampleMs !== undefined ? { usageSampleMs: options.usageSampleMs } : {}),
+    });
     this.baseEnv = {};
     for (const name of options.inheritEnv ?? DEFAULT_INHERITED_ENV) {
       const value = process.env[name];
@@ -103,13 +138,20 @@ export class LocalBackend implements Backend {
       hostname: this.host,
       baseEnv: this.baseEnv,
       supervisor: this.supervisor,
+      runtime: this.runtime,
       capacityFreed: () => this.capacityListener(),
     });
   }
 
   async start(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'runs'), { recursive: true });
-    this.options.logger.info({ cluster: this.cluster }, `local backend: ${LOCAL_NOTE}`);
+    if (this.runtime)
+      this.options.logger.info({ cluster: this.cluster }, `local backend: ${containerNote(this.runtime)}`);
+    else
+      this.options.logger.warn(
+        { cluster: this.cluster, why: this.options.hostModeWhy ?? 'no container runtime' },
+        `local backend in host mode: ${LOCAL_NOTE}`,
+      );
   }
 
   onEvents(listener: (events: BackendEvent[]) => void): void {
@@ -137,10 +179,17 @@ export class LocalBackend implements Backend {
           memMb: Math.max(0, this.options.memoryMb - used.memMb),
           diskMb: Number.MAX_SAFE_INTEGER,
           gpus: 0,
-          portRanges: [],
+          portRanges: freeRanges(this.portRanges, this.portsInUse()),
         },
       },
     ];
+  }
+
+  /** Host ports held by runs and pipeline processes. */
+  private portsInUse(): Set<number> {
+    const used = new Set<number>(this.groups.portsInUse());
+    for (const t of this.tracked.values()) for (const p of t.ports) used.add(p);
+    return used;
   }
 
   describe(): ClusterInfo {
@@ -150,11 +199,14 @@ export class LocalBackend implements Backend {
       name: this.cluster,
       backend: this.kind,
       state: this.closed ? 'closed' : 'ready',
-      runsOnHost: true,
-      note: LOCAL_NOTE,
+      runsOnHost: this.runtime === null,
+      note: this.runtime
+        ? containerNote(this.runtime)
+        : `${LOCAL_NOTE}${this.options.hostModeWhy ? ` (host mode: ${this.options.hostModeWhy})` : ''}`,
       capacity: { cpus, memMb: memoryMb, gpus: 0 },
       free: { cpus: Math.max(0, cpus - used.cpus), memMb: Math.max(0, memoryMb - used.memMb), gpus: 0 },
       running: used.count,
+      bounds: { gpus: 0, ports: rangeSize(this.portRanges) },
     };
   }
 
@@ -248,42 +300,85 @@ export class LocalBackend implements Backend {
           type: 'running',
           attemptId,
           at: this.options.clock.now(),
-          handle: { ...handle },
+          handle: { ...handle, ...(t.ports.length > 0 ? { ports: t.ports } : {}) },
           host: this.runHost(),
         }),
       ended: (end) => {
         if (this.tracked.get(attemptId) !== t) return;
         this.tracked.delete(attemptId);
+        const usage = usageOf(end);
         this.emit({
           type: 'ended',
           attemptId,
           at: end.at ?? this.options.clock.now(),
           outcome: outcomeOf(end),
+          ...(usage ? { usage } : {}),
         });
       },
     };
   }
 
   private launchOne(spec: LaunchSpec): void {
+    const containerPorts = spec.containerPorts ?? [];
+    // Placement gave one host port per container port; a relaunch after a restart may come
+    // without them: they are taken from the range then.
+    const ports = [...(spec.hostPorts ?? [])];
+    if (ports.length < containerPorts.length)
+      ports.push(
+        ...takePorts(
+          freeRanges(this.portRanges, new Set([...this.portsInUse(), ...ports])),
+          containerPorts.length - ports.length,
+        ),
+      );
     const t: Tracked = {
       ref: { runId: spec.runId, attemptId: spec.attemptId, seq: spec.seq },
       cpus: spec.cpus,
       memMb: spec.memMb,
+      ports,
     };
     this.tracked.set(spec.attemptId, t);
-    const env: Record<string, string> = { ...this.baseEnv };
-    for (const { name, value } of spec.env) env[name] = value;
+    const program: Record<string, string> = {};
+    for (const { name, value } of spec.env) program[name] = value;
+    Object.assign(program, portEnv(ports, containerPorts));
     const dir = attemptDir(this.options.dataDir, spec.runId, spec.seq);
+    if (this.runtime) {
+      const container: ContainerLaunch = {
+        image: spec.image,
+        script: spec.command,
+        args: [],
+        env: program,
+        memMb: spec.memMb,
+        cpus: spec.cpus,
+        ports: ports.flatMap((host, i) => {
+          const c = containerPorts[i];
+          return c === undefined ? [] : [{ host, container: c, protocol: 'tcp' as const }];
+        }),
+        network: 'bridge',
+      };
+      this.options.logger.debug(
+        { runId: spec.runId, attemptId: spec.attemptId, image: spec.image },
+        `launching in a container (${this.runtime.kind})`,
+      );
+      this.supervisor.start(
+        spec.attemptId,
+        { dir, command: spec.command, env: {}, container },
+        this.watcher(t),
+      );
+      return;
+    }
     this.options.logger.debug(
       { runId: spec.runId, attemptId: spec.attemptId, image: spec.image },
       'launching on the host (the image is not used)',
     );
+    const env = { ...this.baseEnv, ...program };
     this.supervisor.start(spec.attemptId, { dir, command: spec.command, env }, this.watcher(t));
   }
 
   private async reconcileOne({ attempt: a, cpus, memMb }: ReconcileItem): Promise<ReconcileAnswer> {
     const dir = attemptDir(this.options.dataDir, a.runId, a.seq);
-    const t: Tracked = { ref: { runId: a.runId, attemptId: a.attemptId, seq: a.seq }, cpus, memMb };
+    const stored = a.handle?.['ports'];
+    const ports = Array.isArray(stored) ? stored.filter((p): p is number => typeof p === 'number') : [];
+    const t: Tracked = { ref: { runId: a.runId, attemptId: a.attemptId, seq: a.seq }, cpus, memMb, ports };
     // Tracked first: an end found by polling right after the adoption finds it.
     this.tracked.set(a.attemptId, t);
     const found = await this.supervisor.findAgain(
@@ -298,22 +393,48 @@ export class LocalBackend implements Backend {
         attemptId: a.attemptId,
         state: 'running',
         at: this.options.clock.now(),
-        handle: { ...found.handle },
+        handle: { ...found.handle, ...(ports.length > 0 ? { ports } : {}) },
         host: this.runHost(),
       };
     this.tracked.delete(a.attemptId);
     if (found.kind === 'absent') return { attemptId: a.attemptId, state: 'absent' };
+    const usage = usageOf(found.end);
     return {
       attemptId: a.attemptId,
       state: 'ended',
       at: found.end.at ?? this.options.clock.now(),
       outcome: outcomeOf(found.end),
+      ...(usage ? { usage } : {}),
     };
   }
 }
 
+/** The words of an out-of-memory kill, in the exit reason. */
+export function oomReason(limitMb: number): string {
+  return `out of memory (limit ${limitMb} MB)`;
+}
+
+/** What a supervised process used, as a run's usage; undefined when nothing was measured. */
+function usageOf(end: SupervisedEnd): AttemptUsage | undefined {
+  const u = end.usage;
+  const measured = u && (u.maxMemoryMb !== null || u.maxCpuMillicores !== null);
+  if (!measured && !end.oom) return undefined;
+  return {
+    maxMemoryMb: u?.maxMemoryMb ?? null,
+    maxCpuMillicores: u?.maxCpuMillicores ?? null,
+    ...(end.oom
+      ? {
+          exceptions: [
+            `out of memory: the kernel killed it at its memory limit of ${end.oom.limitMb} MB${u?.maxMemoryMb != null ? ` (peak ${u.maxMemoryMb} MB)` : ''}`,
+          ],
+        }
+      : {}),
+  };
+}
+
 /** A supervised process's end as a run attempt's outcome. */
 function outcomeOf(end: SupervisedEnd): Extract<BackendEvent, { type: 'ended' }>['outcome'] {
+  if (end.oom) return { kind: 'killed', message: oomReason(end.oom.limitMb) };
   switch (end.kind) {
     case 'exited':
       return { kind: 'exited', exitCode: end.code };
@@ -323,5 +444,9 @@ function outcomeOf(end: SupervisedEnd): Extract<BackendEvent, { type: 'ended' }>
       return { kind: 'host-failure', reason: 'launch failed', message: end.message };
     case 'lost':
       return { kind: 'host-failure', reason: 'lost', message: end.message };
+    case 'pull-failed':
+      return end.stopped
+        ? { kind: 'killed', message: 'stopped while its image was pulled' }
+        : { kind: 'rejected', message: `image pull failed: ${end.message}` };
   }
 }

@@ -13,6 +13,12 @@ import type {
   ProcessLogRef,
 } from '../group-runner.js';
 import { lastLine, readLogChunk } from './attempt-files.js';
+import {
+  containerName,
+  type ContainerLaunch,
+  type ContainerRuntime,
+  execCommand,
+} from './container-runtime.js';
 import { batcher } from './event-batch.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';
@@ -36,6 +42,8 @@ export interface LocalGroupsOptions {
   baseEnv: Record<string, string>;
   /** Starts, stops, watches and finds again the processes (the same one as the runs'). */
   supervisor: Supervisor;
+  /** The container runtime; null = host mode (every process runs its command on this host). */
+  runtime?: ContainerRuntime | null;
   /** Told when a launch ended entirely (its capacity is free again). */
   capacityFreed: () => void;
 }
@@ -71,13 +79,31 @@ export class LocalGroups implements GroupRunner {
     this.listener = listener;
   }
 
+  /**
+   * With a container runtime and a `container`, every process can run (one without a command runs
+   * its image's entrypoint); otherwise processes run their command on this host and must have one.
+   */
   problems(spec: PipelineSpec): { field: string; message: string }[] {
+    if (this.inContainers(spec)) return [];
+    const why = this.o.runtime
+      ? 'is required when the pipeline has no `container`: its processes run their commands on this host'
+      : 'is required on the local backend without a container runtime: it runs commands on this host, not container images';
     return Object.values(spec.processes)
       .filter((p) => p.command === undefined)
-      .map((p) => ({
-        field: `processes.${p.id}.command`,
-        message: 'is required on the local backend: it runs commands on this host, not container images',
-      }));
+      .map((p) => ({ field: `processes.${p.id}.command`, message: why }));
+  }
+
+  /** Whether the spec's processes run in containers here: a runtime, and an image to run. */
+  private inContainers(spec: PipelineSpec): boolean {
+    return this.o.runtime != null && spec.container !== undefined && spec.container.image.trim() !== '';
+  }
+
+  /** Host ports held by processes that have not ended. */
+  portsInUse(): number[] {
+    const ports: number[] = [];
+    for (const l of this.launches.values())
+      for (const p of l.processes.values()) if (!p.ended) ports.push(...p.ports);
+    return ports;
   }
 
   /** Cpus and memory held by launches that have a live process. */
@@ -186,6 +212,15 @@ export class LocalGroups implements GroupRunner {
         continue;
       }
       const script = processScript(p.spec);
+      if (this.inContainers(launch.spec)) {
+        const container = this.containerOf(launch, p, script);
+        this.o.supervisor.start(
+          p.taskId,
+          { dir: p.dir, command: script ?? '', env: {}, container },
+          this.watcher(l, p),
+        );
+        continue;
+      }
       if (script === null) {
         this.end(l, p, {
           state: 'TASK_ERROR',
@@ -198,6 +233,28 @@ export class LocalGroups implements GroupRunner {
       const env = { ...this.o.baseEnv, ...this.environment(launch, p) };
       this.o.supervisor.start(p.taskId, { dir: p.dir, command: script, env }, this.watcher(l, p));
     }
+  }
+
+  /**
+   * A process as a container of the pipeline's image: its script through /bin/sh (none: the
+   * image's entrypoint with its arguments), its environment, its resources as limits, and its
+   * ports published to their container ports (BRIDGE) or bound on the host (HOST).
+   */
+  private containerOf(launch: GroupLaunch, p: LocalProcess, script: string | null): ContainerLaunch {
+    const c = launch.spec.container!;
+    return {
+      image: c.image,
+      script,
+      args: script === null ? p.spec.arguments : [],
+      env: this.environment(launch, p),
+      memMb: p.spec.resources.mem,
+      cpus: p.spec.resources.cpu,
+      ports: p.ports.map((host, i) => {
+        const m = p.spec.port_mappings[i];
+        return { host, container: m?.container_port || host, protocol: m?.protocol ?? 'tcp' };
+      }),
+      network: c.network === 'HOST' ? 'host' : 'bridge',
+    };
   }
 
   private environment(launch: GroupLaunch, p: LocalProcess): Record<string, string> {
@@ -215,8 +272,9 @@ export class LocalGroups implements GroupRunner {
       spawned: (handle) => this.running(l, p, handle),
       ended: (supervised) => {
         const end = processEnd(supervised, l.killRequested);
-        if (end.state !== 'TASK_FAILED') return this.end(l, p, end, supervised.at);
-        // A failure says why in its last words: the end of its stderr.
+        // A failed pull says why already; any other failure in its last words: the end of its stderr.
+        if (end.state !== 'TASK_FAILED' || supervised.kind === 'pull-failed')
+          return this.end(l, p, end, supervised.at);
         void lastLine(join(p.dir, 'stderr')).then((words) =>
           this.end(l, p, words ? { ...end, message: `${end.message}: ${words}` } : end, supervised.at),
         );
@@ -244,6 +302,9 @@ export class LocalGroups implements GroupRunner {
         port: p.ports[resolved.portIndex] ?? null,
         cwd: p.dir,
         env: { ...this.o.baseEnv, ...this.environment(l.launch, p) },
+        ...(handle.container && this.o.runtime
+          ? { exec: (command: string) => execCommand(this.o.runtime!, containerName(p.taskId), command) }
+          : {}),
       },
       this.o.clock,
       (status, message) =>

@@ -13,6 +13,10 @@ export interface ProcInfo {
   /** Its process group and session (field 5 and 6). */
   pgrp: number;
   session: number;
+  /** Resident set size in pages (field 24). */
+  rssPages: number;
+  /** CPU time in clock ticks: its own user and system time and its waited-for children's (fields 14–17). */
+  cpuTicks: number;
 }
 
 /** A process of a scan of /proc. */
@@ -35,7 +39,15 @@ function parseStat(stat: string): ProcInfo | null {
   const state = rest[0];
   const startTime = rest[19];
   if (state === undefined || startTime === undefined) return null;
-  return { state, startTime, pgrp: Number(rest[2]), session: Number(rest[3]) };
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + (Number(rest[i]) || 0), 0);
+  return {
+    state,
+    startTime,
+    pgrp: Number(rest[2]),
+    session: Number(rest[3]),
+    rssPages: Number(rest[21]) || 0,
+    cpuTicks: ticks,
+  };
 }
 
 let scanning: Promise<ProcEntry[]> | null = null;

@@ -8,7 +8,8 @@ import { SUPERVISOR, SUPERVISOR_NAME } from './attempt-files.js';
  * forks in ~1 ms, off the server's loop. The helper is plain JavaScript run with `node -e`, so it
  * works from the TypeScript sources (tests) and from dist alike.
  *
- * Protocol, one JSON object per line. In: `{id, dir, command, env}`. Out:
+ * Protocol, one JSON object per line. In: `{id, dir, command, env, files?}` (`files`: name →
+ * text, written in `dir` with mode 0600 before the start). Out:
  * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`.
  * When its stdin closes (the server died) it exits; the attempts keep running under their
  * supervisors, which record their exit status for the next server to read.
@@ -27,6 +28,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   try { m = JSON.parse(line); } catch { return; }
   try {
     fs.mkdirSync(m.dir, { recursive: true });
+    for (const [name, text] of Object.entries(m.files || {})) fs.writeFileSync(m.dir + '/' + name, text, { mode: 0o600 });
     const out = fs.openSync(m.dir + '/stdout', 'a');
     const err = fs.openSync(m.dir + '/stderr', 'a');
     let child;
@@ -55,6 +57,8 @@ export interface SpawnRequest {
   dir: string;
   command: string;
   env: Record<string, string>;
+  /** Files to write in `dir` (mode 0600) before the start: name → text. */
+  files?: Record<string, string>;
 }
 
 /**

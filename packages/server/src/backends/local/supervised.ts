@@ -1,8 +1,28 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { readExitFile, readPidFile } from './attempt-files.js';
+import { lastLine, readExitFile, readPidFile } from './attempt-files.js';
+import {
+  cgroupParentOf,
+  CLI_FAILURES,
+  CONTAINER_FILE,
+  type ContainerLaunch,
+  type ContainerRecord,
+  type ContainerRuntime,
+  containerEnv,
+  containerName,
+  containerScript,
+  ENV_FILE,
+  inspectContainer,
+  killContainer,
+  lastWords,
+  PULL_FAILED,
+  PULL_LOG,
+  removeContainer,
+} from './container-runtime.js';
 import { findProcesses, isSameProcess, readProc, scanProcs } from './proc.js';
 import { Spawner, type SpawnerEvent } from './spawner.js';
+import { cgroupOf, readCgroup, removeCgroup, sessionSample, type Usage, UsageMeter } from './usage.js';
 
 /**
  * Supervised processes on this machine, for run attempts and pipeline processes alike: each is
@@ -12,6 +32,13 @@ import { Spawner, type SpawnerEvent } from './spawner.js';
  * cannot report on (adopted after a restart, or left by a spawner that died) by polling, and
  * finding a process again after a restart. It answers in its own neutral words (SupervisedEnd);
  * each owner words the outcome its way and keeps its own bookkeeping (capacity, events).
+ *
+ * A command may name a container (SupervisedCommand.container): with a container runtime, the
+ * supervisor then runs `<runtime> run` of it in the foreground (container-runtime.ts), so both kinds
+ * share one lifecycle; the container is also found by its name after a restart when its
+ * supervisor is gone, its SIGKILL is the runtime's, and its end says whether the image could not
+ * be pulled or the kernel killed it for memory. Every process's usage is sampled while it runs
+ * (its container's cgroup; on the host, its session's processes) and reported with its end.
  */
 
 /** What finds a supervised process again: the handle its owner stores (owners may add fields). */
@@ -20,6 +47,8 @@ export interface SupervisedHandle {
   /** Start time of `pid` in clock ticks after boot (/proc/<pid>/stat), null when it was unreadable. */
   startTime: string | null;
   dir: string;
+  /** The container's name, when it runs in one. */
+  container?: string;
 }
 
 /**
@@ -28,11 +57,20 @@ export interface SupervisedHandle {
  * stop counts as SIGKILLed); `launch-failed`, it could not be started; `lost`, gone without an
  * exit status and no stop explains it (the host's fault). `stopped`: a stop signalled it first.
  */
-export type SupervisedEnd = { stopped: boolean; at?: number } & (
+export type SupervisedEnd = {
+  stopped: boolean;
+  at?: number;
+  /** What it used, as far as it could be measured. */
+  usage?: Usage;
+  /** The kernel killed it for exceeding its memory limit (MB). */
+  oom?: { limitMb: number };
+} & (
   | { kind: 'exited'; code: number }
   | { kind: 'signalled'; signal: string }
   | { kind: 'launch-failed'; message: string }
   | { kind: 'lost'; message: string }
+  /** Its container's image could not be pulled (the runtime's words). */
+  | { kind: 'pull-failed'; message: string }
 );
 
 /** What a supervised process is, found again after a restart. */
@@ -49,18 +87,30 @@ export interface SupervisedWatcher {
   ended(end: SupervisedEnd): void;
 }
 
-/** A command to run under the supervisor: in `dir` (made if needed; stdout and stderr go there) with exactly `env`. */
+/**
+ * A command to run under the supervisor: in `dir` (made if needed; stdout and stderr go there) with
+ * exactly `env`. With `container` (and a runtime), the container runs instead, with the launch's
+ * own environment; `command` and `env` are then unused.
+ */
 export interface SupervisedCommand {
   dir: string;
   command: string;
   env: Record<string, string>;
+  container?: ContainerLaunch;
 }
 
 export interface SupervisorOptions {
   /** How often polled processes are checked for their end (ms). */
   adoptCheckMs: number;
   logger: Logger;
+  /** The runtime of commands that name a container; null or absent = host processes only. */
+  runtime?: ContainerRuntime | null;
+  /** How often the usage of running processes is sampled (ms; default 1000). */
+  usageSampleMs?: number;
 }
+
+/** A container's memory peak this close to its limit, with a SIGKILL, is the kernel's OOM kill. */
+const OOM_SHARE = 0.97;
 
 /** Checks (every adoptCheckMs) for the pid of a process the lost spawner never confirmed. */
 const PID_CHECKS = 20;
@@ -72,8 +122,20 @@ interface Supervised {
   watcher: SupervisedWatcher;
   pid: number | null;
   startTime: string | null;
-  /** `spawner`: its end is reported by the spawner; `poll`: adopted (or its spawner died), checked by polling. */
-  watch: 'spawner' | 'poll';
+  /**
+   * `spawner`: its end is reported by the spawner; `poll`: adopted (or its spawner died), checked by
+   * polling; `container`: its supervisor is gone but its container runs, checked by inspecting it.
+   */
+  watch: 'spawner' | 'poll' | 'container';
+  /** Its container, when it runs in one. */
+  container: ContainerRecord | null;
+  /** The cgroup its usage is read from (a container's); null on the host, or not found yet. */
+  cgroup: string | null;
+  meter: UsageMeter;
+  /** When it started (ms), for its average CPU; null when unknown. */
+  startedAt: number | null;
+  /** A check of it is under way (polling is not re-entered for it). */
+  checking: boolean;
   /** Checks so far that found no pid for a `poll` process the spawner never confirmed. */
   pidChecks: number;
   /** A stop asked for before the pid was known (its grace, ms): signalled as soon as the pid is. */
@@ -91,9 +153,13 @@ export class Supervisor {
   /** SIGKILL deadlines of stops; they outlive the main process (see `stopNow`). */
   private readonly kills = new Set<NodeJS.Timeout>();
   private pollTimer: NodeJS.Timeout | null = null;
+  private usageTimer: NodeJS.Timeout | null = null;
+  private sampling = false;
   private closed = false;
+  private readonly runtime: ContainerRuntime | null;
 
   constructor(private readonly o: SupervisorOptions) {
+    this.runtime = o.runtime ?? null;
     this.spawner = new Spawner(
       (e) => this.onSpawner(e),
       (reason) => this.onSpawnerLost(reason),
@@ -112,10 +178,29 @@ export class Supervisor {
   start(id: string, command: SupervisedCommand, watcher: SupervisedWatcher): void {
     const s = this.track(id, command.dir, watcher, null, null, 'spawner');
     try {
-      this.spawner.spawn({ id, ...command });
+      const { container, ...plain } = command;
+      if (container && this.runtime) {
+        const rt = this.runtime;
+        const name = containerName(id);
+        s.container = { name, memMb: container.memMb, cgroupParent: cgroupParentOf(rt, name) };
+        s.cgroup = s.container.cgroupParent;
+        const env = containerEnv(container.env);
+        this.spawner.spawn({
+          id,
+          dir: command.dir,
+          command: containerScript(rt, id, name, container, env.literal),
+          env: rt.env,
+          files: { [ENV_FILE]: env.file, [CONTAINER_FILE]: `${JSON.stringify(s.container)}\n` },
+        });
+      } else if (container) {
+        throw new Error('no container runtime runs here');
+      } else {
+        this.spawner.spawn({ id, ...plain });
+      }
     } catch (err) {
       this.finish(s, { kind: 'launch-failed', message: (err as Error).message, stopped: false });
     }
+    this.sample();
   }
 
   /**
@@ -131,25 +216,59 @@ export class Supervisor {
     watcher: SupervisedWatcher,
     launched: boolean,
   ): Promise<FoundAgain> {
+    const container = await readContainerFile(dir);
+    // Found again only to be answered: its end is completed (pull, OOM, usage, clean-up) here.
+    const ended = async (end: SupervisedEnd): Promise<FoundAgain> => {
+      if (!container) return { kind: 'ended', end };
+      const s = this.make(id, dir, watcher, null, null, 'poll');
+      s.container = container;
+      s.cgroup = container.cgroupParent;
+      s.ended = true;
+      return { kind: 'ended', end: await this.completeContainer(s, end) };
+    };
     const exit = await readExitFile(dir);
-    if (exit) return { kind: 'ended', end: { kind: 'exited', code: exit.code, at: exit.at, stopped: false } };
+    if (exit) return ended({ kind: 'exited', code: exit.code, at: exit.at, stopped: false });
     const startTime = typeof stored?.['startTime'] === 'string' ? stored['startTime'] : null;
     let pid = typeof stored?.['pid'] === 'number' ? stored['pid'] : await readPidFile(dir);
     // The supervisor writes its pid first thing; without it, look for it by its argument.
     pid ??= (await findProcesses(dir))[0] ?? null;
-    if (pid === null) {
-      if (!launched && !(await exists(dir))) return { kind: 'absent' };
-      return lostEnd('the process is gone and left no pid or exit status');
-    }
-    if (await isSameProcess(pid, startTime, dir)) {
+    if (pid !== null && (await isSameProcess(pid, startTime, dir))) {
       const s = this.track(id, dir, watcher, pid, (await readProc(pid))?.startTime ?? startTime, 'poll');
+      s.container = container;
+      s.cgroup = container?.cgroupParent ?? null;
       this.poll();
-      return { kind: 'adopted', handle: { pid, startTime: s.startTime, dir } };
+      this.sample();
+      return { kind: 'adopted', handle: handleOf(s, pid) };
     }
     // Dead: it may have written its exit status between our two looks.
     const late = await readExitFile(dir);
-    if (late) return { kind: 'ended', end: { kind: 'exited', code: late.code, at: late.at, stopped: false } };
-    return lostEnd('the process ended while the server was down and left no exit status');
+    if (late) return ended({ kind: 'exited', code: late.code, at: late.at, stopped: false });
+    if (container && this.runtime) {
+      // The supervisor is gone; its container may not be.
+      const state = await inspectContainer(this.runtime, container.name);
+      if (state?.running) {
+        const s = this.track(id, dir, watcher, pid, startTime, 'container');
+        s.container = container;
+        s.cgroup = container.cgroupParent;
+        this.poll();
+        this.sample();
+        return { kind: 'adopted', handle: handleOf(s, pid ?? 0) };
+      }
+      if (state?.started) return ended({ kind: 'exited', code: state.exitCode, stopped: false });
+    }
+    if (pid === null) {
+      if (!launched && !(await exists(dir))) return { kind: 'absent' };
+      return ended({
+        kind: 'lost',
+        message: 'the process is gone and left no pid or exit status',
+        stopped: false,
+      });
+    }
+    return ended({
+      kind: 'lost',
+      message: 'the process ended while the server was down and left no exit status',
+      stopped: false,
+    });
   }
 
   /**
@@ -161,11 +280,15 @@ export class Supervisor {
   async stop(id: string, graceMs: number): Promise<'signalled' | 'not-running'> {
     const s = this.processes.get(id);
     if (!s || s.ended) return 'not-running';
+    if (s.watch === 'container') return this.stopContainer(s, graceMs);
     if (s.pid === null) {
       s.pendingStopMs ??= graceMs; // signalled the moment its pid is known
       return 'signalled';
     }
-    if (s.watch === 'poll' && !(await isSameProcess(s.pid, s.startTime, s.dir))) return 'not-running';
+    if (s.watch === 'poll' && !(await isSameProcess(s.pid, s.startTime, s.dir))) {
+      if (s.container && !s.ended) return this.stopContainer(s, graceMs);
+      return 'not-running';
+    }
     if (!s.stopping) s.stopping = this.stopNow(s, s.pid, graceMs);
     else if ((await s.stopping) && !s.ended) signalGroup(s.pid, 'SIGTERM');
     await s.stopping;
@@ -177,6 +300,8 @@ export class Supervisor {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    this.usageTimer = null;
     for (const timer of this.kills) clearTimeout(timer);
     this.kills.clear();
     this.spawner.close();
@@ -190,7 +315,20 @@ export class Supervisor {
     startTime: string | null,
     watch: Supervised['watch'],
   ): Supervised {
-    const s: Supervised = {
+    const s = this.make(id, dir, watcher, pid, startTime, watch);
+    this.processes.set(id, s);
+    return s;
+  }
+
+  private make(
+    id: string,
+    dir: string,
+    watcher: SupervisedWatcher,
+    pid: number | null,
+    startTime: string | null,
+    watch: Supervised['watch'],
+  ): Supervised {
+    return {
       id,
       dir,
       watcher,
@@ -202,16 +340,107 @@ export class Supervisor {
       stopping: null,
       stopped: false,
       ended: false,
+      container: null,
+      cgroup: null,
+      meter: new UsageMeter(),
+      // Known from the spawner's report; an adopted one started before this server did.
+      startedAt: null,
+      checking: false,
     };
-    this.processes.set(id, s);
-    return s;
   }
 
+  /**
+   * Reports a process's end once: a host process's at once, with its sampled usage; a container's
+   * once it is completed (completeContainer).
+   */
   private finish(s: Supervised, end: SupervisedEnd): void {
     if (s.ended) return;
     s.ended = true;
     if (this.processes.get(s.id) === s) this.processes.delete(s.id);
-    s.watcher.ended(end);
+    if (!s.container) {
+      s.watcher.ended({ ...end, usage: s.meter.usage(s.startedAt, Date.now()) });
+      return;
+    }
+    this.completeContainer(s, end).then(
+      (complete) => s.watcher.ended(complete),
+      (err: unknown) => {
+        this.o.logger.warn({ err, id: s.id }, 'local backend: a container end could not be completed');
+        s.watcher.ended(end);
+      },
+    );
+  }
+
+  /**
+   * A container's end made complete: a failed pull, or a CLI that failed before the program ran, say
+   * so; a SIGKILL at its memory limit is the kernel's OOM kill; its usage is read (its own cgroup
+   * keeps the peak); then the container and its cgroup are removed.
+   */
+  private async completeContainer(s: Supervised, end: SupervisedEnd): Promise<SupervisedEnd> {
+    const record = s.container!;
+    const rt = this.runtime;
+    let complete: SupervisedEnd = end;
+    if (await exists(join(s.dir, PULL_FAILED))) {
+      const log = await readFile(join(s.dir, PULL_LOG), 'utf8').catch(() => '');
+      complete = { kind: 'pull-failed', message: lastWords(log), stopped: end.stopped, ...at(end) };
+    }
+    const state = rt ? await inspectContainer(rt, record.name) : null;
+    if (complete.kind === 'exited' && CLI_FAILURES.has(complete.code) && state?.started !== true) {
+      const words = await lastLine(join(s.dir, 'stderr'));
+      complete = {
+        kind: 'launch-failed',
+        message: `the container did not start: ${words.replace(/^Error:\s*/, '') || `exit code ${complete.code}`}`,
+        stopped: end.stopped,
+        ...at(end),
+      };
+    }
+    if (record.cgroupParent) s.meter.observe(await readCgroup(record.cgroupParent, Date.now()));
+    const peak = s.meter.peakBytes;
+    const killed =
+      (complete.kind === 'exited' && complete.code === 137) ||
+      (complete.kind === 'signalled' && complete.signal === 'SIGKILL');
+    const limitBytes = record.memMb * 1024 * 1024;
+    if (
+      killed &&
+      record.memMb > 0 &&
+      (state?.oomKilled === true || (!complete.stopped && peak !== null && peak >= limitBytes * OOM_SHARE))
+    )
+      complete = { ...complete, oom: { limitMb: record.memMb } };
+    const startedAt = state?.startedAt ?? s.startedAt;
+    complete = { ...complete, usage: s.meter.usage(startedAt, state?.finishedAt ?? end.at ?? Date.now()) };
+    if (rt)
+      this.cleanUp(rt, record).catch((err: unknown) =>
+        this.o.logger.warn({ err, container: record.name }, 'local backend: a container was not removed'),
+      );
+    return complete;
+  }
+
+  /** Removes an ended container and its cgroup (which may take a moment to empty). */
+  private async cleanUp(rt: ContainerRuntime, record: ContainerRecord): Promise<void> {
+    await removeContainer(rt, record.name);
+    const parent = record.cgroupParent;
+    for (let i = 0; parent && i < 20; i++) {
+      if (await removeCgroup(parent)) return;
+      await new Promise((resolve) => setTimeout(resolve, 250).unref());
+    }
+  }
+
+  /** Stops a container whose supervisor is gone: SIGTERM now, SIGKILL after `graceMs`, by the runtime. */
+  private async stopContainer(s: Supervised, graceMs: number): Promise<'signalled' | 'not-running'> {
+    const rt = this.runtime;
+    if (!rt || !s.container) return 'not-running';
+    if (!(await killContainer(rt, s.container.name, 'TERM'))) return 'not-running';
+    s.stopped = true;
+    if (!s.stopping) {
+      s.stopping = Promise.resolve(true);
+      const name = s.container.name;
+      const timer = setTimeout(() => {
+        this.kills.delete(timer);
+        void killContainer(rt, name, 'KILL');
+      }, graceMs);
+      timer.unref();
+      this.kills.add(timer);
+    }
+    return 'signalled';
   }
 
   /** A stop asked for before the pid was known, now that it is. */
@@ -243,9 +472,14 @@ export class Supervisor {
     );
     signalGroup(pid, 'SIGTERM');
     s.stopped = true;
+    const rt = this.runtime;
+    const container = s.container;
     const timer = setTimeout(() => {
       this.kills.delete(timer);
-      stillOurs(pid, startTime, witnesses)
+      // A container's program is not in the group: the runtime kills it (its CLI then exits).
+      const killed = container && rt ? killContainer(rt, container.name, 'KILL') : Promise.resolve(false);
+      killed
+        .then(() => stillOurs(pid, startTime, witnesses))
         .then((ours) => ours && signalGroup(pid, 'SIGKILL'))
         .catch((err: unknown) => this.o.logger.warn({ err, id: s.id }, 'local backend: SIGKILL failed'));
     }, graceMs);
@@ -260,7 +494,8 @@ export class Supervisor {
     if (e.ev === 'spawned') {
       s.pid = e.pid;
       s.startTime = e.startTime;
-      s.watcher.spawned({ pid: e.pid, startTime: e.startTime, dir: s.dir });
+      s.startedAt = Date.now();
+      s.watcher.spawned(handleOf(s, e.pid));
       this.stopPending(s);
     } else if (e.ev === 'exit') {
       this.finish(
@@ -290,20 +525,29 @@ export class Supervisor {
   }
 
   private async checkPolled(): Promise<void> {
-    const polled = [...this.processes.values()].filter((s) => s.watch === 'poll' && !s.ended);
+    const polled = [...this.processes.values()].filter((s) => s.watch !== 'spawner' && !s.ended);
     if (polled.length === 0 && this.pollTimer) {
       clearInterval(this.pollTimer);
       this.pollTimer = null;
       return;
     }
     for (const s of polled) {
-      const end = await this.checkOne(s);
-      if (end) this.finish(s, end);
+      if (s.checking) continue;
+      s.checking = true;
+      try {
+        const end = await this.checkOne(s);
+        if (end) this.finish(s, end);
+      } catch (err) {
+        this.o.logger.warn({ err, id: s.id }, 'local backend: a check of a process failed');
+      } finally {
+        s.checking = false;
+      }
     }
   }
 
   /** One look at a polled process: its end, or null while it lives (or its pid is still unknown). */
   private async checkOne(s: Supervised): Promise<SupervisedEnd | null> {
+    if (s.watch === 'container') return this.checkContainer(s);
     const exit = await readExitFile(s.dir);
     if (exit) return { kind: 'exited', code: exit.code, at: exit.at, stopped: s.stopped };
     if (s.pid === null) {
@@ -327,13 +571,90 @@ export class Supervisor {
     }
     const late = await readExitFile(s.dir);
     if (late) return { kind: 'exited', code: late.code, at: late.at, stopped: s.stopped };
+    if (s.container && this.runtime) {
+      // Its supervisor died without a word; the container may live on: watch it instead.
+      s.watch = 'container';
+      return this.checkContainer(s);
+    }
     if (s.stopped) return { kind: 'signalled', signal: 'SIGKILL', stopped: true };
     return { kind: 'lost', message: 'the process ended without an exit status', stopped: false };
   }
+
+  /** One look at a container whose supervisor is gone: its exit, or null while it runs. */
+  private async checkContainer(s: Supervised): Promise<SupervisedEnd | null> {
+    const state = this.runtime && s.container ? await inspectContainer(this.runtime, s.container.name) : null;
+    if (state?.running) return null;
+    if (state?.started) return { kind: 'exited', code: state.exitCode, stopped: s.stopped };
+    if (s.stopped) return { kind: 'signalled', signal: 'SIGKILL', stopped: true };
+    return { kind: 'lost', message: 'the container is gone and left no exit status', stopped: false };
+  }
+
+  // ---- usage ----
+
+  /** Samples the usage of running processes until none is left. */
+  private sample(): void {
+    if (this.usageTimer || this.closed) return;
+    this.usageTimer = setInterval(() => void this.sampleAll(), this.o.usageSampleMs ?? 1_000);
+    this.usageTimer.unref();
+  }
+
+  private async sampleAll(): Promise<void> {
+    if (this.sampling) return;
+    const live = [...this.processes.values()].filter((s) => !s.ended);
+    if (live.length === 0) {
+      if (this.usageTimer) clearInterval(this.usageTimer);
+      this.usageTimer = null;
+      return;
+    }
+    this.sampling = true;
+    try {
+      const hosts = live.filter((s) => !s.container && s.pid !== null);
+      const procs = hosts.length > 0 ? await scanProcs() : [];
+      const now = Date.now();
+      for (const s of hosts) s.meter.observe(sessionSample(s.pid!, procs, now));
+      for (const s of live) {
+        if (!s.container) continue;
+        s.cgroup ??= await this.containerCgroup(s);
+        if (s.cgroup) s.meter.observe(await readCgroup(s.cgroup, Date.now()));
+      }
+    } catch (err) {
+      this.o.logger.debug({ err }, 'local backend: usage sample failed');
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  /** The cgroup of a container without one of Galley's own: its main process's. */
+  private async containerCgroup(s: Supervised): Promise<string | null> {
+    if (!this.runtime || !s.container) return null;
+    const state = await inspectContainer(this.runtime, s.container.name);
+    return state?.running && state.pid > 0 ? cgroupOf(state.pid) : null;
+  }
 }
 
-function lostEnd(message: string): FoundAgain {
-  return { kind: 'ended', end: { kind: 'lost', message, stopped: false } };
+/** The handle of a supervised process, as its owner stores it. */
+function handleOf(s: Supervised, pid: number): SupervisedHandle {
+  return {
+    pid,
+    startTime: s.startTime,
+    dir: s.dir,
+    ...(s.container ? { container: s.container.name } : {}),
+  };
+}
+
+/** The `at` of an end, when it has one. */
+function at(end: SupervisedEnd): { at?: number } {
+  return end.at === undefined ? {} : { at: end.at };
+}
+
+/** The container a supervised process runs in, from its directory; null for a host process. */
+async function readContainerFile(dir: string): Promise<ContainerRecord | null> {
+  try {
+    const r = JSON.parse(await readFile(join(dir, CONTAINER_FILE), 'utf8')) as ContainerRecord;
+    return typeof r.name === 'string' ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
