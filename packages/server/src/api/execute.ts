@@ -1,5 +1,6 @@
 import { newRunState } from '@galley/core';
-import type { DefinitionRecord, EnvVar, NewRun } from '../model/records.js';
+import type { ClusterInfo } from '../backends/backend.js';
+import type { DefinitionRecord, EnvVar, NewRun, RunPlacement } from '../model/records.js';
 import { ApiError } from './errors.js';
 import { definitionDeadline, runPlacement } from './placement.js';
 import type { ExecuteBody } from './schemas/runs.js';
@@ -15,7 +16,50 @@ export interface ExecuteContext {
   serverMode: string;
   now: number;
   runId: string;
+  /** What a cluster says of itself now (whether it runs on the host, its bounds); absent = nothing known. */
+  describe?: (cluster: string) => Pick<ClusterInfo, 'runsOnHost' | 'bounds'> | undefined;
 }
+
+/**
+ * A run's placement as stored, plus whether it runs in a container: the runs table has no column
+ * for it, so it is kept in the placement's JSON (whose unknown keys survive a round trip). Read it
+ * with runsOnHost.
+ */
+type StoredRunPlacement = RunPlacement & { runsOnHost?: boolean };
+
+/** Whether a run's command runs on its host without a container (`runs_on_host`). */
+export function runsOnHost(run: Pick<NewRun, 'engine' | 'placement'>): boolean {
+  return run.engine === 'local' && (run.placement as StoredRunPlacement | undefined)?.runsOnHost !== false;
+}
+
+/** Throws ApiError 422 when the run needs what its cluster can never give (GPUs, more ports than it has). */
+function checkBounds(cluster: string, bounds: ClusterInfo['bounds'], gpu: number, ports: number): void {
+  if (bounds?.gpus !== undefined && gpu > bounds.gpus) {
+    const has = bounds.gpus === 0 ? 'has no GPU and can never have one' : `has at most ${bounds.gpus} GPUs`;
+    throw new ApiError(422, 'NEVER_PLACEABLE', `the run needs ${gpu} GPU(s); cluster "${cluster}" ${has}`, {
+      'body.gpu': `needs ${gpu} GPU(s); cluster ${cluster} ${has} (run it with gpu 0, or on a cluster with GPUs)`,
+    });
+  }
+  if (bounds?.ports !== undefined && ports > bounds.ports) {
+    const has = bounds.ports === 0 ? 'hands out no ports' : `hands out at most ${bounds.ports} ports`;
+    throw new ApiError(
+      422,
+      'NEVER_PLACEABLE',
+      `the run needs ${ports} port(s); cluster "${cluster}" ${has}`,
+      {
+        'definition.ports': `needs ${ports} port(s); cluster ${cluster} ${has}`,
+      },
+    );
+  }
+}
+
+const EMPTY_PLACEMENT: RunPlacement = {
+  role: null,
+  constraints: [],
+  diskMb: 0,
+  healthCheck: null,
+  ports: [],
+};
 
 /** Variables the server injects into every run; a definition or execute cannot override them. */
 export function injectedEnv(runId: string, ownerId: string, serverMode: string): EnvVar[] {
@@ -67,7 +111,11 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
     );
   }
   const ownerId = body.run_tags.owner_id;
-  const placement = runPlacement(def, body);
+  const info = ctx.describe?.(cluster);
+  checkBounds(cluster, info?.bounds, body.gpu ?? def.gpu, def.ports.length);
+  let placement: StoredRunPlacement | undefined = runPlacement(def, body);
+  if (engine === 'local' && info?.runsOnHost === false)
+    placement = { ...(placement ?? EMPTY_PLACEMENT), runsOnHost: false };
   const roles = ctx.roles?.get(cluster);
   if (roles && placement?.role && !roles.includes(placement.role)) {
     throw new ApiError(

@@ -2,6 +2,7 @@ import type { DefinitionRecord, RunEventRecord, AttemptRecord, RunRecord } from 
 import type { Definition } from './schemas/definitions.js';
 import type { Run } from './schemas/runs.js';
 import { describeOutcome } from '@galley/core';
+import { runsOnHost } from './execute.js';
 import { definitionDeadline, presentDefinitionPlacement, presentRunPlacement } from './placement.js';
 
 /** ms since the epoch as ISO 8601; null stays null. */
@@ -64,7 +65,7 @@ export function presentRun(r: RunRecord): Run {
     owner_id: r.ownerId,
     run_tags: { owner_id: r.ownerId },
     engine: r.engine,
-    runs_on_host: r.engine === 'local',
+    runs_on_host: runsOnHost(r),
     version: r.version,
     ...presentRunPlacement(r.placement),
   };

@@ -53,6 +53,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   // ---- execute: a definition becomes a QUEUED run ----
 
   const clusters = new Map(runs.backends.map((b) => [b.cluster, b.kind]));
+  const backendOf = new Map(runs.backends.map((b) => [b.cluster, b]));
+  const describe = (cluster: string) => backendOf.get(cluster)?.describe();
   const roles = new Map(runs.backends.flatMap((b) => (b.roles ? [[b.cluster, b.roles] as const] : [])));
   const loadDefinition = async (id: string) =>
     (await store.getDefinition(id)) ?? Promise.reject(notFound('definition', id));
@@ -62,6 +64,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   const execute = async (def: DefinitionRecord, body: ExecuteBody) => {
     const newRun = buildRun(def, body, {
       clusters,
+      describe,
       roles,
       defaultCluster: deps.config.cluster,
       serverMode: deps.config.serverMode,
