@@ -54,7 +54,10 @@ export interface StartGalleyOptions {
   dataDir?: string;
   /** Flags after `serve --listen 127.0.0.1:0 --data-dir DIR`. */
   args?: string[];
-  /** Added to this process's environment. GALLEY_LOG_LEVEL is `warn` (or GALLEY_TEST_LOG_LEVEL). */
+  /**
+   * Added to this process's environment. GALLEY_LOG_LEVEL is `warn` (or GALLEY_TEST_LOG_LEVEL);
+   * GALLEY_CONTAINER_RUNTIME is `none` (host mode) unless given here or as a flag.
+   */
   env?: NodeJS.ProcessEnv;
   /** How long to wait for its "listening on" line; generous, as node starts slowly on a loaded machine. */
   startTimeoutMs?: number;
@@ -75,6 +78,9 @@ export async function startGalley(options: StartGalleyOptions = {}): Promise<Gal
       env: {
         ...process.env,
         GALLEY_LOG_LEVEL: process.env['GALLEY_TEST_LOG_LEVEL'] ?? 'warn',
+        // Host mode unless the suite asks for a container runtime (a flag or this variable), so
+        // suites that do not test containers run alike with and without one installed.
+        GALLEY_CONTAINER_RUNTIME: 'none',
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

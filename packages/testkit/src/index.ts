@@ -14,3 +14,4 @@ export {
   type GalleyProcess,
   type StartGalleyOptions,
 } from './galley.js';
+export { findPodman, TEST_IMAGE, TEST_IMAGE_MARK, type PodmanInstall } from './podman.js';

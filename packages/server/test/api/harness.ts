@@ -22,6 +22,7 @@ export async function startTestServer(
       adoptCheckMs: '50',
       logFollowMs: '50',
       retryInitialDelayMs: '50',
+      containerRuntime: 'none',
       ...(over.databaseUrl ? { databaseUrl: over.databaseUrl } : {}),
     },
   });
