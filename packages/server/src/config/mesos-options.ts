@@ -109,9 +109,9 @@ export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
     flag: '--mesos-containerizer',
     env: 'GALLEY_MESOS_CONTAINERIZER',
     type: 'string',
-    default: () => 'mesos',
+    default: () => 'auto',
     description:
-      '`mesos`: the image runs under the MESOS containerizer (Docker image); `docker`: the DOCKER containerizer; `none`: plain command tasks on the agent (no image, for clusters without Docker).',
+      '`auto`: an image runs only on agents that declare the attribute `galley-images:mesos` or `galley-images:docker` (and have not failed to launch one); without such agents, runs are plain command tasks and the image is recorded, not used. `mesos`: every image runs under the MESOS containerizer (Docker image); `docker`: the DOCKER containerizer; `none`: plain command tasks on every agent.',
   },
   {
     key: 'mesosNetwork',

@@ -10,8 +10,12 @@ export interface MesosClusterConfig {
   master: string;
 }
 
-/** How commands are containerized on the agents. */
-export type Containerizer = 'mesos' | 'docker' | 'none';
+/**
+ * How commands are containerized on the agents: `auto` (an image only on the agents that declare
+ * they run images, with the `galley-images` attribute, and have not failed to), the MESOS or the
+ * DOCKER containerizer on every agent, or `none` (plain command tasks everywhere).
+ */
+export type Containerizer = 'auto' | 'mesos' | 'docker' | 'none';
 
 /** How tasks are networked: the agent's network, or a bridge with port mappings. */
 export type MesosNetwork = 'HOST' | 'BRIDGE';
@@ -37,7 +41,10 @@ export interface MesosSettings {
   refuseSeconds: number;
   /** Longest time an offer no run could use is held before it is declined. */
   offerHoldMs: number;
-  /** `mesos` (MESOS containerizer with a Docker image), `docker` (DOCKER containerizer), `none` (plain commands). */
+  /**
+   * `auto` (images only where agents declare `galley-images`), `mesos` (MESOS containerizer with a
+   * Docker image), `docker` (DOCKER containerizer), `none` (plain commands).
+   */
   containerizer: Containerizer;
   network: MesosNetwork;
   /** CNI network of BRIDGE tasks under the MESOS containerizer. */
@@ -135,8 +142,8 @@ export function resolveMesosSettings(
   if (new Set(roles).size !== roles.length)
     problems.push(`mesosRoles: a role is listed twice in "${f.mesosRoles}"`);
   const containerizer = f.mesosContainerizer.toLowerCase();
-  if (containerizer !== 'mesos' && containerizer !== 'docker' && containerizer !== 'none')
-    problems.push(`mesosContainerizer: expected mesos, docker or none, got "${f.mesosContainerizer}"`);
+  if (!['auto', 'mesos', 'docker', 'none'].includes(containerizer))
+    problems.push(`mesosContainerizer: expected auto, mesos, docker or none, got "${f.mesosContainerizer}"`);
   const network = f.mesosNetwork.toUpperCase();
   if (network !== 'HOST' && network !== 'BRIDGE')
     problems.push(`mesosNetwork: expected HOST or BRIDGE, got "${f.mesosNetwork}"`);

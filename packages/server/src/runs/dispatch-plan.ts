@@ -11,6 +11,18 @@ import type { RetryPolicy } from '@galley/core';
 const HOST_ATTRIBUTE = 'galley.agent';
 
 /**
+ * The node attribute saying whether a node runs container images (Mesos: `galley.images` of
+ * backends/mesos/nodes.ts): `none` = no run with an image is placed there.
+ */
+const IMAGES_ATTRIBUTE = 'galley.images';
+
+/** True when a run's image is one to run: not empty, not `none`. */
+export function hasImage(image: string): boolean {
+  const name = image.trim().toLowerCase();
+  return name !== '' && name !== 'none';
+}
+
+/**
  * The priority rule between pipelines and runs: in a dispatch round every pipeline launch is
  * placed before any queued run, whatever their ages. A pipeline launch restores an instance the
  * user declared (a replacement after a crash, a scale-up, a rolling update's surge); there are at
@@ -53,14 +65,22 @@ export function groupDemandOf(launch: GroupLaunch, target: DispatchTarget): Dema
 /**
  * What placement needs to know of a queued run. `cpu` millicores become cpus. A run without a
  * role gets `defaultRole`. A retried run avoids the host of its last attempt when `avoidHost`.
- * Constraints were validated when the run was made.
+ * With `imageNodesOnly` (some node runs no images), a run with an image avoids the nodes whose
+ * `galley.images` is `none`. Constraints were validated when the run was made.
  */
-export function demandOf(run: RunRecord, defaultRole?: string, avoidHost = false): Demand {
+export function demandOf(
+  run: RunRecord,
+  defaultRole?: string,
+  avoidHost = false,
+  imageNodesOnly = false,
+): Demand {
   const p = run.placement;
   const role = p?.role ?? defaultRole;
   const constraints: Constraint[] = (p?.constraints ?? []).map((c) => parseConstraint(c));
   if (avoidHost && run.host)
     constraints.push({ attribute: HOST_ATTRIBUTE, op: 'neq', value: run.host.hostId });
+  if (imageNodesOnly && hasImage(run.image))
+    constraints.push({ attribute: IMAGES_ATTRIBUTE, op: 'neq', value: 'none' });
   return {
     id: run.runId,
     cpus: run.cpu / 1000,
@@ -145,9 +165,10 @@ export function planDispatch(
   const { target } = ctx;
   const byId = new Map(queued.map((r) => [r.runId, r]));
   const launchById = new Map(waitingLaunches.map((l) => [l.launchId, l]));
+  const imageNodesOnly = nodes.some((n) => n.attributes[IMAGES_ATTRIBUTE] === 'none');
   const demands = [
     ...waitingLaunches.map((l) => groupDemandOf(l, target)),
-    ...queued.map((r) => demandOf(r, target.defaultRole, shouldAvoidHost(r, nodes))),
+    ...queued.map((r) => demandOf(r, target.defaultRole, shouldAvoidHost(r, nodes), imageNodesOnly)),
   ];
   const { placements, unplaced } = place(demands, nodes);
   const plan: DispatchPlan = { steps: [], launches: [], groups: [], groupsWaiting: [] };

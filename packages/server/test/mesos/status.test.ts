@@ -53,8 +53,8 @@ describe('status updates as run outcomes', () => {
         kind: 'ended',
         outcome: {
           kind: 'host-failure',
-          reason: 'container launch failed',
-          message: 'REASON_CONTAINER_LAUNCH_FAILED: Failed to pull image',
+          reason: 'configuration failure',
+          message: 'container launch failed: Failed to pull image',
         },
       },
     ],

@@ -1,4 +1,5 @@
 import type { ReconcileTaskRef } from '@galley/mesos';
+import type { ImageKind } from './images.js';
 import type { AttemptRecord } from '../../model/records.js';
 import { parseNodeId } from './nodes.js';
 
@@ -30,6 +31,8 @@ export interface TrackedTask {
   reconciledAt: number | null;
   /** The grace period of a requested kill (ms); null = no kill requested. */
   killGraceMs: number | null;
+  /** How its image was sent (MESOS or DOCKER container); null = a plain command task, or unknown. */
+  container: ImageKind | null;
 }
 
 /** Where an attempt's task ran, kept in the attempt's `handle` so logs are found after a restart. */

@@ -12,6 +12,8 @@ export interface ClusterView {
   connection: string;
   /** The nodes of the offers held now. */
   nodes: readonly Node[];
+  /** Which agents run images and which failed to (`ImageSupport.summary`). */
+  images: string;
   /** Resources and count of tracked tasks. */
   used: { cpus: number; memMb: number; count: number };
   agentsOffering: number;
@@ -31,15 +33,21 @@ export function connectionOf(
   return state.phase.toLowerCase();
 }
 
-/** What a person should know about how runs execute on this cluster. */
-export function clusterNote(settings: MesosSettings, cluster: MesosClusterConfig): string {
+/**
+ * What a person should know about how runs execute on this cluster: the containerizer, and which
+ * agents run images and which failed to (`images`, from `ImageSupport.summary`).
+ */
+export function clusterNote(settings: MesosSettings, cluster: MesosClusterConfig, images = ''): string {
   const how =
     settings.containerizer === 'none'
       ? 'no container (images are recorded, not used)'
       : settings.containerizer === 'docker'
         ? 'the DOCKER containerizer'
-        : 'the MESOS containerizer with Docker images';
-  return `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}, ${settings.network} networking`;
+        : settings.containerizer === 'mesos'
+          ? 'the MESOS containerizer with Docker images'
+          : 'their image where an agent declares it runs images (galley-images), else plain';
+  const note = `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}, ${settings.network} networking`;
+  return settings.containerizer === 'none' || images === '' ? note : `${note}. Images: ${images}`;
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -61,7 +69,7 @@ export function describeCluster(v: ClusterView): ClusterInfo {
     backend: 'mesos',
     state: v.connection,
     runsOnHost: false,
-    note: clusterNote(v.settings, v.cluster),
+    note: clusterNote(v.settings, v.cluster, v.images),
     capacity: {
       cpus: round(free.cpus + v.used.cpus),
       memMb: round(free.memMb + v.used.memMb),

@@ -60,9 +60,14 @@ function mappingsOf(p: ProcessSpec, hostPorts: readonly number[]): PortMapping[]
   }));
 }
 
-/** Whether tasks get a container of their image. */
+/**
+ * Whether tasks get a container of their image: on an agent whose shape runs images (`auto` is
+ * resolved per agent by the backend, `images.ts`; unresolved it runs none).
+ */
 function usesImage(spec: PipelineSpec, shape: TaskShape): boolean {
-  return shape.containerizer !== 'none' && spec.container !== undefined;
+  return (
+    (shape.containerizer === 'mesos' || shape.containerizer === 'docker') && spec.container !== undefined
+  );
 }
 
 /**

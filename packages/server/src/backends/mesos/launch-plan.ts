@@ -1,6 +1,7 @@
 import { AcceptPlan, type Offer } from '@galley/mesos';
 import type { BackendEvent, LaunchSpec, ReconcileItem } from '../backend.js';
 import { agentOfAttempt, handleOf, type TrackedTask } from './attempts.js';
+import type { ImageKind } from './images.js';
 import { needsOf, taskInfoOf, type TaskShape } from './task-info.js';
 
 /**
@@ -35,8 +36,10 @@ function newTask(
   cpus: number,
   memMb: number,
   now: number,
+  container: ImageKind | null = null,
 ): TrackedTask {
   return {
+    container,
     attemptId,
     agentId,
     hostname,
@@ -51,7 +54,10 @@ function newTask(
   };
 }
 
-/** Plans the launches of `specs` on `offers` (all of one agent and role). */
+/**
+ * Plans the launches of `specs` on `offers` (all of one agent and role). `shape` is this agent's:
+ * its containerizer is `mesos`, `docker` or `none` for it (auto resolved by the caller).
+ */
 export function planLaunches(
   offers: readonly Offer[],
   agentId: string,
@@ -69,8 +75,12 @@ export function planLaunches(
       failed.push(launchFailed(spec.attemptId, now, fit.reason));
       continue;
     }
-    plan.launch([taskInfoOf(spec, agentId, fit.resources, shape)]);
-    tracked.push(newTask(spec.attemptId, agentId, offers[0]?.hostname ?? null, spec.cpus, spec.memMb, now));
+    const info = taskInfoOf(spec, agentId, fit.resources, shape);
+    plan.launch([info]);
+    const container = info.container?.type === 'DOCKER' ? 'docker' : info.container ? 'mesos' : null;
+    tracked.push(
+      newTask(spec.attemptId, agentId, offers[0]?.hostname ?? null, spec.cpus, spec.memMb, now, container),
+    );
   }
   return { plan, tracked, failed };
 }

@@ -4,11 +4,21 @@ import { ResourcePool, offerRole, type Attribute, type Offer } from '@galley/mes
 /**
  * Held offers as @galley/core placement nodes: the offers of one agent allocated to one role make
  * one node (what one ACCEPT may use together), with their free cpus, memory, disk, gpus, port
- * ranges, the agent's attributes and the role. Pure.
+ * ranges, the agent's attributes (plus `galley.agent`, and `galley.images` when known) and the
+ * role. Pure.
  */
 
 /** The attribute every node carries with its agent id, so a retried run can avoid the agent that failed it. */
 export const AGENT_ATTRIBUTE = 'galley.agent';
+
+/**
+ * The attribute saying whether a node runs images (`images.ts`): `mesos`, `docker`, or `none` — a
+ * run with an image is never placed on `none`. The run controller's demand names it too.
+ */
+export const IMAGES_NODE_ATTRIBUTE = 'galley.images';
+
+/** What a node's `galley.images` is, by agent id; undefined = leave it out. */
+export type ImagesAttribute = (agentId: string) => string | undefined;
 
 /** The node id of an agent's offers for a role: `<agent id> <role>` (neither may contain a space). */
 export function nodeIdOf(agentId: string, role: string | undefined): string {
@@ -51,7 +61,7 @@ export function groupOffers(offers: Iterable<Offer>): Map<string, Offer[]> {
 }
 
 /** One node from the offers of one agent and role. */
-export function nodeOf(id: string, offers: readonly Offer[]): Node {
+export function nodeOf(id: string, offers: readonly Offer[], images?: ImagesAttribute): Node {
   const first = offers[0]!;
   const pool = new ResourcePool(offers);
   const portRanges: [number, number][] = [];
@@ -63,6 +73,8 @@ export function nodeOf(id: string, offers: readonly Offer[]): Node {
   const attributes: Record<string, string> = { hostname: first.hostname };
   for (const a of first.attributes ?? []) attributes[a.name] = attributeText(a);
   attributes[AGENT_ATTRIBUTE] = first.agent_id.value;
+  const runsImages = images?.(first.agent_id.value);
+  if (runsImages !== undefined) attributes[IMAGES_NODE_ATTRIBUTE] = runsImages;
   const role = offerRole(first);
   return {
     id,
@@ -80,6 +92,6 @@ export function nodeOf(id: string, offers: readonly Offer[]): Node {
 }
 
 /** Every held offer as nodes (one per agent and role). */
-export function nodesOf(offers: Iterable<Offer>): Node[] {
-  return [...groupOffers(offers)].map(([id, group]) => nodeOf(id, group));
+export function nodesOf(offers: Iterable<Offer>, images?: ImagesAttribute): Node[] {
+  return [...groupOffers(offers)].map(([id, group]) => nodeOf(id, group, images));
 }

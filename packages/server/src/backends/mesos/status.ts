@@ -1,4 +1,4 @@
-import type { AttemptOutcome } from '@galley/core';
+import { CONFIGURATION_FAILURE, type AttemptOutcome } from '@galley/core';
 import type { TaskStatus } from '@galley/mesos';
 
 /**
@@ -18,7 +18,6 @@ export type StatusMeaning =
 
 /** Reasons of TASK_FAILED that are the host's fault rather than the program's. */
 const HOST_FAILURE_REASONS = new Set([
-  'REASON_CONTAINER_LAUNCH_FAILED',
   'REASON_EXECUTOR_REGISTRATION_TIMEOUT',
   'REASON_EXECUTOR_REREGISTRATION_TIMEOUT',
   'REASON_EXECUTOR_TERMINATED',
@@ -103,6 +102,17 @@ export function meaningOf(status: TaskStatus): StatusMeaning {
           kind: 'ended',
           outcome: { kind: 'killed', message: describe(status) || 'resource limit exceeded' },
         };
+      // The agent could not launch the container: the cluster's configuration, not the host
+      // (container-failures.ts says which flag fixes it when the task is known).
+      if (reason === 'REASON_CONTAINER_LAUNCH_FAILED')
+        return {
+          kind: 'ended',
+          outcome: {
+            kind: 'host-failure',
+            reason: CONFIGURATION_FAILURE,
+            message: `container launch failed: ${status.message || reason}`,
+          },
+        };
       if (HOST_FAILURE_REASONS.has(reason)) return hostFailure(launchOrHost(reason), status);
       return programEnd(status, 1);
     case 'TASK_KILLED':
@@ -122,7 +132,6 @@ export function meaningOf(status: TaskStatus): StatusMeaning {
 }
 
 function launchOrHost(reason: string): string {
-  if (reason === 'REASON_CONTAINER_LAUNCH_FAILED') return 'container launch failed';
   if (reason === 'REASON_INVALID_OFFERS') return 'launch failed: the offers were no longer valid';
   if (reason.startsWith('REASON_AGENT_')) return 'agent failure';
   return 'executor failure';

@@ -19,6 +19,7 @@ import type { Containerizer, MesosNetwork } from '../../config/mesos-settings.js
 
 /** How tasks are containerized and networked. */
 export interface TaskShape {
+  /** `auto` means per agent (`images.ts`): the launch plan gives each agent's shape `mesos`, `docker` or `none`. */
   containerizer: Containerizer;
   network: MesosNetwork;
   /** CNI network name of BRIDGE tasks under the MESOS containerizer. */
@@ -52,19 +53,32 @@ export function portVariables(
   return vars;
 }
 
-/** The ContainerInfo of an image, or undefined for a plain command task. */
+/**
+ * True when an image is one to run: not empty, not `none` (the run controller's `hasImage` in
+ * runs/dispatch-plan.ts says the same for placement).
+ */
+export function hasImage(image: string): boolean {
+  const name = image.trim().toLowerCase();
+  return name !== '' && name !== 'none';
+}
+
+/**
+ * The ContainerInfo of an image, or undefined for a plain command task: no image (or `none`), a
+ * shape without containers (`none`), or `auto` not resolved for an agent.
+ */
 export function containerOf(
   image: string,
   shape: TaskShape,
   mappings: PortMapping[],
 ): ContainerInfo | undefined {
-  if (shape.containerizer === 'none' || image.trim() === '') return undefined;
+  if (shape.containerizer === 'none' || shape.containerizer === 'auto' || !hasImage(image)) return undefined;
+  const name = image.trim();
   const bridge = shape.network === 'BRIDGE';
   if (shape.containerizer === 'docker') {
     return {
       type: 'DOCKER',
       docker: {
-        image,
+        image: name,
         network: shape.network,
         ...(bridge && mappings.length > 0 ? { port_mappings: mappings } : {}),
       },
@@ -72,7 +86,7 @@ export function containerOf(
   }
   return {
     type: 'MESOS',
-    mesos: { image: { type: 'DOCKER', docker: { name: image } } },
+    mesos: { image: { type: 'DOCKER', docker: { name } } },
     ...(bridge ? { network_infos: [{ name: shape.cniNetwork, port_mappings: mappings }] } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import type { TaskStatus } from '@galley/mesos';
 import type { BackendEvent } from '../backend.js';
+import type { Containerizer } from '../../config/mesos-settings.js';
 import type { AttemptTable, TaskHandle, TrackedTask } from './attempts.js';
+import { containerFailureOf } from './container-failures.js';
 import { isTerminalState, meaningOf } from './status.js';
 
 /**
@@ -12,6 +14,8 @@ export interface UpdateEffect {
   events: BackendEvent[];
   /** Kill this task: it is not (or no longer) one of Galley's attempts, yet Mesos runs it. */
   kill?: { taskId: string; agentId: string | undefined };
+  /** The agent could not launch the task's image: it is sent no more images (`images.ts`). */
+  noImages?: { agentId: string; hostname: string | null; why: string };
 }
 
 /** What the update handler needs besides the status. */
@@ -21,6 +25,8 @@ export interface UpdateContext {
   /** Where the agent is, for the attempt's handle. */
   agentUrl(agentId: string): string | null;
   frameworkId: string | null;
+  /** `--mesos-containerizer`, for the fix a container launch failure names. */
+  containerizer: Containerizer;
 }
 
 /** A task's handle from its update and what is known of its agent. */
@@ -45,6 +51,21 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
   }
   t.lastUpdateAt = ctx.now;
   if (status.agent_id?.value) t.agentId = status.agent_id.value;
+  const failure = containerFailureOf(
+    status,
+    { container: t.container, started: t.phase !== 'launching', agentId: t.agentId, hostname: t.hostname },
+    ctx.containerizer,
+  );
+  if (failure) {
+    ctx.table.remove(taskId);
+    const ended: BackendEvent = { type: 'ended', attemptId: taskId, at: ctx.now, outcome: failure.outcome };
+    if (!failure.agentRunsNoImages || !t.agentId) return { events: [ended] };
+    const why = failure.outcome.kind === 'host-failure' ? (failure.outcome.message ?? '') : '';
+    return {
+      events: [ended],
+      noImages: { agentId: t.agentId, hostname: t.hostname, why: status.message ?? why },
+    };
+  }
   const meaning = meaningOf(status);
   switch (meaning.kind) {
     case 'progress':
