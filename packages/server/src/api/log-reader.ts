@@ -11,8 +11,35 @@ export interface LogPage {
   caughtUp: boolean;
 }
 
-/** Which streams a reader wants. */
-export type LogSelection = 'both' | LogStream;
+/**
+ * Which streams a reader wants: the program's stdout and stderr (`both`, or one of them), or
+ * `executor`: the lines the backend's own executor wrote into them (Mesos' command executor), for
+ * debugging, where the backend keeps them apart (`ExecutorLogs`); empty elsewhere.
+ */
+export type LogSelection = 'both' | LogStream | 'executor';
+
+/**
+ * A backend whose attempts' files also hold its executor's own lines, which `logs` leaves out and
+ * this reads (the Mesos backend). Offsets are byte offsets of the same files.
+ */
+export interface ExecutorLogs {
+  executorLogs(
+    attempt: { runId: string; attemptId: string; seq: number },
+    stream: LogStream,
+    offset: number,
+    maxBytes: number,
+  ): Promise<LogChunk>;
+}
+
+/** The backend's ExecutorLogs, or that of the backend it wraps (`current`: a leadership term's). */
+function executorLogsOf(backend: Backend): ExecutorLogs | null {
+  const candidate = backend as Partial<ExecutorLogs> & { current?: unknown };
+  if (typeof candidate.executorLogs === 'function') return candidate as ExecutorLogs;
+  const inner = candidate.current as Partial<ExecutorLogs> | undefined;
+  return inner && inner !== candidate && typeof inner.executorLogs === 'function'
+    ? (inner as ExecutorLogs)
+    : null;
+}
 
 /**
  * Reads one page (at most `maxBytes`) of a run's output from `position`: stdout, then stderr (or
@@ -53,19 +80,23 @@ async function readAttempt(
   const parts: Buffer[] = [];
   let room = maxBytes;
   let caughtUp = true;
+  const executor = selection === 'executor' ? executorLogsOf(backend) : null;
+  if (selection === 'executor' && !executor) return { data: Buffer.alloc(0), position, caughtUp: true };
   for (const stream of ['stdout', 'stderr'] as const) {
-    if (selection !== 'both' && selection !== stream) continue;
+    if (selection !== 'both' && selection !== 'executor' && selection !== stream) continue;
     if (room === 0) {
       caughtUp = false;
       break;
     }
-    const chunk = await readChunk(backend, run, ref, stream, position[stream], room);
+    const chunk = await readChunk(backend, run, ref, stream, position[stream], room, executor);
     // Never split a UTF-8 character between two pages: a full page ends at a character boundary.
     const data =
       chunk.data.length === room ? chunk.data.subarray(0, completeUtf8Length(chunk.data)) : chunk.data;
     parts.push(data);
     room -= data.length;
-    next[stream] = position[stream] + data.length;
+    // The backend's offset, not the bytes returned: a backend may leave lines out (Mesos' executor
+    // lines), and the next read starts after them.
+    next[stream] = chunk.nextOffset - (chunk.data.length - data.length);
     if (data.length < chunk.data.length) caughtUp = false;
     if (chunk.size !== null && chunk.nextOffset < chunk.size) caughtUp = false;
   }
@@ -80,9 +111,12 @@ async function readChunk(
   stream: LogStream,
   offset: number,
   maxBytes: number,
+  executor: ExecutorLogs | null = null,
 ): Promise<LogChunk> {
   try {
-    return await backend.logs(ref, stream, offset, maxBytes);
+    return await (executor
+      ? executor.executorLogs(ref, stream, offset, maxBytes)
+      : backend.logs(ref, stream, offset, maxBytes));
   } catch (err) {
     const earlier = ref.seq < run.state.attemptCount;
     const notStarted = run.state.status === 'PENDING' && ref.seq === run.state.attemptCount;

@@ -23,6 +23,9 @@ export const built = builtGalley('server Mesos e2e').available;
 /** The real master from the environment, if any. */
 export const REAL_MASTER: string | undefined = process.env['MESOS_MASTER'] || undefined;
 
+/** What the tests run against, for their names: `the fake master`, or `MESOS_MASTER=<its address>`. */
+export const masterLabel: string = REAL_MASTER ? `MESOS_MASTER=${REAL_MASTER}` : 'the fake master';
+
 /**
  * True when a test that needs the fake (fault injection, inspection, shaped agents) can run; on a
  * real cluster it prints why it is skipped. Use as `describe.runIf(needsFake('what'))`.
@@ -36,9 +39,14 @@ export function needsFake(what: string): boolean {
   return false;
 }
 
-/** Fast timings for the fake, so a suite runs in seconds. */
+/**
+ * Fast timings for the fake, so a suite runs in seconds. Its agents are stock agents, as strict as
+ * a real one (no image providers: an image sent to them fails its task), and an executor starts in
+ * 10 ms instead of a real agent's few hundred (these suites do not measure launches).
+ */
 export const FAST_FAKE: FakeMesosOptions = {
   execution: 'processes',
+  executorStartMs: 10,
   heartbeatIntervalSeconds: 2,
   allocationIntervalMs: 50,
   statusUpdateRetryMs: { initial: 200, max: 1_000 },
@@ -71,15 +79,16 @@ export function fakeOf(m: TestMaster): FakeMesos {
   return m.fake;
 }
 
-/** Flags that make the server's Mesos side fast for tests (and plain command tasks). */
+/**
+ * Flags that make the server's Mesos side fast for tests. The containerizer is the default
+ * (`auto`): on stock agents that declare no `galley-images`, runs are plain command tasks.
+ */
 export function mesosFlags(master: string): string[] {
   const flags = [
     '--backend',
     'mesos',
     '--mesos-master',
     master,
-    '--mesos-containerizer',
-    'none',
     '--mesos-refuse-seconds',
     '2',
     '--mesos-offer-hold-ms',

@@ -6,6 +6,7 @@ import {
   eventually,
   execute,
   mesosFlags,
+  masterLabel,
   REAL_MASTER,
   startGalley,
   startMaster,
@@ -17,7 +18,7 @@ import {
 
 // Many runs at once: each ACCEPT packs several tasks onto one agent, and every run ends once.
 
-const against = REAL_MASTER ? `the Mesos master at ${REAL_MASTER}` : 'the fake master with 20 agents';
+const against = REAL_MASTER ? masterLabel : `${masterLabel} with 20 agents`;
 const RUNS = 500;
 
 describe.runIf(built)(`Mesos backend at scale on ${against}`, () => {

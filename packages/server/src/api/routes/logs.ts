@@ -13,6 +13,23 @@ import { LogsPage, LogsQuery } from '../schemas/runs.js';
 
 const DEFAULT_PAGE_BYTES = 65_536;
 
+/** The log query, whose `stream` may also be `executor`: the backend's own executor lines, apart. */
+const Query = Type.Object(
+  {
+    ...LogsQuery.properties,
+    stream: Type.Optional(
+      Type.Union(
+        [Type.Literal('both'), Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('executor')],
+        {
+          description:
+            "Default both: the program's stdout, then its stderr. `executor`: the lines the Mesos command executor wrote into them (its glog lines), for debugging; empty on other backends.",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** A run's output: pages with an opaque `last_seen` token, raw text, or a follow stream. */
 export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
   const { store, runs, feed } = deps;
@@ -58,7 +75,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
         summary:
           "A run's output, a page at a time (O(page) per read); raw_text for plain text; follow=true streams until the run stops",
         params: Type.Object({ run_id: Id }),
-        querystring: LogsQuery,
+        querystring: Query,
         response: { 200: LogsPage, ...Errors },
       },
     },

@@ -38,10 +38,12 @@ import { MesosGroups } from './mesos-groups.js';
 import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
 import { TaskKills } from './task-kills.js';
 import { adoptedTask, launchFailed, planLaunches } from './launch-plan.js';
+import { ImageSupport } from './images.js';
 import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
-import { readSandbox, sandboxNotLocated } from './sandbox-logs.js';
+import type { LinePart } from './executor-lines.js';
+import { readSandboxPart, sandboxNotLocated } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 import type { TaskShape } from './task-info.js';
 import { applyUpdate } from './task-updates.js';
@@ -91,6 +93,8 @@ export class MesosBackend implements Backend {
   private readonly sweeper: OfferSweeper;
   private readonly sandboxes: SandboxLocator;
   private readonly shape: TaskShape;
+  /** Which agents run images (declared with `galley-images`, or learned from launch failures). */
+  private readonly images: ImageSupport;
   private readonly log: Logger;
   private readonly kills: TaskKills;
   /** Pipeline instances: one LAUNCH_GROUP on the default executor per launch, on this framework's offers. */
@@ -121,6 +125,7 @@ export class MesosBackend implements Backend {
       cniNetwork: o.settings.cniNetwork,
       killGraceMs: o.killGraceMs,
     };
+    this.images = new ImageSupport(o.settings.containerizer);
     this.sweeper = new OfferSweeper({
       settings: o.settings,
       clock: o.clock,
@@ -177,7 +182,7 @@ export class MesosBackend implements Backend {
 
   capacity(): Node[] {
     const s = this.subscribedScheduler();
-    return s ? nodesOf(s.offers.values()) : [];
+    return s ? this.nodesOf(s.offers.values()) : [];
   }
 
   /** The held offers as nodes; the sweeper declines none of them until the round closes. */
@@ -186,7 +191,7 @@ export class MesosBackend implements Backend {
     if (!s) return { nodes: [], close: () => {} };
     const offers = [...s.offers.values()];
     const hold = this.sweeper.hold(offers);
-    return { nodes: nodesOf(offers), close: () => this.sweeper.release(hold) };
+    return { nodes: this.nodesOf(offers), close: () => this.sweeper.release(hold) };
   }
 
   /** What waits for offers: SUPPRESS roles with nothing, REVIVE roles with new work. */
@@ -243,11 +248,35 @@ export class MesosBackend implements Backend {
     return [];
   }
 
+  /**
+   * The program's output in the task's sandbox: the command executor's own lines (glog, and the
+   * process trees of a kill) are left out (`executor-lines.ts`); `executorLogs` reads them.
+   */
   async logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    return this.readPart(attempt, stream, offset, maxBytes, 'program');
+  }
+
+  /** The command executor's own lines in the task's sandbox (the rest of what `logs` leaves out). */
+  async executorLogs(
+    attempt: AttemptRef,
+    stream: LogStream,
+    offset: number,
+    maxBytes: number,
+  ): Promise<LogChunk> {
+    return this.readPart(attempt, stream, offset, maxBytes, 'executor');
+  }
+
+  private async readPart(
+    attempt: AttemptRef,
+    stream: LogStream,
+    offset: number,
+    maxBytes: number,
+    part: LinePart,
+  ): Promise<LogChunk> {
     // A sandbox that cannot be located or read is an error (LogUnavailableError), never an empty page.
     const ref = await this.sandboxes.locate(attempt.attemptId);
     if (!ref) throw sandboxNotLocated(attempt.attemptId);
-    return readSandbox(ref, stream, offset, maxBytes, authorizationOf(this.o.settings));
+    return readSandboxPart(ref, stream, offset, maxBytes, part, authorizationOf(this.o.settings));
   }
 
   describe(): ClusterInfo {
@@ -257,7 +286,8 @@ export class MesosBackend implements Backend {
       settings: this.o.settings,
       scheduler: this.scheduler,
       connection: connectionOf(this.scheduler, this.closed, this.stopReason),
-      nodes: subscribed ? nodesOf(subscribed.offers.values()) : [],
+      nodes: subscribed ? this.nodesOf(subscribed.offers.values()) : [],
+      images: this.images.summary(),
       used: sumUsed(this.table.used(), this.groups.used()),
       agentsOffering: this.agents.offeringCount,
       isSuppressed: (role) => this.hygiene.isSuppressed(role),
@@ -296,6 +326,7 @@ export class MesosBackend implements Backend {
         OFFERS: (event) => {
           const offers = event.offers.offers ?? [];
           this.agents.note(offers);
+          for (const o of offers) this.images.note(o.agent_id.value, o.hostname, o.attributes);
           this.sweeper.noteOffers(offers);
           this.capacityListener();
         },
@@ -359,8 +390,14 @@ export class MesosBackend implements Backend {
       now: this.o.clock.now(),
       agentUrl: (id) => this.agents.get(id)?.url ?? null,
       frameworkId: this.scheduler?.id ?? null,
+      containerizer: this.o.settings.containerizer,
     });
     if (effect.kill) this.kills.unknown(effect.kill.taskId, effect.kill.agentId, status.state);
+    if (effect.noImages) {
+      const { agentId, hostname, why } = effect.noImages;
+      this.log.warn({ agentId, hostname, why }, 'mesos: the agent cannot launch images; it is sent no more');
+      this.images.failed(agentId, hostname, why);
+    }
     if (effect.events.length > 0) {
       this.delivery.push(effect.events, status.uuid ? [status] : []);
     } else if (status.uuid) {
@@ -395,7 +432,7 @@ export class MesosBackend implements Backend {
       plan,
       tracked,
       failed: unfit,
-    } = planLaunches(offers, node.agentId, work.runs, this.shape, now, this.o.random);
+    } = planLaunches(offers, node.agentId, work.runs, this.shapeFor(node.agentId, 'run'), now, this.o.random);
     failed.push(...unfit);
     for (const t of tracked) this.table.add(t);
     const hostname = offers[0]!.hostname;
@@ -403,7 +440,13 @@ export class MesosBackend implements Backend {
     const unfitGroups: string[] = [];
     for (const g of work.groups) {
       const placement = { agentId: node.agentId, hostname, ports: g.ports };
-      const added = addLaunchGroup(plan, g.launch, s.id ?? '', placement, this.shape);
+      const added = addLaunchGroup(
+        plan,
+        g.launch,
+        s.id ?? '',
+        placement,
+        this.shapeFor(node.agentId, 'group'),
+      );
       if (!added.ok) {
         unfitGroups.push(g.launch.launchId);
         continue;
@@ -457,6 +500,23 @@ export class MesosBackend implements Backend {
   // ---- kills ----
 
   // ---- helpers ----
+
+  /** Held offers as placement nodes, each with its agent's `galley.images`. */
+  private nodesOf(offers: Iterable<Offer>): Node[] {
+    return nodesOf(offers, (agentId) => this.images.nodeAttribute(agentId));
+  }
+
+  /**
+   * The task shape on one agent: how its images are sent there (`images.ts`). A task group's
+   * tasks can only take images in MESOS containers (the default executor's nested containers).
+   */
+  private shapeFor(agentId: string, what: 'run' | 'group'): TaskShape {
+    const kind = this.images.kindFor(agentId);
+    if (kind === null) return { ...this.shape, containerizer: 'none' };
+    if (what === 'group' && this.shape.containerizer === 'auto' && kind !== 'mesos')
+      return { ...this.shape, containerizer: 'none' };
+    return { ...this.shape, containerizer: kind };
+  }
 
   private track(item: ReconcileItem): void {
     const t = adoptedTask(item, this.o.clock.now());

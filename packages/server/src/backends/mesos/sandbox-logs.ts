@@ -1,5 +1,6 @@
 import { AgentFilesError, createAgentFilesClient, executorSandboxPath } from '@galley/mesos';
 import { type LogChunk, type LogStream, LogUnavailableError } from '../backend.js';
+import { splitWindow, type LinePart } from './executor-lines.js';
 
 /**
  * Reads a task's stdout/stderr from its sandbox through the agent's files API, with the SDK's
@@ -68,5 +69,63 @@ export async function readSandbox(
         ? `could not reach the agent at ${ref.agentUrl}: ${error.message}`
         : `the agent's files API failed: ${(error as Error).message}`;
     throw new SandboxReadError(message, { cause: error });
+  }
+}
+
+/** Bytes read before the offset, so the line the offset falls in is classified from its start. */
+const CONTEXT_BYTES = 4096;
+/** Bytes read past the offset at least: whole lines are needed to tell whose they are. */
+const MIN_WINDOW_BYTES = 16_384;
+/** Most bytes one read looks through for lines of the part asked for before it answers. */
+const MAX_SCAN_BYTES = 1 << 20;
+
+/**
+ * Reads up to `maxBytes` of one part of a sandbox file from `offset` (`executor-lines.ts`): the
+ * program's output (`program`: what a run's log shows) or the command executor's own lines
+ * (`executor`). Offsets stay byte offsets of the file: `nextOffset` is where the next read of the
+ * same part starts, after the lines skipped; `size` is `nextOffset` once the end of the file was
+ * reached (a last line that may still become an executor line waits for its newline), else null.
+ * Reads whole lines from the agent, a window at a time; errors as `readSandbox`.
+ */
+export async function readSandboxPart(
+  ref: SandboxRef,
+  stream: LogStream,
+  offset: number,
+  maxBytes: number,
+  part: LinePart,
+  options: { authorization?: string; timeoutMs?: number } = {},
+): Promise<LogChunk> {
+  return readPart((at, length) => readSandbox(ref, stream, at, length, options), offset, maxBytes, part);
+}
+
+/** `readSandboxPart` on any positioned reader of the file (`size` non-null = the end was reached). */
+export async function readPart(
+  read: (offset: number, maxBytes: number) => Promise<LogChunk>,
+  offset: number,
+  maxBytes: number,
+  part: LinePart,
+): Promise<LogChunk> {
+  const pieces: Buffer[] = [];
+  let position = offset;
+  let room = maxBytes;
+  for (;;) {
+    const windowStart = Math.max(0, position - CONTEXT_BYTES);
+    const ahead = Math.max(room, MIN_WINDOW_BYTES);
+    const chunk = await read(windowStart, position - windowStart + ahead);
+    const atEnd = chunk.size !== null;
+    if (chunk.data.length <= position - windowStart) {
+      return { data: Buffer.concat(pieces), nextOffset: position, size: atEnd ? position : null };
+    }
+    const split = splitWindow(chunk.data, windowStart, position, room, part, atEnd);
+    for (const r of split.kept) {
+      pieces.push(chunk.data.subarray(r.start - windowStart, r.end - windowStart));
+      room -= r.end - r.start;
+    }
+    const moved = split.nextOffset > position;
+    position = split.nextOffset;
+    const data = Buffer.concat(pieces);
+    if (atEnd) return { data, nextOffset: position, size: position };
+    if (room === 0 || data.length > 0 || !moved || position - offset >= MAX_SCAN_BYTES)
+      return { data, nextOffset: position, size: null };
   }
 }
