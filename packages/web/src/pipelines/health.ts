@@ -63,6 +63,7 @@ export function editablePipeline(pipeline: Pipeline): Record<string, unknown> {
     'update',
     'updates',
     'status',
+    'status_reason',
     'metadata',
     'version',
     'cluster',
