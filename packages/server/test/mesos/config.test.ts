@@ -41,6 +41,8 @@ describe('Mesos configuration', () => {
     expect(c.backend).toBe('local');
     expect(c.cluster).toBe('local');
     expect(c.mesos.clusters.map((x) => x.name)).toEqual(['east', 'west']);
+    // Images only where agents declare they run them (galley-images), by default.
+    expect(c.mesos.containerizer).toBe('auto');
   });
 
   it('refuses --backend mesos without a master, naming the setting', () => {
