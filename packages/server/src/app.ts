@@ -75,6 +75,9 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     {
       onIdleError: (err) => logger.warn({ err: err.message }, 'store: idle connection error'),
       origin: replicaId,
+      // A replica paused inside a transaction loses it before its lease could pass to another:
+      // its locks (a fenced write holds the lease row) never hold up the next leader.
+      idleInTransactionMs: Math.max(100, Math.floor(config.ha.leaseMs / 2)),
     },
   );
   let replicas: Awaited<ReturnType<typeof joinReplicaSet>> | null = null;

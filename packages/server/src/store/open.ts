@@ -20,7 +20,13 @@ export type StoreLocation = { databaseUrl: string } | { dataDir: string | undefi
  */
 export async function openStore(
   location: StoreLocation,
-  options: { onIdleError?: (err: Error) => void; poolSize?: number; origin?: string } = {},
+  options: {
+    onIdleError?: (err: Error) => void;
+    poolSize?: number;
+    origin?: string;
+    /** PostgreSQL: see PgClientOptions.idleInTransactionMs. */
+    idleInTransactionMs?: number;
+  } = {},
 ): Promise<Store> {
   let client: SqlClient;
   let lock: DataDirLock | null = null;
@@ -29,6 +35,9 @@ export async function openStore(
       url: location.databaseUrl,
       max: options.poolSize ?? 10,
       ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
+      ...(options.idleInTransactionMs !== undefined
+        ? { idleInTransactionMs: options.idleInTransactionMs }
+        : {}),
     });
   } else {
     if (location.dataDir !== undefined) {

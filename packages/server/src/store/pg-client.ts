@@ -16,11 +16,24 @@ export interface PgClientOptions {
   max?: number;
   /** Called for errors of idle pooled connections (the pool replaces them; never fatal). */
   onIdleError?: (err: Error) => void;
+  /**
+   * PostgreSQL ends a session that stays this long inside a transaction without sending anything
+   * (its locks go with it): a replica paused mid-transaction (SIGSTOP, a long GC) must not hold
+   * the lease row, or runs, locked from the others. Unset = PostgreSQL's setting.
+   */
+  idleInTransactionMs?: number;
 }
 
 /** A SqlClient over a `pg` Pool. Connection errors surface as rejected queries, never exits. */
 export function createPgClient(options: PgClientOptions): SqlClient {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10, types });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    types,
+    ...(options.idleInTransactionMs !== undefined
+      ? { idle_in_transaction_session_timeout: options.idleInTransactionMs }
+      : {}),
+  });
   pool.on('error', (err) => options.onIdleError?.(err));
   const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
     try {
