@@ -131,7 +131,9 @@ describe.runIf(built)('pipeline process logs on the local backend (built server)
     let text = '';
     const launches = () => new Set([...text.matchAll(/^launch (\S+)$/gm)].map((m) => m[1]));
     const reader = (async () => {
-      for await (const chunk of res.body!) text += decoder.decode(chunk as Uint8Array, { stream: true });
+      const body = res.body!.getReader();
+      for (let r = await body.read(); !r.done; r = await body.read())
+        text += decoder.decode(r.value, { stream: true });
     })();
     await vi.waitFor(
       () => {

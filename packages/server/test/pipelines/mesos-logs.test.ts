@@ -89,7 +89,9 @@ describe.runIf(
     let text = '';
     const reader = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of res.body!) text += decoder.decode(chunk as Uint8Array, { stream: true });
+      const body = res.body!.getReader();
+      for (let r = await body.read(); !r.done; r = await body.read())
+        text += decoder.decode(r.value, { stream: true });
     })();
     await vi.waitFor(
       () => {
