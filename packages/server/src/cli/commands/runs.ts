@@ -143,10 +143,64 @@ export function runCommand(client: () => GalleyClient): Command {
     );
 }
 
-/** `galley runs`: a table of recent runs, newest first. */
+/** CPU in millicores, as the definition gives it: `500m CPU`, `2 CPU`. */
+function formatCpu(millicores: number): string {
+  return millicores % 1000 === 0 ? `${millicores / 1000} CPU` : `${millicores}m CPU`;
+}
+
+/** What `galley runs show` prints: the run, its image, its limits, its usage and any OOM. */
+export function describeRunDetails(r: Run): string {
+  const rows: [string, string][] = [
+    ['run', r.run_id],
+    ['task', r.group_name ? `${r.alias} (${r.group_name})` : r.alias],
+    ['status', describeRun(r).replace(/^run \S+: /, '')],
+    [
+      'cluster',
+      `${r.cluster} (${r.engine} backend)${r.instance.dns_name ? ` on ${r.instance.dns_name}` : ''}`,
+    ],
+    [
+      'image',
+      `${r.image || '(none)'}${r.runs_on_host ? ' (not used: the command runs on the host, without a container)' : ' (run in a container)'}`,
+    ],
+    ['command', r.command],
+    [
+      'limits',
+      `${formatCpu(r.cpu)}, ${r.memory} MB${r.gpu ? `, ${r.gpu} GPU` : ''}${r.runs_on_host ? ' (memory accounted, not enforced)' : ''}`,
+    ],
+    [
+      'used',
+      r.max_memory_used === null && r.max_cpu_used === null
+        ? 'not measured'
+        : `peak ${r.max_memory_used ?? '?'} MB memory, peak ${r.max_cpu_used === null ? '?' : formatCpu(r.max_cpu_used)}`,
+    ],
+  ];
+  for (const e of r.run_exceptions ?? []) rows.push(['exception', e]);
+  rows.push(
+    ['queued', r.queued_at ?? ''],
+    ['started', r.started_at ?? ''],
+    ['finished', r.finished_at ?? ''],
+  );
+  return rows.map(([k, v]) => `${k.padEnd(10)}  ${v}`).join('\n');
+}
+
+/** `galley runs show RUN`: one run in full. */
+function showCommand(client: () => GalleyClient): Command {
+  return new Command('show')
+    .description('show one run: status, image, limits, usage and any out-of-memory kill')
+    .argument('<run_id>')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      const run = await client().json<Run>('GET', `/history/${encodeURIComponent(runId)}`);
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+      process.stdout.write(`${describeRunDetails(run)}\n`);
+    });
+}
+
+/** `galley runs`: a table of recent runs, newest first; `galley runs show RUN`: one run. */
 export function runsCommand(client: () => GalleyClient): Command {
   return new Command('runs')
-    .description('list runs, newest first')
+    .description('list runs, newest first (`runs show RUN_ID`: one run in full)')
+    .addCommand(showCommand(client))
     .addOption(new Option('--status <status...>', 'only these statuses').choices(RUN_STATUSES))
     .option('--alias <alias>', 'only runs of this definition alias')
     .option('--owner <id>', 'only runs of this owner')
