@@ -4,7 +4,10 @@ import { formatMemoryMb, formatMillicores } from '../format/resources.js';
 import { elapsed, formatDateTime, formatDuration } from '../format/time.js';
 import { runOwner } from '../runs/status.js';
 
-/** What a run is and where it ran: task, owner, cluster, instance, command, resources, exit. */
+/**
+ * What a run is and where it ran: task, owner, cluster, instance, image (run in a container or not),
+ * command, limits, what it used (peak memory and CPU), exit and exceptions (an out-of-memory kill).
+ */
 export function RunDetails({ run, now }: { run: Run; now: number }) {
   const total = elapsed(run.queued_at, run.finished_at, now);
   const ran = elapsed(run.started_at, run.finished_at, now);
@@ -47,15 +50,30 @@ export function RunDetails({ run, now }: { run: Run; now: number }) {
       <dt>Exit reason</dt>
       <dd data-testid="exit-reason">{run.exit_reason ?? '—'}</dd>
       <dt>Image</dt>
-      <dd className="mono">{run.image || '—'}</dd>
+      <dd data-testid="run-image">
+        <span className="mono">{run.image || '—'}</span>
+        {run.runs_on_host === false ? <span className="muted"> · run in a container</span> : null}
+        {run.runs_on_host ? <span className="muted"> · not used: ran on the host</span> : null}
+      </dd>
       <dt>Command</dt>
       <dd>
         <pre className="code-block">{run.command ?? ''}</pre>
       </dd>
-      <dt>Resources</dt>
-      <dd>
+      <dt>Limits</dt>
+      <dd data-testid="run-limits">
         {formatMillicores(run.cpu)} · {formatMemoryMb(run.memory)}
         {run.gpu ? ` · ${run.gpu} GPU` : ''}
+        {run.runs_on_host ? <span className="muted"> (memory accounted, not enforced)</span> : null}
+      </dd>
+      <dt>Used</dt>
+      <dd data-testid="run-usage">
+        {run.max_memory_used == null && run.max_cpu_used == null ? (
+          <span className="muted">{run.status === 'STOPPED' ? 'not measured' : 'measured when it ends'}</span>
+        ) : (
+          <>
+            peak {formatMemoryMb(run.max_memory_used)} memory · peak {formatMillicores(run.max_cpu_used)}
+          </>
+        )}
       </dd>
       <dt>Attempts</dt>
       <dd>{run.attempt_count ?? '—'}</dd>
@@ -79,9 +97,9 @@ export function RunDetails({ run, now }: { run: Run; now: number }) {
       {run.run_exceptions?.length ? (
         <>
           <dt>Exceptions</dt>
-          <dd>
+          <dd data-testid="run-exceptions">
             {run.run_exceptions.map((e, i) => (
-              <div key={i} className="mono">
+              <div key={i} className={/out of memory/i.test(e) ? 'mono field-error' : 'mono'}>
                 {e}
               </div>
             ))}
