@@ -237,7 +237,7 @@ function restartPart(draft: Draft, live: InstanceState[], now: number, backoff: 
  * stopped ones count for nothing); `activeUpdate` is the update record last returned (finished or
  * not) or null.
  *
- * Order: unhealthy instances are stopped (and so replaced); the update is started, retargeted,
+ * Order: unhealthy instances that still run are stopped (and so replaced); the update is started, retargeted,
  * judged (rollback on a crash loop or a missed deadline) and stepped — or, with no update, the count
  * is scaled; new instances are numbered after `instanceSeq`; failed instances are restarted once
  * their backoff has passed.
@@ -264,8 +264,11 @@ export function computePipeline(
   };
   const { plan } = draft;
   const live = actual.filter((i) => i.phase !== 'stopping' && i.phase !== 'stopped');
+  // An unhealthy instance that still runs is replaced; one that failed meanwhile (a Mesos agent
+  // kills a group whose process fails its checks) is restarted in place, as any failure is.
   for (const i of live)
-    if (i.unhealthyReason !== null) stopInstance(draft, i, `unhealthy: ${i.unhealthyReason}`);
+    if (i.unhealthyReason !== null && i.phase !== 'failed')
+      stopInstance(draft, i, `unhealthy: ${i.unhealthyReason}`);
 
   let update = currentUpdate(desired, live, activeUpdate, now);
   if (update && !isUpdateFinished(update)) {

@@ -87,6 +87,40 @@ describe('pipeline reconciler: scaling', () => {
     expect(plan.stop).toEqual([{ instanceId: 'p.2', reason: 'unhealthy: process web is unhealthy' }]);
     expect(plan.launch).toEqual([{ instanceId: 'p.4', number: 4, version: 1 }]);
   });
+
+  it('an instance killed by its host for being unhealthy is restarted in place, whichever came first', () => {
+    // A Mesos agent kills a task group whose process fails its checks: the verdict (unhealthy) and
+    // the end may arrive in either order; both orders end the same way, as a failure.
+    const unhealthy = {
+      type: 'health',
+      at: NOW - 6,
+      status: 'unhealthy',
+      message: 'parse is unhealthy',
+    } as const;
+    const exited = {
+      type: 'process-exited',
+      at: NOW - 5,
+      process: 'parse',
+      exitCode: null,
+      message: 'killed',
+    } as const;
+    for (const events of [
+      [unhealthy, exited],
+      [exited, unhealthy],
+    ] as const) {
+      const killed = then(ready(2, 1, T0, true), ...events);
+      expect(killed.phase).toBe('failed');
+      const plan = computePipeline(
+        desired({ instanceSeq: 3 }),
+        [ready(1), killed, ready(3)],
+        null,
+        NOW + 1000,
+      );
+      expect(plan.stop).toEqual([]);
+      expect(plan.launch).toEqual([]);
+      expect(ids(plan.restart)).toEqual(['p.2']);
+    }
+  });
 });
 
 describe('pipeline reconciler: restarts', () => {
