@@ -8,8 +8,18 @@
  * TASK_KILLING (only when the framework has TASK_KILLING_STATE), SIGTERM, SIGKILL after the grace
  * period (KILL event policy > TaskInfo policy > default), then TASK_KILLED. Once every task ended
  * and the agent acknowledged the terminal updates, it stops.
+ *
+ * Shared (`GALLEY_EXECUTOR_SHARED=1`, or `shared`): one long-lived executor per agent and
+ * framework runs many tasks — the scheduler reuses its ExecutorInfo, so a launch is a LAUNCH event
+ * and a fork, not a process start on the agent. Each task then runs in its own directory of the
+ * sandbox, `tasks/<task id>/`, with its own `stdout` and `stderr` there, and the executor stays up
+ * while idle for `GALLEY_EXECUTOR_IDLE_TIMEOUT` (a stout duration such as `10mins`; default 10
+ * minutes) before it stops (freeing its resources).
  */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandInfo, TaskInfo, TaskState } from '../types/index.js';
+import { parseStoutDuration } from './config.js';
 import {
   createExecutor,
   type ExecutorClient,
@@ -43,6 +53,18 @@ export interface CommandExecutorOptions {
   log?: (line: string) => void;
   /** Test seam: overrides of the client options. */
   client?: Partial<ExecutorOptions>;
+  /** One executor for many tasks (see the module comment); default from `GALLEY_EXECUTOR_SHARED`. */
+  shared?: boolean;
+  /** Shared: how long it stays up without a task (ms); default from `GALLEY_EXECUTOR_IDLE_TIMEOUT`, else 10 min. */
+  idleTimeoutMs?: number;
+}
+
+/** How long a shared executor waits for its next task by default. */
+export const DEFAULT_SHARED_IDLE_TIMEOUT_MS = 10 * 60_000;
+
+/** The directory of a task of a shared executor, relative to its sandbox (its output files are there). */
+export function sharedTaskDirectory(taskId: string): string {
+  return `tasks/${taskId}`;
 }
 
 /** The outcome of a run: 0 when every task ended and was acknowledged, 1 when the agent was lost. */
@@ -52,6 +74,12 @@ export type CommandExecutorExit = 0 | 1;
 export function runCommandExecutor(options: CommandExecutorOptions = {}): Promise<CommandExecutorExit> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(`galley-executor: ${line}\n`));
+  const shared = options.shared ?? env['GALLEY_EXECUTOR_SHARED'] === '1';
+  const idleTimeoutMs =
+    options.idleTimeoutMs ??
+    parseStoutDuration(env['GALLEY_EXECUTOR_IDLE_TIMEOUT'] ?? '') ??
+    DEFAULT_SHARED_IDLE_TIMEOUT_MS;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const processes = new Map<string, TaskProcess>();
   let launched = 0;
   let shuttingDown = false;
@@ -76,6 +104,18 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
 
   const stopWhenIdle = async (client: ExecutorClient): Promise<void> => {
     if (processes.size > 0 || (launched === 0 && !shuttingDown)) return;
+    if (shared && !shuttingDown) {
+      // A shared executor waits for its next task; it stops after `idleTimeoutMs` without one.
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleTimer = undefined;
+        if (processes.size === 0) {
+          shuttingDown = true;
+          void stopWhenIdle(client);
+        }
+      }, idleTimeoutMs);
+      return;
+    }
     await updates;
     const waitMs = client.config.checkpoint
       ? client.config.recoveryTimeoutMs
@@ -87,6 +127,8 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
 
   const run = async (client: ExecutorClient, task: TaskInfo): Promise<void> => {
     launched++;
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
     await send(client, task, 'TASK_STARTING');
     const command = taskCommand(task);
     if (command === undefined) {
@@ -98,10 +140,12 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
       );
       return stopWhenIdle(client);
     }
-    const child = new TaskProcess(command, {
-      cwd: client.config.sandbox,
-      env: taskEnvironment(command, env as NodeJS.ProcessEnv),
-    });
+    const child = shared
+      ? sharedTaskProcess(command, task, client, env)
+      : new TaskProcess(command, {
+          cwd: client.config.sandbox,
+          env: taskEnvironment(command, env as NodeJS.ProcessEnv),
+        });
     processes.set(task.task_id.value, child);
     try {
       await child.started;
@@ -132,6 +176,7 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
           : 'recovery timeout: killing tasks',
       );
       killAll(0);
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
       void client.stop().then(() => finish(1));
     } else if (event.type === 'handler-failed') {
       log(`handling ${event.event} failed: ${String(event.error)}`);
@@ -159,6 +204,7 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
       },
       shutdown: (c) => {
         shuttingDown = true;
+        if (idleTimer !== undefined) clearTimeout(idleTimer);
         killAll(Math.min(c.config.shutdownGracePeriodMs, options.defaultKillGraceMs ?? 3000));
         void stopWhenIdle(c);
       },
@@ -168,4 +214,31 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
   });
   client.start();
   return finished;
+}
+
+/**
+ * A task of a shared executor: run in `tasks/<task id>/` of the sandbox, with its output in that
+ * directory's `stdout` and `stderr`, and MESOS_SANDBOX pointing there.
+ */
+function sharedTaskProcess(
+  command: CommandInfo,
+  task: TaskInfo,
+  client: ExecutorClient,
+  env: Record<string, string | undefined>,
+): TaskProcess {
+  const base = client.config.sandbox ?? process.cwd();
+  const directory = join(base, sharedTaskDirectory(task.task_id.value));
+  mkdirSync(directory, { recursive: true });
+  const stdout = openSync(join(directory, 'stdout'), 'a');
+  const stderr = openSync(join(directory, 'stderr'), 'a');
+  try {
+    return new TaskProcess(command, {
+      cwd: directory,
+      env: taskEnvironment(command, { ...(env as NodeJS.ProcessEnv), MESOS_SANDBOX: directory }),
+      output: { stdout, stderr },
+    });
+  } finally {
+    closeSync(stdout);
+    closeSync(stderr);
+  }
 }

@@ -11,7 +11,9 @@ export {
 export { executorConfigFromEnv, parseStoutDuration, type ExecutorConfig } from './config.js';
 export { ExecutorError, type ExecutorErrorCode } from './errors.js';
 export {
+  DEFAULT_SHARED_IDLE_TIMEOUT_MS,
   runCommandExecutor,
+  sharedTaskDirectory,
   type CommandExecutorOptions,
   type CommandExecutorExit,
 } from './command-executor.js';

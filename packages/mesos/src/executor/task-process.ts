@@ -5,7 +5,8 @@
  * period. The outcome is described in Mesos' words ("Command exited with status N",
  * "Command terminated with signal Terminated").
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { CommandInfo } from '../types/index.js';
 
 /** How the command ended. */
@@ -50,6 +51,51 @@ export function taskEnvironment(command: CommandInfo, base: NodeJS.ProcessEnv): 
   return env;
 }
 
+/** Time a killed task's process group is waited for, after its first process ended. */
+const GROUP_GONE_WAIT_MS = 2000;
+
+/**
+ * Whether a process of group `pgid` still lives. On Linux a zombie (dead, not yet reaped by whoever
+ * adopted it) does not count; elsewhere any process does.
+ */
+function groupLives(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Resolves once no live process of group `pgid` is left (or after GROUP_GONE_WAIT_MS), SIGKILLing stragglers. */
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_GONE_WAIT_MS;
+  while (groupLives(pgid) && Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A started task process. */
 export class TaskProcess {
   private readonly child: ChildProcess;
@@ -61,9 +107,21 @@ export class TaskProcess {
   /** Resolves when the process ended (never rejects; a start failure ends with code 127). */
   readonly exited: Promise<TaskExit>;
 
-  constructor(command: CommandInfo, options: { cwd?: string; env: NodeJS.ProcessEnv }) {
+  /**
+   * `output`: file descriptors for the task's stdout and stderr (a shared executor gives each task
+   * its own files); default the executor's own (the sandbox's `stdout` and `stderr`).
+   */
+  constructor(
+    command: CommandInfo,
+    options: { cwd?: string; env: NodeJS.ProcessEnv; output?: { stdout: number; stderr: number } },
+  ) {
     const value = command.value ?? '';
     const args = command.arguments ?? [];
+    const stdio: StdioOptions = [
+      'ignore',
+      options.output?.stdout ?? 'inherit',
+      options.output?.stderr ?? 'inherit',
+    ];
     this.child =
       command.shell === false
         ? spawn(value, args.slice(1), {
@@ -71,14 +129,9 @@ export class TaskProcess {
             cwd: options.cwd,
             env: options.env,
             detached: true,
-            stdio: ['ignore', 'inherit', 'inherit'],
+            stdio,
           })
-        : spawn('/bin/sh', ['-c', value], {
-            cwd: options.cwd,
-            env: options.env,
-            detached: true,
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
+        : spawn('/bin/sh', ['-c', value], { cwd: options.cwd, env: options.env, detached: true, stdio });
     this.started = new Promise((resolve, reject) => {
       this.child.once('spawn', () => resolve(this.child.pid ?? 0));
       this.child.once('error', reject);
@@ -86,7 +139,11 @@ export class TaskProcess {
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (this.escalation !== undefined) clearTimeout(this.escalation);
-        resolve({ code, signal, killed: this.killRequested });
+        const exit = { code, signal, killed: this.killRequested };
+        // A killed task ends when its whole process group is gone, not only its first process.
+        if (this.killRequested && this.child.pid !== undefined)
+          void groupGone(this.child.pid).then(() => resolve(exit));
+        else resolve(exit);
       };
       this.child.once('exit', done);
       this.child.once('error', () => done(127, null));
