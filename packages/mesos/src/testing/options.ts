@@ -109,6 +109,11 @@ export interface FakeMesosOptions {
    * that runs already pays nothing (the recorded custom executor's second task: 10 ms).
    */
   executorStartMs?: number;
+  /**
+   * At most this many executors start at once on one agent (the others wait their turn): a
+   * loaded agent's starts share its CPUs. Default unlimited, as on the recorded idle agent.
+   */
+  executorStartConcurrency?: number;
   /** Simulate mode: delay before STARTING (default 0 ms) and how each command behaves. */
   simulation?: {
     launchDelayMs?: number;
@@ -148,6 +153,7 @@ export interface ResolvedOptions {
   statusUpdateRetryMs: { initial: number; max: number };
   execution: 'simulate' | 'processes';
   executorStartMs: number;
+  executorStartConcurrency: number;
   launchDelayMs: number;
   killDelayMs: number;
   behavior: ((task: SimulatedTask) => SimulatedBehavior) | undefined;
@@ -259,6 +265,10 @@ export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions 
     },
     execution: options.execution ?? 'simulate',
     executorStartMs: nonNegative('executorStartMs', options.executorStartMs ?? DEFAULT_EXECUTOR_START_MS),
+    executorStartConcurrency: positive(
+      'executorStartConcurrency',
+      options.executorStartConcurrency ?? Number.MAX_SAFE_INTEGER,
+    ),
     launchDelayMs: nonNegative('simulation.launchDelayMs', options.simulation?.launchDelayMs ?? 0),
     killDelayMs: nonNegative('simulation.killDelayMs', options.simulation?.killDelayMs ?? 0),
     behavior: options.simulation?.behavior,

@@ -209,6 +209,47 @@ describe('fake agents: starting an executor costs time', () => {
     expect(last).toMatchObject({ reason: 'REASON_TASK_KILLED_DURING_LAUNCH' });
   });
 
+  it('starts at most executorStartConcurrency executors at once on an agent; a custom executor starts once for its tasks', async () => {
+    const { scheduler, offer } = await start({ executorStartMs: 200, executorStartConcurrency: 1 });
+    const sent = Date.now();
+    await scheduler.call(
+      'ACCEPT',
+      launch(
+        [offer],
+        ['a', 'b', 'c'].map((id) => commandTask(offer, id, 'sleep 30')),
+      ),
+    );
+    // Three command executors one after the other: the last starts no earlier than 3 × 200 ms.
+    for (const id of ['a', 'b', 'c']) await scheduler.nextUpdate(id, 'TASK_STARTING', 15_000);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(600);
+    // A custom executor (simulated) pays its start once; its next task starts at once after it.
+    const executor = {
+      executor_id: { value: 'shared' },
+      type: 'CUSTOM',
+      command: { value: 'executor' },
+      resources: [
+        { name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } },
+        { name: 'mem', type: 'SCALAR', scalar: { value: 32 } },
+      ],
+    };
+    const onExecutor = (o: Record<string, unknown>, id: string) => ({
+      ...commandTask(o, id, 'sleep 30'),
+      command: undefined,
+      executor,
+    });
+    const offers = await scheduler.nextOffers();
+    const next = offers[0] as Record<string, unknown>;
+    await scheduler.call('ACCEPT', launch([next], [onExecutor(next, 'x'), onExecutor(next, 'y')]));
+    await scheduler.nextUpdate('x', 'TASK_STARTING', 15_000);
+    await scheduler.nextUpdate('y', 'TASK_STARTING', 15_000);
+    expect(
+      mesos
+        ?.state()
+        .tasks.filter((t) => t.executorId === 'shared')
+        .map((t) => t.taskId),
+    ).toEqual(['x', 'y']);
+  });
+
   it("writes the command executor's glog lines around the program's output in simulate mode too", async () => {
     const { fake, scheduler, offer } = await start({
       simulation: { behavior: () => ({ durationMs: 0, exitCode: 3, stdout: 'out\n', stderr: 'err\n' }) },

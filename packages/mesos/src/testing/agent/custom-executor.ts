@@ -6,6 +6,7 @@ import { encodeMesosJson, recordioText } from '../wire/mesos-json.js';
 import { executorEnvironment, frameworkCheckpoints } from './environment.js';
 import { taskInfoJson } from './executor-json.js';
 import { agentUpdate, terminateExecutor } from './executor-lifecycle.js';
+import { startExecutor } from './executor-starts.js';
 import { runProcess } from './process-runner.js';
 import type { RunningCommand } from './runners.js';
 
@@ -81,7 +82,7 @@ function startExecutorProcess(world: World, agent: FakeAgent, executor: FakeExec
       destroyExecutor(world, agent, executor, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
   });
   // Its container is set up first (`executorStartMs`); then the process starts and must SUBSCRIBE.
-  world.timers.after(world.options.executorStartMs, () => {
+  startExecutor(world, agent, () => {
     if (executor.state === 'registering') spawnExecutor(world, agent, executor, command);
   });
 }

@@ -26,6 +26,7 @@ import { processProbe, simulatedProbe } from './health-probes.js';
 import { killCustomTask, launchCustomTasks, shutdownCustomExecutor } from './custom-executor.js';
 import { executorLaunchFailure, nestedLaunchError, type ContainerLaunchFailure } from './containerizer.js';
 import { appendSandbox, CommandExecutorLog } from './executor-log.js';
+import { startExecutor } from './executor-starts.js';
 
 /**
  * The agent's executors. Command tasks get the built-in command executor (executor id = task
@@ -113,7 +114,7 @@ export function launchTasks(
   if (runtime.phase === 'starting') return;
   runtime.phase = 'starting';
   if (executor.kind === 'command') runtime.log = new CommandExecutorLog(world, executor.directory);
-  world.timers.after(world.options.executorStartMs, () => {
+  startExecutor(world, agent, () => {
     if (executor.state === 'terminated') return;
     runtime.phase = 'ready';
     runtime.log?.registered(agent.id, agent.hostname);
