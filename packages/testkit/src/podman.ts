@@ -13,7 +13,7 @@ import { type ServiceGate, unavailable } from './services.js';
  * on the host.
  */
 
-/** The test image's name. */
+/** The test image's name; its tag is the version of what buildImage puts in it. */
 export const TEST_IMAGE = 'localhost/galley-test:1';
 
 /** What the test image's `/etc/galley-test-image` holds. */
@@ -70,9 +70,11 @@ async function setUp(): Promise<ServiceGate<PodmanInstall>> {
   if (!existsSync(BUSYBOX)) return no(`${BUSYBOX} is missing (apt-get install busybox-static)`);
   const dir = await mkdtemp(join(tmpdir(), 'galley-podman-'));
   try {
-    await buildImage(cli, dir).catch((err: unknown) => {
-      throw new Error(`the test image could not be built: ${(err as Error).message}`);
-    });
+    // Built once per machine: its tag is its version (change both together).
+    if ((await cliRunner(cli, process.env)(['image', 'exists', TEST_IMAGE])).code !== 0)
+      await buildImage(cli, dir).catch((err: unknown) => {
+        throw new Error(`the test image could not be built: ${(err as Error).message}`);
+      });
     // Podman's own configuration first, then the one that works on hybrid-cgroup hosts.
     const conf = join(tmpdir(), 'galley-test-containers.conf');
     await writeFile(conf, CONTAINERS_CONF);
