@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { LeaderChip, NoLeaderBanner, useLeadership } from '../components/LeaderStatus.js';
 import { LiveIndicator } from '../components/LiveIndicator.js';
 import { ShortcutsDialog } from '../components/ShortcutsDialog.js';
 import { ThemeToggle } from '../components/ThemeToggle.js';
@@ -36,6 +37,7 @@ export function Layout() {
   const [help, setHelp] = useState(false);
   const location = useLocation();
   const mainRef = useRef<HTMLElement>(null);
+  const leadership = useLeadership();
   useGoToShortcuts();
   useShortcut('?', () => setHelp(true));
 
@@ -70,6 +72,7 @@ export function Layout() {
             <NavLink to="/capacity">Capacity</NavLink>
           </nav>
           <div className="header-tools">
+            <LeaderChip leadership={leadership} />
             <LiveIndicator />
             <button
               type="button"
@@ -84,6 +87,7 @@ export function Layout() {
           </div>
         </div>
       </header>
+      <NoLeaderBanner leadership={leadership} />
       <main id="main" ref={mainRef} tabIndex={-1} style={{ outline: 'none' }}>
         <Outlet />
       </main>
