@@ -10,7 +10,7 @@ import type { RoutesOptions } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { completeUtf8Length, type LogSelection } from '../log-reader.js';
 import { decodeLogToken, encodeLogToken, type LogPosition } from '../log-token.js';
-import { Errors, Id } from '../schemas/common.js';
+import { Errors, Id, MAX_PATH_ID_LENGTH } from '../schemas/common.js';
 import { LogsPage, LogsQuery } from '../schemas/runs.js';
 
 // The output of one process of one pipeline instance, with the run logs' contract (pages with an
@@ -123,13 +123,13 @@ const Params = Type.Object({
   pipeline_id: Id,
   instance_id: Type.String({
     minLength: 1,
-    maxLength: 300,
+    maxLength: MAX_PATH_ID_LENGTH,
     pattern: '^[a-zA-Z0-9_-]+\\.[0-9]{1,9}$',
     description: 'The instance id `<pipeline>.<n>` (as in `tasks[].id`).',
   }),
   process: Type.String({
     minLength: 1,
-    maxLength: 256,
+    maxLength: MAX_PATH_ID_LENGTH,
     pattern: '^[a-zA-Z0-9_-]+$',
     description: 'The process name (a key of `processes`).',
   }),
