@@ -202,6 +202,21 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     await eventually(async () => ((await containersOf(`${id}.1`)).length === 0 ? true : undefined));
   });
 
+  it('kills a container that ignores SIGTERM after the grace period, through its runtime', async () => {
+    await define({
+      alias: 'stubborn',
+      image: TEST_IMAGE,
+      command: 'trap "" TERM; echo ready; while true; do sleep 0.2; done',
+    });
+    const id = await execute('stubborn');
+    await eventually(async () => ((await logs(id)).includes('ready') ? true : undefined));
+    expect((await galley(url(), ['stop', id])).code).toBe(0);
+    const done = await finished(id);
+    expect(done.exit_reason).toMatch(/^stopped by request \((exited with code 137|killed)/);
+    expect(done.run_exceptions).toBeNull(); // a stop is not an out-of-memory kill
+    await eventually(async () => ((await containersOf(`${id}.1`)).length === 0 ? true : undefined));
+  });
+
   it('fails a run whose image cannot be pulled, with the pull error, instead of hanging', async () => {
     await define({ alias: 'missing', image: 'localhost/galley-missing:1', command: 'echo never' });
     const id = await execute('missing');

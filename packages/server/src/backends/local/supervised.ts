@@ -275,7 +275,9 @@ export class Supervisor {
    * Stops process `id`: SIGTERM to its process group now, SIGKILL to the group after `graceMs`,
    * whether or not the main process ended meanwhile (a child that ignores SIGTERM dies too). Asked
    * again, the group gets SIGTERM again and keeps the first deadline. `not-running` when the
-   * process is not (or no longer) here.
+   * process is not (or no longer) here. A container is stopped the same way (the runtime's CLI in
+   * the group passes SIGTERM on to it) and killed by its runtime after `graceMs`; one whose
+   * supervisor is gone is signalled through its runtime only.
    */
   async stop(id: string, graceMs: number): Promise<'signalled' | 'not-running'> {
     const s = this.processes.get(id);
@@ -514,7 +516,7 @@ export class Supervisor {
   private onSpawnerLost(reason: string): void {
     if (this.closed) return;
     this.o.logger.warn({ reason }, 'local backend: spawner lost; watching its processes by polling');
-    for (const s of this.processes.values()) s.watch = 'poll';
+    for (const s of this.processes.values()) if (s.watch === 'spawner') s.watch = 'poll';
     this.poll();
   }
 
