@@ -220,9 +220,10 @@ const BODY_LIMIT = 1024 * 1024;
 /**
  * The HTTP server. Its timeouts and caps (config `http`): a whole request must arrive within
  * `requestTimeoutMs` (else 408 and the connection closed; Node checks every quarter of it, at most
- * every 5 s), headers within the same or 60 s; a connection silent for `idleTimeoutMs` is closed
- * (the event stream and log followers lift it for theirs); kept-alive connections wait
- * `keepAliveTimeoutMs` and serve `maxRequestsPerSocket`; at most `maxConnections` at once. Every
+ * every 5 s), headers within the same or 60 s; a connection silent for `idleTimeoutMs` during a
+ * request is closed (the event stream and log followers lift it for theirs); kept-alive
+ * connections wait `keepAliveTimeoutMs` for their next request and serve `maxRequestsPerSocket`
+ * (0 = any number); at most `maxConnections` at once. Every
  * error, fastify's own included, is `{code, message, fields?}`; bodies are JSON whatever their
  * content type; ids up to MAX_PATH_ID_LENGTH reach their routes.
  */

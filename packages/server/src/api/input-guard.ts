@@ -5,8 +5,10 @@ import { hasBadChars } from './schemas/common.js';
 /**
  * A net under the schemas: after validation, any string of the body, the query or the path
  * parameters, or any key of an object in them, that holds NUL or a lone surrogate is a 400 naming
- * it. Every string field's schema refuses them already (NO_NUL); this catches a field a schema
- * leaves free, so that no such string reaches the store (PostgreSQL refuses both).
+ * it, and so is a number that is not finite. Every string field's schema refuses NUL and lone
+ * surrogates already (NO_NUL); this catches a field a schema leaves free, so that no such string
+ * reaches the store (PostgreSQL refuses both). A query number of 1e309 is Infinity once coerced,
+ * and ajv checks no bound of a number that is not finite: this refuses it.
  */
 export function installInputGuard(app: FastifyInstance): void {
   app.addHook('preHandler', async (request: FastifyRequest) => {
@@ -15,10 +17,15 @@ export function installInputGuard(app: FastifyInstance): void {
       ['query', request.query],
       ['body', request.body],
     ] as const) {
-      const bad = badStringPath(value);
+      const bad = badValuePath(value);
       if (bad === null) continue;
       const field = [part, ...bad.path].join('.').slice(0, 200);
-      const problem = bad.key ? `is not a valid name: ${BAD_CHARS_PROBLEM}` : BAD_CHARS_PROBLEM;
+      const problem =
+        bad.kind === 'key'
+          ? `is not a valid name: ${BAD_CHARS_PROBLEM}`
+          : bad.kind === 'number'
+            ? 'must be a finite number'
+            : BAD_CHARS_PROBLEM;
       throw new ApiError(400, 'VALIDATION_FAILED', `invalid request: ${field} ${problem}`, {
         [field]: problem,
       });
@@ -38,18 +45,23 @@ const pathOf = (place: Place | null): string[] => {
   return path;
 };
 
-/** The path of the first string (or object key, `key: true`) holding NUL or a lone surrogate; null when none. */
-export function badStringPath(root: unknown): { path: string[]; key: boolean } | null {
+/**
+ * The path of the first string (`kind: 'string'`) or object key (`'key'`) holding NUL or a lone
+ * surrogate, or of the first number that is not finite (`'number'`); null when none.
+ */
+export function badValuePath(root: unknown): { path: string[]; kind: 'string' | 'key' | 'number' } | null {
   const stack: { value: unknown; place: Place | null }[] = [{ value: root, place: null }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { value, place } = item;
     if (typeof value === 'string') {
-      if (hasBadChars(value)) return { path: pathOf(place), key: false };
+      if (hasBadChars(value)) return { path: pathOf(place), kind: 'string' };
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { path: pathOf(place), kind: 'number' };
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => stack.push({ value: v, place: { key: String(i), up: place } }));
     } else if (typeof value === 'object' && value !== null) {
       for (const [k, v] of Object.entries(value)) {
-        if (hasBadChars(k)) return { path: pathOf({ key: k, up: place }), key: true };
+        if (hasBadChars(k)) return { path: pathOf({ key: k, up: place }), kind: 'key' };
         stack.push({ value: v, place: { key: k, up: place } });
       }
     }

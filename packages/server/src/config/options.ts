@@ -211,7 +211,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 100,
     default: () => 120_000,
     description:
-      'A connection with nothing sent either way for this long is closed (event streams and log followers excepted).',
+      'While a request is received or answered, a connection with nothing sent either way for this long is closed (event streams and log followers excepted); between requests the keep-alive timeout applies.',
   },
   {
     key: 'httpKeepAliveTimeoutMs',
@@ -227,9 +227,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--http-max-requests-per-socket',
     env: 'GALLEY_HTTP_MAX_REQUESTS_PER_SOCKET',
     type: 'integer',
-    min: 1,
-    default: () => 10_000,
-    description: 'Requests one kept-alive connection may make; then it is closed (the client reconnects).',
+    min: 0,
+    default: () => 0,
+    description:
+      'Requests one kept-alive connection may make (0 = no limit): the last answer says `Connection: close`, and Node answers any further request on it 503.',
   },
   {
     key: 'httpMaxConnections',

@@ -5,10 +5,17 @@ import pino from 'pino';
 import { vi } from 'vitest';
 import { buildServer, type GalleyServer } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/config.js';
+import type { FlatConfig } from '../../src/config/options.js';
 
 /** A whole server (PGlite in a temp dir, local backend) for app.inject tests. */
 export async function startTestServer(
-  over: { cpus?: number; databaseUrl?: string; webDist?: string | null } = {},
+  over: {
+    cpus?: number;
+    databaseUrl?: string;
+    webDist?: string | null;
+    /** More settings, by config key (`httpRequestTimeoutMs: '1000'`). */
+    flags?: Partial<Record<keyof FlatConfig, string>>;
+  } = {},
 ): Promise<GalleyServer & { dataDir: string; stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'galley-api-'));
   const config = resolveConfig({
@@ -24,6 +31,7 @@ export async function startTestServer(
       retryInitialDelayMs: '50',
       containerRuntime: 'none',
       ...(over.databaseUrl ? { databaseUrl: over.databaseUrl } : {}),
+      ...over.flags,
     },
   });
   const server = await buildServer(config, {
