@@ -20,12 +20,26 @@
  *    "master_cpu_s":…[,"peer_running":N,"peer_launched":N,"peer_launched_s":…]}
  * master_cpu_s is this process's CPU (mostly the fake master) while Galley ran: on a 2-core
  * machine galley_s cannot be much below (galley_cpu_s + master_cpu_s) / 2.
+ *
+ * Those two runs start executors for free, as the fake did before it modelled their cost. Then the
+ * same workload runs twice more with Galley with the cost of starting an executor modelled
+ * (`executorStartMs`, at most `executorStartConcurrency` at once per agent): through the command
+ * executor (one executor per task: the task manager, as above) and through one shared
+ * galley-executor per agent (`shared`: every task of an agent launched with the same
+ * ExecutorInfo, so the agent starts one executor). The modelled cost is what the issue measured on
+ * a real Mesos 1.12 cluster of two agents sharing one 2-core machine — 50 command tasks RUNNING in
+ * 22.4 s, 0.9 s per launch and agent, one at a time — (BENCH_SDK_EXECUTOR_START_MS, 900;
+ * BENCH_SDK_EXECUTOR_START_CONCURRENCY, 1). They add
+ *   "command_executor_s":…, "shared_executor_s":…, "shared_speedup":…,
+ *   "executor_start_ms":…, "executor_start_concurrency":…
+ * to the last line. BENCH_SDK_ONLY also takes `command` or `shared`; BENCH_SDK_MODELLED=0 skips them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Offer, TaskInfo } from '@galley/mesos';
 import type { FakeMesos } from '@galley/mesos/testing';
 import { fileURLToPath } from 'node:url';
 
@@ -36,8 +50,26 @@ const ONLY = process.env['BENCH_SDK_ONLY'];
 /** Each agent offers room for more than its share (50 tasks: 5 cpus, 1600 MB, 50 ports). */
 const AGENT_RESOURCES = 'cpus:8;mem:4096;disk:10000;ports:[31000-32000]';
 const COMMAND = 'sleep 3600';
+/** The modelled cost of starting an executor (see the header). */
+const EXECUTOR_START_MS = Number(process.env['BENCH_SDK_EXECUTOR_START_MS'] ?? 900);
+const EXECUTOR_START_CONCURRENCY = Number(process.env['BENCH_SDK_EXECUTOR_START_CONCURRENCY'] ?? 1);
+const MODELLED = process.env['BENCH_SDK_MODELLED'] !== '0';
 
-type Contender = 'galley' | 'peer';
+/** `command`: Galley's task manager with executor starts modelled; `shared`: one galley-executor per agent. */
+type Contender = 'galley' | 'peer' | 'command' | 'shared';
+
+/** The fake's executor start cost for a contender: free for today's figures, modelled for the rest. */
+function executorCost(contender: Contender): { executorStartMs: number; executorStartConcurrency?: number } {
+  if (contender === 'galley' || contender === 'peer') return { executorStartMs: 0 };
+  return { executorStartMs: EXECUTOR_START_MS, executorStartConcurrency: EXECUTOR_START_CONCURRENCY };
+}
+
+/** How long a contender may take: the command executor's modelled starts alone take TASKS/AGENTS × cost. */
+function limitSeconds(contender: Contender): number {
+  if (contender !== 'command') return LIMIT_S;
+  const starts = ((TASKS / AGENTS) * EXECUTOR_START_MS) / EXECUTOR_START_CONCURRENCY / 1000;
+  return Math.max(LIMIT_S, Math.ceil(starts * 2 + 30));
+}
 
 /** Messages from a child. */
 type ChildMessage =
@@ -67,6 +99,7 @@ async function runContender(contender: Contender): Promise<Outcome> {
     agents: Array.from({ length: AGENTS }, () => ({ resources: AGENT_RESOURCES })),
     execution: 'simulate',
     heartbeatIntervalSeconds: 15,
+    ...executorCost(contender),
   });
   const profile = process.env['BENCH_SDK_PROFILE'];
   const child = fork(fileURLToPath(import.meta.url), ['--child', contender, fake.leaderUrl], {
@@ -79,14 +112,14 @@ async function runContender(contender: Contender): Promise<Outcome> {
       'ignore',
       // Node's own diagnostics (--trace-gc, …) go to stdout.
       process.env['BENCH_SDK_NODE_ARGS'] ? 'inherit' : 'ignore',
-      process.env['BENCH_SDK_DEBUG'] ? 'inherit' : contender === 'galley' ? 'inherit' : 'ignore',
+      process.env['BENCH_SDK_DEBUG'] ? 'inherit' : contender === 'peer' ? 'ignore' : 'inherit',
       'ipc',
     ],
   });
   const messages: ChildMessage[] = [];
   child.on('message', (m) => messages.push(m as ChildMessage));
   try {
-    const deadline = Date.now() + LIMIT_S * 1000 + 30_000;
+    const deadline = Date.now() + limitSeconds(contender) * 1000 + 30_000;
     const subscribeAt = await poll(
       () => fake.calls({ type: 'SUBSCRIBE' })[0]?.at,
       deadline,
@@ -95,7 +128,7 @@ async function runContender(contender: Contender): Promise<Outcome> {
       messages,
     );
     const masterCpu = process.cpuUsage();
-    const progress = await watch(fake, subscribeAt, child, messages);
+    const progress = await watch(fake, subscribeAt, child, messages, limitSeconds(contender));
     const masterUsed = process.cpuUsage(masterCpu);
     const masterCpuSeconds = (masterUsed.user + masterUsed.system) / 1e6;
     if (process.env['BENCH_SDK_DEBUG']) debugSummary(contender, fake, subscribeAt);
@@ -121,8 +154,9 @@ async function watch(
   subscribeAt: number,
   child: ChildProcess,
   messages: ChildMessage[],
+  limitS: number,
 ): Promise<Omit<Outcome, 'contender' | 'cpuSeconds' | 'masterCpuSeconds'>> {
-  const limitAt = subscribeAt + LIMIT_S * 1000;
+  const limitAt = subscribeAt + limitS * 1000;
   let started = 0;
   let allStartedAt: number | undefined;
   let lastSnapshot = 0;
@@ -150,7 +184,7 @@ async function watch(
     }
     if (now >= limitAt) {
       const startedSeconds = allStartedAt === undefined ? undefined : (allStartedAt - subscribeAt) / 1000;
-      return { seconds: LIMIT_S, running, finished: false, started, startedSeconds };
+      return { seconds: limitS, running, finished: false, started, startedSeconds };
     }
   }
 }
@@ -217,8 +251,9 @@ async function askCpu(child: ChildProcess, messages: ChildMessage[]): Promise<nu
 async function parent(): Promise<void> {
   const round = (n: number, digits = 3) => Number(n.toFixed(digits));
   const results: Partial<Record<Contender, Outcome>> = {};
-  for (const contender of ['galley', 'peer'] as const) {
+  for (const contender of ['galley', 'peer', 'command', 'shared'] as const) {
     if (ONLY !== undefined && ONLY !== contender) continue;
+    if (ONLY === undefined && !MODELLED && (contender === 'command' || contender === 'shared')) continue;
     const o = await runContender(contender);
     results[contender] = o;
     const notes = [
@@ -228,8 +263,18 @@ async function parent(): Promise<void> {
       o.cpuSeconds === undefined ? '' : `, ${round(o.cpuSeconds)} CPU s`,
       `; the fake master used ${round(o.masterCpuSeconds)} CPU s meanwhile`,
     ];
+    const what =
+      contender === 'command'
+        ? 'galley, one command executor per task'
+        : contender === 'shared'
+          ? 'galley, one shared galley-executor per agent'
+          : contender;
+    const cost =
+      contender === 'command' || contender === 'shared'
+        ? ` (executor start ${EXECUTOR_START_MS} ms, ${EXECUTOR_START_CONCURRENCY} at once per agent)`
+        : '';
     console.log(
-      `${contender}: ${o.running}/${TASKS} RUNNING and acknowledged in ${round(o.seconds)} s${notes.join('')}`,
+      `${what}${cost}: ${o.running}/${TASKS} RUNNING and acknowledged in ${round(o.seconds)} s${notes.join('')}`,
     );
   }
   const galley = results.galley;
@@ -263,6 +308,20 @@ async function parent(): Promise<void> {
   if (galley !== undefined) line.master_cpu_s = round(galley.masterCpuSeconds);
   if (galley !== undefined && !galley.finished) line.galley_running = galley.running;
   if (peer !== undefined && !peer.finished) line.peer_running = peer.running;
+  const command = results.command;
+  const shared = results.shared;
+  if (command !== undefined || shared !== undefined) {
+    line.executor_start_ms = EXECUTOR_START_MS;
+    line.executor_start_concurrency = EXECUTOR_START_CONCURRENCY;
+  }
+  if (command !== undefined) line.command_executor_s = round(command.seconds);
+  if (command !== undefined && !command.finished) line.command_executor_running = command.running;
+  if (shared !== undefined) line.shared_executor_s = round(shared.seconds);
+  if (shared !== undefined && !shared.finished) line.shared_executor_running = shared.running;
+  if (command !== undefined && shared !== undefined) {
+    // By rate of RUNNING and acknowledged tasks (the same as by time when both finished).
+    line.shared_speedup = round(shared.running / shared.seconds / (command.running / command.seconds), 1);
+  }
   console.log(JSON.stringify(line));
 }
 
@@ -341,9 +400,74 @@ async function peerChild(master: string): Promise<void> {
   });
 }
 
+/**
+ * Galley through one shared galley-executor per agent: the SDK's scheduler and AcceptPlan, every
+ * task of an agent launched with the same ExecutorInfo (its resources counted once, with its first
+ * task), the command in `TaskInfo.data` as galley-executor reads it. Offers of agents with nothing
+ * more to launch are declined for 120 s.
+ */
+async function sharedChild(master: string): Promise<void> {
+  const { AcceptPlan, createScheduler } = await import('@galley/mesos');
+  let next = 0;
+  const data = Buffer.from(JSON.stringify({ shell: true, value: COMMAND })).toString('base64');
+  const executorNeeds = { cpus: 0.1, mem: 32 };
+  const scheduler = createScheduler({
+    master,
+    framework: { user: 'root', name: 'bench-galley-shared' },
+    handlers: {
+      OFFERS: async (event, ctx) => {
+        for (const offer of (event.offers.offers ?? []) as Offer[]) {
+          if (next >= TASKS) {
+            await ctx.scheduler.decline([offer.id], { refuse_seconds: 120 });
+            continue;
+          }
+          const plan = new AcceptPlan([offer]);
+          const executorId = `galley-executor-${offer.agent_id.value}`;
+          let executorResources: TaskInfo['resources'] | undefined;
+          const tasks: TaskInfo[] = [];
+          while (next < TASKS) {
+            const fit = plan.fit({ cpus: 0.1, mem: 32, ports: 1 }, { executorId, needs: executorNeeds });
+            if (!fit.ok) break;
+            executorResources ??= fit.executorResources;
+            const id = `sleeper-${next++}`;
+            tasks.push({
+              name: id,
+              task_id: { value: id },
+              agent_id: offer.agent_id,
+              resources: fit.resources,
+              data,
+              executor: {
+                executor_id: { value: executorId },
+                type: 'CUSTOM',
+                name: 'galley-executor',
+                command: {
+                  value: 'galley-executor',
+                  environment: { variables: [{ name: 'GALLEY_EXECUTOR_SHARED', value: '1' }] },
+                },
+                resources: executorResources ?? [],
+              },
+            });
+          }
+          if (tasks.length === 0) {
+            await ctx.scheduler.decline([offer.id], { refuse_seconds: 0 });
+            continue;
+          }
+          plan.launch(tasks);
+          const accept = plan.toAccept(0);
+          await ctx.scheduler.accept(accept.offer_ids, accept.operations, accept.filters);
+        }
+      },
+    },
+  });
+  process.send?.({ type: 'starting' });
+  reportCpuOnRequest(process.cpuUsage());
+  scheduler.start();
+}
+
 async function child(contender: string, master: string): Promise<void> {
   try {
-    if (contender === 'galley') await galleyChild(master);
+    if (contender === 'galley' || contender === 'command') await galleyChild(master);
+    else if (contender === 'shared') await sharedChild(master);
     else await peerChild(master);
   } catch (error) {
     process.send?.({ type: 'failed', error: String(error) });

@@ -12,21 +12,22 @@ import { formatStoutDuration } from '../wire/mesos-json.js';
  * executor logs only through glog, which writes to stderr.
  */
 
+/** The header's date and time to the second (`1122 08:58:06`), cached for the second it names. */
+let stampSecond = -1;
+let stampText = '';
+
 /** A glog line's header: `I` (or W, E, F), MMDD, local time with microseconds, thread id, `file:line] `. */
-export function glogLine(
-  level: 'I' | 'W' | 'E',
-  threadId: number,
-  source: string,
-  message: string,
-  at: Date = new Date(),
-): string {
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const micros = String(Math.floor(((performance.timeOrigin + performance.now()) % 1000) * 1000)).padStart(
-    6,
-    '0',
-  );
-  const stamp = `${two(at.getMonth() + 1)}${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}.${micros}`;
-  return `${level}${stamp} ${threadId} ${source}] ${message}\n`;
+export function glogLine(level: 'I' | 'W' | 'E', threadId: number, source: string, message: string): string {
+  const now = performance.timeOrigin + performance.now();
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    const at = new Date(second * 1000);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    stampSecond = second;
+    stampText = `${two(at.getMonth() + 1)}${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+  }
+  const micros = String(Math.floor((now - second * 1000) * 1000)).padStart(6, '0');
+  return `${level}${stampText}.${micros} ${threadId} ${source}] ${message}\n`;
 }
 
 let nextThreadId = 20_000;
