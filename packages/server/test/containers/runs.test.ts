@@ -244,8 +244,44 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     expect(alive?.status).toBe('running');
     const name = alive!.name;
 
+    // Left by a server that died before removing them: an ended container of this data dir goes
+    // at the restart; another server's stays.
+    const leftover = `galley-leftover-${Date.now()}`;
+    const others = `galley-others-${Date.now()}`;
+    expect(
+      (
+        await p.run([
+          'create',
+          '--name',
+          leftover,
+          '--label',
+          `galley.dir=${data}/runs/x/1`,
+          TEST_IMAGE,
+          'true',
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await p.run([
+          'create',
+          '--name',
+          others,
+          '--label',
+          `galley.dir=${dir}/other/runs/x/1`,
+          TEST_IMAGE,
+          'true',
+        ])
+      ).code,
+    ).toBe(0);
+
     server = await startServer(data, flags);
     expect((await run(id)).status).toBe('RUNNING');
+    await eventually(async () =>
+      (await p.run(['container', 'exists', leftover])).code !== 0 ? true : undefined,
+    );
+    expect((await p.run(['container', 'exists', others])).code).toBe(0);
+    await p.run(['rm', '-f', others]);
     // Adopted: it is still running, and this server hears its end.
     expect((await p.run(['exec', name, 'touch', '/tmp/go'])).code).toBe(0);
     const done = await finished(id);

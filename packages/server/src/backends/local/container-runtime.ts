@@ -84,6 +84,8 @@ export interface ContainerState {
 
 /** The label holding the attempt (or task) id on every container Galley starts. */
 export const ID_LABEL = 'galley.id';
+/** The label holding the directory of its supervisor (its output, exit status and env file). */
+export const DIR_LABEL = 'galley.dir';
 
 /** Files in a supervised container's directory. */
 export const CONTAINER_FILE = 'container';
@@ -137,6 +139,7 @@ export function containerScript(
   name: string,
   launch: ContainerLaunch,
   literal: Record<string, string>,
+  dir?: string,
 ): string {
   const q = shellQuote;
   const cli = q(runtime.cli);
@@ -161,7 +164,7 @@ if ${pullArgs} > ${PULL_LOG} 2>&1; then echo ${q(`galley: pulled image ${launch.
       : runtime.pullPolicy === 'never'
         ? never
         : `if ! ${exists}; then\n${pull}\nfi`;
-  const args = runArgs(runtime, id, name, launch, literal);
+  const args = runArgs(runtime, id, name, launch, literal, dir);
   return `${step}\nexec ${cli} ${args.map(q).join(' ')}`;
 }
 
@@ -172,8 +175,11 @@ export function runArgs(
   name: string,
   launch: ContainerLaunch,
   literal: Record<string, string>,
+  dir?: string,
 ): string[] {
-  const args = ['run', '--name', name, '--label', `${ID_LABEL}=${id}`, '--pull', 'never'];
+  const args = ['run', '--name', name, '--label', `${ID_LABEL}=${id}`];
+  if (dir !== undefined) args.push('--label', `${DIR_LABEL}=${dir}`);
+  args.push('--pull', 'never');
   if (runtime.init) args.push('--init');
   if (runtime.kind === 'podman') args.push('--log-driver', 'passthrough');
   const parent = cgroupParentOf(runtime, name);
@@ -257,6 +263,34 @@ export async function killContainer(
 /** Removes the container (killing it if it still runs); a missing one is not an error. */
 export async function removeContainer(runtime: ContainerRuntime, name: string): Promise<void> {
   await runCli(runtime, ['rm', '--force', name], 60_000);
+}
+
+/**
+ * Ended containers (exited, or created and never started) whose supervisor directory is under
+ * `prefix`: name and directory.
+ */
+export async function endedContainers(
+  runtime: ContainerRuntime,
+  prefix: string,
+): Promise<{ name: string; dir: string }[]> {
+  const r = await runCli(runtime, [
+    'ps',
+    '--all',
+    '--filter',
+    `label=${DIR_LABEL}`,
+    '--filter',
+    'status=exited',
+    '--filter',
+    'status=created',
+    '--format',
+    `{{.Names}}\t{{index .Labels "${DIR_LABEL}"}}`,
+  ]);
+  if (r.code !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((f): f is [string, string] => f.length === 2 && f[1]!.startsWith(prefix))
+    .map(([name, dir]) => ({ name, dir }));
 }
 
 /** The command that runs `script` in the container (a pipeline process's COMMAND health check). */

@@ -145,6 +145,14 @@ export class LocalBackend implements Backend {
 
   async start(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'runs'), { recursive: true });
+    // What was found again is tracked by now: ended containers of this data dir left by a server
+    // that died before removing them go.
+    this.supervisor
+      .sweep(this.options.dataDir)
+      .then(
+        (n) => n > 0 && this.options.logger.info({ removed: n }, 'local backend: ended containers removed'),
+      )
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'local backend: container sweep failed'));
     if (this.runtime)
       this.options.logger.info({ cluster: this.cluster }, `local backend: ${containerNote(this.runtime)}`);
     else

@@ -12,6 +12,7 @@ import {
   containerEnv,
   containerName,
   containerScript,
+  endedContainers,
   ENV_FILE,
   inspectContainer,
   killContainer,
@@ -154,6 +155,8 @@ export class Supervisor {
   private readonly kills = new Set<NodeJS.Timeout>();
   private pollTimer: NodeJS.Timeout | null = null;
   private usageTimer: NodeJS.Timeout | null = null;
+  /** Containers whose end is being completed (not swept meanwhile). */
+  private readonly completing = new Set<string>();
   private sampling = false;
   private closed = false;
   private readonly runtime: ContainerRuntime | null;
@@ -188,7 +191,7 @@ export class Supervisor {
         this.spawner.spawn({
           id,
           dir: command.dir,
-          command: containerScript(rt, id, name, container, env.literal),
+          command: containerScript(rt, id, name, container, env.literal, command.dir),
           env: rt.env,
           files: { [ENV_FILE]: env.file, [CONTAINER_FILE]: `${JSON.stringify(s.container)}\n` },
         });
@@ -297,6 +300,27 @@ export class Supervisor {
     return 'signalled';
   }
 
+  /**
+   * Removes the ended containers under `dir` (and their cgroups) that no process here stands for:
+   * those whose end a server read before it died, before it could remove them. Called once the
+   * work in flight was found again, before anything new starts.
+   */
+  async sweep(dir: string): Promise<number> {
+    const rt = this.runtime;
+    if (!rt) return 0;
+    const ours = new Set([...this.processes.values()].map((s) => s.container?.name));
+    for (const name of this.completing) ours.add(name);
+    let removed = 0;
+    for (const c of await endedContainers(rt, `${dir}/`)) {
+      if (ours.has(c.name)) continue;
+      const record = (await readContainerFile(c.dir)) ?? { name: c.name, memMb: 0, cgroupParent: null };
+      if (record.name !== c.name) continue;
+      await this.cleanUp(rt, record);
+      removed++;
+    }
+    return removed;
+  }
+
   /** Stops the helper and the SIGKILL deadlines; the processes keep running under their supervisors. */
   close(): void {
     this.closed = true;
@@ -379,6 +403,19 @@ export class Supervisor {
    */
   private async completeContainer(s: Supervised, end: SupervisedEnd): Promise<SupervisedEnd> {
     const record = s.container!;
+    this.completing.add(record.name);
+    try {
+      return await this.completeContainerNow(s, end, record);
+    } finally {
+      this.completing.delete(record.name);
+    }
+  }
+
+  private async completeContainerNow(
+    s: Supervised,
+    end: SupervisedEnd,
+    record: ContainerRecord,
+  ): Promise<SupervisedEnd> {
     const rt = this.runtime;
     let complete: SupervisedEnd = end;
     if (await exists(join(s.dir, PULL_FAILED))) {
