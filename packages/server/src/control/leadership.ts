@@ -24,6 +24,8 @@ export interface Leadership {
   since(): number | null;
   /** Registers a callback for changes of `isLeader()` (called in registration order). */
   onChange(listener: (leader: boolean) => void): void;
+  /** Gives leadership up now (listeners are told), so another replica takes over; undefined = cannot. */
+  resign?(reason: string): void;
   close(): Promise<void>;
 }
 

@@ -101,6 +101,11 @@ export class LeaseLeadership implements Leadership {
     this.listeners.push(listener);
   }
 
+  /** Gives the lease up (released at once): the next holding, by anyone, has a new epoch. */
+  resign(reason: string): void {
+    this.lose(reason);
+  }
+
   /**
    * The lease session ended (PostgreSQL ended it, or it failed): another replica may hold the
    * lease already, so leadership ends now.

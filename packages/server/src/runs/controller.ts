@@ -92,6 +92,8 @@ export class RunController {
   private handOver: (() => Promise<void>) | undefined;
   /** Leadership terms, taken over and stepped down from one after the other. */
   private terms: Promise<void> = Promise.resolve();
+  /** A term is open: this replica took over (its backends run) and has not stepped down. */
+  private termOpen = false;
 
   constructor(private readonly o: RunControllerOptions) {
     this.byCluster = new Map(o.backends.map((b) => [b.cluster, b]));
@@ -120,13 +122,34 @@ export class RunController {
       backend.onCapacity(() => this.wake());
     }
     this.unsubscribeFeed = this.o.feed.subscribe((run) => this.observeWaiting(run));
-    this.o.leadership.onChange((leader) => {
-      this.terms = this.terms
-        .then(() => (leader ? this.takeOver() : this.stepDown()))
-        .catch((err: unknown) => this.fail(leader ? 'takeover' : 'step-down', err));
-    });
+    this.o.leadership.onChange((leader) => this.leadershipChanged(leader));
     await this.o.leadership.start();
     await this.terms;
+  }
+
+  private leadershipChanged(leader: boolean): void {
+    this.terms = this.terms.then(async () => {
+      if (!leader) return this.stepDown().catch((err: unknown) => this.fail('step-down', err));
+      try {
+        await this.takeOver();
+      } catch (err) {
+        // A leader whose takeover failed must not hold the lease without running backends:
+        // it resigns (another replica, or this one anew, takes over); alone, it tries again.
+        this.fail('takeover', err);
+        if (this.loop.isClosed || !this.o.leadership.isLeader()) return;
+        if (this.o.leadership.resign) this.o.leadership.resign('its takeover failed');
+        else
+          setTimeout(() => {
+            if (!this.loop.isClosed && this.o.leadership.isLeader() && !this.termOpen)
+              this.leadershipChanged(true);
+          }, 1_000).unref();
+      }
+    });
+  }
+
+  /** Whether this replica leads and its term is open (its backends run). */
+  private leads(): boolean {
+    return this.termOpen && this.o.leadership.isLeader();
   }
 
   /** This replica's leadership (who it is, whether it leads, its epoch and since when). */
@@ -161,6 +184,9 @@ export class RunController {
     if (!this.o.leadership.isLeader()) return;
     for (const backend of this.o.backends) await backend.start();
     for (const backend of this.o.backends) this.reportWaiting(backend);
+    // Open before the sweep of stops: a stop recorded until now (as by a follower) is found by
+    // it, one recorded after is carried out at once.
+    this.termOpen = true;
     await this.serial(async () => {
       if (!this.o.leadership.isLeader()) return;
       for (const [cluster, specs] of relaunch)
@@ -177,6 +203,7 @@ export class RunController {
    * and what this replica knew of the term is forgotten; the store has it all.
    */
   private async stepDown(): Promise<void> {
+    this.termOpen = false;
     this.o.terms?.end();
     this.o.logger.warn({}, 'runs: stepping down; the backends close, their work keeps running');
     for (const backend of this.o.backends)
@@ -203,7 +230,7 @@ export class RunController {
    */
   changedElsewhere(runs: readonly RunRecord[], gap: boolean): void {
     for (const run of runs) this.live.delete(run.runId);
-    if (!this.o.leadership.isLeader()) return;
+    if (!this.leads()) return;
     if (runs.some((r) => r.state.status === 'QUEUED'))
       for (const view of this.queueViews.values()) view.invalidate();
     const stops = runs.filter(
@@ -214,7 +241,7 @@ export class RunController {
     );
     if (stops.length > 0 || gap)
       this.serial(async () => {
-        if (!this.o.leadership.isLeader()) return;
+        if (!this.leads()) return;
         if (gap) return this.killPendingStops();
         for (const r of stops) await this.kill(r, r.state.attemptId!);
       }).catch((err: unknown) => this.fail('stops requested elsewhere', err));
@@ -342,7 +369,7 @@ export class RunController {
   }
 
   private async tick(): Promise<void> {
-    if (!this.o.leadership.isLeader()) return;
+    if (!this.leads()) return;
     const deadline = this.loop.nextDeadline;
     if (this.timerDue || (deadline !== null && deadline <= this.o.clock.now())) await this.fireTimers();
     for (const backend of this.o.backends) await this.dispatch(backend);
@@ -573,7 +600,7 @@ export class RunController {
   }
 
   private async stop(runId: string, reason: string | undefined): Promise<StopAnswer> {
-    if (!this.o.leadership.isLeader()) return this.stopElsewhere(runId, reason);
+    if (!this.leads()) return this.stopElsewhere(runId, reason);
     const run = await this.o.store.getRun(runId);
     if (!run) return { result: 'not-found' };
     if (run.state.status === 'STOPPED') return { result: 'already-stopped', run };
