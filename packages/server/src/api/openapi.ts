@@ -14,7 +14,9 @@ export async function openApiPlugin(app: FastifyInstance, options: { version: st
         version: options.version,
         description:
           'Flotilla-compatible jobs API (also mounted under /api/v6). Resources: `memory` in MB, `cpu` in millicores (1000 = one CPU). ' +
-          'Errors are `{code, message, fields?}`. `GET /api/v1/stream` is a server-sent event stream: each change of a run is ' +
+          'Bodies are JSON whatever their content type says, at most 1 MiB and 32 levels deep; every string and number ' +
+          'has the bounds its schema shows, and no string may hold NUL or a lone surrogate. ' +
+          'Errors are `{code, message, fields?}`, for every 4xx and 5xx. `GET /api/v1/stream` is a server-sent event stream: each change of a run is ' +
           '`event: run` with the run JSON as `data` and the run version as `id`.',
       },
       tags: [
