@@ -114,7 +114,8 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
   const info = ctx.describe?.(cluster);
   checkBounds(cluster, info?.bounds, body.gpu ?? def.gpu, def.ports.length);
   let placement: StoredRunPlacement | undefined = runPlacement(def, body);
-  if (engine === 'local' && info?.runsOnHost === false)
+  // On a local cluster that runs images, a run runs in its image (one without an image, on the host).
+  if (engine === 'local' && info?.runsOnHost === false && def.image.trim() !== '')
     placement = { ...(placement ?? EMPTY_PLACEMENT), runsOnHost: false };
   const roles = ctx.roles?.get(cluster);
   if (roles && placement?.role && !roles.includes(placement.role)) {

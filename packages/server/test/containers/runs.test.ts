@@ -293,6 +293,18 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     await eventually(async () => ((await containersOf(`${id}.1`)).length === 0 ? true : undefined));
   });
 
+  it('runs a run without an image on the host, and says so', async () => {
+    await define({
+      alias: 'no-image',
+      image: '',
+      memory: 1,
+      command: 'test -e /etc/galley-test-image || echo on-the-host',
+    });
+    const id = await execute('no-image');
+    expect(await finished(id)).toMatchObject({ exit_code: 0, runs_on_host: true });
+    expect(await logs(id)).toContain('on-the-host');
+  });
+
   it('refuses at execute a run that needs a GPU: this cluster has none and can never have one', async () => {
     await define({ alias: 'gpu', image: TEST_IMAGE, gpu: 1, command: 'true' });
     const res = await http<{ code: string; fields: Record<string, string> }>(

@@ -75,6 +75,13 @@ describe('containers: names, command lines and the pull step', () => {
     ]);
   });
 
+  it('raises a memory limit below what the runtimes take to 6 MB', () => {
+    expect(runArgs(podman, 'r', 'n', { ...launch, memMb: 1 }, {}).join(' ')).toContain(
+      '--memory 6m --memory-swap 6m',
+    );
+    expect(runArgs(podman, 'r', 'n', { ...launch, memMb: 0 }, {})).not.toContain('--memory');
+  });
+
   it("runs the image's entrypoint with the arguments when there is no script, and binds host ports on the host network", () => {
     const args = runArgs(
       podman,

@@ -93,6 +93,9 @@ export const ENV_FILE = 'container.env';
 export const PULL_LOG = 'pull.log';
 export const PULL_FAILED = 'pull-failed';
 
+/** The smallest memory limit Docker and Podman take (MB). */
+export const MIN_MEMORY_MB = 6;
+
 /** Exit codes of the CLI itself (not of the program): it failed before the program ran. */
 export const CLI_FAILURES = new Set([125, 126, 127]);
 
@@ -184,7 +187,11 @@ export function runArgs(
   if (runtime.kind === 'podman') args.push('--log-driver', 'passthrough');
   const parent = cgroupParentOf(runtime, name);
   if (parent) args.push('--cgroup-parent', parent);
-  if (launch.memMb > 0) args.push('--memory', `${launch.memMb}m`, '--memory-swap', `${launch.memMb}m`);
+  if (launch.memMb > 0) {
+    // The runtimes refuse a limit below 6 MB.
+    const mb = Math.max(MIN_MEMORY_MB, Math.ceil(launch.memMb));
+    args.push('--memory', `${mb}m`, '--memory-swap', `${mb}m`);
+  }
   if (launch.cpus > 0) args.push('--cpus', String(Math.round(launch.cpus * 1000) / 1000));
   args.push('--env-file', ENV_FILE);
   for (const [n, v] of Object.entries(literal)) args.push('--env', `${n}=${v}`);

@@ -349,7 +349,8 @@ export class LocalBackend implements Backend {
     for (const { name, value } of spec.env) program[name] = value;
     Object.assign(program, portEnv(ports, containerPorts));
     const dir = attemptDir(this.options.dataDir, spec.runId, spec.seq);
-    if (this.runtime) {
+    // A run without an image has nothing to run in: its command runs on the host (as on Mesos).
+    if (this.runtime && spec.image.trim() !== '') {
       const container: ContainerLaunch = {
         image: spec.image,
         script: spec.command,
