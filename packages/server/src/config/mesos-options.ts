@@ -114,6 +114,24 @@ export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
       '`auto`: an image runs only on agents that declare the attribute `galley-images:mesos` or `galley-images:docker` (and have not failed to launch one); without such agents, runs are plain command tasks and the image is recorded, not used. `mesos`: every image runs under the MESOS containerizer (Docker image); `docker`: the DOCKER containerizer; `none`: plain command tasks on every agent.',
   },
   {
+    key: 'mesosExecutor',
+    flag: '--mesos-executor',
+    env: 'GALLEY_MESOS_EXECUTOR',
+    type: 'string',
+    default: () => 'command',
+    description:
+      "`command`: each run is a task of Mesos' command executor (an executor process started per task). `galley`: runs without an image share one long-lived galley-executor per agent and role (started once; a launch is then a LAUNCH and a fork); the agents need `--mesos-executor-command`.",
+  },
+  {
+    key: 'mesosExecutorCommand',
+    flag: '--mesos-executor-command',
+    env: 'GALLEY_MESOS_EXECUTOR_COMMAND',
+    type: 'string',
+    default: () => 'galley-executor',
+    description:
+      'With `--mesos-executor galley`: the shell command that starts galley-executor on an agent (the `galley-executor` bin of @galley/mesos, e.g. `node /opt/galley/packages/mesos/dist/executor/main.js`).',
+  },
+  {
     key: 'mesosNetwork',
     flag: '--mesos-network',
     env: 'GALLEY_MESOS_NETWORK',

@@ -17,6 +17,13 @@ export interface MesosClusterConfig {
  */
 export type Containerizer = 'auto' | 'mesos' | 'docker' | 'none';
 
+/**
+ * Which executor runs a run's command task: Mesos' command executor (one executor process per
+ * task), or one shared, long-lived `galley-executor` per agent and role (a launch is a LAUNCH event
+ * and a fork).
+ */
+export type MesosExecutor = 'command' | 'galley';
+
 /** How tasks are networked: the agent's network, or a bridge with port mappings. */
 export type MesosNetwork = 'HOST' | 'BRIDGE';
 
@@ -46,6 +53,10 @@ export interface MesosSettings {
    * Docker image), `docker` (DOCKER containerizer), `none` (plain commands).
    */
   containerizer: Containerizer;
+  /** `command` (Mesos' command executor) or `galley` (a shared galley-executor per agent and role). */
+  executor: MesosExecutor;
+  /** The command line that starts galley-executor on an agent (`ExecutorInfo.command.value`). */
+  executorCommand: string;
   network: MesosNetwork;
   /** CNI network of BRIDGE tasks under the MESOS containerizer. */
   cniNetwork: string;
@@ -76,6 +87,8 @@ export interface MesosFlatSettings {
   mesosRefuseSeconds: number;
   mesosOfferHoldMs: number;
   mesosContainerizer: string;
+  mesosExecutor: string;
+  mesosExecutorCommand: string;
   mesosNetwork: string;
   mesosCniNetwork: string;
   mesosUnreachableTimeoutMs: number;
@@ -144,6 +157,13 @@ export function resolveMesosSettings(
   const containerizer = f.mesosContainerizer.toLowerCase();
   if (!['auto', 'mesos', 'docker', 'none'].includes(containerizer))
     problems.push(`mesosContainerizer: expected auto, mesos, docker or none, got "${f.mesosContainerizer}"`);
+  const executor = f.mesosExecutor.toLowerCase();
+  if (executor !== 'command' && executor !== 'galley')
+    problems.push(`mesosExecutor: expected command or galley, got "${f.mesosExecutor}"`);
+  if (executor === 'galley' && f.mesosExecutorCommand.trim() === '')
+    problems.push(
+      'mesosExecutorCommand: --mesos-executor galley needs the command that starts galley-executor',
+    );
   const network = f.mesosNetwork.toUpperCase();
   if (network !== 'HOST' && network !== 'BRIDGE')
     problems.push(`mesosNetwork: expected HOST or BRIDGE, got "${f.mesosNetwork}"`);
@@ -162,6 +182,8 @@ export function resolveMesosSettings(
       refuseSeconds: f.mesosRefuseSeconds,
       offerHoldMs: f.mesosOfferHoldMs,
       containerizer: containerizer as Containerizer,
+      executor: executor as MesosExecutor,
+      executorCommand: f.mesosExecutorCommand.trim(),
       network: network as MesosNetwork,
       cniNetwork: f.mesosCniNetwork,
       unreachableTimeoutMs: f.mesosUnreachableTimeoutMs,

@@ -260,6 +260,7 @@ describe('a container launch failure is a configuration failure', () => {
       reconciledAt: null,
       killGraceMs: null,
       container: 'mesos',
+      executorId: null,
     };
     table.add(tracked);
     const effect = applyUpdate(

@@ -225,6 +225,8 @@ describe('Mesos settings', () => {
     mesosRefuseSeconds: 120,
     mesosOfferHoldMs: 1000,
     mesosContainerizer: 'mesos',
+    mesosExecutor: 'command',
+    mesosExecutorCommand: 'galley-executor',
     mesosNetwork: 'HOST',
     mesosCniNetwork: 'mesos-bridge',
     mesosUnreachableTimeoutMs: 300000,

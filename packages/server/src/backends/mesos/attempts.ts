@@ -33,6 +33,8 @@ export interface TrackedTask {
   killGraceMs: number | null;
   /** How its image was sent (MESOS or DOCKER container); null = a plain command task, or unknown. */
   container: ImageKind | null;
+  /** The shared galley-executor it runs under; null = its own command executor (id = task id). */
+  executorId: string | null;
 }
 
 /** Where an attempt's task ran, kept in the attempt's `handle` so logs are found after a restart. */
@@ -42,6 +44,8 @@ export interface TaskHandle {
   /** `http://host:port` of the agent (its files API), when known. */
   agentUrl: string | null;
   frameworkId: string | null;
+  /** The shared galley-executor it ran under (its output is in `tasks/<task id>/` there); absent = its own. */
+  executorId?: string;
 }
 
 /** Reads a TaskHandle out of a stored attempt handle; null when it is not one. */
@@ -53,6 +57,7 @@ export function handleOf(handle: Record<string, unknown> | null | undefined): Ta
     hostname: text('hostname') ?? '',
     agentUrl: text('agentUrl'),
     frameworkId: text('frameworkId'),
+    ...(text('executorId') ? { executorId: text('executorId')! } : {}),
   };
 }
 

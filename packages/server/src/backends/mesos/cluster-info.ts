@@ -46,7 +46,9 @@ export function clusterNote(settings: MesosSettings, cluster: MesosClusterConfig
         : settings.containerizer === 'mesos'
           ? 'the MESOS containerizer with Docker images'
           : 'their image where an agent declares it runs images (galley-images), else plain';
-  const note = `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}, ${settings.network} networking`;
+  const executor =
+    settings.executor === 'galley' ? ' (without an image: under one shared galley-executor per agent)' : '';
+  const note = `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}${executor}, ${settings.network} networking`;
   return settings.containerizer === 'none' || images === '' ? note : `${note}. Images: ${images}`;
 }
 

@@ -2,7 +2,8 @@ import { AcceptPlan, type Offer } from '@galley/mesos';
 import type { BackendEvent, LaunchSpec, ReconcileItem } from '../backend.js';
 import { agentOfAttempt, handleOf, type TrackedTask } from './attempts.js';
 import type { ImageKind } from './images.js';
-import { needsOf, taskInfoOf, type TaskShape } from './task-info.js';
+import { SHARED_EXECUTOR_NEEDS, type SharedExecutor } from './shared-executor.js';
+import { containerOf, needsOf, taskInfoOf, type TaskShape } from './task-info.js';
 
 /**
  * One ACCEPT's worth of launches on the offers of one agent and role (spec §6.3): each spec's
@@ -37,9 +38,11 @@ function newTask(
   memMb: number,
   now: number,
   container: ImageKind | null = null,
+  executorId: string | null = null,
 ): TrackedTask {
   return {
     container,
+    executorId,
     attemptId,
     agentId,
     hostname,
@@ -56,7 +59,10 @@ function newTask(
 
 /**
  * Plans the launches of `specs` on `offers` (all of one agent and role). `shape` is this agent's:
- * its containerizer is `mesos`, `docker` or `none` for it (auto resolved by the caller).
+ * its containerizer is `mesos`, `docker` or `none` for it (auto resolved by the caller). With
+ * `shared` (`--mesos-executor galley`), a task without a container runs under that shared
+ * galley-executor, whose resources are cut with the first task that starts it; a task with a
+ * container keeps its own command executor (the container is the executor's).
  */
 export function planLaunches(
   offers: readonly Offer[],
@@ -65,21 +71,28 @@ export function planLaunches(
   shape: TaskShape,
   now: number,
   random?: () => number,
+  shared?: SharedExecutor,
 ): LaunchPlan {
   const plan = new AcceptPlan(offers, random ? { random } : {});
   const tracked: TrackedTask[] = [];
   const failed: BackendEvent[] = [];
   for (const spec of specs) {
-    const fit = plan.fit(needsOf(spec));
+    const underShared = shared !== undefined && containerOf(spec.image, shape, []) === undefined;
+    const fit = underShared
+      ? plan.fit(needsOf(spec), { executorId: shared.executorId, needs: SHARED_EXECUTOR_NEEDS })
+      : plan.fit(needsOf(spec));
     if (!fit.ok) {
       failed.push(launchFailed(spec.attemptId, now, fit.reason));
       continue;
     }
-    const info = taskInfoOf(spec, agentId, fit.resources, shape);
+    const executor = underShared ? shared.infoFor(fit.executorResources) : undefined;
+    const info = taskInfoOf(spec, agentId, fit.resources, shape, executor);
     plan.launch([info]);
     const container = info.container?.type === 'DOCKER' ? 'docker' : info.container ? 'mesos' : null;
+    const hostname = offers[0]?.hostname ?? null;
+    const executorId = underShared ? shared.executorId : null;
     tracked.push(
-      newTask(spec.attemptId, agentId, offers[0]?.hostname ?? null, spec.cpus, spec.memMb, now, container),
+      newTask(spec.attemptId, agentId, hostname, spec.cpus, spec.memMb, now, container, executorId),
     );
   }
   return { plan, tracked, failed };
@@ -95,6 +108,8 @@ export function adoptedTask(item: ReconcileItem, now: number): TrackedTask {
     item.cpus,
     item.memMb,
     now,
+    null,
+    handleOf(a.handle)?.executorId ?? null,
   );
   if (a.state === 'running') t.phase = 'running';
   return t;

@@ -42,6 +42,7 @@ import { ImageSupport } from './images.js';
 import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
+import { SharedExecutors } from './shared-executor.js';
 import type { LinePart } from './executor-lines.js';
 import { readSandboxPart, sandboxNotLocated } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
@@ -95,6 +96,8 @@ export class MesosBackend implements Backend {
   private readonly shape: TaskShape;
   /** Which agents run images (declared with `galley-images`, or learned from launch failures). */
   private readonly images: ImageSupport;
+  /** The shared galley-executors runs go to (`--mesos-executor galley`); null = the command executor. */
+  private readonly shared: SharedExecutors | null;
   private readonly log: Logger;
   private readonly kills: TaskKills;
   /** Pipeline instances: one LAUNCH_GROUP on the default executor per launch, on this framework's offers. */
@@ -126,6 +129,7 @@ export class MesosBackend implements Backend {
       killGraceMs: o.killGraceMs,
     };
     this.images = new ImageSupport(o.settings.containerizer);
+    this.shared = o.settings.executor === 'galley' ? new SharedExecutors(o.settings.executorCommand) : null;
     this.sweeper = new OfferSweeper({
       settings: o.settings,
       clock: o.clock,
@@ -334,6 +338,10 @@ export class MesosBackend implements Backend {
         UPDATE: (event) => this.onUpdate(event.update.status),
         FAILURE: (event) => {
           const agentId = event.failure.agent_id?.value;
+          const executorId = event.failure.executor_id?.value;
+          // A shared galley-executor ended (idle, or died: the agent failed its tasks): the next
+          // run on that agent starts a new one.
+          if (agentId && executorId) this.shared?.ended(agentId, executorId);
           if (agentId && !event.failure.executor_id) {
             this.sweeper.agentLost(agentId);
             this.groups.agentLost(agentId);
@@ -432,7 +440,15 @@ export class MesosBackend implements Backend {
       plan,
       tracked,
       failed: unfit,
-    } = planLaunches(offers, node.agentId, work.runs, this.shapeFor(node.agentId, 'run'), now, this.o.random);
+    } = planLaunches(
+      offers,
+      node.agentId,
+      work.runs,
+      this.shapeFor(node.agentId, 'run'),
+      now,
+      this.o.random,
+      this.shared?.executorFor(node.agentId, node.role, offers),
+    );
     failed.push(...unfit);
     for (const t of tracked) this.table.add(t);
     const hostname = offers[0]!.hostname;

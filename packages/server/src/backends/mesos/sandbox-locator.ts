@@ -1,4 +1,4 @@
-import type { FrameworkIdStore, MesosScheduler } from '@galley/mesos';
+import { sharedTaskDirectory, type FrameworkIdStore, type MesosScheduler } from '@galley/mesos';
 import type { AttemptRecord } from '../../model/records.js';
 import type { AgentDirectory } from './agents.js';
 import { agentOfAttempt, handleOf, type AttemptTable } from './attempts.js';
@@ -35,6 +35,9 @@ export class SandboxLocator {
     const agentUrl = this.o.agents.get(agentId)?.url ?? handle?.agentUrl ?? (await this.fromMaster(agentId));
     const frameworkId = handle?.frameworkId ?? this.o.frameworkId() ?? (await this.o.frameworkIds.load());
     if (!agentUrl || !frameworkId) return null;
+    // A run under a shared galley-executor has its files in `tasks/<attempt>/` of that executor's sandbox.
+    const shared = this.o.table.get(attemptId)?.executorId ?? handle?.executorId ?? null;
+    if (shared) return { agentUrl, frameworkId, executorId: shared, taskDir: sharedTaskDirectory(attemptId) };
     return { agentUrl, frameworkId, executorId: attemptId };
   }
 

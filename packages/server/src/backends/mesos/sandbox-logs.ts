@@ -16,6 +16,8 @@ export interface SandboxRef {
   frameworkId: string;
   /** The executor id: the task id for command tasks. */
   executorId: string;
+  /** Where the task's files are in the executor's sandbox (a shared galley-executor's `tasks/<id>`); absent = at its root. */
+  taskDir?: string;
 }
 
 /** A files API failure other than "no such file": the agent failed (the API answers 502). */
@@ -35,7 +37,11 @@ export const sandboxNotLocated = (attemptId: string) =>
 
 /** The virtual path of a file in the latest run of an executor's sandbox. */
 export function sandboxPath(ref: SandboxRef, stream: LogStream): string {
-  return executorSandboxPath(ref.frameworkId, ref.executorId, stream);
+  return executorSandboxPath(
+    ref.frameworkId,
+    ref.executorId,
+    ref.taskDir ? `${ref.taskDir}/${stream}` : stream,
+  );
 }
 
 /**

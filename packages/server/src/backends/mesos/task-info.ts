@@ -1,6 +1,8 @@
 import type {
+  CommandInfo,
   ContainerInfo,
   EnvironmentVariable,
+  ExecutorInfo,
   HealthCheck,
   PortMapping,
   Resource,
@@ -121,12 +123,18 @@ export function healthCheckOf(
   return { type: 'HTTP', http: { port, path: check.path ?? '/', scheme: 'http' }, ...timing };
 }
 
-/** The TaskInfo of one launch; `resources` come from fitting `needsOf(spec)` into the offers. */
+/**
+ * The TaskInfo of one launch; `resources` come from fitting `needsOf(spec)` into the offers. Under
+ * a shared galley-executor (`executor`), the task has no `command` (Mesos forbids a task with both
+ * an executor and a command): its CommandInfo travels in `data` (base64 JSON), as galley-executor
+ * reads it.
+ */
 export function taskInfoOf(
   spec: LaunchSpec,
   agentId: string,
   resources: Resource[],
   shape: TaskShape,
+  executor?: ExecutorInfo,
 ): TaskInfo {
   const hostPorts = spec.hostPorts ?? [];
   const containerPorts = spec.containerPorts ?? [];
@@ -142,12 +150,13 @@ export function taskInfoOf(
   const health = spec.healthCheck
     ? healthCheckOf(spec.healthCheck, hostPorts, containerPorts, shape.network)
     : undefined;
+  const command: CommandInfo = { shell: true, value: spec.command, environment: { variables } };
   return {
     name: spec.name ? `${spec.name}.${spec.seq}` : spec.attemptId,
     task_id: { value: spec.attemptId },
     agent_id: { value: agentId },
     resources,
-    command: { shell: true, value: spec.command, environment: { variables } },
+    ...(executor ? { executor, data: Buffer.from(JSON.stringify(command)).toString('base64') } : { command }),
     ...(container ? { container } : {}),
     ...(health ? { health_check: health } : {}),
     kill_policy: { grace_period: { nanoseconds: Math.max(0, Math.round(shape.killGraceMs)) * 1_000_000 } },

@@ -37,6 +37,7 @@ function handleFor(t: TrackedTask, status: TaskStatus, ctx: UpdateContext): Task
     hostname: t.hostname ?? '',
     agentUrl: agentId ? ctx.agentUrl(agentId) : null,
     frameworkId: ctx.frameworkId,
+    ...(t.executorId ? { executorId: t.executorId } : {}),
   };
 }
 

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { ExecutorInfo, Offer, Resource, ResourceNeeds } from '@galley/mesos';
+
+/**
+ * One shared, long-lived galley-executor per agent and role (`--mesos-executor galley`): every run
+ * launched there without an image runs under it, so the agent starts one executor process instead
+ * of one per task, and its resources are accounted once (spec §6.3: an executor already on the
+ * agent is listed in the offers' `executor_ids` and needs nothing more).
+ *
+ * Mesos requires every task of a running executor to carry an ExecutorInfo equal to the one it was
+ * launched with (resources included), so the first launch's ExecutorInfo is kept and sent again
+ * verbatim while its offers list the executor. When they no longer do (it stopped after its idle
+ * timeout, or died), the next launch starts a new executor under a new id: a new id also gives it a
+ * new sandbox, so the `runs/latest` path of every executor id is the run its tasks ran in.
+ */
+
+/** What a shared galley-executor is given: small, like Mesos' own command executor overhead. */
+export const SHARED_EXECUTOR_NEEDS: ResourceNeeds = { cpus: 0.1, mem: 32 };
+
+/** How long an idle shared executor waits for its next run before it stops (stout duration). */
+export const SHARED_EXECUTOR_IDLE_TIMEOUT = '10mins';
+
+/** The shared executors of one framework, by agent and role. */
+export class SharedExecutors {
+  private readonly current = new Map<string, ExecutorInfo>();
+
+  constructor(
+    private readonly command: string,
+    private readonly newId: () => string = () => `galley-executor-${randomBytes(4).toString('hex')}`,
+  ) {}
+
+  /**
+   * The executor to launch the next task of `offers` (one agent and role) under: the kept one while
+   * the offers list it (it runs), else a new id whose ExecutorInfo is made from the resources
+   * AcceptPlan cuts for it (`infoFor`).
+   */
+  executorFor(agentId: string, role: string, offers: readonly Offer[]): SharedExecutor {
+    const key = `${agentId} ${role}`;
+    const kept = this.current.get(key);
+    const running =
+      kept !== undefined &&
+      offers.some((o) => (o.executor_ids ?? []).some((e) => e.value === kept.executor_id.value));
+    if (running) return { executorId: kept.executor_id.value, infoFor: () => kept };
+    const executorId = this.newId();
+    return {
+      executorId,
+      infoFor: (resources) => {
+        const made = this.current.get(key);
+        if (made?.executor_id.value === executorId) return made;
+        const info = this.info(executorId, resources ?? []);
+        this.current.set(key, info);
+        return info;
+      },
+    };
+  }
+
+  /** The executor ended (FAILURE with its id): the next task on that agent starts a new one. */
+  ended(agentId: string, executorId: string): void {
+    for (const [key, info] of this.current) {
+      if (key.startsWith(`${agentId} `) && info.executor_id.value === executorId) this.current.delete(key);
+    }
+  }
+
+  private info(executorId: string, resources: Resource[]): ExecutorInfo {
+    return {
+      type: 'CUSTOM',
+      executor_id: { value: executorId },
+      name: 'galley-executor',
+      command: {
+        shell: true,
+        value: this.command,
+        environment: {
+          variables: [
+            { name: 'GALLEY_EXECUTOR_SHARED', value: '1' },
+            { name: 'GALLEY_EXECUTOR_IDLE_TIMEOUT', value: SHARED_EXECUTOR_IDLE_TIMEOUT },
+          ],
+        },
+      },
+      resources,
+    };
+  }
+}
+
+/** The shared executor a task is launched under. */
+export interface SharedExecutor {
+  executorId: string;
+  /**
+   * Its ExecutorInfo: the kept one, or, for a new executor, one made (once) with the resources
+   * AcceptPlan cut for it with its first task (`fit(…).executorResources`).
+   */
+  infoFor(resources: Resource[] | undefined): ExecutorInfo;
+}

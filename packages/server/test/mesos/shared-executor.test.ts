@@ -1,0 +1,168 @@
+import type { Offer } from '@galley/mesos';
+import { describe, expect, it } from 'vitest';
+import type { LaunchSpec } from '../../src/backends/backend.js';
+import { planLaunches } from '../../src/backends/mesos/launch-plan.js';
+import { sandboxPath } from '../../src/backends/mesos/sandbox-logs.js';
+import { SharedExecutors } from '../../src/backends/mesos/shared-executor.js';
+import type { TaskShape } from '../../src/backends/mesos/task-info.js';
+
+// `--mesos-executor galley`: runs without an image share one long-lived galley-executor per agent
+// and role, started (and its resources accounted) once; the pure parts.
+
+function offer(id: string, executorIds: string[] = []): Offer {
+  const meta = { role: '*', allocation_info: { role: '*' } };
+  return {
+    id: { value: id },
+    framework_id: { value: 'fw' },
+    agent_id: { value: 'S0' },
+    hostname: 'a1',
+    resources: [
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, ...meta },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 1024 }, ...meta },
+    ],
+    ...(executorIds.length > 0 ? { executor_ids: executorIds.map((value) => ({ value })) } : {}),
+    allocation_info: { role: '*' },
+  } as Offer;
+}
+
+const spec = (attemptId: string, image = 'none'): LaunchSpec => ({
+  attemptId,
+  runId: attemptId.split('.')[0]!,
+  seq: 1,
+  nodeId: 'S0 *',
+  image,
+  command: `echo ${attemptId}`,
+  env: [{ name: 'GALLEY_RUN_ID', value: attemptId }],
+  cpus: 0.25,
+  memMb: 64,
+  gpus: 0,
+});
+const shape = (containerizer: TaskShape['containerizer'] = 'none'): TaskShape => ({
+  containerizer,
+  network: 'HOST',
+  cniNetwork: 'mesos-bridge',
+  killGraceMs: 1000,
+});
+
+const scalar = (resources: { name: string; scalar?: { value: number } }[] | undefined, name: string) =>
+  (resources ?? []).filter((r) => r.name === name).reduce((sum, r) => sum + (r.scalar?.value ?? 0), 0);
+
+describe('shared galley-executors', () => {
+  it('launches the runs of an agent under one executor, its resources cut once, the command in data', () => {
+    let n = 0;
+    const shared = new SharedExecutors('galley-executor', () => `exec-${++n}`);
+    const offers = [offer('o1')];
+    const { plan, tracked } = planLaunches(
+      offers,
+      'S0',
+      [spec('a.1'), spec('b.1')],
+      shape(),
+      0,
+      () => 0.5,
+      shared.executorFor('S0', '*', offers),
+    );
+    const tasks = plan.toAccept(0).operations[0]!.launch!.task_infos;
+    expect(tasks.map((t) => t.executor?.executor_id.value)).toEqual(['exec-1', 'exec-1']);
+    expect(tasks[0]!.executor).toBe(tasks[1]!.executor);
+    expect(tasks[0]!.executor).toMatchObject({
+      type: 'CUSTOM',
+      name: 'galley-executor',
+      command: {
+        value: 'galley-executor',
+        environment: {
+          variables: [
+            { name: 'GALLEY_EXECUTOR_SHARED', value: '1' },
+            { name: 'GALLEY_EXECUTOR_IDLE_TIMEOUT', value: '10mins' },
+          ],
+        },
+      },
+    });
+    expect(scalar(tasks[0]!.executor!.resources, 'cpus')).toBe(0.1);
+    expect(scalar(tasks[0]!.executor!.resources, 'mem')).toBe(32);
+    // Two tasks and one executor out of the offer.
+    expect(plan.pool.available('cpus')).toBeCloseTo(2 - 0.5 - 0.1);
+    for (const t of tasks) {
+      expect(t.command).toBeUndefined();
+      const command = JSON.parse(Buffer.from(t.data!, 'base64').toString('utf8'));
+      expect(command).toMatchObject({ shell: true, value: `echo ${t.task_id.value}` });
+      expect(command.environment.variables).toContainEqual({ name: 'GALLEY_RUN_ID', value: t.task_id.value });
+    }
+    expect(tracked.map((t) => t.executorId)).toEqual(['exec-1', 'exec-1']);
+  });
+
+  it('reuses the running executor verbatim while offers list it, and starts a new one when they do not or it ended', () => {
+    let n = 0;
+    const shared = new SharedExecutors('galley-executor', () => `exec-${++n}`);
+    const first = planLaunches(
+      [offer('o1')],
+      'S0',
+      [spec('a.1')],
+      shape(),
+      0,
+      undefined,
+      shared.executorFor('S0', '*', [offer('o1')]),
+    );
+    const info = first.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor;
+    // The executor runs: the next offer lists it; the same ExecutorInfo (resources and all), none cut.
+    const listing = [offer('o2', ['exec-1'])];
+    const second = planLaunches(
+      listing,
+      'S0',
+      [spec('b.1')],
+      shape(),
+      0,
+      undefined,
+      shared.executorFor('S0', '*', listing),
+    );
+    expect(second.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor).toEqual(info);
+    expect(second.plan.pool.available('cpus')).toBeCloseTo(2 - 0.25);
+    // It stopped (FAILURE): a new id, with its own resources.
+    shared.ended('S0', 'exec-1');
+    const third = planLaunches(
+      listing,
+      'S0',
+      [spec('c.1')],
+      shape(),
+      0,
+      undefined,
+      shared.executorFor('S0', '*', listing),
+    );
+    expect(third.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor?.executor_id.value).toBe(
+      'exec-2',
+    );
+    // Offers that do not list the kept executor: it is gone; a new one.
+    const notListing = [offer('o3')];
+    expect(shared.executorFor('S0', '*', notListing).executorId).toBe('exec-3');
+  });
+
+  it('keeps a run with an image on its own command executor (the container is the executor’s)', () => {
+    const shared = new SharedExecutors('galley-executor', () => 'exec-1');
+    const offers = [offer('o1')];
+    const { plan, tracked } = planLaunches(
+      offers,
+      'S0',
+      [spec('img.1', 'ubuntu:24.04')],
+      shape('mesos'),
+      0,
+      undefined,
+      shared.executorFor('S0', '*', offers),
+    );
+    const task = plan.toAccept(0).operations[0]!.launch!.task_infos[0]!;
+    expect(task.executor).toBeUndefined();
+    expect(task.command?.value).toBe('echo img.1');
+    expect(task.container?.type).toBe('MESOS');
+    expect(tracked[0]!.executorId).toBeNull();
+  });
+
+  it("reads a shared executor's run from its own directory of the executor's sandbox", () => {
+    expect(
+      sandboxPath(
+        { agentUrl: 'http://a1:5051', frameworkId: 'fw', executorId: 'exec-1', taskDir: 'tasks/a.1' },
+        'stderr',
+      ),
+    ).toBe('/frameworks/fw/executors/exec-1/runs/latest/tasks/a.1/stderr');
+    expect(sandboxPath({ agentUrl: 'http://a1:5051', frameworkId: 'fw', executorId: 'a.1' }, 'stdout')).toBe(
+      '/frameworks/fw/executors/a.1/runs/latest/stdout',
+    );
+  });
+});
