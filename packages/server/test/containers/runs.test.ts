@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtGalley, findPodman, TEST_IMAGE, TEST_IMAGE_MARK } from '@galley/testkit';
@@ -275,11 +276,17 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
       ).code,
     ).toBe(0);
 
+    // …and an empty container cgroup whose container is gone (its server stopped before it emptied).
+    const hierarchy = ['/sys/fs/cgroup/memory/galley', '/sys/fs/cgroup/galley'].find((d) => existsSync(d));
+    const stray = hierarchy && join(hierarchy, `galley-stray-${Date.now()}`);
+    if (stray) await mkdir(stray);
+
     server = await startServer(data, flags);
     expect((await run(id)).status).toBe('RUNNING');
     await eventually(async () =>
       (await p.run(['container', 'exists', leftover])).code !== 0 ? true : undefined,
     );
+    if (stray) await eventually(async () => (existsSync(stray) ? undefined : true));
     expect((await p.run(['container', 'exists', others])).code).toBe(0);
     await p.run(['rm', '-f', others]);
     // Adopted: it is still running, and this server hears its end.

@@ -23,7 +23,16 @@ import {
 } from './container-runtime.js';
 import { findProcesses, isSameProcess, readProc, scanProcs } from './proc.js';
 import { Spawner, type SpawnerEvent } from './spawner.js';
-import { cgroupOf, readCgroup, removeCgroup, sessionSample, type Usage, UsageMeter } from './usage.js';
+import {
+  cgroupIsEmpty,
+  cgroupOf,
+  galleyCgroups,
+  readCgroup,
+  removeCgroup,
+  sessionSample,
+  type Usage,
+  UsageMeter,
+} from './usage.js';
 
 /**
  * Supervised processes on this machine, for run attempts and pipeline processes alike: each is
@@ -302,8 +311,9 @@ export class Supervisor {
 
   /**
    * Removes the ended containers under `dir` (and their cgroups) that no process here stands for:
-   * those whose end a server read before it died, before it could remove them. Called once the
-   * work in flight was found again, before anything new starts.
+   * those whose end a server read before it died, before it could remove them; and empty
+   * container cgroups whose container is gone. Called once the work in flight was found again,
+   * before anything new starts.
    */
   async sweep(dir: string): Promise<number> {
     const rt = this.runtime;
@@ -316,7 +326,16 @@ export class Supervisor {
       const record = (await readContainerFile(c.dir)) ?? { name: c.name, memMb: 0, cgroupParent: null };
       if (record.name !== c.name) continue;
       await this.cleanUp(rt, record);
+      ours.add(c.name);
       removed++;
+    }
+    // A cgroup left behind (its server stopped before it emptied): nobody's once it holds no
+    // process and its container is gone, whichever server made it.
+    for (const path of await galleyCgroups()) {
+      const name = path.slice('/galley/'.length);
+      if (ours.has(name) || !(await cgroupIsEmpty(path))) continue;
+      if (await inspectContainer(rt, name)) continue;
+      if (await removeCgroup(path)) removed++;
     }
     return removed;
   }

@@ -200,6 +200,44 @@ export async function removeCgroup(path: string): Promise<boolean> {
   return all;
 }
 
+/** The directory of the cgroup `path` in the hierarchy that holds its processes (v1: memory's). */
+async function cgroupDir(path: string): Promise<string | null> {
+  const l = await cgroupLayout();
+  if (l.version === 2) return join(l.root, path);
+  if (l.version === 1 && l.memory) return join(l.memory, path);
+  return null;
+}
+
+/** Galley's container cgroups on this machine (`/galley/<name>`), whoever's they are. */
+export async function galleyCgroups(): Promise<string[]> {
+  const dir = await cgroupDir('/galley');
+  if (!dir) return [];
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && e.name.startsWith('galley-'))
+      .map((e) => `/galley/${e.name}`);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether no process is in the cgroup `path` or below it (unknown: false). */
+export async function cgroupIsEmpty(path: string): Promise<boolean> {
+  const dir = await cgroupDir(path);
+  if (!dir) return false;
+  const empty = async (d: string): Promise<boolean> => {
+    try {
+      if ((await readFile(join(d, 'cgroup.procs'), 'utf8')).trim() !== '') return false;
+      for (const e of await readdir(d, { withFileTypes: true }))
+        if (e.isDirectory() && !(await empty(join(d, e.name)))) return false;
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return empty(dir);
+}
+
 /** Every v1 hierarchy's mount point (podman makes its cgroups in each). */
 async function v1Roots(): Promise<string[]> {
   try {
