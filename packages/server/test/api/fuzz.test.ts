@@ -152,7 +152,7 @@ describe('the API under fuzzed requests', () => {
     expect(growthMb).toBeLessThan(RSS_GROWTH_BOUND_MB);
     // And nothing was run.
     expect(await readdir(join(dataDir, 'runs')).catch(() => [])).toEqual([]);
-  }, 600_000);
+  }, 300_000);
 });
 
 /** What is wrong with an answer, or null. */
