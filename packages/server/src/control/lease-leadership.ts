@@ -203,6 +203,11 @@ export class LeaseLeadership implements Leadership {
     this.o.logger.warn({ epoch, reason, replica: this.id }, 'leadership: this replica no longer leads');
     for (const listener of this.listeners) listener(false);
     void this.release(epoch);
+    // Compete again at a follower's pace (a renewal may have been due much later).
+    if (!this.closed && this.timer) {
+      clearTimeout(this.timer);
+      this.schedule();
+    }
   }
 
   private async release(epoch: number): Promise<void> {
