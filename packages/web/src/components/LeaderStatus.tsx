@@ -60,9 +60,12 @@ export function LeaderChip({ leadership }: { leadership: Leadership | undefined 
 export function NoLeaderBanner({ leadership }: { leadership: Leadership | undefined }) {
   if (!leadership || leadership.leaderId !== null) return null;
   return (
-    <div className="banner banner-warning leader-banner" role="alert" data-testid="no-leader">
-      <strong>No replica leads right now.</strong> An election is under way: the API answers and accepts work,
-      but nothing is started, retried or stopped until a replica holds the scheduler lease (a few seconds).
+    <div className="leader-banner-wrap">
+      <div className="banner banner-warning" role="alert" data-testid="no-leader">
+        <strong>No replica leads right now.</strong> An election is under way: the API answers and accepts
+        work, but nothing is started, retried or stopped until a replica holds the scheduler lease (a few
+        seconds).
+      </div>
     </div>
   );
 }
