@@ -56,7 +56,7 @@ describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
     expect(await page.getByTestId('form-error').textContent()).toBe(
       'Not saved: fix the 2 fields marked below.',
     );
-    expect(await page.locator('#f-memory-error').textContent()).toMatch(/integer/);
+    expect(await page.locator('#f-memory-error').textContent()).toMatch(/whole number/);
     await screenshot(page, 'task-form-errors');
 
     await page.getByLabel('Alias').fill('hello-flotilla');
