@@ -32,6 +32,15 @@ const pgGate = fakeNeeded ? await startPostgres() : { available: false as const,
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Executes a definition through one replica; answers the run id. */
+async function executeOnceOn(url: string, alias: string): Promise<string> {
+  const res = await api<{ run_id: string }>(url, 'PUT', `/task/alias/${alias}/execute`, {
+    run_tags: { owner_id: 'chaos' },
+  });
+  if (res.status !== 200) throw new Error(`execute ${alias}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.run_id;
+}
+
 /** LAUNCH task ids of an ACCEPT call body. */
 function launchedTaskIds(body: Record<string, unknown> | undefined): string[] {
   const ops = ((body?.['accept'] as { operations?: unknown[] } | undefined)?.operations ?? []) as {
@@ -214,6 +223,18 @@ describe.runIf(fakeNeeded && pgGate.available)(
           `chaos: ${RUNS} runs, ${kills} leader kills and 1 pause, ${history.length} epochs, ` +
             `${attempts.length} attempts (${attempts.length - RUNS} retries), ${launches.length} tasks launched`,
         );
+
+        // After the chaos, a Mesos run's log is read from its agent by a replica that does not lead.
+        const { leader } = await agreedLeader(replicas.running());
+        const [follower] = replicas.running().filter((r) => r !== leader);
+        await define(follower!.url, 'speak', { command: 'echo said-on-mesos', cpu: 100, memory: 32 });
+        const spoken = await executeOnceOn(follower!.url, 'speak');
+        await eventually('the spoken run STOPPED', async () => {
+          const run = await api<{ status: string }>(follower!.url, 'GET', `/history/${spoken}`);
+          return run.body.status === 'STOPPED' ? true : undefined;
+        });
+        const log = await api<{ log: string }>(follower!.url, 'GET', `/${spoken}/logs`);
+        expect(log).toMatchObject({ status: 200, body: { log: expect.stringContaining('said-on-mesos') } });
       },
     );
   },
