@@ -1,10 +1,16 @@
-import type { Offer } from '@galley/mesos';
+import type { Offer, OfferOperation, TaskInfo } from '@galley/mesos';
 import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../src/backends/backend.js';
 import { planLaunches } from '../../src/backends/mesos/launch-plan.js';
 import { sandboxPath } from '../../src/backends/mesos/sandbox-logs.js';
 import { SharedExecutors } from '../../src/backends/mesos/shared-executor.js';
 import type { TaskShape } from '../../src/backends/mesos/task-info.js';
+
+/** The TaskInfos of a LAUNCH operation (fails the test for any other operation). */
+function launchedTasks(op: OfferOperation): TaskInfo[] {
+  if (op.type !== 'LAUNCH') throw new Error(`expected a LAUNCH operation, got ${op.type}`);
+  return op.launch.task_infos;
+}
 
 // `--mesos-executor galley`: runs without an image share one long-lived galley-executor per agent
 // and role, started (and its resources accounted) once; the pure parts.
@@ -61,7 +67,7 @@ describe('shared galley-executors', () => {
       () => 0.5,
       shared.executorFor('S0', '*', offers),
     );
-    const tasks = plan.toAccept(0).operations[0]!.launch!.task_infos;
+    const tasks = launchedTasks(plan.toAccept(0).operations[0]!);
     expect(tasks.map((t) => t.executor?.executor_id.value)).toEqual(['exec-1', 'exec-1']);
     expect(tasks[0]!.executor).toBe(tasks[1]!.executor);
     expect(tasks[0]!.executor).toMatchObject({
@@ -102,7 +108,7 @@ describe('shared galley-executors', () => {
       undefined,
       shared.executorFor('S0', '*', [offer('o1')]),
     );
-    const info = first.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor;
+    const info = launchedTasks(first.plan.toAccept(0).operations[0]!)[0]!.executor;
     // The executor runs: the next offer lists it; the same ExecutorInfo (resources and all), none cut.
     const listing = [offer('o2', ['exec-1'])];
     const second = planLaunches(
