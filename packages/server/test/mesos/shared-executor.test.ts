@@ -9,7 +9,7 @@ import type { TaskShape } from '../../src/backends/mesos/task-info.js';
 /** The TaskInfos of a LAUNCH operation (fails the test for any other operation). */
 function launchedTasks(op: OfferOperation): TaskInfo[] {
   if (op.type !== 'LAUNCH') throw new Error(`expected a LAUNCH operation, got ${op.type}`);
-  return op.launch.task_infos;
+  return op.launch.task_infos ?? [];
 }
 
 // `--mesos-executor galley`: runs without an image share one long-lived galley-executor per agent
@@ -120,7 +120,7 @@ describe('shared galley-executors', () => {
       undefined,
       shared.executorFor('S0', '*', listing),
     );
-    expect(second.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor).toEqual(info);
+    expect(launchedTasks(second.plan.toAccept(0).operations[0]!)[0]!.executor).toEqual(info);
     expect(second.plan.pool.available('cpus')).toBeCloseTo(2 - 0.25);
     // It stopped (FAILURE): a new id, with its own resources.
     shared.ended('S0', 'exec-1');
@@ -133,7 +133,7 @@ describe('shared galley-executors', () => {
       undefined,
       shared.executorFor('S0', '*', listing),
     );
-    expect(third.plan.toAccept(0).operations[0]!.launch!.task_infos[0]!.executor?.executor_id.value).toBe(
+    expect(launchedTasks(third.plan.toAccept(0).operations[0]!)[0]!.executor?.executor_id.value).toBe(
       'exec-2',
     );
     // Offers that do not list the kept executor: it is gone; a new one.
@@ -153,7 +153,7 @@ describe('shared galley-executors', () => {
       undefined,
       shared.executorFor('S0', '*', offers),
     );
-    const task = plan.toAccept(0).operations[0]!.launch!.task_infos[0]!;
+    const task = launchedTasks(plan.toAccept(0).operations[0]!)[0]!;
     expect(task.executor).toBeUndefined();
     expect(task.command?.value).toBe('echo img.1');
     expect(task.container?.type).toBe('MESOS');
