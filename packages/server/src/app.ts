@@ -111,6 +111,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
           cpus: config.local.cpus,
           memoryMb: config.local.memoryMb,
           adoptCheckMs: config.local.adoptCheckMs,
+          ...(config.local.logMaxBytes !== null ? { logMaxBytes: config.local.logMaxBytes } : {}),
           clock,
           logger: logger.child({ component: 'local' }),
           runtime: containers.runtime,

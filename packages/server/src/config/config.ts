@@ -25,6 +25,8 @@ export interface Config {
     memoryMb: number;
     stopGraceMs: number;
     adoptCheckMs: number;
+    /** Each process's stdout and stderr are kept within this many bytes; null = no cap. */
+    logMaxBytes: number | null;
     /** Host ports handed out to runs, inclusive ranges (empty = none). */
     ports: [number, number][];
   };
@@ -142,6 +144,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       memoryMb: f.localMemoryMb,
       stopGraceMs: f.stopGraceMs,
       adoptCheckMs: f.adoptCheckMs,
+      logMaxBytes: f.localLogMaxMb > 0 ? f.localLogMaxMb * 1024 * 1024 : null,
       ports: resolveContainerSettings(f, []).ports,
     },
     containers: resolveContainerSettings(f, []).containers,

@@ -21,6 +21,7 @@ export interface FlatConfig extends MesosFlags, ContainerFlags {
   localMemoryMb: number;
   stopGraceMs: number;
   adoptCheckMs: number;
+  localLogMaxMb: number;
   retryMaxAttempts: number;
   retryInitialDelayMs: number;
   retryMaxDelayMs: number;
@@ -140,6 +141,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: () => 1_000,
     description:
       'How often processes adopted after a restart are checked for an end the server could not see.',
+  },
+  {
+    key: 'localLogMaxMb',
+    flag: '--local-log-max-mb',
+    env: 'GALLEY_LOCAL_LOG_MAX_MB',
+    type: 'integer',
+    min: 0,
+    default: () => 100,
+    description:
+      'Each local attempt’s (and pipeline process’s) stdout and stderr are kept within this many MB: later output is dropped, and the log says so at the cut. 0 = no cap.',
   },
   {
     key: 'retryMaxAttempts',

@@ -16,6 +16,37 @@ code=$?
 echo $code > "$1/exit"
 exit $code`;
 
+/** The line written where a capped log stops. */
+export function logCapNote(maxBytes: number): string {
+  const mb = Math.round((maxBytes / (1024 * 1024)) * 10) / 10;
+  return `\n[galley] this log reached its cap of ${mb} MB per attempt (--local-log-max-mb); later output was dropped\n`;
+}
+
+/**
+ * Keeps an output file within `maxBytes` (plus the note): once it is longer, it is cut back to
+ * its first `maxBytes` and the note is written after them. The program keeps writing (it appends),
+ * so this runs again on the next look and the file stays within a look's worth of output of the
+ * cap. Answers whether it cut. A missing file is not an error.
+ */
+export async function capLogFile(path: string, maxBytes: number): Promise<boolean> {
+  const note = Buffer.from(logCapNote(maxBytes));
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return false;
+  }
+  if (size <= maxBytes + note.length) return false;
+  const file = await open(path, 'r+');
+  try {
+    await file.truncate(maxBytes);
+    await file.write(note, 0, note.length, maxBytes);
+  } finally {
+    await file.close();
+  }
+  return true;
+}
+
 /** argv[0] of the supervisor, so it is recognizable in `ps`. */
 export const SUPERVISOR_NAME = 'galley-attempt';
 

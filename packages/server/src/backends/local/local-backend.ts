@@ -38,6 +38,8 @@ export interface LocalBackendOptions {
   memoryMb: number;
   /** How often adopted processes (found again after a restart) are checked for their end. */
   adoptCheckMs: number;
+  /** Each attempt's stdout and stderr are kept within this many bytes; undefined = no cap. */
+  logMaxBytes?: number;
   clock: Clock;
   logger: Logger;
   /** Variables of the server's environment that commands inherit (default: PATH, HOME, LANG, …). */
@@ -124,6 +126,7 @@ export class LocalBackend implements Backend {
       adoptCheckMs: options.adoptCheckMs,
       logger: options.logger,
       runtime: this.runtime,
+      ...(options.logMaxBytes !== undefined ? { logMaxBytes: options.logMaxBytes } : {}),
       ...(options.usageSampleMs !== undefined ? { usageSampleMs: options.usageSampleMs } : {}),
     });
     this.baseEnv = {};

@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { lastLine, readExitFile, readPidFile } from './attempt-files.js';
+import { capLogFile, lastLine, readExitFile, readPidFile } from './attempt-files.js';
 import {
   cgroupParentOf,
   CLI_FAILURES,
@@ -115,8 +115,10 @@ export interface SupervisorOptions {
   logger: Logger;
   /** The runtime of commands that name a container; null or absent = host processes only. */
   runtime?: ContainerRuntime | null;
-  /** How often the usage of running processes is sampled (ms; default 1000). */
+  /** How often the usage of running processes is sampled (ms; default 1000); logs are capped then too. */
   usageSampleMs?: number;
+  /** Each process's stdout and stderr are kept within this many bytes; undefined = no cap. */
+  logMaxBytes?: number;
 }
 
 /** A container's memory peak this close to its limit, with a SIGKILL, is the kernel's OOM kill. */
@@ -401,6 +403,8 @@ export class Supervisor {
   private finish(s: Supervised, end: SupervisedEnd): void {
     if (s.ended) return;
     s.ended = true;
+    // What it wrote after the last look is capped too.
+    void this.capLogs(s);
     if (this.processes.get(s.id) === s) this.processes.delete(s.id);
     if (!s.container) {
       s.watcher.ended({ ...end, usage: s.meter.usage(s.startedAt, Date.now()) });
@@ -670,6 +674,7 @@ export class Supervisor {
       const procs = hosts.length > 0 ? await scanProcs() : [];
       const now = Date.now();
       for (const s of hosts) s.meter.observe(sessionSample(s.pid!, procs, now));
+      for (const s of live) await this.capLogs(s);
       for (const s of live) {
         if (!s.container) continue;
         s.cgroup ??= await this.containerCgroup(s);
@@ -679,6 +684,20 @@ export class Supervisor {
       this.o.logger.debug({ err }, 'local backend: usage sample failed');
     } finally {
       this.sampling = false;
+    }
+  }
+
+  /** Cuts a process's stdout and stderr back to the cap (see capLogFile). */
+  private async capLogs(s: Supervised): Promise<void> {
+    const max = this.o.logMaxBytes;
+    if (max === undefined) return;
+    for (const stream of ['stdout', 'stderr']) {
+      try {
+        if (await capLogFile(join(s.dir, stream), max))
+          this.o.logger.info({ id: s.id, stream, maxBytes: max }, 'local backend: log capped');
+      } catch (err) {
+        this.o.logger.warn({ err, id: s.id, stream }, 'local backend: could not cap the log');
+      }
     }
   }
 
