@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AliasUse, resolveAliases } from './aliases.js';
 import { isAbsolute, resolve } from 'node:path';
 import { type ContainerSettings, resolveContainerSettings } from './container-settings.js';
 import { resolveMesosSettings, type MesosSettings } from './mesos-settings.js';
@@ -69,6 +70,10 @@ export interface ConfigSources {
   configFile?: string;
   /** Base for a relative data dir (default: the working directory). */
   cwd?: string;
+  /** Flotilla's and Faustian's flags given to `galley serve`, by flag (`--listen-addr`); see aliases.ts. */
+  aliasFlags?: Partial<Record<string, string>>;
+  /** Told of every alias given (used, or ignored because a Galley name was given too), for the start-up log. */
+  onAlias?: (use: AliasUse) => void;
 }
 
 /** The setting's value from one source, coerced and checked against its schema; problems named with the source. */
@@ -109,15 +114,42 @@ export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
   const problems: string[] = [];
   const filePath = sources.configFile ?? env['GALLEY_CONFIG'];
   const file = filePath ? readConfigFile(filePath, problems) : {};
+  const byKey = new Map(OPTIONS.map((o) => [o.key, o]));
+  // Galley's own names (flag, env var, config-file key) win over Flotilla's and Faustian's.
+  const givenByGalley = (key: keyof FlatConfig): boolean => {
+    const spec = byKey.get(key);
+    if (!spec) return false;
+    const fromEnv = env[spec.env];
+    return sources.flags?.[key] !== undefined || (fromEnv !== undefined && fromEnv !== '') || key in file;
+  };
+  const aliases = resolveAliases({ aliasFlags: sources.aliasFlags, env }, givenByGalley, (key) => {
+    const spec = byKey.get(key);
+    return spec ? `${spec.flag} (${spec.env})` : key;
+  });
+  for (const use of aliases.uses) sources.onAlias?.(use);
   const flat: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
     const fromFlag = sources.flags?.[spec.key];
     const fromEnv = env[spec.env];
+    const fromAlias = aliases.values[spec.key];
     if (fromFlag !== undefined) flat[spec.key] = parseValue(spec, fromFlag, spec.flag, problems);
     else if (fromEnv !== undefined && fromEnv !== '')
       flat[spec.key] = parseValue(spec, fromEnv, spec.env, problems);
     else if (spec.key in file) flat[spec.key] = file[spec.key];
+    else if (fromAlias) flat[spec.key] = parseValue(spec, fromAlias.raw, fromAlias.name, problems);
     else flat[spec.key] = spec.default();
+  }
+  // Faustian's --hostname is a host name: advertised with the port Galley listens on.
+  const hostname = aliases.values.advertiseUrl;
+  if (hostname?.name === '--hostname' && typeof flat['listen'] === 'string') {
+    const listen = flat['listen'];
+    const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+    if (port === 0)
+      problems.push(
+        'advertiseUrl (--hostname): the listen port is 0 (any); give --advertise-url with the port',
+      );
+    flat['advertiseUrl'] =
+      `http://${hostname.raw.includes(':') ? `[${hostname.raw}]` : hostname.raw}:${port}`;
   }
   if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
   if (problems.length === 0) resolveContainerSettings(flat as unknown as FlatConfig, problems);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { buildServer } from '../../app.js';
+import { type AliasUse, CONFIG_ALIASES, describeAliasUse } from '../../config/aliases.js';
 import { ConfigError, resolveConfig } from '../../config/config.js';
 import { OPTIONS } from '../../config/options.js';
 import type { FlatConfig } from '../../config/options.js';
@@ -15,24 +16,46 @@ export function serveCommand(): Command {
       option.argParser((value: string, previous?: string) => (previous ? `${previous};${value}` : value));
     cmd.addOption(option);
   }
+  // Flotilla's and Faustian's flags (see config/aliases.ts): Galley's own flags win.
+  const aliasFlags = CONFIG_ALIASES.filter((a) => a.flag);
+  for (const a of aliasFlags) {
+    const galley = OPTIONS.find((o) => o.key === a.key)?.flag ?? a.key;
+    cmd.addOption(
+      new Option(`${a.flag} <value>`, `${a.from}'s name for ${galley}${a.note ? ` (${a.note})` : ''}`),
+    );
+  }
   cmd.action(async (opts: Record<string, string | undefined>) => {
     const flags: Partial<Record<keyof FlatConfig, string>> = {};
     for (const o of OPTIONS) {
       const value = opts[o.key];
       if (value !== undefined) flags[o.key] = value;
     }
+    const given: Partial<Record<string, string>> = {};
+    for (const a of aliasFlags) {
+      const value = a.flag ? opts[new Option(`${a.flag} <value>`).attributeName()] : undefined;
+      if (a.flag && value !== undefined) given[a.flag] = value;
+    }
+    const aliasUses: AliasUse[] = [];
     let config;
     try {
       config = resolveConfig({
         flags,
+        aliasFlags: given,
+        onAlias: (use) => aliasUses.push(use),
         env: process.env,
         ...(opts['config'] ? { configFile: opts['config'] } : {}),
       });
     } catch (err) {
+      for (const use of aliasUses) process.stderr.write(`galley: ${describeAliasUse(use)}\n`);
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     }
     const server = await buildServer(config);
+    for (const use of aliasUses)
+      server.logger.warn(
+        { alias: use.name, from: use.from, setting: use.galley, used: use.used },
+        describeAliasUse(use),
+      );
     const url = await server.listen();
     process.stderr.write(
       `galley: listening on ${url} (store: ${server.store.kind}, data: ${config.dataDir})\n`,
