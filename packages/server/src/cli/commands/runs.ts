@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   type EnvVarBody,
   type ExecuteBody,
@@ -83,44 +83,113 @@ async function watchStatus(
   }
 }
 
+/** What `galley run` takes: every field of an execute. */
+export interface RunOptions {
+  env: string[];
+  owner: string;
+  tag: string[];
+  cluster?: string;
+  command?: string;
+  memory?: number;
+  cpu?: number;
+  gpu?: number;
+  disk?: number;
+  description?: string;
+  deadline?: number;
+  idempotenceKey?: string;
+  role?: string;
+  constraint?: string[];
+  engine?: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** A flag's whole number ≥ `min`, or a usage error naming the flag. */
+function wholeNumber(flag: string, min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${flag}: expected a whole number ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** The execute body of `galley run`'s flags: only the fields given. */
+export function executeBody(opts: RunOptions): ExecuteBody {
+  const tags: Record<string, string> = {};
+  for (const pair of opts.tag) {
+    const cut = pair.indexOf('=');
+    if (cut <= 0) throw new CliError(`--tag ${pair}: expected KEY=VALUE`, EXIT.USAGE, 'BAD_TAG');
+    tags[pair.slice(0, cut)] = pair.slice(cut + 1);
+  }
+  return {
+    run_tags: { ...tags, owner_id: opts.owner },
+    env: parseEnv(opts.env),
+    ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}),
+    ...(opts.command !== undefined ? { command: opts.command } : {}),
+    ...(opts.memory !== undefined ? { memory: opts.memory } : {}),
+    ...(opts.cpu !== undefined ? { cpu: opts.cpu } : {}),
+    ...(opts.gpu !== undefined ? { gpu: opts.gpu } : {}),
+    ...(opts.disk !== undefined ? { disk: opts.disk } : {}),
+    ...(opts.description !== undefined ? { description: opts.description } : {}),
+    ...(opts.deadline !== undefined ? { active_deadline_seconds: opts.deadline } : {}),
+    ...(opts.idempotenceKey !== undefined ? { idempotence_key: opts.idempotenceKey } : {}),
+    ...(opts.role !== undefined ? { role: opts.role } : {}),
+    ...(opts.constraint !== undefined ? { constraints: opts.constraint } : {}),
+    ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
+  };
+}
+
 /** `galley run ALIAS`: executes a definition; with --follow, streams logs and status and exits with the run's exit code. */
 export function runCommand(client: () => GalleyClient): Command {
-  return new Command('run')
-    .description('run a definition; --follow streams its output and status and exits with its exit code')
-    .argument('<alias>', 'definition alias')
-    .option(
-      '-e, --env <KEY=VALUE>',
-      'environment override (repeatable)',
-      (v: string, acc: string[]) => [...acc, v],
-      [] as string[],
-    )
-    .option('--owner <id>', 'owner id (run_tags.owner_id)', process.env['USER'] ?? 'galley-cli')
-    .option('--cluster <name>', "cluster (default: the definition's or the server's)")
-    .option('--command <command>', "run this command instead of the definition's")
-    .option('--idempotence-key <key>', 'an execute with a key seen before answers the earlier run')
-    .option('-f, --follow', "stream logs and live status; exit with the run's exit code")
-    .option('--json', 'print the run as JSON')
-    .action(
-      async (
-        alias: string,
-        opts: {
-          env: string[];
-          owner: string;
-          cluster?: string;
-          command?: string;
-          idempotenceKey?: string;
-          follow?: boolean;
-          json?: boolean;
-        },
-      ) => {
+  return (
+    new Command('run')
+      .description('run a definition; --follow streams its output and status and exits with its exit code')
+      .argument('<alias>', 'definition alias')
+      // A bad flag value is a usage error (exit 2), as on the program.
+      .exitOverride()
+      .option(
+        '-e, --env <KEY=VALUE>',
+        'environment override (repeatable)',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
+      .option('--owner <id>', 'owner id (run_tags.owner_id)', process.env['USER'] ?? 'galley-cli')
+      .option(
+        '--tag <KEY=VALUE>',
+        'another run tag (run_tags; repeatable; accepted, the server keeps only owner_id)',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
+      .option('--cluster <name>', "cluster (default: the definition's or the server's)")
+      .option('--command <command>', "run this command instead of the definition's")
+      .option('--memory <MB>', "memory in MB instead of the definition's", wholeNumber('--memory', 1))
+      .option(
+        '--cpu <millicores>',
+        "CPU in millicores instead of the definition's (1000 = one CPU)",
+        wholeNumber('--cpu', 1),
+      )
+      .option('--gpu <count>', "GPUs instead of the definition's", wholeNumber('--gpu', 0))
+      .option('--disk <MB>', "disk in MB instead of the definition's (Mesos)", wholeNumber('--disk', 0))
+      .option('--description <text>', "the run's description")
+      .option(
+        '--deadline <seconds>',
+        "stop the run after this many seconds running (active_deadline_seconds; default: the definition's)",
+        wholeNumber('--deadline', 1),
+      )
+      .option('--idempotence-key <key>', 'an execute with a key seen before answers the earlier run')
+      .option('--role <role>', "Mesos role of the run (default: the definition's or the cluster's)")
+      .option(
+        '--constraint <constraint>',
+        "agent attribute constraint, `zone:a`, `zone!=b`, `zone in a,b` (repeatable; replaces the definition's)",
+        (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+      )
+      .option('--engine <engine>', 'accepted for Flotilla clients; the cluster decides the engine')
+      .option('-f, --follow', "stream logs and live status; exit with the run's exit code")
+      .option('--json', 'print the run as JSON')
+      .action(async (alias: string, opts: RunOptions) => {
         const c = client();
-        const body: ExecuteBody = {
-          run_tags: { owner_id: opts.owner },
-          env: parseEnv(opts.env),
-          ...(opts.cluster ? { cluster: opts.cluster } : {}),
-          ...(opts.command ? { command: opts.command } : {}),
-          ...(opts.idempotenceKey ? { idempotence_key: opts.idempotenceKey } : {}),
-        };
+        const body = executeBody(opts);
         const run = await c.json<RunView>('PUT', `/task/alias/${encodeURIComponent(alias)}/execute`, body);
         if (!opts.follow) {
           process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : `${run.run_id}\n`);
@@ -139,8 +208,8 @@ export function runCommand(client: () => GalleyClient): Command {
         const final = await c.json<RunView>('GET', `/history/${encodeURIComponent(run.run_id)}`);
         process.stderr.write(`galley: ${describeRun(final)}\n`);
         process.exitCode = final.exit_code ?? 1;
-      },
-    );
+      })
+  );
 }
 
 /** CPU in millicores, as the definition gives it: `500m CPU`, `2 CPU`. */
