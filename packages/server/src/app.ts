@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolveRetryPolicy } from '@galley/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -30,10 +29,8 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { findWebDist, uiPlugin } from './ui.js';
 
-/** This package's version. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION } from './version.js';
+import { VERSION } from './version.js';
 
 /** A whole Galley server, built from a config; not yet listening. */
 export interface GalleyServer {

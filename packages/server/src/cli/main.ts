@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { VERSION } from '../app.js';
+import { VERSION } from '../version.js';
 import { CliError, EXIT, GalleyClient } from './client.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';

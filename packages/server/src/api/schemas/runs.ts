@@ -1,3 +1,4 @@
+import { RUN_STATUSES } from './statuses.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { BAD_CHARS, EnvList, NO_NUL, Nullable, PagingQuery, QueryText, Text, Time } from './common.js';
 import { ActiveDeadline } from './definitions.js';
@@ -17,8 +18,7 @@ export const RUN_SORT_FIELDS = [
   'run_id',
 ] as const;
 
-/** The statuses of a run, in lifecycle order. */
-export const RUN_STATUSES = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED', 'NEEDS_RETRY'] as const;
+export { RUN_STATUSES } from './statuses.js';
 
 const Status = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
 export type RunStatusName = Static<typeof Status>;

@@ -3,11 +3,11 @@ import {
   type EnvVarBody,
   type ExecuteBody,
   type LogsPage,
-  RUN_STATUSES,
   type Run,
   type RunList,
   type StopAnswer,
 } from '../../api/schemas/index.js';
+import { RUN_STATUSES } from '../../api/schemas/statuses.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatDuration, formatTable } from '../table.js';
 

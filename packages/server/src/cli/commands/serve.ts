@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander';
-import { buildServer } from '../../app.js';
 import { type AliasUse, CONFIG_ALIASES, describeAliasUse } from '../../config/aliases.js';
-import { ConfigError, resolveConfig } from '../../config/config.js';
 import { OPTIONS } from '../../config/options.js';
 import type { FlatConfig } from '../../config/options.js';
 import { CliError, EXIT } from '../client.js';
@@ -35,6 +33,11 @@ export function serveCommand(): Command {
       const value = a.flag ? opts[new Option(`${a.flag} <value>`).attributeName()] : undefined;
       if (a.flag && value !== undefined) given[a.flag] = value;
     }
+    // The server and its config checks load here, not with the CLI: client commands stay light.
+    const [{ buildServer }, { ConfigError, resolveConfig }] = await Promise.all([
+      import('../../app.js'),
+      import('../../config/config.js'),
+    ]);
     const aliasUses: AliasUse[] = [];
     let config;
     try {
