@@ -206,6 +206,14 @@ export class ExecutorClient {
     return nanos === undefined ? (this.options.defaultKillGraceMs ?? 3000) : Number(nanos) / 1e6;
   }
 
+  /**
+   * Resolves when the client has ended: stopped, or given up on the agent (after `agent-lost` or
+   * `recovery-timeout`) — the moment an executor should exit. At once if never started.
+   */
+  get ended(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
   /** Closes the stream and the connections, waits for the handler in progress. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;

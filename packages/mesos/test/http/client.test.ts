@@ -142,13 +142,12 @@ describe('MesosHttpClient requests (spec §0, §1.2)', () => {
     const s = await server(() => {
       /* never answers */
     });
-    const started = Date.now();
+    // Without the timeout the call would hang until the test's own timeout fails it.
     const error = await client({ requestTimeoutMs: 150 })
       .post(new URL('/api/v1/scheduler', s.url), '{}')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MesosConnectionError);
     expect(error).toMatchObject({ code: 'MESOS_REQUEST_TIMEOUT', temporary: true });
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('reports a refused connection as MESOS_CONNECTION_FAILED and an abort as MESOS_REQUEST_ABORTED', async () => {
