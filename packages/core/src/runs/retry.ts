@@ -41,6 +41,72 @@ export interface RetryPolicy {
   retryExitCodes: readonly number[];
   /** Exit codes that never retry, even if listed in `retryExitCodes`. */
   noRetryExitCodes: readonly number[];
+  /**
+   * Rules by exit code and reason, AWS Batch's `evaluateOnExit`: the first rule that matches an
+   * outcome decides (retry or exit); when none matches, the fields above decide. Absent = none.
+   */
+  rules?: readonly RetryRule[];
+}
+
+/**
+ * The reason of an outcome as rules name it: `exit` (the program exited), `oom` (killed for
+ * exceeding its memory), `killed` (killed otherwise), `host_failure`, `rejected`.
+ */
+export type OutcomeReason = 'exit' | 'oom' | 'killed' | 'host_failure' | 'rejected';
+
+export const OUTCOME_REASONS: readonly OutcomeReason[] = [
+  'exit',
+  'oom',
+  'killed',
+  'host_failure',
+  'rejected',
+];
+
+/**
+ * One rule of a retry policy. `onExitCode` and `onReason` are patterns: the exact text, or a prefix
+ * ending in `*` (`13*` matches 13, 130 and 137; `*` matches anything). Given both, both must match;
+ * `onExitCode` matches only outcomes with an exit code.
+ */
+export interface RetryRule {
+  onExitCode?: string;
+  onReason?: string;
+  action: 'retry' | 'exit';
+}
+
+/** The rule-name of an outcome's reason (see OutcomeReason). */
+export function outcomeReason(outcome: AttemptOutcome): OutcomeReason {
+  switch (outcome.kind) {
+    case 'exited':
+      return 'exit';
+    case 'killed':
+      return /\boom\b|out of memory|memory limit/i.test(outcome.message ?? '') ? 'oom' : 'killed';
+    case 'host-failure':
+      return 'host_failure';
+    case 'rejected':
+      return 'rejected';
+  }
+}
+
+/** Whether `text` matches `pattern` (exact, or a prefix when the pattern ends in `*`). */
+function globMatches(pattern: string, text: string): boolean {
+  return pattern.endsWith('*') ? text.startsWith(pattern.slice(0, -1)) : pattern === text;
+}
+
+/** Whether `rule` matches `outcome`. */
+export function ruleMatches(rule: RetryRule, outcome: AttemptOutcome): boolean {
+  if (rule.onExitCode !== undefined) {
+    if (outcome.kind !== 'exited' || !globMatches(rule.onExitCode, String(outcome.exitCode))) return false;
+  }
+  if (rule.onReason !== undefined && !globMatches(rule.onReason, outcomeReason(outcome))) return false;
+  return true;
+}
+
+/** `on_exit_code 3, on_reason host_failure`: a rule as the API writes it. */
+function describeRule(rule: RetryRule, index: number): string {
+  const parts: string[] = [];
+  if (rule.onExitCode !== undefined) parts.push(`on_exit_code ${rule.onExitCode}`);
+  if (rule.onReason !== undefined) parts.push(`on_reason ${rule.onReason}`);
+  return `rule ${index + 1} (${parts.join(', ') || 'any'} → ${rule.action})`;
 }
 
 /** The defaults documented in the package README. */
@@ -99,7 +165,17 @@ export function describeOutcome(outcome: AttemptOutcome): string {
 function isRetryable(
   policy: RetryPolicy,
   outcome: AttemptOutcome,
-): { ok: true } | { ok: false; why: string } {
+): { ok: true; rule?: string } | { ok: false; why: string } {
+  if (outcome.kind !== 'rejected' && !isConfigurationFailure(outcome)) {
+    const index = (policy.rules ?? []).findIndex((rule) => ruleMatches(rule, outcome));
+    const rule = policy.rules?.[index];
+    if (rule) {
+      const named = describeRule(rule, index);
+      return rule.action === 'retry'
+        ? { ok: true, rule: named }
+        : { ok: false, why: `${named}: not retried` };
+    }
+  }
   switch (outcome.kind) {
     case 'rejected':
       return { ok: false, why: 'a rejected spec is never retried' };
@@ -149,10 +225,11 @@ export function decideRetry(
     };
   }
   const delayMs = retryDelayMs(policy, attemptCount, random);
+  const by = retryable.rule ? ` by ${retryable.rule}` : '';
   return {
     retry: true,
     delayMs,
-    reason: `${what}; retrying (attempt ${attemptCount + 1} of ${policy.maxAttempts}) in ${formatDelay(delayMs)}`,
+    reason: `${what}; retrying${by} (attempt ${attemptCount + 1} of ${policy.maxAttempts}) in ${formatDelay(delayMs)}`,
   };
 }
 
