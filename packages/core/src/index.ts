@@ -7,4 +7,3 @@ export * from './runs/index.js';
 export * from './placement/index.js';
 export * from './pipelines/index.js';
 export * from './schedules/index.js';
-export * from './scaling/index.js';
