@@ -6,4 +6,5 @@ export * from './backoff.js';
 export * from './runs/index.js';
 export * from './placement/index.js';
 export * from './pipelines/index.js';
+export * from './queues/index.js';
 export * from './schedules/index.js';
