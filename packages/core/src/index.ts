@@ -8,3 +8,4 @@ export * from './placement/index.js';
 export * from './pipelines/index.js';
 export * from './queues/index.js';
 export * from './schedules/index.js';
+export * from './scaling/index.js';

@@ -26,6 +26,11 @@ export interface PipelineDesired {
   instanceSeq: number;
   /** undefined = DEFAULT_RESTART_BACKOFF. */
   restartBackoff?: RestartBackoffPolicy;
+  /**
+   * Instances a scale-down stops first, in this order (the drain-safe scale-in's idle ones); the
+   * others after them, youngest first. undefined = youngest first.
+   */
+  stopFirst?: readonly string[];
 }
 
 /** A new instance to launch: id `<pipelineId>.<number>`, never reused. */
@@ -207,10 +212,23 @@ function rollingPart(
   return { launch: step.launch, update: next };
 }
 
-/** Steady state (every instance on the target version): scale up, or stop the youngest. Returns launches. */
-function steadyPart(draft: Draft, remaining: InstanceState[], instances: number): number {
+/**
+ * Steady state (every instance on the target version): scale up, or stop `stopFirst`'s instances
+ * (in its order), then the youngest. Returns launches.
+ */
+function steadyPart(
+  draft: Draft,
+  remaining: InstanceState[],
+  instances: number,
+  stopFirst: readonly string[] = [],
+): number {
   const excess = remaining.length - instances;
-  for (const i of [...remaining].sort(byYoungest).slice(0, Math.max(0, excess))) {
+  const rank = (i: InstanceState): number => {
+    const k = stopFirst.indexOf(i.instanceId);
+    return k === -1 ? stopFirst.length : k;
+  };
+  const order = [...remaining].sort((a, b) => rank(a) - rank(b) || byYoungest(a, b));
+  for (const i of order.slice(0, Math.max(0, excess))) {
     stopInstance(draft, i, `scaled down to ${instances} instances`);
   }
   return Math.max(0, -excess);
@@ -290,7 +308,7 @@ export function computePipeline(
     launchCount = step.launch;
     update = step.update;
   } else {
-    launchCount = steadyPart(draft, remaining, desired.instances);
+    launchCount = steadyPart(draft, remaining, desired.instances, desired.stopFirst);
   }
   for (let k = 0; k < launchCount; k++) {
     plan.instanceSeq += 1;

@@ -5,6 +5,8 @@
  * fills every default, so the rest of Galley works on a complete `PipelineSpec`.
  */
 import type { HealthCheckSpec } from './health.js';
+import type { PipelineAutoscaling } from '../scaling/pipeline-autoscaling.js';
+import type { DrainSpec } from '../scaling/pipeline-drain.js';
 
 /** One port of a process: `host_port` 0 = any free port. */
 export interface PortMapping {
@@ -29,6 +31,8 @@ export interface ProcessSpec {
   kill_grace_period: number;
   /** undefined = no health check: the process counts as healthy once running. */
   health_check?: HealthCheckSpec;
+  /** How Galley asks whether the process is busy before a scale-in stops it (`GALLEY_DRAIN`). */
+  drain?: DrainSpec;
 }
 
 /**
@@ -60,6 +64,8 @@ export interface PipelineSpec {
   roles: string[];
   labels: Record<string, string>;
   update_strategy: UpdateStrategy;
+  /** undefined = `instances` is set by people only; else the autoscaler sets it from a metric. */
+  autoscaling?: PipelineAutoscaling;
 }
 
 /**
@@ -77,7 +83,14 @@ export interface PipelineSpecInput {
   roles?: string[];
   labels?: Record<string, string>;
   update_strategy?: Partial<UpdateStrategy>;
+  autoscaling?: AutoscalingInput;
 }
+
+/** `autoscaling` as posted: `max`, `target_per_instance` and `source` are required. */
+export type AutoscalingInput = Partial<Omit<PipelineAutoscaling, 'stabilization'>> &
+  Pick<PipelineAutoscaling, 'max' | 'target_per_instance' | 'source'> & {
+    stabilization?: Partial<PipelineAutoscaling['stabilization']>;
+  };
 
 /** One process as posted (see PipelineSpecInput). */
 export interface ProcessSpecInput {
@@ -91,6 +104,7 @@ export interface ProcessSpecInput {
   port_mappings?: { host_port: number; container_port?: number; protocol?: 'tcp' | 'udp' }[];
   kill_grace_period?: number;
   health_check?: HealthCheckSpec;
+  drain?: DrainSpec;
 }
 
 /** One thing wrong with a spec: `field` is a dotted path (`processes.parse.resources.cpu`). */
@@ -139,7 +153,7 @@ function canonical(value: unknown): string {
  * - `'unchanged'`;
  * - `'scale'`: only `instances` changed (and perhaps `update_strategy`): add or remove instances,
  *   no new spec version;
- * - `'strategy'`: only `update_strategy` changed: store it, no instance is touched;
+ * - `'strategy'`: only `update_strategy` or `autoscaling` changed: store it, no instance is touched;
  * - `'update'`: anything else — a new spec version, rolled out by a rolling update (which also
  *   applies a new `instances`).
  */
@@ -147,10 +161,12 @@ export function classifyPipelineChange(
   before: PipelineSpec,
   after: PipelineSpec,
 ): 'unchanged' | 'scale' | 'strategy' | 'update' {
-  const content = (spec: PipelineSpec): string => canonical({ ...spec, instances: 0, update_strategy: null });
+  const content = (spec: PipelineSpec): string =>
+    canonical({ ...spec, instances: 0, update_strategy: null, autoscaling: null });
+  const policy = (spec: PipelineSpec): string => canonical([spec.update_strategy, spec.autoscaling ?? null]);
   if (content(before) !== content(after)) return 'update';
   if (before.instances !== after.instances) return 'scale';
-  return canonical(before.update_strategy) === canonical(after.update_strategy) ? 'unchanged' : 'strategy';
+  return policy(before) === policy(after) ? 'unchanged' : 'strategy';
 }
 
 /** Whether any process of the spec has a health check (its instances must be healthy to count). */

@@ -4,6 +4,7 @@
  * spec gets here; what a schema cannot say is checked here.
  */
 import type { HealthCheckSpec } from './health.js';
+import { DEFAULT_AUTOSCALING, type PipelineAutoscaling } from '../scaling/pipeline-autoscaling.js';
 import {
   DEFAULT_EXECUTOR_RESOURCES,
   DEFAULT_KILL_GRACE_PERIOD_SECONDS,
@@ -80,7 +81,37 @@ function parseProcess(
   };
   if (p.command !== undefined) spec.command = p.command;
   if (p.health_check !== undefined) spec.health_check = p.health_check;
+  if (p.drain !== undefined) {
+    const port = 'http' in p.drain ? p.drain.http.port : undefined;
+    const index = typeof port === 'string' ? Number(/^PORT(\d+)$/.exec(port)?.[1] ?? NaN) : 0;
+    if (typeof port === 'string' && !(index < ports.length))
+      problems.push({
+        field: `${at}.drain.http.port`,
+        message: `must be a port number or PORT0…PORT${Math.max(0, ports.length - 1)} of the process's ${ports.length} port mappings`,
+      });
+    spec.drain = p.drain;
+  }
   return spec;
+}
+
+/** `autoscaling` with its defaults filled; its problems added to `problems`. */
+function parseAutoscaling(
+  raw: NonNullable<PipelineSpecInput['autoscaling']>,
+  problems: SpecProblem[],
+): PipelineAutoscaling {
+  const a: PipelineAutoscaling = {
+    ...DEFAULT_AUTOSCALING,
+    ...given(raw),
+    max: raw.max,
+    target_per_instance: raw.target_per_instance,
+    stabilization: { ...DEFAULT_AUTOSCALING.stabilization, ...given(raw.stabilization) },
+    source: raw.source,
+  };
+  if (a.min > a.max) problems.push({ field: 'autoscaling.min', message: `must be at most max (${a.max})` });
+  const s = a.source;
+  if (s.type === 'galley_queue' && (s.definition === undefined) === (s.group === undefined))
+    problems.push({ field: 'autoscaling.source', message: 'needs exactly one of definition or group' });
+  return a;
 }
 
 /**
@@ -102,6 +133,7 @@ export function parsePipelineSpec(
   for (const [key, process] of Object.entries(raw.processes ?? {})) {
     processes[key] = parseProcess(key, process, container !== undefined, problems);
   }
+  const autoscaling = raw.autoscaling && parseAutoscaling(raw.autoscaling, problems);
   if (problems.length > 0) return { ok: false, problems };
   const update_strategy: UpdateStrategy = { ...DEFAULT_UPDATE_STRATEGY, ...given(raw.update_strategy) };
   const spec: PipelineSpec = {
@@ -115,5 +147,10 @@ export function parsePipelineSpec(
     update_strategy,
   };
   if (container) spec.container = container;
+  if (autoscaling) {
+    spec.autoscaling = autoscaling;
+    // The autoscaler owns the count; a pipeline created without one starts at `min`.
+    if (raw.instances === undefined) spec.instances = autoscaling.min;
+  }
   return { ok: true, spec };
 }

@@ -1,4 +1,4 @@
-import type { Demand, PipelineSpec, ProcessSpec } from '@galley/core';
+import { type Demand, drainEnvironment, type PipelineSpec, type ProcessSpec } from '@galley/core';
 
 /**
  * What one launch of an instance looks like to a backend, from the pipeline spec: the command line
@@ -33,7 +33,8 @@ export interface LaunchContext {
 }
 
 /**
- * A process's environment: the pipeline's `environment`, then the process's, then Galley's:
+ * A process's environment: the pipeline's `environment`, then the process's, then its drain
+ * contract's (`GALLEY_DRAIN`…, core `drainEnvironment`), then Galley's:
  * `GALLEY_PIPELINE_ID`, `GALLEY_INSTANCE_ID`, `GALLEY_LAUNCH_ID`, `GALLEY_PROCESS`, `HOST`, and
  * for its ports `PORT0…PORTn` (host ports in `port_mappings` order), `PORTS` (comma-separated)
  * and `PORT_<container_port>`.
@@ -44,7 +45,11 @@ export function processEnvironment(
   ctx: LaunchContext,
 ): Record<string, string> {
   const p = spec.processes[processId];
-  const env: Record<string, string> = { ...spec.environment, ...(p?.environment ?? {}) };
+  const env: Record<string, string> = {
+    ...spec.environment,
+    ...(p?.environment ?? {}),
+    ...drainEnvironment(p?.drain, ctx.instanceId, spec.autoscaling?.source),
+  };
   env['GALLEY_PIPELINE_ID'] = spec.id;
   env['GALLEY_INSTANCE_ID'] = ctx.instanceId;
   env['GALLEY_LAUNCH_ID'] = ctx.launchId;

@@ -74,6 +74,8 @@ export class PipelineController {
   /** The launches in flight were handed to the backends already (by `handOver`). */
   private handedOver = false;
   private readonly log: Logger;
+  /** Which instances a scale-down stops first (the autoscaler's drain-safe order); none = youngest first. */
+  private scaleInOrder: (pipelineId: string) => readonly string[] | undefined = () => undefined;
 
   constructor(private readonly o: PipelineControllerOptions) {
     this.backoff = o.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
@@ -147,6 +149,11 @@ export class PipelineController {
   /** The backend that runs pipelines on `cluster`, or null. */
   runnerOf(cluster: string): GroupRunner | null {
     return this.o.backends.find((b) => b.cluster === cluster)?.groups ?? null;
+  }
+
+  /** Sets where a scale-down learns which instances go first (the autoscaler, leader-only, in memory). */
+  setScaleInOrder(order: (pipelineId: string) => readonly string[] | undefined): void {
+    this.scaleInOrder = order;
   }
 
   /** Asks for a sync of the pipeline soon; many wakes before it runs make one sync. */
@@ -241,9 +248,15 @@ export class PipelineController {
         next = { ...next, version, spec };
         newVersion = { version, spec };
       } else {
+        const { autoscaling: _, ...rest } = p.spec;
         next = {
           ...next,
-          spec: { ...p.spec, instances: spec.instances, update_strategy: spec.update_strategy },
+          spec: {
+            ...rest,
+            instances: spec.instances,
+            update_strategy: spec.update_strategy,
+            ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : {}),
+          },
         };
       }
       const saved = await this.o.store.savePipeline({
@@ -329,6 +342,7 @@ export class PipelineController {
       now: this.o.clock.now(),
       epoch: this.o.leadership.epoch(),
       backoff: this.backoff,
+      ...(this.scaleInOrder(pipelineId) ? { stopFirst: this.scaleInOrder(pipelineId)! } : {}),
     });
     const fence = this.o.leadership.fence();
     if (plan.change && !(await store.savePipeline(plan.change, fence))) return;

@@ -37,6 +37,8 @@ export interface SyncInput {
   /** Fencing epoch written into each new launch. */
   epoch: number;
   backoff: RestartBackoffPolicy;
+  /** Instances a scale-down stops first (the autoscaler's idle ones); see core `PipelineDesired.stopFirst`. */
+  stopFirst?: readonly string[];
 }
 
 /** What to store (`change`, null = nothing), then the launches and kills to carry out. */
@@ -237,6 +239,7 @@ export function planSync(input: SyncInput): SyncPlan {
       strategy: pipeline.spec.update_strategy,
       instanceSeq: pipeline.instanceSeq,
       restartBackoff: backoff,
+      ...(input.stopFirst ? { stopFirst: input.stopFirst } : {}),
     },
     [...w.byId.values()].map((i) => i.state),
     pipeline.update,
@@ -248,7 +251,12 @@ export function planSync(input: SyncInput): SyncPlan {
     next = {
       ...next,
       version: plan.revertToVersion,
-      spec: { ...old, instances: pipeline.spec.instances, update_strategy: pipeline.spec.update_strategy },
+      spec: {
+        ...old,
+        instances: pipeline.spec.instances,
+        update_strategy: pipeline.spec.update_strategy,
+        ...(pipeline.spec.autoscaling ? { autoscaling: pipeline.spec.autoscaling } : {}),
+      },
     };
   }
   const history = historyOf(pipeline, plan.updateProgress);

@@ -61,6 +61,7 @@ describe('the pipeline body in OpenAPI', () => {
     const post = doc.paths['/api/v1/pipelines'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(post.properties).sort()).toEqual(
       [
+        'autoscaling',
         'container',
         'environment',
         'executor_resources',
@@ -77,11 +78,17 @@ describe('the pipeline body in OpenAPI', () => {
     expect(post.properties.id).toMatchObject({ maxLength: 63, pattern: '^[a-zA-Z0-9_-]+$' });
     expect(post.properties.instances).toMatchObject({ type: 'integer', minimum: 0, maximum: 1000 });
     expect(post.properties.processes).toMatchObject({ minProperties: 1, maxProperties: 100 });
+    expect(post.properties.autoscaling.required).toEqual(['max', 'target_per_instance', 'source']);
+    expect(post.properties.autoscaling.properties.polling_interval_seconds).toMatchObject({
+      minimum: 1,
+      maximum: 3600,
+    });
     const process = post.properties.processes.additionalProperties;
     expect(Object.keys(process.properties).sort()).toEqual(
       [
         'arguments',
         'command',
+        'drain',
         'environment',
         'health_check',
         'id',

@@ -10,3 +10,4 @@ export * from './placement.js';
 export * from './runs.js';
 export * from './pipeline-spec.js';
 export * from './pipelines.js';
+export * from './autoscaling.js';

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BAD_CHARS, NO_NUL, StringEnum, StringMap, Text } from './common.js';
+import { AutoscalingBody, DrainBody } from './autoscaling.js';
 
 // The pipeline spec: Faustian's pipeline JSON plus Galley's `update_strategy` and per-process
 // `health_check`. Every field, its type and its bounds are here; @galley/core's parsePipelineSpec
@@ -170,6 +171,7 @@ export const PipelineProcessBody = Type.Object(
     ),
     kill_grace_period: Type.Optional(KillGrace),
     health_check: Type.Optional(PipelineHealthCheck),
+    drain: Type.Optional(DrainBody),
   },
   { additionalProperties: false },
 );
@@ -287,6 +289,7 @@ const bodyFields = {
   roles: Type.Optional(Roles),
   labels: Type.Optional(Labels),
   update_strategy: Type.Optional(UpdateStrategy),
+  autoscaling: Type.Optional(AutoscalingBody),
 };
 
 /**
@@ -332,6 +335,7 @@ export const PipelineProcessJson = Type.Object({
   port_mappings: Type.Array(PortMappingJson),
   kill_grace_period: KillGrace,
   health_check: Type.Optional(PipelineHealthCheck),
+  drain: Type.Optional(DrainBody),
 });
 export type PipelineProcessJson = Static<typeof PipelineProcessJson>;
 
@@ -358,4 +362,5 @@ export const PipelineSpecFields = {
     progress_deadline_seconds: Type.Number(),
     auto_rollback: Type.Boolean(),
   }),
+  autoscaling: Type.Optional(AutoscalingBody),
 };

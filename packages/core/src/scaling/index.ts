@@ -1,0 +1,3 @@
+export * from './pipeline-autoscaling.js';
+export * from './pipeline-drain.js';
+export * from './cluster-capacity.js';
