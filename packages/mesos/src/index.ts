@@ -43,3 +43,6 @@ export * from './framework-id/index.js';
 
 // Executor client and the galley-executor command executor.
 export * from './executor/index.js';
+
+// Master operator API: maintenance schedules, inverse-offer answers, machines down and up.
+export * from './operator/index.js';

@@ -7,6 +7,7 @@ import { ProcessRegistry } from './agent/process-runner.js';
 import { listCalls, snapshot, type CallFilter, type FakeMesosState } from './inspection.js';
 import { allocate, removeOffer } from './master/allocator.js';
 import { failover, type FailoverOptions } from './master/failover.js';
+import { newMaintenanceState, sendInverseOffers } from './master/maintenance.js';
 import { OfferFilters } from './master/filters.js';
 import { startMasterServer, stopMasterServer } from './master/master-server.js';
 import { abortSubscription } from './master/subscriptions.js';
@@ -97,13 +98,14 @@ export async function startFakeMesos(options: FakeMesosOptions = {}): Promise<Fa
     simulatedSandboxes: new Map(),
     workDir,
     host: '127.0.0.1',
+    maintenance: newMaintenanceState(),
     stopping: false,
     allocateSoon: () => {
       if (allocationPending) return;
       allocationPending = true;
       setImmediate(() => {
         allocationPending = false;
-        allocate(world);
+        allocationCycle(world);
       });
     },
   };
@@ -114,8 +116,15 @@ export async function startFakeMesos(options: FakeMesosOptions = {}): Promise<Fa
     await shutdown(world, ownWorkDir);
     throw error;
   }
-  world.timers.every(resolved.allocationIntervalMs, () => allocate(world));
+  world.timers.every(resolved.allocationIntervalMs, () => allocationCycle(world));
   return createHandle(world, ownWorkDir);
+}
+
+/** One allocation: offers, then inverse offers for draining machines (as Mesos' allocator does). */
+function allocationCycle(world: World): void {
+  allocate(world);
+  if (world.leadership.leaderIndex !== undefined && world.leadership.ready && !world.stopping)
+    sendInverseOffers(world);
 }
 
 function agentOf(world: World, agentId: string): FakeAgent {

@@ -35,6 +35,8 @@ export interface FrameworkSnapshot {
 /** An agent. */
 export interface AgentSnapshot {
   readonly id: string;
+  /** The hostname it reports (its maintenance machine is `{hostname, ip: 127.0.0.1}`). */
+  readonly hostname: string;
   /** `http://127.0.0.1:<port>` of its endpoint (state, files, executor API). */
   readonly url: string;
   readonly status: string;
@@ -100,6 +102,24 @@ export interface FakeMesosState {
   readonly filters: readonly FilterSnapshot[];
   /** Scheduler MESSAGEs addressed to executors that had no process to receive them. */
   readonly executorMessages: readonly ExecutorMessage[];
+  /** Scheduled machines (DRAINING or DOWN) with each framework's inverse-offer answer, and the inverse offers outstanding. */
+  readonly maintenance: MaintenanceSnapshot;
+}
+
+/** The maintenance state (operator API). */
+export interface MaintenanceSnapshot {
+  readonly machines: ReadonlyArray<{
+    readonly hostname: string | undefined;
+    readonly ip: string | undefined;
+    readonly mode: 'DRAINING' | 'DOWN';
+    /** The frameworks' answers by framework id: UNKNOWN (asked), ACCEPT or DECLINE. */
+    readonly answers: Readonly<Record<string, 'UNKNOWN' | 'ACCEPT' | 'DECLINE'>>;
+  }>;
+  readonly inverseOffers: ReadonlyArray<{
+    readonly id: string;
+    readonly frameworkId: string;
+    readonly agentId: string;
+  }>;
 }
 
 /** Every task the fake launched, once each. */
@@ -172,6 +192,7 @@ export function snapshot(world: World): FakeMesosState {
     removedFrameworks: [...world.removedFrameworks],
     agents: [...world.agents.values()].map((a) => ({
       id: a.id,
+      hostname: a.hostname,
       url: url(a.port),
       status: a.status,
       resources: a.total.toMesosString(),
@@ -194,6 +215,15 @@ export function snapshot(world: World): FakeMesosState {
     })),
     filters: world.filters.snapshot(Date.now()),
     executorMessages: [...world.executorMessages],
+    maintenance: {
+      machines: [...world.maintenance.machines.values()].map((m) => ({
+        hostname: m.id.hostname,
+        ip: m.id.ip,
+        mode: m.mode,
+        answers: Object.fromEntries([...m.answers].map(([id, a]) => [id, a.status])),
+      })),
+      inverseOffers: [...world.maintenance.inverseOffers.values()].map((o) => ({ ...o })),
+    },
   };
 }
 

@@ -44,6 +44,11 @@ export interface FakeAgentSpec {
   attributes?: string;
   /** The agent's HTTP port on 127.0.0.1; default 0 (chosen by the OS). */
   port?: number;
+  /**
+   * `--hostname`: what the agent reports (offers, `/state`, its maintenance machine id
+   * `{hostname, ip: 127.0.0.1}`); default 127.0.0.1. It is still reached at 127.0.0.1.
+   */
+  hostname?: string;
   /** `--containerizers`: `mesos` (default), `docker`, or both (`mesos,docker`). */
   containerizers?: string;
   /** `--image_providers`: none by default (no container images); `docker`, `appc` or both. */
@@ -67,6 +72,7 @@ export interface AgentContainerizer {
 
 /** An agent spec with every default applied. */
 export interface ResolvedAgentSpec {
+  hostname: string | undefined;
   resources: string;
   attributes: string;
   port: number;
@@ -226,6 +232,7 @@ export function resolveContainerizer(spec: FakeAgentSpec): AgentContainerizer {
 /** An agent spec with its defaults. */
 export function resolveAgentSpec(spec: FakeAgentSpec, fallbackResources?: string): ResolvedAgentSpec {
   return {
+    hostname: spec.hostname,
     resources: spec.resources ?? fallbackResources ?? DEFAULT_AGENT_RESOURCES,
     attributes: spec.attributes ?? '',
     port: spec.port ?? 0,

@@ -20,7 +20,8 @@ export async function createAgent(world: World, spec: ResolvedAgentSpec): Promis
   const id = `${world.leadership.masterId}-S${world.leadership.agentSequence++}`;
   const agent: FakeAgent = {
     id,
-    hostname: world.host,
+    hostname: spec.hostname ?? world.host,
+    ip: world.host,
     port: spec.port,
     total: Resources.parse(spec.resources),
     attributes: parseAttributes(spec.attributes),

@@ -39,9 +39,9 @@ export function executorEnvironment(
       env[name] = value;
   }
   Object.assign(env, {
-    LIBPROCESS_IP: agent.hostname,
+    LIBPROCESS_IP: agent.ip,
     LIBPROCESS_PORT: '0',
-    MESOS_AGENT_ENDPOINT: `${agent.hostname}:${agent.port}`,
+    MESOS_AGENT_ENDPOINT: `${agent.ip}:${agent.port}`,
     MESOS_CHECKPOINT: checkpoint ? '1' : '0',
     MESOS_DIRECTORY: executor.directory,
     MESOS_EXECUTOR_ID: executor.id,
@@ -50,7 +50,7 @@ export function executorEnvironment(
     MESOS_HTTP_COMMAND_EXECUTOR: '0',
     MESOS_SANDBOX: executor.directory,
     MESOS_SLAVE_ID: agent.id,
-    MESOS_SLAVE_PID: `slave(1)@${agent.hostname}:${agent.port}`,
+    MESOS_SLAVE_PID: `slave(1)@${agent.ip}:${agent.port}`,
   });
   if (checkpoint) {
     env.MESOS_RECOVERY_TIMEOUT = formatStoutDuration(world.options.recoveryTimeoutMs);

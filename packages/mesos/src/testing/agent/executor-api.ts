@@ -227,7 +227,7 @@ function executorUpdate(
       labels: received.labels,
       containerStatus: {
         container_id: { value: executor.containerId },
-        network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: agent.hostname }] }],
+        network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: agent.ip }] }],
         ...(executor.pid !== undefined ? { executor_pid: executor.pid } : {}),
       },
     });

@@ -280,7 +280,7 @@ function builtinUpdate(
       ? { value: task.containerId, parent: { value: executor.containerId } }
       : { value: executor.containerId },
     ...(withNetwork
-      ? { network_infos: [{ ip_addresses: [{ protocol: 'IPv4' as const, ip_address: agent.hostname }] }] }
+      ? { network_infos: [{ ip_addresses: [{ protocol: 'IPv4' as const, ip_address: agent.ip }] }] }
       : {}),
     ...(withNetwork && executor.pid !== undefined ? { executor_pid: executor.pid } : {}),
   };

@@ -101,7 +101,7 @@ export function agentStateJson(world: World, agent: FakeAgent): Record<string, u
     version: MESOS_VERSION,
     start_time: agent.startTime,
     id: agent.id,
-    pid: `slave(1)@${agent.hostname}:${agent.port}`,
+    pid: `slave(1)@${agent.ip}:${agent.port}`,
     hostname: agent.hostname,
     resources: agent.total.toStateJson(),
     attributes: attributesStateJson(agent.attributes),

@@ -176,6 +176,9 @@ export function removeOffer(world: World, offer: FakeOffer, how: { rescind?: boo
 
 /** Removes every offer of a framework (on disconnect, failover, teardown) without RESCIND. */
 export function removeFrameworkOffers(world: World, framework: FakeFramework): void {
+  // Inverse offers die with the subscription too (master/maintenance.ts makes new ones).
+  for (const inverse of [...world.maintenance.inverseOffers.values()])
+    if (inverse.frameworkId === framework.id) world.maintenance.inverseOffers.delete(inverse.id);
   for (const offerId of [...framework.offers]) {
     const offer = world.offers.get(offerId);
     if (offer !== undefined) removeOffer(world, offer);

@@ -7,12 +7,14 @@ import { accept, decline } from './accept.js';
 import { reconcile } from './reconcile.js';
 import { removeFramework } from './subscriptions.js';
 import { removeOffer } from './allocator.js';
+import { answerInverseOffers } from './maintenance.js';
 
 /**
  * The effects of the asynchronous scheduler calls (all answered 202 before they run):
- * TEARDOWN, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, RECONCILE, MESSAGE.
- * REQUEST, inverse-offer and operation calls are accepted and have no effect (the fake makes
- * no inverse offers and runs no offer operations other than LAUNCH and LAUNCH_GROUP).
+ * TEARDOWN, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, SHUTDOWN, ACKNOWLEDGE, RECONCILE, MESSAGE,
+ * ACCEPT_INVERSE_OFFERS and DECLINE_INVERSE_OFFERS (noted in the maintenance status).
+ * REQUEST and operation calls are accepted and have no effect (the fake runs no offer operations
+ * other than LAUNCH and LAUNCH_GROUP).
  */
 
 function rolesIn(payload: JsonObject | undefined, framework: FakeFramework): string[] {
@@ -69,6 +71,12 @@ export function runCall(world: World, framework: FakeFramework, type: string, ca
     }
     case 'MESSAGE':
       message(world, framework, objectField(call, 'message') ?? {});
+      return;
+    case 'ACCEPT_INVERSE_OFFERS':
+      answerInverseOffers(world, framework, objectField(call, 'accept_inverse_offers') ?? {}, 'ACCEPT');
+      return;
+    case 'DECLINE_INVERSE_OFFERS':
+      answerInverseOffers(world, framework, objectField(call, 'decline_inverse_offers') ?? {}, 'DECLINE');
       return;
     default:
       return;

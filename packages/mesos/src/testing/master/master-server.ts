@@ -6,6 +6,7 @@ import { sendJson, sendRedirect, sendText } from '../wire/responses.js';
 import { taskStateJson } from '../agent/state-json.js';
 import { MESOS_VERSION } from './events.js';
 import { handleSchedulerRequest } from './scheduler-api.js';
+import { handleOperatorRequest } from './operator-api.js';
 
 /**
  * A master's HTTP endpoint. The leader serves the scheduler API (also under `/master`) and a small
@@ -56,6 +57,11 @@ function routeMaster(world: World, master: MasterServer, request: HttpRequest, r
   }
   if (path === '/api/v1/scheduler' || path === '/master/api/v1/scheduler') {
     if (master.phase === 'leading') handleSchedulerRequest(world, master, request, res);
+    else redirectOrUnavailable(world, res, path);
+    return;
+  }
+  if (path === '/api/v1' || path === '/master/api/v1') {
+    if (master.phase === 'leading') void handleOperatorRequest(world, master, request, res);
     else redirectOrUnavailable(world, res, path);
     return;
   }
@@ -149,7 +155,7 @@ export function masterStateJson(world: World, master: MasterServer): Record<stri
         id: agent.id,
         hostname: agent.hostname,
         port: agent.port,
-        pid: `slave(1)@${agent.hostname}:${agent.port}`,
+        pid: `slave(1)@${agent.ip}:${agent.port}`,
         attributes: attributesStateJson(agent.attributes),
         resources: agent.total.toStateJson(),
         used_resources: agent.used.toStateJson(),

@@ -1,6 +1,8 @@
 import type { Resources } from '../model/resources.js';
 import type { FakeAgent, FakeFramework, FakeOffer, World } from '../model/world.js';
 
+import { machineOf } from '../model/machines.js';
+
 /**
  * Offers and resources in the JSON layout the recorded master used:
  * resources in the order ports, cpus, mem, disk; with MULTI_ROLE every resource and the offer
@@ -40,7 +42,7 @@ export function resourcesJson(resources: Resources, role: string, style: Resourc
 export function agentUrlJson(agent: FakeAgent): unknown {
   return {
     scheme: 'http',
-    address: { hostname: agent.hostname, ip: agent.hostname, port: agent.port },
+    address: { hostname: agent.hostname, ip: agent.ip, port: agent.port },
     path: '/slave(1)',
   };
 }
@@ -78,5 +80,8 @@ export function offerJson(world: World, offer: FakeOffer, framework: FakeFramewo
   const executorIds = executorIdsOn(agent, framework.id);
   if (executorIds.length > 0) out.executor_ids = executorIds.map((value) => ({ value }));
   if (style.multiRole) out.allocation_info = { role: offer.role };
+  // While its machine is scheduled for maintenance, an agent's offers say when it goes away.
+  const unavailability = machineOf(world, agent)?.unavailability;
+  if (unavailability !== undefined) out.unavailability = unavailability;
   return out;
 }

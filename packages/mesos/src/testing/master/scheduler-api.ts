@@ -1,5 +1,5 @@
 import { isUuidBytes } from '../model/ids.js';
-import type { JsonObject, MasterServer, RecordedCall, World } from '../model/world.js';
+import { recordCall, type JsonObject, type MasterServer, type World } from '../model/world.js';
 import { acceptsMediaType, idValue, objectField, readCallBody } from '../wire/call-parsing.js';
 import type { HttpRequest, HttpResponder } from '../wire/http-server.js';
 import {
@@ -66,16 +66,7 @@ export function handleSchedulerRequest(
   request: HttpRequest,
   res: HttpResponder,
 ): void {
-  const record: RecordedCall = {
-    at: Date.now(),
-    api: 'scheduler',
-    target: String(master.index),
-    type: undefined,
-    frameworkId: undefined,
-    body: undefined,
-    status: 0,
-  };
-  world.calls.push(record);
+  const record = recordCall(world, 'scheduler', String(master.index));
   const fail = (status: number, body: string): void => {
     record.status = status;
     sendText(res, status, body);

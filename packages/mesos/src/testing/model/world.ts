@@ -104,7 +104,10 @@ export type AgentStatus = 'registered' | 'disconnected' | 'unreachable' | 'recov
 /** A simulated agent with its own HTTP endpoint. */
 export interface FakeAgent {
   readonly id: string;
+  /** The hostname it reports (offers, `/state`, its machine id); `--hostname`. */
   readonly hostname: string;
+  /** The address it is reached at (always the fake's host): offers' `url.address.ip`, its machine id's `ip`. */
+  readonly ip: string;
   port: number;
   readonly total: Resources;
   readonly attributes: AttributeJson[];
@@ -197,8 +200,8 @@ export interface FakeFramework {
 export interface RecordedCall {
   /** Milliseconds since the epoch. */
   readonly at: number;
-  /** `scheduler` calls go to a master; `executor` calls to an agent. */
-  readonly api: 'scheduler' | 'executor';
+  /** `scheduler` and `operator` (`/api/v1`) calls go to a master; `executor` calls to an agent. */
+  readonly api: 'scheduler' | 'executor' | 'operator';
   /** Master index or agent id that received it. */
   readonly target: string;
   readonly type: string | undefined;
@@ -249,10 +252,70 @@ export interface World {
   readonly workDir: string;
   /** Host every server listens on. */
   readonly host: string;
+  /** The operator's maintenance schedule, machine modes and inverse offers (`master/maintenance.ts`). */
+  readonly maintenance: MaintenanceState;
   /** Set when `stop()` began: nothing new starts. */
   stopping: boolean;
   /** Wakes the allocator (REVIVE, new framework, new agent) instead of waiting for the next cycle. */
   allocateSoon(): void;
+}
+
+/** A machine as the operator API names it (`MachineID`): hostname and/or IP. */
+export interface MachineId {
+  readonly hostname?: string;
+  readonly ip?: string;
+}
+
+/** An inverse offer outstanding with a framework: vacate this agent by `unavailability`. */
+export interface FakeInverseOffer {
+  readonly id: string;
+  readonly frameworkId: string;
+  readonly agentId: string;
+}
+
+/** A framework's answer to the inverse offers of a draining machine (`InverseOfferStatus`). */
+export interface InverseOfferAnswer {
+  readonly status: 'UNKNOWN' | 'ACCEPT' | 'DECLINE';
+  /** Nanoseconds since the epoch. */
+  readonly timestamp: bigint;
+}
+
+/** One machine of the maintenance schedule. */
+export interface ScheduledMachine {
+  readonly id: MachineId;
+  /** `Unavailability` JSON as scheduled (`start`, optional `duration`). */
+  unavailability: JsonObject;
+  /** DRAINING once scheduled; DOWN after START_MAINTENANCE (its agents removed). */
+  mode: 'DRAINING' | 'DOWN';
+  /** Answers to its inverse offers, by framework id. */
+  readonly answers: Map<string, InverseOfferAnswer>;
+}
+
+/** The operator's maintenance state (spec §6.8; operator API maintenance calls). */
+export interface MaintenanceState {
+  /** Scheduled machines in schedule order (windows flattened), keyed by `machineKey`. */
+  readonly machines: Map<string, ScheduledMachine>;
+  /** The schedule's windows as last given (machine keys per window). */
+  windows: Array<{ machineKeys: string[]; unavailability: JsonObject }>;
+  readonly inverseOffers: Map<string, FakeInverseOffer>;
+  /** When a framework may get the next inverse offer for an agent (after ACCEPT/DECLINE filters), keyed `framework\0agent`. */
+  readonly inverseFilters: Map<string, number>;
+  sequence: number;
+}
+
+/** Starts the record of a call received (its status set when answered) and keeps it for inspection. */
+export function recordCall(world: World, api: RecordedCall['api'], target: string): RecordedCall {
+  const record: RecordedCall = {
+    at: Date.now(),
+    api,
+    target,
+    type: undefined,
+    frameworkId: undefined,
+    body: undefined,
+    status: 0,
+  };
+  world.calls.push(record);
+  return record;
 }
 
 /** Key of a task or executor inside maps that span frameworks. */
