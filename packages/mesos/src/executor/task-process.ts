@@ -42,11 +42,18 @@ export function describeExit(exit: Pick<TaskExit, 'code' | 'signal'>): string {
   return `Command exited with status ${exit.code ?? 0}`;
 }
 
-/** The environment of a task: the executor's plus the CommandInfo's VALUE variables. */
+/**
+ * The environment of a task: the executor's plus the CommandInfo's variables: VALUE ones as they
+ * are, SECRET ones whose Secret is a VALUE decoded from its base64 `data` (as the agent's default
+ * secret resolver does for command tasks; a REFERENCE needs a resolver module this executor does
+ * not have, so it is left out).
+ */
 export function taskEnvironment(command: CommandInfo, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const variable of command.environment?.variables ?? []) {
     if (variable.type === undefined || variable.type === 'VALUE') env[variable.name] = variable.value ?? '';
+    else if (variable.type === 'SECRET' && variable.secret?.type === 'VALUE' && variable.secret.value)
+      env[variable.name] = Buffer.from(variable.secret.value.data, 'base64').toString('utf8');
   }
   return env;
 }

@@ -14,6 +14,12 @@ export interface LaunchSpec {
   command: string;
   /** The complete environment of the program (definition env, overrides, injected variables). */
   env: EnvVar[];
+  /**
+   * Names of `env` variables whose values are resolved secrets (secrets/secrets-backend.ts), for a
+   * backend that can hand them over as secrets (Mesos: `Environment.Variable` of type SECRET);
+   * undefined = none.
+   */
+  secretEnv?: readonly string[];
   cpus: number;
   memMb: number;
   gpus: number;

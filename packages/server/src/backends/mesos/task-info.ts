@@ -124,6 +124,24 @@ export function healthCheckOf(
 }
 
 /**
+ * One variable of the task's environment: a resolved secret as a SECRET variable carrying its
+ * value (`Secret` of type VALUE, base64 data: the agent's default secret resolver hands it to the
+ * task; spec §CommandInfo), anything else as a VALUE.
+ */
+function envVariable(
+  name: string,
+  value: string,
+  secretEnv: readonly string[] | undefined,
+): EnvironmentVariable {
+  if (!secretEnv?.includes(name)) return { name, value };
+  return {
+    name,
+    type: 'SECRET',
+    secret: { type: 'VALUE', value: { data: Buffer.from(value, 'utf8').toString('base64') } },
+  };
+}
+
+/**
  * The TaskInfo of one launch; `resources` come from fitting `needsOf(spec)` into the offers. Under
  * a shared galley-executor (`executor`), the task has no `command` (Mesos forbids a task with both
  * an executor and a command): its CommandInfo travels in `data` (base64 JSON), as galley-executor
@@ -143,7 +161,7 @@ export function taskInfoOf(
     return container === undefined ? [] : [{ host_port: host, container_port: container, protocol: 'tcp' }];
   });
   const variables: EnvironmentVariable[] = [
-    ...spec.env.map(({ name, value }) => ({ name, value })),
+    ...spec.env.map(({ name, value }) => envVariable(name, value, spec.secretEnv)),
     ...portVariables(hostPorts, containerPorts),
   ];
   const container = containerOf(spec.image, shape, mappings);

@@ -1,0 +1,220 @@
+import { CONFIGURATION_FAILURE } from '@galley/core';
+import type { Logger } from 'pino';
+import type {
+  AttemptRef,
+  Backend,
+  BackendEvent,
+  ClusterInfo,
+  KillAnswer,
+  LaunchBatch,
+  LaunchSpec,
+  LogChunk,
+  LogStream,
+  PlacedGroupLaunch,
+  PlacementRound,
+  PlacementTraits,
+  ReconcileAnswer,
+  ReconcileItem,
+  WaitingWork,
+} from '../backends/backend.js';
+import type { GroupEvent, GroupRunner } from '../backends/group-runner.js';
+import type { Node } from '@galley/core';
+import { looksLikeReference } from './references.js';
+import { applyResolution, type SecretResolver } from './resolver.js';
+
+/**
+ * A backend whose launches get their secrets: right before a batch is handed to the backend, the
+ * references in its runs' env and its pipeline launches' environments are resolved (all of the
+ * batch at once, in parallel: see SecretResolver), and the backend is handed the values. Nothing
+ * resolved is kept: the stored run, its events and the API keep the reference. A run whose
+ * reference cannot be resolved ends its attempt as a configuration failure (never retried) naming
+ * the reference and why; a pipeline launch's processes end TASK_FAILED with the same words. A
+ * batch without references goes through untouched.
+ *
+ * `secretEnv`: the launch spec names which variables hold secrets, so a backend that can mark them
+ * (Mesos: `Environment.Variable` of type SECRET) does; false = plain values everywhere.
+ */
+export class SecretsBackend implements Backend {
+  readonly cluster: string;
+  readonly kind: string;
+  readonly placement: PlacementTraits;
+  readonly defaultRole?: string | undefined;
+  readonly roles?: readonly string[];
+  readonly groups?: GroupRunner;
+  readonly waiting?: (work: WaitingWork) => void;
+  private events: (events: BackendEvent[]) => void | Promise<void> = () => {};
+  private groupEvents: (events: GroupEvent[]) => Promise<void> = async () => {};
+  /** Pipeline launches being resolved: a kill meanwhile marks them, and they are never handed over. */
+  private readonly resolving = new Map<string, { killed: boolean }>();
+
+  constructor(
+    private readonly inner: Backend,
+    private readonly resolver: SecretResolver,
+    private readonly o: { logger: Logger; now: () => number; secretEnv: boolean },
+  ) {
+    this.cluster = inner.cluster;
+    this.kind = inner.kind;
+    this.placement = inner.placement;
+    if (inner.defaultRole !== undefined) this.defaultRole = inner.defaultRole;
+    if (inner.roles !== undefined) this.roles = inner.roles;
+    if (inner.waiting) this.waiting = (work) => inner.waiting?.(work);
+    inner.onEvents((events) => this.events(events));
+    if (inner.groups) {
+      inner.groups.onEvents((events) => this.groupEvents(events));
+      this.groups = this.groupsView(inner.groups);
+    }
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+  capacity(): Node[] {
+    return this.inner.capacity();
+  }
+  openRound(): PlacementRound {
+    return this.inner.openRound();
+  }
+  onCapacity(listener: () => void): void {
+    this.inner.onCapacity(listener);
+  }
+  kill(attemptId: string, graceMs: number): Promise<KillAnswer> {
+    return this.inner.kill(attemptId, graceMs);
+  }
+  reconcile(items: readonly ReconcileItem[]): Promise<ReconcileAnswer[]> {
+    return this.inner.reconcile(items);
+  }
+  logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
+    return this.inner.logs(attempt, stream, offset, maxBytes);
+  }
+  onEvents(listener: (events: BackendEvent[]) => void | Promise<void>): void {
+    this.events = listener;
+  }
+  describe(): ClusterInfo {
+    return this.inner.describe();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  async launch(batch: LaunchBatch): Promise<void> {
+    const values = [
+      ...batch.runs.flatMap((s) => s.env.map((e) => e.value)),
+      ...batch.groups.flatMap((g) => groupValues(g)),
+    ];
+    if (!values.some(looksLikeReference)) return this.inner.launch(batch);
+    for (const g of batch.groups) this.resolving.set(g.launch.launchId, { killed: false });
+    let resolution;
+    try {
+      resolution = await this.resolver.resolve(values);
+    } catch (err) {
+      resolution = { values: new Map<string, string>(), failures: new Map<string, string>() };
+      for (const v of values.filter(looksLikeReference))
+        resolution.failures.set(v, `${v}: it could not be resolved (${(err as Error).message})`);
+    }
+    const at = this.o.now();
+    const runs: LaunchSpec[] = [];
+    const failed: BackendEvent[] = [];
+    for (const spec of batch.runs) {
+      const r = applyResolution(Object.fromEntries(spec.env.map((e) => [e.name, e.value])), resolution);
+      if (!r.ok) {
+        this.o.logger.warn(
+          { runId: spec.runId, attemptId: spec.attemptId, reason: r.reason },
+          'secrets: a run is not launched',
+        );
+        failed.push({
+          type: 'ended',
+          attemptId: spec.attemptId,
+          at,
+          outcome: { kind: 'host-failure', reason: CONFIGURATION_FAILURE, message: r.reason },
+        });
+        continue;
+      }
+      runs.push({
+        ...spec,
+        env: spec.env.map((e) => ({ name: e.name, value: r.env[e.name] ?? e.value })),
+        ...(this.o.secretEnv && r.secretNames.length > 0 ? { secretEnv: r.secretNames } : {}),
+      });
+    }
+    const groups: PlacedGroupLaunch[] = [];
+    const groupsFailed: GroupEvent[] = [];
+    for (const g of batch.groups) {
+      const state = this.resolving.get(g.launch.launchId);
+      this.resolving.delete(g.launch.launchId);
+      const processes = Object.keys(g.launch.spec.processes);
+      const resolved = resolveGroup(g, resolution);
+      if (state?.killed || typeof resolved === 'string') {
+        const message = state?.killed ? 'stopped before it started' : resolved;
+        if (!state?.killed)
+          this.o.logger.warn(
+            { launchId: g.launch.launchId, reason: message },
+            'secrets: a pipeline launch is not launched',
+          );
+        for (const process of processes)
+          groupsFailed.push({
+            type: 'process-ended',
+            launchId: g.launch.launchId,
+            process,
+            at,
+            end: {
+              state: state?.killed ? 'TASK_KILLED' : 'TASK_FAILED',
+              exitCode: null,
+              message: message as string,
+              hostFailure: false,
+            },
+          });
+        continue;
+      }
+      groups.push(resolved);
+    }
+    // Reported after this call: the listeners store them in a later step of their loops.
+    if (failed.length > 0) void Promise.resolve(this.events(failed)).catch(() => undefined);
+    if (groupsFailed.length > 0) void this.groupEvents(groupsFailed).catch(() => undefined);
+    if (runs.length > 0 || groups.length > 0) await this.inner.launch({ runs, groups });
+  }
+
+  /** The inner runner, but a kill of a launch still being resolved marks it (it is then never launched). */
+  private groupsView(inner: GroupRunner): GroupRunner {
+    const onEvents = (listener: (events: GroupEvent[]) => Promise<void>) => {
+      this.groupEvents = listener;
+    };
+    const kill = async (launchId: string) => {
+      const state = this.resolving.get(launchId);
+      if (state) state.killed = true;
+      await inner.kill(launchId);
+    };
+    return new Proxy({} as GroupRunner, {
+      get(_, name) {
+        if (name === 'onEvents') return onEvents;
+        if (name === 'kill') return kill;
+        const value: unknown = Reflect.get(inner, name);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
+      },
+    });
+  }
+}
+
+/** Every environment value of a pipeline launch (its spec's and its processes'). */
+function groupValues(g: PlacedGroupLaunch): string[] {
+  const spec = g.launch.spec;
+  return [
+    ...Object.values(spec.environment),
+    ...Object.values(spec.processes).flatMap((p) => Object.values(p.environment ?? {})),
+  ];
+}
+
+/** The launch with its spec's references resolved (a copy: the stored spec keeps them), or why not. */
+function resolveGroup(
+  g: PlacedGroupLaunch,
+  resolution: Parameters<typeof applyResolution>[1],
+): PlacedGroupLaunch | string {
+  const spec = g.launch.spec;
+  const top = applyResolution(spec.environment, resolution);
+  if (!top.ok) return top.reason;
+  const processes: typeof spec.processes = {};
+  for (const [id, p] of Object.entries(spec.processes)) {
+    const r = applyResolution(p.environment ?? {}, resolution);
+    if (!r.ok) return `process ${id}: ${r.reason}`;
+    processes[id] = { ...p, environment: r.env };
+  }
+  return { ...g, launch: { ...g.launch, spec: { ...spec, environment: top.env, processes } } };
+}
