@@ -5,9 +5,14 @@ import type { MesosFlatSettings } from './mesos-settings.js';
 /** The Mesos keys of the server's flat config (flags, env vars, config file). */
 export type MesosFlags = Omit<MesosFlatSettings, 'backend' | 'cluster'>;
 
+/**
+ * The default user of Mesos tasks: the server's own, except root — tasks never run as root unless
+ * `--mesos-user root` says so — which gives `nobody`.
+ */
 function currentUser(): string {
   try {
-    return userInfo().username;
+    const me = userInfo();
+    return me.uid === 0 ? 'nobody' : me.username;
   } catch {
     return 'nobody';
   }
@@ -48,7 +53,8 @@ export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
     env: 'GALLEY_MESOS_USER',
     type: 'string',
     default: currentUser,
-    description: 'Unix user tasks run as on the agents (default: the user running the server).',
+    description:
+      'Unix user tasks run as on the agents (FrameworkInfo.user and each CommandInfo.user). Default: the user running the server, or `nobody` when that is root: tasks run as root only with `--mesos-user root`.',
   },
   {
     key: 'mesosRoles',

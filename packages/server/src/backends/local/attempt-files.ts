@@ -7,13 +7,15 @@ import type { LogChunk } from '../backend.js';
  * It records its pid, runs the command in the foreground, and writes the command's exit status to
  * DIR/exit, so a server that was down while the command ended can still read it. Its TERM/INT/HUP
  * trap only defers those signals: a stop signals the whole process group, the command gets the
- * default action, and the supervisor lives on long enough to record the status.
+ * default action, and the supervisor lives on long enough to record the status. It starts in DIR
+ * and writes there by relative paths: a job run as another user (`--run-as`) reaches its own
+ * directory, not the data directory above it (0700).
  */
 export const SUPERVISOR = `trap 'galley_stop=1' TERM INT HUP
-echo $$ > "$1/pid"
+echo $$ > pid
 /bin/sh -c "$2"
 code=$?
-echo $code > "$1/exit"
+echo $code > exit
 exit $code`;
 
 /** The line written where a capped log stops. */

@@ -58,6 +58,8 @@ export interface ContainerLaunch {
   /** Host port → container port; `network: 'host'` publishes nothing (the program binds host ports). */
   ports: readonly { host: number; container: number; protocol: 'tcp' | 'udp' }[];
   network: 'bridge' | 'host';
+  /** `--user` of the container (`uid:gid`, from an explicit `--run-as`); undefined = the image's. */
+  user?: string;
 }
 
 /** What the server keeps of a supervised container (in its directory, file `container`). */
@@ -193,6 +195,7 @@ export function runArgs(
     args.push('--memory', `${mb}m`, '--memory-swap', `${mb}m`);
   }
   if (launch.cpus > 0) args.push('--cpus', String(Math.round(launch.cpus * 1000) / 1000));
+  if (launch.user !== undefined) args.push('--user', launch.user);
   args.push('--env-file', ENV_FILE);
   for (const [n, v] of Object.entries(literal)) args.push('--env', `${n}=${v}`);
   if (launch.network === 'host') args.push('--network', 'host');

@@ -55,6 +55,10 @@ export interface LocalBackendOptions {
   ports?: readonly [number, number][];
   /** How often the usage of running processes is sampled (ms; default 1000). */
   usageSampleMs?: number;
+  /** The user host commands run as (see SupervisorOptions.runAs); undefined = the server's. */
+  runAs?: { name: string; uid: number; gid: number };
+  /** Containers' `--user`; undefined = as the image says. */
+  containerUser?: string;
 }
 
 /** Inherited by default: enough for a shell to work, nothing that may hold a secret. */
@@ -128,6 +132,8 @@ export class LocalBackend implements Backend {
       runtime: this.runtime,
       ...(options.logMaxBytes !== undefined ? { logMaxBytes: options.logMaxBytes } : {}),
       ...(options.usageSampleMs !== undefined ? { usageSampleMs: options.usageSampleMs } : {}),
+      ...(options.runAs ? { runAs: options.runAs } : {}),
+      ...(options.containerUser !== undefined ? { containerUser: options.containerUser } : {}),
     });
     this.baseEnv = {};
     for (const name of options.inheritEnv ?? DEFAULT_INHERITED_ENV) {

@@ -8,8 +8,10 @@ import { SUPERVISOR, SUPERVISOR_NAME } from './attempt-files.js';
  * forks in ~1 ms, off the server's loop. The helper is plain JavaScript run with `node -e`, so it
  * works from the TypeScript sources (tests) and from dist alike.
  *
- * Protocol, one JSON object per line. In: `{id, dir, command, env, files?}` (`files`: name →
- * text, written in `dir` with mode 0600 before the start). Out:
+ * Protocol, one JSON object per line. In: `{id, dir, command, env, files?, user?}` (`files`: name →
+ * text, written in `dir` with mode 0600 before the start; `user`: `{uid, gid}` the command runs
+ * as — `dir` is then theirs, its output files stay the server's (0600) and are written through the
+ * descriptors the helper opens). Out:
  * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`.
  * When its stdin closes (the server died) it exits; the attempts keep running under their
  * supervisors, which record their exit status for the next server to read.
@@ -28,13 +30,15 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   try { m = JSON.parse(line); } catch { return; }
   try {
     fs.mkdirSync(m.dir, { recursive: true });
+    if (m.user) fs.chownSync(m.dir, m.user.uid, m.user.gid);
     for (const [name, text] of Object.entries(m.files || {})) fs.writeFileSync(m.dir + '/' + name, text, { mode: 0o600 });
-    const out = fs.openSync(m.dir + '/stdout', 'a');
-    const err = fs.openSync(m.dir + '/stderr', 'a');
+    const out = fs.openSync(m.dir + '/stdout', 'a', 0o600);
+    const err = fs.openSync(m.dir + '/stderr', 'a', 0o600);
     let child;
     try {
       child = spawn('/bin/sh', ['-c', supervisor, name, m.dir, m.command],
-        { detached: true, stdio: ['ignore', out, err], env: m.env, cwd: m.dir });
+        { detached: true, stdio: ['ignore', out, err], env: m.env, cwd: m.dir,
+          ...(m.user ? { uid: m.user.uid, gid: m.user.gid } : {}) });
     } finally { fs.closeSync(out); fs.closeSync(err); }
     const started = child.pid ? startTime(child.pid) : null;
     child.once('spawn', () => send({ ev: 'spawned', id: m.id, pid: child.pid, startTime: started }));
@@ -59,6 +63,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Files to write in `dir` (mode 0600) before the start: name → text. */
   files?: Record<string, string>;
+  /** The user the command runs as (the helper runs as root then); undefined = the server's. */
+  user?: { uid: number; gid: number };
 }
 
 /**

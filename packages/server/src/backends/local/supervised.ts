@@ -119,6 +119,13 @@ export interface SupervisorOptions {
   usageSampleMs?: number;
   /** Each process's stdout and stderr are kept within this many bytes; undefined = no cap. */
   logMaxBytes?: number;
+  /**
+   * The user host commands run as (`--run-as`, secrets/run-as.ts): the spawn switches to it, its
+   * directory becomes its own, HOME is that directory; undefined = the server's user.
+   */
+  runAs?: { name: string; uid: number; gid: number };
+  /** Containers' `--user` (an explicit `--run-as`); undefined = as the image says. */
+  containerUser?: string;
 }
 
 /** A container's memory peak this close to its limit, with a SIGKILL, is the kernel's OOM kill. */
@@ -192,13 +199,15 @@ export class Supervisor {
   start(id: string, command: SupervisedCommand, watcher: SupervisedWatcher): void {
     const s = this.track(id, command.dir, watcher, null, null, 'spawner');
     try {
-      const { container, ...plain } = command;
+      const { container: given, ...plain } = command;
+      let container = given;
       if (container && this.runtime) {
         const rt = this.runtime;
         const name = containerName(id);
         s.container = { name, memMb: container.memMb, cgroupParent: cgroupParentOf(rt, name) };
         s.cgroup = s.container.cgroupParent;
         const env = containerEnv(container.env);
+        if (this.o.containerUser !== undefined) container = { ...container, user: this.o.containerUser };
         this.spawner.spawn({
           id,
           dir: command.dir,
@@ -209,7 +218,17 @@ export class Supervisor {
       } else if (container) {
         throw new Error('no container runtime runs here');
       } else {
-        this.spawner.spawn({ id, ...plain });
+        const user = this.o.runAs;
+        this.spawner.spawn(
+          user
+            ? {
+                id,
+                ...plain,
+                env: { ...plain.env, HOME: plain.dir, USER: user.name, LOGNAME: user.name },
+                user: { uid: user.uid, gid: user.gid },
+              }
+            : { id, ...plain },
+        );
       }
     } catch (err) {
       this.finish(s, { kind: 'launch-failed', message: (err as Error).message, stopped: false });
