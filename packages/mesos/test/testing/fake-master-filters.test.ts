@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { filterDurationMs, startFakeMesos, type FakeMesos } from '@galley/mesos/testing';
-import { commandTask, launch, subscribeScheduler, type TestScheduler } from './support/test-scheduler.js';
+import { filterDurationMs, startFakeMesos, type FakeMesos, type FilterSnapshot } from '@galley/mesos/testing';
+import {
+  commandTask,
+  frameworkInfo,
+  launch,
+  subscribeScheduler,
+  type TestScheduler,
+} from './support/test-scheduler.js';
 
 /** Spec §1.4 "Filters", checked as the allocator applies them (allocation interval 50 ms). */
 
@@ -23,14 +29,27 @@ async function oneAgentScheduler(): Promise<{
   return { fake: mesos, scheduler, offer };
 }
 
-/** Milliseconds from `since` until the agent is offered again (or `limit` when it is not). */
-async function reofferAfter(scheduler: TestScheduler, since: number, limit: number): Promise<number> {
-  try {
-    await scheduler.nextOffers(limit);
-    return Date.now() - since;
-  } catch {
-    return limit;
-  }
+/**
+ * Runs `call` and returns its filter with the wall-clock bracket around it: the fake set the filter
+ * between `before` and `after`, so its expiry says how long it lasts without timing anything.
+ */
+async function filterOf(
+  fake: FakeMesos,
+  call: () => Promise<unknown>,
+): Promise<{ before: number; after: number; expiresAt: number; resources: string }> {
+  const before = Date.now();
+  await call();
+  const after = Date.now();
+  const filters = fake.state().filters;
+  expect(filters).toHaveLength(1);
+  const [filter] = filters as [FilterSnapshot];
+  return { before, after, expiresAt: filter.expiresAt, resources: filter.resources };
+}
+
+/** A later marker on a scheduler's stream: the answer to a RECONCILE of an unknown task (case 7). */
+async function marker(scheduler: TestScheduler, id: string): Promise<void> {
+  await scheduler.call('RECONCILE', { reconcile: { tasks: [{ task_id: { value: id } }] } });
+  await scheduler.nextUpdate(id, 'TASK_UNKNOWN');
 }
 
 describe('fake master: offer filters (spec §1.4 table)', () => {
@@ -47,23 +66,29 @@ describe('fake master: offer filters (spec §1.4 table)', () => {
   });
 
   it('DECLINE with refuse_seconds holds the agent back for that long, then offers it at the next allocation', async () => {
-    const { scheduler, offer } = await oneAgentScheduler();
-    const declinedAt = Date.now();
-    await scheduler.call('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0.4 } } });
-    const after = await reofferAfter(scheduler, declinedAt, 3000);
-    expect(after).toBeGreaterThanOrEqual(390);
-    expect(after).toBeLessThan(1500);
+    const { fake, scheduler, offer } = await oneAgentScheduler();
+    const filter = await filterOf(fake, () =>
+      scheduler.call('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0.4 } } }),
+    );
+    expect(filter.expiresAt).toBeGreaterThanOrEqual(filter.before + 400);
+    expect(filter.expiresAt).toBeLessThanOrEqual(filter.after + 400);
+    await scheduler.nextOffers();
+    // Not before the filter expired (the allocator reads the same clock).
+    expect(Date.now()).toBeGreaterThanOrEqual(filter.expiresAt);
   });
 
   it('DECLINE without filters refuses for the default 5 s; refuse_seconds 0 re-offers at the next allocation', async () => {
-    const { scheduler, offer } = await oneAgentScheduler();
-    await scheduler.call('DECLINE', { decline: { offer_ids: [offer.id] } });
-    expect(await reofferAfter(scheduler, Date.now(), 1000)).toBe(1000);
+    const { fake, scheduler, offer } = await oneAgentScheduler();
+    const filter = await filterOf(fake, () =>
+      scheduler.call('DECLINE', { decline: { offer_ids: [offer.id] } }),
+    );
+    expect(filter.expiresAt).toBeGreaterThanOrEqual(filter.before + 5000);
+    expect(filter.expiresAt).toBeLessThanOrEqual(filter.after + 5000);
     await scheduler.call('REVIVE', { revive: {} });
-    const revived = (await scheduler.nextOffers(1000))[0] as Record<string, unknown>;
-    const declinedAt = Date.now();
+    const revived = (await scheduler.nextOffers())[0] as Record<string, unknown>;
     await scheduler.call('DECLINE', { decline: { offer_ids: [revived.id], filters: { refuse_seconds: 0 } } });
-    expect(await reofferAfter(scheduler, declinedAt, 1000)).toBeLessThan(500);
+    expect(fake.state().filters).toEqual([]);
+    await scheduler.nextOffers();
   });
 
   it('a filter covers only the refused resources: the agent comes back when a task frees more', async () => {
@@ -87,32 +112,40 @@ describe('fake master: offer filters (spec §1.4 table)', () => {
 
   it('declines the unused part of an ACCEPT with the default 5 s filter', async () => {
     const { fake, scheduler, offer } = await oneAgentScheduler();
-    await scheduler.call('ACCEPT', launch([offer], [commandTask(offer, 'long', 'sleep 300')]));
-    const filter = fake.state().filters[0];
-    expect(filter?.resources).toBe('ports:[31000-32000]; cpus:1.9; mem:4064; disk:10000');
-    expect((filter?.expiresAt ?? 0) - Date.now()).toBeGreaterThan(4000);
-    expect((filter?.expiresAt ?? 0) - Date.now()).toBeLessThanOrEqual(5000);
+    const filter = await filterOf(fake, () =>
+      scheduler.call('ACCEPT', launch([offer], [commandTask(offer, 'long', 'sleep 300')])),
+    );
+    expect(filter.resources).toBe('ports:[31000-32000]; cpus:1.9; mem:4064; disk:10000');
+    expect(filter.expiresAt).toBeGreaterThanOrEqual(filter.before + 5000);
+    expect(filter.expiresAt).toBeLessThanOrEqual(filter.after + 5000);
   });
 
   it('REVIVE clears filters and offers at once', async () => {
-    const { scheduler, offer } = await oneAgentScheduler();
+    const { fake, scheduler, offer } = await oneAgentScheduler();
     await scheduler.call('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 30 } } });
-    await new Promise((r) => setTimeout(r, 150));
-    const revivedAt = Date.now();
+    expect(fake.state().filters).toHaveLength(1);
     await scheduler.call('REVIVE', { revive: {} });
-    await scheduler.nextOffers(1000);
-    expect(Date.now() - revivedAt).toBeLessThan(INTERVAL + 100);
+    expect(fake.state().filters).toEqual([]);
+    // Offered long before the 30 s filter would have expired (nextOffers waits 10 s at most).
+    await scheduler.nextOffers();
   });
 
   it('SUPPRESS keeps held offers (no RESCIND) and stops new offers until REVIVE', async () => {
-    const { scheduler, offer } = await oneAgentScheduler();
+    const { fake, scheduler, offer } = await oneAgentScheduler();
     await scheduler.call('SUPPRESS', { suppress: {} });
-    await new Promise((r) => setTimeout(r, 200));
+    await marker(scheduler, 'after-suppress');
     expect(scheduler.stream.ofType('RESCIND')).toHaveLength(0);
+    expect(fake.state().offers.map((o) => o.id)).toEqual([(offer.id as { value: string }).value]);
     await scheduler.call('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } } });
-    expect(await reofferAfter(scheduler, Date.now(), 600)).toBe(600);
+    // A later marker: the free, unfiltered agent goes to another framework, not the suppressed one.
+    const other = await subscribeScheduler(fake.leaderUrl, frameworkInfo({ name: 'other' }));
+    const taken = (await other.nextOffers())[0] as Record<string, unknown>;
+    expect(taken.agent_id).toEqual(offer.agent_id);
+    await marker(scheduler, 'after-other-offered');
+    expect(scheduler.stream.ofType('OFFERS')).toHaveLength(1);
+    await other.call('DECLINE', { decline: { offer_ids: [taken.id], filters: { refuse_seconds: 60 } } });
     await scheduler.call('REVIVE', { revive: { roles: ['*'] } });
-    await scheduler.nextOffers(1000);
+    await scheduler.nextOffers();
   });
 
   it('offers one role per offer to a MULTI_ROLE framework and keeps filters per role', async () => {
