@@ -8,12 +8,26 @@ import type { FakeAgent, FakeExecutor, JsonObject, World } from '../model/world.
  * There is no MESOS_TASK_ID. Durations are in stout format (`5secs`, `15mins`, `2secs`).
  */
 
-/** `Environment.variables` of a CommandInfo as a map (VALUE variables only). */
+/**
+ * `Environment.variables` of a CommandInfo as a map: VALUE variables as they are, and SECRET
+ * variables whose `Secret` is of type VALUE decoded from its base64 `data`, as the agent's default
+ * secret resolver does. A REFERENCE secret needs a resolver module stock agents do not have: left out.
+ */
 export function commandVariables(command: JsonObject | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const variable of arrayField(objectField(command, 'environment'), 'variables')) {
-    const v = variable as { name?: unknown; type?: unknown; value?: unknown } | null;
+    const v = variable as {
+      name?: unknown;
+      type?: unknown;
+      value?: unknown;
+      secret?: { type?: unknown; value?: { data?: unknown } };
+    } | null;
     if (v === null || typeof v.name !== 'string') continue;
+    if (v.type === 'SECRET') {
+      const data = v.secret?.type === 'VALUE' ? v.secret.value?.data : undefined;
+      if (typeof data === 'string') out[v.name] = Buffer.from(data, 'base64').toString('utf8');
+      continue;
+    }
     if (v.type !== undefined && v.type !== 'VALUE') continue;
     out[v.name] = typeof v.value === 'string' ? v.value : '';
   }
