@@ -21,6 +21,11 @@ export interface GroupLaunch {
   spec: PipelineSpec;
   /** Placement order: older launches are placed first (ms since the epoch). */
   queuedAt: number;
+  /**
+   * Names of environment variables whose values are resolved secrets (secrets/secrets-backend.ts),
+   * for a backend that hands them over as secrets (Mesos: SECRET variables); undefined = none.
+   */
+  secretEnv?: readonly string[];
 }
 
 /** The task id of a process of a launch: `<launch id>:<process>`. */

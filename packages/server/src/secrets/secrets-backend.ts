@@ -141,7 +141,7 @@ export class SecretsBackend implements Backend {
       const state = this.resolving.get(g.launch.launchId);
       this.resolving.delete(g.launch.launchId);
       const processes = Object.keys(g.launch.spec.processes);
-      const resolved = resolveGroup(g, resolution);
+      const resolved = resolveGroup(g, resolution, this.o.secretEnv);
       if (state?.killed || typeof resolved === 'string') {
         const message = state?.killed ? 'stopped before it started' : resolved;
         if (!state?.killed)
@@ -206,15 +206,19 @@ function groupValues(g: PlacedGroupLaunch): string[] {
 function resolveGroup(
   g: PlacedGroupLaunch,
   resolution: Parameters<typeof applyResolution>[1],
+  secretEnv: boolean,
 ): PlacedGroupLaunch | string {
   const spec = g.launch.spec;
   const top = applyResolution(spec.environment, resolution);
   if (!top.ok) return top.reason;
+  const names = new Set(top.secretNames);
   const processes: typeof spec.processes = {};
   for (const [id, p] of Object.entries(spec.processes)) {
     const r = applyResolution(p.environment ?? {}, resolution);
     if (!r.ok) return `process ${id}: ${r.reason}`;
+    for (const n of r.secretNames) names.add(n);
     processes[id] = { ...p, environment: r.env };
   }
-  return { ...g, launch: { ...g.launch, spec: { ...spec, environment: top.env, processes } } };
+  const launch = { ...g.launch, spec: { ...spec, environment: top.env, processes } };
+  return { ...g, launch: secretEnv && names.size > 0 ? { ...launch, secretEnv: [...names] } : launch };
 }

@@ -121,7 +121,8 @@ function envFileSafe(name: string, value: string): boolean {
 /**
  * A container's environment: the env file (`NAME=value` lines, in the attempt's directory, so
  * values are not on a command line) and the few variables it cannot carry (a newline in the value),
- * which `run` gets as arguments.
+ * which `run` gets by name (`--env NAME`) and takes from its own environment (the supervisor's
+ * spawn gets them): no value, a secret or not, is ever on a command line other users can read.
  */
 export function containerEnv(env: Record<string, string>): { file: string; literal: Record<string, string> } {
   const lines: string[] = [];
@@ -197,7 +198,7 @@ export function runArgs(
   if (launch.cpus > 0) args.push('--cpus', String(Math.round(launch.cpus * 1000) / 1000));
   if (launch.user !== undefined) args.push('--user', launch.user);
   args.push('--env-file', ENV_FILE);
-  for (const [n, v] of Object.entries(literal)) args.push('--env', `${n}=${v}`);
+  for (const n of Object.keys(literal)) args.push('--env', n);
   if (launch.network === 'host') args.push('--network', 'host');
   else for (const p of launch.ports) args.push('--publish', `${p.host}:${p.container}/${p.protocol}`);
   if (launch.script !== null) args.push('--entrypoint', '/bin/sh', launch.image, '-c', launch.script);

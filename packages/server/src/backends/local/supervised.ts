@@ -212,7 +212,8 @@ export class Supervisor {
           id,
           dir: command.dir,
           command: containerScript(rt, id, name, container, env.literal, command.dir),
-          env: rt.env,
+          // The runtime's CLI reads the values of `--env NAME` from its environment.
+          env: { ...env.literal, ...rt.env },
           files: { [ENV_FILE]: env.file, [CONTAINER_FILE]: `${JSON.stringify(s.container)}\n` },
         });
       } else if (container) {

@@ -11,7 +11,7 @@ import type {
 } from '@galley/mesos';
 import { type GroupLaunch, taskIdOf } from '../group-runner.js';
 import { processEnvironment, processScript } from '../launch-shape.js';
-import { healthCheckOf, type TaskShape } from './task-info.js';
+import { envVariable, healthCheckOf, type TaskShape } from './task-info.js';
 
 /**
  * One launch of a pipeline instance as one LAUNCH_GROUP on Mesos' DEFAULT executor (spec §7.8):
@@ -29,9 +29,15 @@ export interface GroupPlacement {
 }
 
 /** The CommandInfo of a process: a shell script, a program with arguments, or the image's entrypoint. */
-export function commandOf(p: ProcessSpec, environment: Record<string, string>): CommandInfo {
+export function commandOf(
+  p: ProcessSpec,
+  environment: Record<string, string>,
+  secretEnv?: readonly string[],
+): CommandInfo {
   const env = {
-    environment: { variables: Object.entries(environment).map(([name, value]) => ({ name, value })) },
+    environment: {
+      variables: Object.entries(environment).map(([name, value]) => envVariable(name, value, secretEnv)),
+    },
   };
   if (p.command === undefined) return { shell: false, arguments: p.arguments, ...env };
   if (p.shell) return { shell: true, value: processScript(p)!, ...env };
@@ -153,7 +159,7 @@ export function processTaskInfo(
     task_id: { value: taskIdOf(launch.launchId, p.id) },
     agent_id: { value: placement.agentId },
     resources: resources ?? [],
-    command: commandOf(p, env),
+    command: commandOf(p, env, launch.secretEnv),
     ...(image
       ? { container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: image } } } } }
       : {}),

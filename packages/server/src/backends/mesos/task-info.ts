@@ -128,7 +128,7 @@ export function healthCheckOf(
  * value (`Secret` of type VALUE, base64 data: the agent's default secret resolver hands it to the
  * task; spec §CommandInfo), anything else as a VALUE.
  */
-function envVariable(
+export function envVariable(
   name: string,
   value: string,
   secretEnv: readonly string[] | undefined,
