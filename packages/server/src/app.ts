@@ -18,12 +18,14 @@ import { createMesosBackends, localClusterName } from './backends/mesos/create.j
 import { type Clock, systemClock } from './clock.js';
 import { type Config, type HttpSettings, redactConfig } from './config/config.js';
 import { RunController } from './runs/controller.js';
+import { QueueGate } from './queues/gate.js';
 import { TermLeadership } from './control/leadership.js';
 import { joinReplicaSet, newReplicaId } from './control/replica-set.js';
 import { TermBackend } from './control/term-backend.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
+import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -38,6 +40,8 @@ export interface GalleyServer {
   runs: RunController;
   /** Pipelines: the controller that keeps their instances running. */
   pipelines: PipelineController;
+  /** Schedules, retention and webhook deliveries (the leader's background work). */
+  automation: Automation;
   store: Store;
   metrics: Metrics;
   config: Config;
@@ -143,6 +147,11 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       policy: resolveRetryPolicy(config.retry),
       stopGraceMs: config.local.stopGraceMs,
       logger: logger.child({ component: 'runs' }),
+      queues: new QueueGate({
+        store,
+        logger: logger.child({ component: 'queues' }),
+        wake: () => runs.wake(),
+      }),
       onDispatched: (ms) => metrics.dispatchLatency.observe(ms),
     });
     const pipelines = new PipelineController({
@@ -179,10 +188,20 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     await replicaSet.follow({ feed, runs, pipelines });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
+    const automation = startAutomation({
+      store,
+      runs,
+      feed,
+      clock,
+      newId: deps.newId,
+      config,
+      logger,
+    });
     return {
       app,
       runs,
       pipelines,
+      automation,
       store,
       metrics,
       config,
@@ -199,6 +218,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       async close() {
         stream.close();
         await app.close();
+        await automation.close();
         await pipelines.close();
         await runs.close();
         await replicaSet.close();

@@ -35,7 +35,9 @@ const inputArb = fc.record({
   arrays: fc.record({ arr1: fc.integer({ min: 1, max: 4 }), arr2: fc.integer({ min: 1, max: 4 }) }),
 });
 
-function build(input: fc.Infer<typeof inputArb>): { queued: QueuedWork[]; ctx: OrderContext } {
+type Input = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(input: Input): { queued: QueuedWork[]; ctx: OrderContext } {
   const queued = input.queued.map(([shape, queuedAt], i) => ({ ...shape, id: `r${i}`, queuedAt }));
   const ctx: OrderContext = {
     queues: input.queues,

@@ -3,6 +3,7 @@ import type { ClusterInfo } from '../backends/backend.js';
 import type { DefinitionRecord, EnvVar, NewRun, RunPlacement } from '../model/records.js';
 import { ApiError } from './errors.js';
 import { definitionDeadline, runPlacement } from './placement.js';
+import { definitionExtras, mergeStrategies } from '../runs/retry-strategy.js';
 import type { ExecuteBody } from './schemas/runs.js';
 
 /** What an execute needs to know of the server. */
@@ -117,6 +118,9 @@ export function buildRun(def: DefinitionRecord, body: ExecuteBody, ctx: ExecuteC
   // On a local cluster that runs images, a run runs in its image (one without an image, on the host).
   if (engine === 'local' && info?.runsOnHost === false && def.image.trim() !== '')
     placement = { ...(placement ?? EMPTY_PLACEMENT), runsOnHost: false };
+  // The run's retry strategy: the execute's over the definition's, snapshotted on the run.
+  const retryStrategy = mergeStrategies(definitionExtras(def).retryStrategy, body.retry_strategy);
+  if (retryStrategy) placement = { ...(placement ?? EMPTY_PLACEMENT), retryStrategy } as StoredRunPlacement;
   const roles = ctx.roles?.get(cluster);
   if (roles && placement?.role && !roles.includes(placement.role)) {
     throw new ApiError(

@@ -4,7 +4,10 @@ import { definitionRoutes } from './routes/definitions.js';
 import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
 import { pipelineRoutes } from './routes/pipelines.js';
+import { queueRoutes } from './routes/queues.js';
 import { runRoutes } from './routes/runs.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { streamRoutes } from './routes/stream.js';
 
 /** The API prefixes: flotilla mounts the same handlers under v1 and v6; only v1 is documented. */
@@ -24,7 +27,10 @@ export async function apiPlugin(app: FastifyInstance, options: { deps: ApiDeps }
         await scope.register(logRoutes, opts);
         await scope.register(metaRoutes, opts);
         await scope.register(streamRoutes, opts);
+        await scope.register(queueRoutes, opts);
         await scope.register(pipelineRoutes, opts);
+        await scope.register(scheduleRoutes, opts);
+        await scope.register(webhookRoutes, opts);
       },
       { prefix },
     );

@@ -4,6 +4,8 @@ import type { Run } from './schemas/runs.js';
 import { describeOutcome } from '@galley/core';
 import { runsOnHost } from './execute.js';
 import { definitionDeadline, presentDefinitionPlacement, presentRunPlacement } from './placement.js';
+import { definitionExtras, runRetryStrategy } from '../runs/retry-strategy.js';
+import { presentRunBatch } from './present-queues.js';
 
 /** ms since the epoch as ISO 8601; null stays null. */
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -25,6 +27,8 @@ export function presentDefinition(d: DefinitionRecord): Definition {
     target_cluster: d.targetCluster,
     active_deadline_seconds: definitionDeadline(d),
     ...presentDefinitionPlacement(d.placement),
+    retry_strategy: definitionExtras(d).retryStrategy ?? null,
+    retention_days: definitionExtras(d).retentionDays ?? null,
     created_at: iso(d.createdAt)!,
     updated_at: iso(d.updatedAt)!,
   };
@@ -67,6 +71,8 @@ export function presentRun(r: RunRecord): Run {
     engine: r.engine,
     runs_on_host: runsOnHost(r),
     version: r.version,
+    ...(runRetryStrategy(r) ? { retry_strategy: runRetryStrategy(r)! } : {}),
+    ...presentRunBatch(r),
     ...presentRunPlacement(r.placement),
   };
 }

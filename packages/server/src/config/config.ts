@@ -34,6 +34,8 @@ export interface Config {
   /** How the local backend runs images (runtime, pull policy, registry logins). */
   containers: ContainerSettings;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  /** Days finished runs are kept unless their definition says otherwise; 0 = forever. */
+  retentionDays: number;
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
@@ -185,6 +187,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       initialDelayMs: f.retryInitialDelayMs,
       maxDelayMs: f.retryMaxDelayMs,
     },
+    retentionDays: f.retentionDays,
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,

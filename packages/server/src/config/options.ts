@@ -1,6 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
+import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
 import type { OptionSpecOf } from './option-spec.js';
 
 export type { OptionType } from './option-spec.js';
@@ -9,7 +10,7 @@ export type { OptionType } from './option-spec.js';
 export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
-export interface FlatConfig extends MesosFlags, ContainerFlags {
+export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -264,4 +265,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,
+  ...RETENTION_OPTIONS,
 ];

@@ -74,9 +74,36 @@ export interface RunRecord {
   maxCpuUsed: number | null;
   /** Role, constraints, disk, ports and health check of the run (copied from the definition); undefined = none. */
   placement?: RunPlacement;
+  /** Its queue, array and dependencies (see RunBatch); undefined = the default queue, none of them. */
+  batch?: RunBatch;
   /** Grows by one with every stored change: optimistic concurrency, ETags, stream order. */
   version: number;
   updatedAt: number;
+}
+
+/** A dependency of a run: it waits until `runId` ended (`ended`) or succeeded (`succeeded`). */
+export interface RunDependency {
+  runId: string;
+  condition: 'succeeded' | 'ended';
+}
+
+/**
+ * How a run is queued and batched (issue 16): its queue, whether it is an array parent (a run row
+ * that is never launched and ends when its children have) or child, and what it waits for.
+ */
+export interface RunBatch {
+  queue: string;
+  /** `array`: an array parent. */
+  kind?: 'array';
+  /** An array parent's number of children and most children running at once. */
+  arraySize?: number;
+  arrayParallelism?: number;
+  /** An array parent's children by how they stand, as of the last dispatch round. */
+  arrayCounts?: { queued: number; running: number; succeeded: number; failed: number };
+  /** An array child's parent and index (GALLEY_ARRAY_INDEX). */
+  parentId?: string;
+  arrayIndex?: number;
+  dependsOn?: RunDependency[];
 }
 
 /** A run to insert (status QUEUED); `version` and `updatedAt` are set by the store. */

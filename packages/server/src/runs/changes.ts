@@ -1,6 +1,7 @@
 import { transition, type RetryPolicy, type RunEffect, type RunEvent } from '@galley/core';
 import type { NewRunEvent, RunRecord } from '../model/records.js';
 import type { RunChange } from '../store/store.js';
+import { runPolicy } from './retry-strategy.js';
 
 /** What a run controller step decided for one run: the change to store and the effects to carry out. */
 export interface Step {
@@ -30,7 +31,9 @@ export function applyEvent(
   ctx: { policy: RetryPolicy; random: () => number; now: number },
   extra: Pick<RunChange, 'attempt'> & { host?: RunRecord['host'] } = {},
 ): Step | null {
-  const result = transition(run.state, event, { policy: ctx.policy, random: ctx.random });
+  // A run's own retry strategy (its definition's and execute's, snapshotted) over the server's.
+  const policy = runPolicy(run, ctx.policy);
+  const result = transition(run.state, event, { policy, random: ctx.random });
   if (!result.changed) return null;
   const next: RunRecord = {
     ...run,

@@ -11,6 +11,7 @@ import { applyEvent, mergeSteps, type Step } from './changes.js';
 import { type DispatchTarget, planDispatch } from './dispatch-plan.js';
 import type { RunFeed } from './feed.js';
 import { parseAttemptId } from './ids.js';
+import type { QueueGate } from '../queues/gate.js';
 import { QueueView } from './queue-view.js';
 import { recover } from './recovery.js';
 import { WaitingLaunches } from './waiting-launches.js';
@@ -35,6 +36,8 @@ export interface RunControllerOptions {
   batchSize?: number;
   /** The pipeline controller's view of leadership: its terms begin and end with this controller's. */
   terms?: TermLeadership;
+  /** Queues, fair share, arrays and dependencies (queues/gate.ts); absent = oldest first. */
+  queues?: QueueGate;
 }
 
 /** The truthful answer of a stop request. */
@@ -396,12 +399,20 @@ export class RunController {
       return;
     }
     const ctx = { ...this.ctx(), epoch: this.o.leadership.epoch(), target: targetOf(backend) };
-    const plan = planDispatch(queued, waitingLaunches, nodes, ctx, (run) => {
-      const last = this.reasonAt.get(run.runId);
-      if (last !== undefined && ctx.now - last < REASON_REFRESH_MS) return false;
-      this.reasonAt.set(run.runId, ctx.now);
-      return true;
-    });
+    const order = await this.o.queues?.prepare(backend.cluster, queued, nodes, ctx);
+    const plan = planDispatch(
+      queued,
+      waitingLaunches,
+      nodes,
+      ctx,
+      (run) => {
+        const last = this.reasonAt.get(run.runId);
+        if (last !== undefined && ctx.now - last < REASON_REFRESH_MS) return false;
+        this.reasonAt.set(run.runId, ctx.now);
+        return true;
+      },
+      order,
+    );
     for (const w of plan.groupsWaiting) {
       // Nothing offered right now (Mesos offers come and go): keep the reason a real round gave.
       if (nodes.length === 0 && this.launches.hasReason(w.launchId)) continue;
@@ -434,6 +445,7 @@ export class RunController {
     // A replica that stopped leading while the round stored its intents launches nothing: the
     // next leader finds the intents and launches them (recovery), under the same attempt ids.
     if (!this.o.leadership.isLeader()) return;
+    this.o.queues?.dispatched(backend.cluster, stored);
     await backend.launch({ runs: specs, groups });
     view.afterRound(queued, full || specs.length < queued.length, backend.capacity());
     // A full batch may hide more runs that fit now.

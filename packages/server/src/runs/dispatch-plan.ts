@@ -6,6 +6,7 @@ import type { AttemptRecord, RunRecord } from '../model/records.js';
 import { applyEvent, type Step } from './changes.js';
 import { attemptIdOf } from './ids.js';
 import type { RetryPolicy } from '@galley/core';
+import type { QueueOrder } from '../queues/gate.js';
 
 /** The node attribute naming the host an attempt ran on (Mesos: the agent id). */
 const HOST_ATTRIBUTE = 'galley.agent';
@@ -161,17 +162,30 @@ export function planDispatch(
     target: DispatchTarget;
   },
   shouldRecordReason: (run: RunRecord, reason: string) => boolean,
+  order?: QueueOrder,
 ): DispatchPlan {
   const { target } = ctx;
+  // With the queue gate's order (queues/gate.ts), `queued` is in fair order: its rank replaces age.
+  if (order) queued = order.runs;
   const byId = new Map(queued.map((r) => [r.runId, r]));
   const launchById = new Map(waitingLaunches.map((l) => [l.launchId, l]));
   const imageNodesOnly = nodes.some((n) => n.attributes[IMAGES_ATTRIBUTE] === 'none');
   const demands = [
     ...waitingLaunches.map((l) => groupDemandOf(l, target)),
-    ...queued.map((r) => demandOf(r, target.defaultRole, shouldAvoidHost(r, nodes), imageNodesOnly)),
+    ...queued.map((r, rank) => {
+      const d = demandOf(r, target.defaultRole, shouldAvoidHost(r, nodes), imageNodesOnly);
+      return order ? { ...d, queuedAt: rank } : d;
+    }),
   ];
   const { placements, unplaced } = place(demands, nodes);
-  const plan: DispatchPlan = { steps: [], launches: [], groups: [], groupsWaiting: [] };
+  const plan: DispatchPlan = {
+    steps: [...(order?.steps ?? [])],
+    launches: [],
+    groups: [],
+    groupsWaiting: [],
+  };
+  for (const h of order?.held ?? []) unplaced.push({ demandId: h.run.runId, reason: h.reason });
+  if (order) for (const h of order.held) byId.set(h.run.runId, h.run);
   for (const p of placements) {
     const launch = launchById.get(p.demandId);
     if (launch) {
@@ -209,6 +223,8 @@ export function planDispatch(
       continue;
     }
     const run = byId.get(u.demandId)!;
+    const note = order?.shareNotes.get(u.demandId);
+    if (note && /^(waiting behind|needs )/.test(u.reason)) u.reason = note;
     if (run.state.queuedReason === u.reason || !shouldRecordReason(run, u.reason)) continue;
     // Nothing offered right now (Mesos offers come and go): keep the reason a real round gave.
     if (nodes.length === 0 && run.state.queuedReason !== null) continue;

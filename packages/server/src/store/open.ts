@@ -3,8 +3,7 @@ import { loadMigrations, migrate } from './migrate.js';
 import { createPgClient } from './pg-client.js';
 import { createPgliteClient } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
-import { createSqlStore } from './sql-store.js';
-import type { Store } from './store.js';
+import { createSqlStore, type SqlBackedStore } from './sql-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { mkdir } from 'node:fs/promises';
 
@@ -27,7 +26,7 @@ export async function openStore(
     /** PostgreSQL: see PgClientOptions.idleInTransactionMs. */
     idleInTransactionMs?: number;
   } = {},
-): Promise<Store> {
+): Promise<SqlBackedStore> {
   let client: SqlClient;
   let lock: DataDirLock | null = null;
   if ('databaseUrl' in location) {

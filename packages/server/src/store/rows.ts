@@ -4,6 +4,7 @@ import type {
   DefinitionPlacement,
   DefinitionRecord,
   EnvVar,
+  RunBatch,
   RunEventRecord,
   RunPlacement,
   RunRecord,
@@ -90,9 +91,19 @@ export function runFromRow(r: Row): RunRecord {
     maxMemoryUsed: numOrNull(r['max_memory_used']),
     maxCpuUsed: numOrNull(r['max_cpu_used']),
     ...placementOf<RunPlacement>(r['placement']),
+    ...batchOf(r),
     version: num(r['version']),
     updatedAt: num(r['updated_at']),
   };
+}
+
+/** The `batch` field of a run from its queue, parent_id and batch columns: absent when all are defaults. */
+function batchOf(r: Row): { batch?: RunBatch } {
+  const queue = r['queue'] === undefined || r['queue'] === null ? 'default' : String(r['queue']);
+  const rest = json<Omit<RunBatch, 'queue'> | null>(r['batch'], null);
+  const parentId = strOrNull(r['parent_id']);
+  if (queue === 'default' && rest === null && parentId === null) return {};
+  return { batch: { queue, ...rest, ...(parentId === null ? {} : { parentId }) } };
 }
 
 /** The runs columns in insert order, and the values of a record for them. */
@@ -132,6 +143,9 @@ export const RUN_COLUMNS = [
   'max_memory_used',
   'max_cpu_used',
   'placement',
+  'queue',
+  'parent_id',
+  'batch',
   'version',
   'updated_at',
 ] as const;
@@ -173,6 +187,9 @@ export const RUN_COLUMN_TYPES: Record<(typeof RUN_COLUMNS)[number], string> = {
   max_memory_used: 'integer',
   max_cpu_used: 'integer',
   placement: 'jsonb',
+  queue: 'text',
+  parent_id: 'text',
+  batch: 'jsonb',
   version: 'bigint',
   updated_at: 'bigint',
 };
@@ -216,9 +233,19 @@ export function runValues(run: RunRecord): unknown[] {
     run.maxMemoryUsed,
     run.maxCpuUsed,
     run.placement === undefined ? null : JSON.stringify(run.placement),
+    run.batch?.queue ?? 'default',
+    run.batch?.parentId ?? null,
+    batchJson(run.batch),
     run.version,
     run.updatedAt,
   ];
+}
+
+/** The `batch` column of a run: its RunBatch but the queue and parent (columns of their own). */
+export function batchJson(batch: RunBatch | undefined): string | null {
+  if (!batch) return null;
+  const { queue: _queue, parentId: _parentId, ...rest } = batch;
+  return Object.keys(rest).length === 0 ? null : JSON.stringify(rest);
 }
 
 /** An attempts row as a record. */

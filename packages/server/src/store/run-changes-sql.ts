@@ -2,6 +2,7 @@ import { type Column, columnNames as names, unnestItems as unnest } from './mult
 import type { SqlQuerier } from './sql-client.js';
 import type { AttemptRecord, NewRunEvent, RunRecord } from '../model/records.js';
 import { type NotifyContext, notifiedGate, runNoticeCte } from './notify.js';
+import { batchJson } from './rows.js';
 import { type AttemptPatch, type Fence, type RunChange, StaleEpochError } from './store.js';
 
 // Engine changes as multi-row statements (see multi-row.ts): a batch of changes costs one
@@ -28,6 +29,7 @@ const RUN_SET: Column<RunRecord>[] = [
   ['run_exceptions', 'jsonb', (r) => json(r.runExceptions)],
   ['max_memory_used', 'integer', (r) => r.maxMemoryUsed],
   ['max_cpu_used', 'integer', (r) => r.maxCpuUsed],
+  ['batch', 'jsonb', (r) => batchJson(r.batch)],
   ['version', 'bigint', (r) => r.version],
   ['updated_at', 'bigint', (r) => r.updatedAt],
 ];

@@ -19,8 +19,11 @@ export interface SqlStoreOptions {
   origin?: string;
 }
 
+/** A Store with its SQL client: feature modules with their own tables (auth, …) query it directly. */
+export type SqlBackedStore = Store & { readonly sql: SqlClient };
+
 /** The Store over a SqlClient (PostgreSQL or PGlite): the one implementation Galley has. */
-export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): Store {
+export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): SqlBackedStore {
   const notify: NotifyContext | undefined =
     options.origin !== undefined && db.kind === 'postgres' ? { origin: options.origin } : undefined;
   const inserts = new InsertBatcher((batch) => runs.insertRuns(db, batch, notify), runs.MAX_INSERT_BATCH);
@@ -32,6 +35,7 @@ export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): St
   );
   return {
     kind: db.kind,
+    sql: db,
     createDefinition: (input, id, now) => defs.createDefinition(db, input, id, now),
     getDefinition: (id) => definitionsById.get(id),
     getDefinitionByAlias: (alias) => definitionsByAlias.get(alias),

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { DefinitionInput, DefinitionRecord } from '../../model/records.js';
 import { notFound } from '../errors.js';
 import { definitionPlacement } from '../placement.js';
+import { withDefinitionExtras } from '../../runs/retry-strategy.js';
 import { presentDefinition } from '../present.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
 import {
@@ -39,7 +40,7 @@ function merge(d: DefinitionRecord, u: DefinitionUpdate): DefinitionInput {
     tags: u.tags ?? d.tags,
     targetCluster: nonEmpty(u.target_cluster) ? u.target_cluster : d.targetCluster,
     ownerId: d.ownerId,
-    ...placementField(definitionPlacement(u, d.placement)),
+    ...placementField(withDefinitionExtras(definitionPlacement(u, d.placement), u, d)),
   };
 }
 
@@ -123,7 +124,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
         tags: b.tags ?? [],
         targetCluster: b.target_cluster ?? null,
         ownerId: null,
-        ...placementField(definitionPlacement(b)),
+        ...placementField(withDefinitionExtras(definitionPlacement(b), b)),
       };
       return presentDefinition(await store.createDefinition(input, deps.newId(), clock.now()));
     },

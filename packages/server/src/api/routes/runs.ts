@@ -4,6 +4,7 @@ import type { DefinitionRecord, RunRecord } from '../../model/records.js';
 import type { RunQuery } from '../../store/store.js';
 import { ApiError, notFound } from '../errors.js';
 import { buildRun } from '../execute.js';
+import { insertExecuted } from '../../queues/execute.js';
 import { presentRun, presentTimeline } from '../present.js';
 import type { RoutesOptions } from '../deps.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
@@ -71,7 +72,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
       now: clock.now(),
       runId: deps.newId(),
     });
-    const { run, created } = await store.insertRun(newRun);
+    const { run, created } = await insertExecuted(store, body, newRun);
     if (created) {
       deps.feed.publish([run]);
       runs.wake();

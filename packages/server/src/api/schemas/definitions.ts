@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EnvList, Nullable, PagingQuery, QueryText, Text } from './common.js';
 import { DefinitionPlacementAnswer, DefinitionPlacementFields } from './placement.js';
+import { RetentionDays, RetryStrategyBody } from './schedules.js';
 
 /** Sortable definition columns (the store's DEFINITION_SORT_FIELDS; a test keeps them equal). */
 export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
@@ -60,7 +61,13 @@ const editable = {
 
 /** POST /task. Defaults: memory 512 MB, cpu 250 millicores, gpu 0. */
 export const DefinitionCreate = Type.Object(
-  { alias, ...editable, active_deadline_seconds: Type.Optional(ActiveDeadline) },
+  {
+    alias,
+    ...editable,
+    active_deadline_seconds: Type.Optional(ActiveDeadline),
+    retry_strategy: Type.Optional(RetryStrategyBody),
+    retention_days: Type.Optional(RetentionDays),
+  },
   { additionalProperties: false },
 );
 export type DefinitionCreate = Static<typeof DefinitionCreate>;
@@ -75,6 +82,8 @@ export const DefinitionUpdate = Type.Object(
     alias: Type.Optional(alias),
     ...editable,
     active_deadline_seconds: Type.Optional(Type.Union([ActiveDeadline, Type.Null()])),
+    retry_strategy: Type.Optional(Nullable(RetryStrategyBody)),
+    retention_days: Type.Optional(Nullable(RetentionDays)),
   },
   {
     additionalProperties: false,
@@ -102,6 +111,10 @@ export const Definition = Type.Object({
     Type.Integer({ description: "Runs' deadline unless an execute gives its own; null = none." }),
   ),
   ...DefinitionPlacementAnswer,
+  retry_strategy: Nullable(RetryStrategyBody),
+  retention_days: Nullable(
+    Type.Integer({ description: "Days its finished runs are kept; null = the server's --retention-days." }),
+  ),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });

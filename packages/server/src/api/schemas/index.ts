@@ -10,4 +10,6 @@ export * from './placement.js';
 export * from './runs.js';
 export * from './pipeline-spec.js';
 export * from './pipelines.js';
+export * from './schedules.js';
 export * from './autoscaling.js';
+export * from './queues.js';

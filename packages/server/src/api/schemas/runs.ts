@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { BAD_CHARS, EnvList, NO_NUL, Nullable, PagingQuery, QueryText, Text, Time } from './common.js';
 import { ActiveDeadline } from './definitions.js';
 import { ExecutePlacementFields, RunPlacementAnswer } from './placement.js';
+import { RetryStrategyBody } from './schedules.js';
+import { ExecuteQueueFields, RunQueueAnswer } from './queues.js';
 
 /** Sortable run columns (the store's RUN_SORT_FIELDS; a test keeps them equal). */
 export const RUN_SORT_FIELDS = [
@@ -61,11 +63,13 @@ export const ExecuteBody = Type.Object(
       }),
     ),
     active_deadline_seconds: Type.Optional(ActiveDeadline),
+    retry_strategy: Type.Optional(RetryStrategyBody),
     engine: Type.Optional(
       Text(100, {
         description: 'Accepted for flotilla clients; the cluster decides the engine. At most 100 characters.',
       }),
     ),
+    ...ExecuteQueueFields,
     ...ExecutePlacementFields,
   },
   {
@@ -112,6 +116,8 @@ export const Run = Type.Object({
     description: 'True when the command runs on the host without a container (local backend).',
   }),
   version: Type.Integer({ description: 'Grows with every change of the run.' }),
+  ...RunQueueAnswer,
+  retry_strategy: Type.Optional(RetryStrategyBody),
   ...RunPlacementAnswer,
 });
 export type Run = Static<typeof Run>;

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { sqlOf } from '../../store/sql-of.js';
+import { type WebhookRecord, WebhookStore } from '../../webhooks/webhooks-sql.js';
+import type { RoutesOptions } from '../deps.js';
+import { notFound } from '../errors.js';
+import { Errors, Id } from '../schemas/common.js';
+import {
+  WEBHOOK_EVENTS,
+  Webhook,
+  WebhookCreate,
+  WebhookDeliveryList,
+  WebhookList,
+} from '../schemas/schedules.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A webhook as answered: never its secret (the create answers it once, beside this). */
+function presentWebhook(w: WebhookRecord): Webhook {
+  return {
+    webhook_id: w.webhookId,
+    url: w.url,
+    definition_id: w.definitionId,
+    events: w.events,
+    created_at: iso(w.createdAt),
+  };
+}
+
+/** Webhooks: run status changes POSTed, signed, to a URL; with their delivery log. */
+export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
+  const webhooks = new WebhookStore(sqlOf(deps.store));
+  const tags = ['webhooks'];
+  const hide = !documented;
+  const byId = { params: Type.Object({ webhook_id: Id }) };
+
+  app.post(
+    '/webhooks',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        hide,
+        summary: 'Add a webhook; the answer holds its signing secret, shown this once',
+        body: WebhookCreate,
+        response: { 200: Webhook, ...Errors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      if (b.definition_id !== undefined && !(await deps.store.getDefinition(b.definition_id)))
+        throw notFound('definition', b.definition_id);
+      const secret = randomBytes(32).toString('hex');
+      const created = await webhooks.create({
+        webhookId: deps.newId(),
+        url: b.url,
+        definitionId: b.definition_id ?? null,
+        events: b.events ?? [...WEBHOOK_EVENTS],
+        secret,
+        createdAt: deps.clock.now(),
+      });
+      return { ...presentWebhook(created), secret };
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      config: { permission: 'admin' },
+      schema: { tags, hide, summary: 'Every webhook', response: { 200: WebhookList, ...Errors } },
+    },
+    async () => ({ webhooks: (await webhooks.list()).map(presentWebhook) }),
+  );
+
+  app.delete(
+    '/webhooks/:webhook_id',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        hide,
+        summary: 'Delete a webhook',
+        ...byId,
+        response: { 200: Type.Object({ deleted: Type.Boolean() }), ...Errors },
+      },
+    },
+    async (req) => {
+      if (!(await webhooks.delete(req.params.webhook_id))) throw notFound('webhook', req.params.webhook_id);
+      return { deleted: true };
+    },
+  );
+
+  app.get(
+    '/webhooks/:webhook_id/deliveries',
+    {
+      config: { permission: 'admin' },
+      schema: {
+        tags,
+        hide,
+        summary: "A webhook's delivery log, newest first (the last 1000 attempts)",
+        ...byId,
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 1000, description: '1 to 1000; default 100.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: WebhookDeliveryList, ...Errors },
+      },
+    },
+    async (req) => {
+      if (!(await webhooks.get(req.params.webhook_id))) throw notFound('webhook', req.params.webhook_id);
+      const list = await webhooks.deliveries(req.params.webhook_id, req.query.limit ?? 100);
+      return {
+        deliveries: list.map((d) => ({
+          outbox_id: d.outboxId,
+          event: d.event,
+          run_id: d.runId,
+          attempt: d.attempt,
+          at: iso(d.at),
+          status_code: d.statusCode,
+          error: d.error,
+          delivered: d.delivered,
+        })),
+      };
+    },
+  );
+};

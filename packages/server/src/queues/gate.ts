@@ -1,0 +1,323 @@
+import {
+  DEFAULT_QUEUE,
+  FairQueue,
+  ownerKey,
+  type Node,
+  type QueuedWork,
+  type RetryPolicy,
+} from '@galley/core';
+import type { Logger } from 'pino';
+import type { NewRunEvent, RunRecord } from '../model/records.js';
+import { applyEvent, type Step } from '../runs/changes.js';
+import { runFromRow } from '../store/rows.js';
+import type { SqlClient } from '../store/sql-client.js';
+import type { RunRepository } from '../store/store.js';
+import {
+  childCounts,
+  listQueues,
+  openArrays,
+  runningOn,
+  type ChildCounts,
+  type QueueRecord,
+  type RunningShape,
+} from './queues-sql.js';
+
+/** What the dispatch round hands placement, decided by the queue gate (see QueueGate). */
+export interface QueueOrder {
+  /** Queued runs to place, in fair order (array parents and waiting runs left out). */
+  runs: RunRecord[];
+  /** Runs held back this round, with why (dependencies, limits). */
+  held: { run: RunRecord; reason: string }[];
+  /** For ordered runs whose owner holds more than its share: the reason if placement leaves them waiting. */
+  shareNotes: ReadonlyMap<string, string>;
+  /** Changes to store with the round: dependants failed, children of stopped arrays stopped, arrays ended. */
+  steps: Step[];
+}
+
+/** What the gate needs of the server. */
+export interface QueueGateOptions {
+  db: SqlClient;
+  store: Pick<RunRepository, 'getRuns'>;
+  logger: Logger;
+  /** Asks for another dispatch round (after a round that ended runs others wait for). */
+  wake: () => void;
+  /** How long a read of the queue configuration is used (ms; default 1000). */
+  configTtlMs?: number;
+  /** The run controller's queued-run batch: a full batch makes the gate add each owner's oldest runs. */
+  batchSize?: number;
+}
+
+type Ctx = { policy: RetryPolicy; random: () => number; now: number };
+
+/** Owners' oldest runs added to a full batch, per (queue, owner). */
+const HEADS_PER_OWNER = 4;
+
+/** How a dependency stands: met, failed (with why), or not yet. */
+type DependencyState = { met: true } | { met: false; failed: string | null };
+
+/** The end of a run as the reason of a dependant's failure. */
+function describeEnd(run: RunRecord): string {
+  const s = run.state;
+  if (s.exitCode !== null) return `exit ${s.exitCode}`;
+  return s.exitReason ?? 'stopped';
+}
+
+/** Whether `dep` (its record now; undefined = gone) meets `condition`. */
+function dependencyState(dep: RunRecord | undefined, condition: 'succeeded' | 'ended'): DependencyState {
+  if (!dep) return { met: false, failed: 'it no longer exists' };
+  if (dep.state.status !== 'STOPPED') return { met: false, failed: null };
+  if (condition === 'ended' || dep.state.exitCode === 0) return { met: true };
+  return { met: false, failed: describeEnd(dep) };
+}
+
+/**
+ * The queue gate of the dispatch round: before placement it ends array parents whose children
+ * all ended, fails runs whose dependency cannot be met any more (cascading within the round),
+ * stops children of stopped arrays, holds runs waiting for dependencies, and orders the rest by
+ * queue priority and fair share (core FairQueue, with each owner's last dispatch remembered so
+ * owners alternate). Everything it decides is level-triggered from the store: after a restart the
+ * next round derives the same.
+ */
+export class QueueGate {
+  private queues: QueueRecord[] = [];
+  private queuesReadAt = -Infinity;
+  private readonly lastServed = new Map<string, Map<string, number>>();
+  private served = 0;
+
+  constructor(private readonly o: QueueGateOptions) {}
+
+  /** Forgets the cached queue configuration (a queue was changed through this replica). */
+  invalidate(): void {
+    this.queuesReadAt = -Infinity;
+  }
+
+  /** The configured queues (cached for `configTtlMs`). */
+  async config(now: number): Promise<QueueRecord[]> {
+    if (now - this.queuesReadAt >= (this.o.configTtlMs ?? 1_000)) {
+      this.queues = await listQueues(this.o.db);
+      this.queuesReadAt = now;
+    }
+    return this.queues;
+  }
+
+  /** Decides the round's queue (see the class doc). */
+  async prepare(
+    cluster: string,
+    read: readonly RunRecord[],
+    nodes: readonly Node[],
+    ctx: Ctx,
+  ): Promise<QueueOrder> {
+    const queued = await this.withOwnerHeads(cluster, read);
+    const running = await runningOn(this.o.db, cluster);
+    const steps: Step[] = [];
+    const now = new Map<string, RunRecord>(); // records as this round leaves them
+    await this.endArrays(cluster, ctx, steps, now);
+
+    const parentIds = new Set<string>();
+    const depIds = new Set<string>();
+    for (const r of queued) {
+      if (r.batch?.parentId) parentIds.add(r.batch.parentId);
+      for (const d of r.batch?.dependsOn ?? []) depIds.add(d.runId);
+    }
+    for (const r of running) if (r.array !== undefined) parentIds.add(r.array);
+    const wanted = [...new Set([...parentIds, ...depIds])].filter((id) => !now.has(id));
+    const known = new Map((await this.o.store.getRuns(wanted)).map((r) => [r.runId, r]));
+    for (const [id, r] of now) known.set(id, r);
+    const stopped = (id: string | undefined) => {
+      const p = id === undefined ? undefined : known.get(id);
+      return p !== undefined && p.state.status === 'STOPPED' && p.state.stopRequestedAt !== null;
+    };
+
+    // Running children of a stopped array are stopped (their attempts killed).
+    const runningStopped = running.filter((r) => stopped(r.array)).map((r) => r.runId);
+    if (runningStopped.length > 0)
+      for (const child of await this.o.store.getRuns(runningStopped)) {
+        const step = applyEvent(
+          child,
+          { type: 'stop-requested', at: ctx.now, reason: `array ${child.batch?.parentId} was stopped` },
+          ctx,
+        );
+        if (step) steps.push(step);
+      }
+
+    // Queued runs: stopped with their array, failed with a dependency (cascading), or held.
+    const waiting = new Map<string, string>();
+    let pending = queued.filter((r) => r.batch?.kind !== 'array');
+    for (let changed = true; changed;) {
+      changed = false;
+      const next: RunRecord[] = [];
+      for (const run of pending) {
+        const end = this.endOf(run, known, stopped);
+        if (end === null) {
+          next.push(run);
+          continue;
+        }
+        if ('wait' in end) {
+          waiting.set(run.runId, end.wait);
+          next.push(run);
+          continue;
+        }
+        const step = applyEvent(run, { type: 'stop-requested', at: ctx.now, reason: end.fail }, ctx);
+        if (!step) continue;
+        steps.push(step);
+        known.set(run.runId, step.change.run);
+        changed = true;
+      }
+      pending = next;
+    }
+
+    const runnable = pending.filter((r) => !waiting.has(r.runId));
+    const order = this.order(cluster, runnable, running, nodes, await this.config(ctx.now));
+    const byId = new Map(runnable.map((r) => [r.runId, r]));
+    const held = [
+      ...pending.filter((r) => waiting.has(r.runId)).map((run) => ({ run, reason: waiting.get(run.runId)! })),
+      ...order.held.map((h) => ({ run: byId.get(h.id)!, reason: h.reason })),
+    ];
+    if (steps.length > 0) setImmediate(() => this.o.wake());
+    return { runs: order.order.map((id) => byId.get(id)!), held, shareNotes: order.shareNotes, steps };
+  }
+
+  /** Remembers whom the round served: ties of equal shares go to the owner served least recently. */
+  dispatched(cluster: string, runs: readonly RunRecord[]): void {
+    let served = this.lastServed.get(cluster);
+    if (!served) this.lastServed.set(cluster, (served = new Map()));
+    for (const r of runs)
+      if (r.state.status === 'PENDING')
+        served.set(ownerKey(r.batch?.queue ?? DEFAULT_QUEUE, r.ownerId), ++this.served);
+  }
+
+  /** What becomes of a queued run this round: null = it may run; wait (why); fail (why). */
+  private endOf(
+    run: RunRecord,
+    known: ReadonlyMap<string, RunRecord>,
+    stopped: (id: string | undefined) => boolean,
+  ): null | { wait: string } | { fail: string } {
+    const b = run.batch;
+    if (!b) return null;
+    if (b.parentId !== undefined && stopped(b.parentId)) return { fail: `array ${b.parentId} was stopped` };
+    let wait: string | null = null;
+    for (const d of b.dependsOn ?? []) {
+      const state = dependencyState(known.get(d.runId), d.condition);
+      if (state.met) continue;
+      if (state.failed !== null) return { fail: `dependency ${d.runId} failed (${state.failed})` };
+      wait ??= `waiting for run ${d.runId} to ${d.condition === 'succeeded' ? 'succeed' : 'end'}`;
+    }
+    return wait === null ? null : { wait };
+  }
+
+  /** The fair order of the runnable runs. */
+  private order(
+    cluster: string,
+    runnable: readonly RunRecord[],
+    running: readonly RunningShape[],
+    nodes: readonly Node[],
+    queues: readonly QueueRecord[],
+  ) {
+    const q = new FairQueue();
+    const arrays = new Map<string, number>();
+    for (const r of runnable) {
+      q.add(workOf(r));
+      const p = r.batch?.arrayParallelism;
+      if (r.batch?.parentId !== undefined && p !== undefined) arrays.set(r.batch.parentId, p);
+    }
+    const total = { cpus: 0, memMb: 0 };
+    for (const n of nodes) {
+      total.cpus += n.free.cpus;
+      total.memMb += n.free.memMb;
+    }
+    for (const r of running) {
+      total.cpus += r.cpus;
+      total.memMb += r.memMb;
+    }
+    return q.order({ queues, running, arrays, total, lastServed: this.lastServed.get(cluster) ?? new Map() });
+  }
+
+  /**
+   * Ends array parents whose children all ended (succeeded when all did), once: the store's
+   * version check refuses a second end. Others get their progress as their queued reason.
+   */
+  private async endArrays(
+    cluster: string,
+    ctx: Ctx,
+    steps: Step[],
+    now: Map<string, RunRecord>,
+  ): Promise<void> {
+    const parents = await openArrays(this.o.db, cluster);
+    if (parents.length === 0) return;
+    const counts = await childCounts(
+      this.o.db,
+      parents.map((p) => p.runId),
+    );
+    for (const parent of parents) {
+      const c = counts.get(parent.runId)!;
+      const size = parent.batch?.arraySize ?? 0;
+      const ended = c.succeeded + c.failed;
+      if (ended < size) {
+        const progress = describeProgress(c, size);
+        if (parent.state.queuedReason === progress) continue;
+        const step = applyEvent(parent, { type: 'unplaceable', at: ctx.now, reason: progress }, ctx);
+        if (!step) continue;
+        step.change.run.batch = { ...parent.batch!, arrayCounts: c };
+        steps.push(step);
+        continue;
+      }
+      const ok = c.failed === 0;
+      const reason = ok ? null : `${c.failed} of ${size} children failed`;
+      const next: RunRecord = {
+        ...parent,
+        state: {
+          ...parent.state,
+          status: 'STOPPED',
+          exitCode: ok ? 0 : 1,
+          exitReason: reason,
+          queuedReason: null,
+          finishedAt: ctx.now,
+        },
+        batch: { ...parent.batch!, arrayCounts: c },
+        updatedAt: ctx.now,
+      };
+      const event: NewRunEvent = {
+        runId: parent.runId,
+        at: ctx.now,
+        type: 'ended',
+        status: 'STOPPED',
+        attemptId: null,
+        reason: reason ?? `all ${size} children succeeded`,
+      };
+      steps.push({ change: { run: next, expectedVersion: parent.version, events: [event] }, effects: [] });
+      now.set(parent.runId, next);
+    }
+  }
+
+  /** A full batch hides owners behind a flood: each owner's oldest runs join it. */
+  private async withOwnerHeads(cluster: string, read: readonly RunRecord[]): Promise<readonly RunRecord[]> {
+    if (read.length < (this.o.batchSize ?? 256)) return read;
+    const { rows } = await this.o.db.query(
+      `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY queue, owner_id ORDER BY queued_at, run_id) AS rk
+                        FROM runs WHERE status = 'QUEUED' AND cluster = $1) t
+        WHERE rk <= $2`,
+      [cluster, HEADS_PER_OWNER],
+    );
+    const seen = new Set(read.map((r) => r.runId));
+    return [...read, ...rows.map(runFromRow).filter((r) => !seen.has(r.runId))];
+  }
+}
+
+/** An array's progress, as its queued reason. */
+export function describeProgress(c: ChildCounts, size: number): string {
+  return `array of ${size}: ${c.running} running, ${c.queued} queued, ${c.succeeded} succeeded, ${c.failed} failed`;
+}
+
+/** A run as the ordering sees it. */
+function workOf(r: RunRecord): QueuedWork {
+  return {
+    id: r.runId,
+    queue: r.batch?.queue ?? DEFAULT_QUEUE,
+    owner: r.ownerId,
+    group: r.groupName,
+    array: r.batch?.parentId,
+    cpus: r.cpu / 1000,
+    memMb: r.memory,
+    queuedAt: r.state.queuedAt,
+  };
+}
