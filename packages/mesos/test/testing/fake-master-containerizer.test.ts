@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeMesos, type FakeMesos, type FakeMesosOptions } from '@galley/mesos/testing';
 import { commandTask, launch, subscribeScheduler, type TestScheduler } from './support/test-scheduler.js';
 import { executorLogShape } from './support/executor-log.js';
@@ -14,6 +14,7 @@ let mesos: FakeMesos | undefined;
 afterEach(async () => {
   await mesos?.stop();
   mesos = undefined;
+  vi.useRealTimers();
 });
 
 async function start(options: FakeMesosOptions): Promise<{
@@ -192,17 +193,24 @@ describe('fake agents: what a stock agent cannot run fails as on Mesos 1.12', ()
 });
 
 describe('fake agents: starting an executor costs time', () => {
-  it('holds a command task in STAGING for executorStartMs before STARTING (a lower bound), and a killed waiting task never starts', async () => {
-    const { fake, scheduler, offer } = await start({ executorStartMs: 300 });
-    const sent = Date.now();
+  // The fake's timers run on vitest's fake clock in these tests: start times are counted, not timed.
+  const stateOf = (id: string): string | undefined =>
+    mesos?.state().tasks.find((t) => t.taskId === id)?.state;
+
+  it('holds a command task in STAGING for executorStartMs before STARTING, and a killed waiting task never starts', async () => {
+    const { scheduler, offer } = await start({ executorStartMs: 300 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await scheduler.call('ACCEPT', launch([offer], [commandTask(offer, 'slow-start', 'exit 0')]));
-    await scheduler.nextUpdate('slow-start', 'TASK_STARTING', 15_000);
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(300);
+    vi.advanceTimersByTime(299);
+    expect(stateOf('slow-start')).toBe('TASK_STAGING');
+    vi.advanceTimersByTime(2); // started at 300 ms, its program spawned a tick later
+    expect(stateOf('slow-start')).not.toBe('TASK_STAGING');
+    await scheduler.nextUpdate('slow-start', 'TASK_STARTING');
 
     const offers = await scheduler.nextOffers();
     const next = offers[0] as Record<string, unknown>;
     await scheduler.call('ACCEPT', launch([next], [commandTask(next, 'never-started', 'sleep 30')]));
-    await fake.waitFor((s) => s.tasks.find((t) => t.taskId === 'never-started'), { what: 'the task' });
+    expect(stateOf('never-started')).toBe('TASK_STAGING');
     await scheduler.call('KILL', { kill: { task_id: { value: 'never-started' }, agent_id: next.agent_id } });
     const { states, last } = await runToEnd(scheduler, 'never-started');
     expect(states).toEqual(['TASK_KILLED']);
@@ -211,7 +219,7 @@ describe('fake agents: starting an executor costs time', () => {
 
   it('starts at most executorStartConcurrency executors at once on an agent; a custom executor starts once for its tasks', async () => {
     const { scheduler, offer } = await start({ executorStartMs: 200, executorStartConcurrency: 1 });
-    const sent = Date.now();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await scheduler.call(
       'ACCEPT',
       launch(
@@ -219,9 +227,21 @@ describe('fake agents: starting an executor costs time', () => {
         ['a', 'b', 'c'].map((id) => commandTask(offer, id, 'sleep 30')),
       ),
     );
-    // Three command executors one after the other: the last starts no earlier than 3 × 200 ms.
-    for (const id of ['a', 'b', 'c']) await scheduler.nextUpdate(id, 'TASK_STARTING', 15_000);
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(600);
+    // Three command executors one after the other, 200 ms each.
+    const staging = (): number => ['a', 'b', 'c'].filter((id) => stateOf(id) === 'TASK_STAGING').length;
+    let now = 0;
+    const advanceTo = (ms: number): void => {
+      vi.advanceTimersByTime(ms - now);
+      now = ms;
+    };
+    for (let started = 0; started < 3; started++) {
+      advanceTo(200 * (started + 1) - 1);
+      expect(staging()).toBe(3 - started);
+      advanceTo(200 * (started + 1) + 1);
+      expect(staging()).toBe(2 - started);
+    }
+    for (const id of ['a', 'b', 'c']) await scheduler.nextUpdate(id, 'TASK_STARTING');
+    vi.useRealTimers();
     // A custom executor (simulated) pays its start once; its next task starts at once after it.
     const executor = {
       executor_id: { value: 'shared' },

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeMesos, type FakeMesos } from '@galley/mesos/testing';
 import {
   commandTask,
@@ -51,12 +51,21 @@ describe('fake master: KILL (simulate mode)', () => {
     mesos = await startFakeMesos({ allocationIntervalMs: 50 });
     const scheduler = await subscribeScheduler(mesos.leaderUrl);
     const running = await runningTask(scheduler, 'stubborn', 'trap "" TERM; sleep 300', GRACE_2S);
-    await scheduler.call('KILL', { kill: { task_id: { value: 'stubborn' }, agent_id: running.agent_id } });
-    const killing = await scheduler.nextUpdate('stubborn', 'TASK_KILLING');
-    const killingAt = Date.now();
-    await scheduler.ack(killing);
+    const stateOf = (): string | undefined =>
+      mesos?.state().tasks.find((t) => t.taskId === 'stubborn')?.state;
+    // From here the fake's timers run on a fake clock: the grace period is counted, not timed.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await scheduler.call('KILL', { kill: { task_id: { value: 'stubborn' }, agent_id: running.agent_id } });
+      await scheduler.ack(await scheduler.nextUpdate('stubborn', 'TASK_KILLING'));
+      vi.advanceTimersByTime(399);
+      expect(stateOf()).toBe('TASK_KILLING'); // it ignored SIGTERM; no SIGKILL yet
+      vi.advanceTimersByTime(1_000);
+      expect(stateOf()).toBe('TASK_KILLED');
+    } finally {
+      vi.useRealTimers();
+    }
     const killed = await scheduler.nextUpdate('stubborn', 'TASK_KILLED');
-    expect(Date.now() - killingAt).toBeGreaterThanOrEqual(350);
     expect(killed.message).toBe('Command terminated with signal Killed');
   });
 
