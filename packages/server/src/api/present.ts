@@ -72,9 +72,9 @@ export function presentRun(r: RunRecord): Run {
     runs_on_host: runsOnHost(r),
     version: r.version,
     ...(runRetryStrategy(r) ? { retry_strategy: runRetryStrategy(r)! } : {}),
-    ...presentRunBatch(r),
     ...presentRunPlacement(r.placement),
   };
+    ...presentRunBatch(r),
 }
 
 /** A run's timeline and attempts for GET /{run_id}/events. */
