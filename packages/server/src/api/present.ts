@@ -73,8 +73,8 @@ export function presentRun(r: RunRecord): Run {
     version: r.version,
     ...(runRetryStrategy(r) ? { retry_strategy: runRetryStrategy(r)! } : {}),
     ...presentRunPlacement(r.placement),
-  };
     ...presentRunBatch(r),
+  };
 }
 
 /** A run's timeline and attempts for GET /{run_id}/events. */

@@ -36,7 +36,7 @@ export interface QueueOrder {
 
 /** What the gate needs of the server. */
 export interface QueueGateOptions {
-  db: SqlClient;
+  /** The store; its SQL client (the SQL store's `sql`) reads queues and usage. */
   store: Pick<RunRepository, 'getRuns'>;
   logger: Logger;
   /** Asks for another dispatch round (after a round that ended runs others wait for). */
@@ -84,7 +84,16 @@ export class QueueGate {
   private readonly lastServed = new Map<string, Map<string, number>>();
   private served = 0;
 
-  constructor(private readonly o: QueueGateOptions) {}
+  /** The store's SQL client; undefined = a store without one: runs go oldest first, as before queues. */
+  private readonly sql: SqlClient | undefined;
+
+  constructor(private readonly o: QueueGateOptions) {
+    this.sql = (o.store as { sql?: SqlClient }).sql;
+  }
+
+  private get db(): SqlClient {
+    return this.sql!;
+  }
 
   /** Forgets the cached queue configuration (a queue was changed through this replica). */
   invalidate(): void {
@@ -94,7 +103,7 @@ export class QueueGate {
   /** The configured queues (cached for `configTtlMs`). */
   async config(now: number): Promise<QueueRecord[]> {
     if (now - this.queuesReadAt >= (this.o.configTtlMs ?? 1_000)) {
-      this.queues = await listQueues(this.o.db);
+      this.queues = await listQueues(this.db);
       this.queuesReadAt = now;
     }
     return this.queues;
@@ -106,9 +115,10 @@ export class QueueGate {
     read: readonly RunRecord[],
     nodes: readonly Node[],
     ctx: Ctx,
-  ): Promise<QueueOrder> {
+  ): Promise<QueueOrder | undefined> {
+    if (!this.sql) return undefined;
     const queued = await this.withOwnerHeads(cluster, read);
-    const running = await runningOn(this.o.db, cluster);
+    const running = await runningOn(this.db, cluster);
     const steps: Step[] = [];
     const now = new Map<string, RunRecord>(); // records as this round leaves them
     await this.endArrays(cluster, ctx, steps, now);
@@ -242,10 +252,10 @@ export class QueueGate {
     steps: Step[],
     now: Map<string, RunRecord>,
   ): Promise<void> {
-    const parents = await openArrays(this.o.db, cluster);
+    const parents = await openArrays(this.db, cluster);
     if (parents.length === 0) return;
     const counts = await childCounts(
-      this.o.db,
+      this.db,
       parents.map((p) => p.runId),
     );
     for (const parent of parents) {
@@ -292,7 +302,7 @@ export class QueueGate {
   /** A full batch hides owners behind a flood: each owner's oldest runs join it. */
   private async withOwnerHeads(cluster: string, read: readonly RunRecord[]): Promise<readonly RunRecord[]> {
     if (read.length < (this.o.batchSize ?? 256)) return read;
-    const { rows } = await this.o.db.query(
+    const { rows } = await this.db.query(
       `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY queue, owner_id ORDER BY queued_at, run_id) AS rk
                         FROM runs WHERE status = 'QUEUED' AND cluster = $1) t
         WHERE rk <= $2`,
