@@ -16,7 +16,15 @@ import { chooseLocalRuntime } from './backends/local/create.js';
 import { LocalBackend } from './backends/local/local-backend.js';
 import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, type HttpSettings, redactConfig } from './config/config.js';
+import { AuthService, AuthSetupError } from './auth/service.js';
+import { installAuth } from './auth/hooks.js';
+import {
+  checkStartable,
+  type Config,
+  ConfigError,
+  type HttpSettings,
+  redactConfig,
+} from './config/config.js';
 import { RunController } from './runs/controller.js';
 import { QueueGate } from './queues/gate.js';
 import { TermLeadership } from './control/leadership.js';
@@ -28,6 +36,7 @@ import { PipelineController } from './pipelines/controller.js';
 import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
 import { openStore } from './store/open.js';
+import type { SqlClient } from './store/sql-client.js';
 import type { Store } from './store/store.js';
 import { findWebDist, uiPlugin } from './ui.js';
 
@@ -69,7 +78,9 @@ export interface ServerSeams {
 export async function buildServer(config: Config, seams: ServerSeams = {}): Promise<GalleyServer> {
   const logger = seams.logger ?? pino({ level: config.logLevel, base: { service: 'galley' } });
   const clock = seams.clock ?? systemClock;
+  checkStartable(config);
   logger.info({ config: redactConfig(config) }, 'starting');
+  logger.info({ auth: config.auth.mode }, `auth: ${authSummary(config)}`);
   const replicaId = newReplicaId();
   const store = await openStore(
     config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
@@ -94,6 +105,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       id: replicaId,
     });
     replicas = replicaSet;
+    const auth = await startAuth(config, store.sql, clock);
     const { leadership } = replicaSet;
     const terms = new TermLeadership(leadership);
     const feed = new RunFeed();
@@ -164,7 +176,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       defaultCluster: config.cluster,
       random: seams.random ?? Math.random,
     });
-    const stream = new StreamHub(feed, config.http.maxStreamClients);
+    const stream = new StreamHub(feed, config.http.maxStreamClients, config.auth.streamMaxPerToken);
     const deps: ApiDeps = {
       store,
       runs,
@@ -176,6 +188,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config,
       startedAt: clock.now(),
       version: VERSION,
+      auth,
     };
     const app = await buildHttp(
       deps,
@@ -262,6 +275,12 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
   installErrorHandler(app);
   installJsonBodies(app);
   installInputGuard(app);
+  await installAuth(app, {
+    auth: deps.auth,
+    store: deps.store,
+    listenHost: deps.config.listen.host,
+    advertiseUrl: deps.config.ha.advertiseUrl,
+  });
   metrics.install(app);
   await app.register(openApiPlugin, { version: deps.version });
   await app.register(apiPlugin, { deps });
@@ -271,6 +290,23 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
   await app.register(pipelineRoutes, { deps, documented: false, pageFallback: true });
   await app.ready();
   return app as unknown as FastifyInstance;
+}
+
+/** The auth mode in words, for the start-up log and `galley serve`'s stderr: `none (loopback only)`. */
+export function authSummary(config: Config): string {
+  return config.auth.mode === 'none' ? 'none (loopback only)' : config.auth.mode;
+}
+
+/** The auth service, its bootstrap token read and checked: a server nobody could use refuses to start. */
+async function startAuth(config: Config, sql: SqlClient, clock: Clock): Promise<AuthService> {
+  try {
+    const auth = new AuthService(config.auth, sql, clock);
+    await auth.checkUsable();
+    return auth;
+  } catch (err) {
+    if (err instanceof AuthSetupError) throw new ConfigError([err.message]);
+    throw err;
+  }
 }
 
 /** Fastify's and Node's server options for the configured timeouts. */

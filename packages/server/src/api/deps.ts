@@ -1,3 +1,4 @@
+import type { AuthService } from '../auth/service.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { RunController } from '../runs/controller.js';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   /** Server start time (ms), for /health. */
   startedAt: number;
   version: string;
+  /** Who a request is: API tokens, JWTs, the policy and the audit log. */
+  auth: AuthService;
 }
 
 /** Options of each routes plugin: the deps, and whether its routes appear in the OpenAPI document. */

@@ -9,7 +9,7 @@ import { type ErrorBody, MAX_JSON_DEPTH, MAX_PATH_ID_LENGTH, NO_NUL } from './sc
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
-    readonly statusCode: 400 | 404 | 409 | 413 | 414 | 422 | 502 | 503,
+    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 413 | 414 | 421 | 422 | 429 | 502 | 503,
     readonly code: string,
     message: string,
     readonly fields?: Record<string, string>,

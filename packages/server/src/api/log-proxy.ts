@@ -41,7 +41,13 @@ export async function proxyLocalLogs(
   for (const replica of on) {
     try {
       res = await fetch(new URL(req.url, replica.url!), {
-        headers: { accept: req.headers.accept ?? '*/*', [PROXIED]: deps.runs.leadership.id },
+        headers: {
+          accept: req.headers.accept ?? '*/*',
+          [PROXIED]: deps.runs.leadership.id,
+          // The caller's credentials: the other replica checks them as this one did.
+          ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+          ...(req.headers.cookie ? { cookie: req.headers.cookie } : {}),
+        },
         signal: AbortSignal.timeout(10_000),
       });
       break;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.js';
+import { authRoutes } from './routes/auth.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
@@ -29,6 +30,7 @@ export async function apiPlugin(app: FastifyInstance, options: { deps: ApiDeps }
         await scope.register(streamRoutes, opts);
         await scope.register(queueRoutes, opts);
         await scope.register(pipelineRoutes, opts);
+        await scope.register(authRoutes, opts);
         await scope.register(scheduleRoutes, opts);
         await scope.register(webhookRoutes, opts);
       },

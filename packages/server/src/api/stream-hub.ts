@@ -12,6 +12,8 @@ interface Client {
   res: ServerResponse;
   /** Only these runs; null = every run. */
   only: ReadonlySet<string> | null;
+  /** Whose stream it is (a token; null = uncounted): at most `maxPerKey` each. */
+  key: string | null;
 }
 
 /**
@@ -24,10 +26,13 @@ export class StreamHub {
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private readonly perKey = new Map<string, number>();
 
   constructor(
     private readonly feed: RunFeed,
     readonly maxClients: number,
+    /** Streams one key (a token) may hold at once. */
+    readonly maxPerKey = Infinity,
   ) {}
 
   get size(): number {
@@ -39,10 +44,16 @@ export class StreamHub {
     return this.clients.size < this.maxClients;
   }
 
+  /** Whether `key` may open another stream now. */
+  hasRoomFor(key: string): boolean {
+    return (this.perKey.get(key) ?? 0) < this.maxPerKey;
+  }
+
   /** Starts streaming to `res` (headers already written); it leaves when its connection closes. */
-  add(res: ServerResponse, only: ReadonlySet<string> | null): void {
-    const client: Client = { res, only };
+  add(res: ServerResponse, only: ReadonlySet<string> | null, key: string | null = null): void {
+    const client: Client = { res, only, key };
     this.clients.add(client);
+    if (key !== null) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
     res.on('close', () => this.remove(client));
     if (!this.unsubscribe) this.unsubscribe = this.feed.subscribe((run) => this.publish(run));
     if (!this.heartbeat) {
@@ -60,7 +71,12 @@ export class StreamHub {
   }
 
   private remove(client: Client): void {
-    this.clients.delete(client);
+    if (!this.clients.delete(client)) return;
+    if (client.key !== null) {
+      const left = (this.perKey.get(client.key) ?? 1) - 1;
+      if (left > 0) this.perKey.set(client.key, left);
+      else this.perKey.delete(client.key);
+    }
     if (this.clients.size === 0) this.stop();
   }
 

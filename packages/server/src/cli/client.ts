@@ -16,9 +16,12 @@ export class CliError extends Error {
 /** Exit codes: 1 the server refused or failed the request, 2 bad usage, 3 server not reachable. */
 export const EXIT = { API: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
-/** A small HTTP client of the Galley API. `baseUrl` like http://127.0.0.1:1424. */
+/** A small HTTP client of the Galley API. `baseUrl` like http://127.0.0.1:1424; `token` sent as `Authorization: Bearer`. */
 export class GalleyClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | null = null,
+  ) {}
 
   /** Sends a request to `/api/v1{path}`; answers the parsed JSON, or throws CliError with the server's message. */
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -38,11 +41,12 @@ export class GalleyClient {
   private async fetch(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, '')}/api/v1${path}`;
     try {
+      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
       return await fetch(url, {
         method,
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
       const c = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError, EXIT, GalleyClient } from './client.js';
+import { resolveCliTarget } from './credentials.js';
+import { auditCommand, tokenCommand, whoamiCommand } from './commands/auth.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
@@ -15,10 +17,17 @@ export function galleyProgram(): Command {
   const program = new Command('galley')
     .description('Galley: run jobs on this machine or on Mesos, with a Flotilla-compatible API')
     .version(VERSION)
-    .option('--url <url>', 'server URL (env GALLEY_URL)', process.env['GALLEY_URL'] ?? DEFAULT_URL)
+    .option('--url <url>', `server URL (env GALLEY_URL, or the config file's url; default ${DEFAULT_URL})`)
+    .option(
+      '--token <token>',
+      'API token or JWT (env GALLEY_TOKEN, or ~/.config/galley/config.json {url, token})',
+    )
     .showHelpAfterError()
     .exitOverride();
-  const client = () => new GalleyClient(program.opts<{ url: string }>().url);
+  const client = () => {
+    const target = resolveCliTarget(program.opts<{ url?: string; token?: string }>(), DEFAULT_URL);
+    return new GalleyClient(target.url, target.token);
+  };
   program.addCommand(serveCommand());
   program.addCommand(taskCommand(client));
   program.addCommand(runCommand(client));
@@ -26,6 +35,9 @@ export function galleyProgram(): Command {
   program.addCommand(logsCommand(client));
   program.addCommand(stopCommand(client));
   program.addCommand(pipelineCommand(client));
+  program.addCommand(tokenCommand(client));
+  program.addCommand(whoamiCommand(client));
+  program.addCommand(auditCommand(client));
   return program;
 }
 

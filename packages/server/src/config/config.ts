@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type AliasUse, resolveAliases } from './aliases.js';
 import { isAbsolute, resolve } from 'node:path';
+import { type AuthSettings, authStartProblems, resolveAuthSettings } from './auth-settings.js';
 import { type ContainerSettings, resolveContainerSettings } from './container-settings.js';
 import { resolveMesosSettings, type MesosSettings } from './mesos-settings.js';
 import { type FlatConfig, type LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
@@ -41,6 +42,8 @@ export interface Config {
   logFollowMs: number;
   /** The HTTP server's timeouts and caps. */
   http: HttpSettings;
+  /** Authentication, authorization, browser safety and rate limits. */
+  auth: AuthSettings;
 }
 
 /** The HTTP server's timeouts (ms) and caps. */
@@ -155,6 +158,7 @@ export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
   }
   if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
   if (problems.length === 0) resolveContainerSettings(flat as unknown as FlatConfig, problems);
+  if (problems.length === 0) resolveAuthSettings(flat as unknown as FlatConfig, problems);
   if (problems.length) throw new ConfigError(problems);
   return flat as unknown as FlatConfig;
 }
@@ -199,7 +203,14 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       maxConnections: f.httpMaxConnections,
       maxStreamClients: f.streamMaxClients,
     },
+    auth: resolveAuthSettings(f, [], cwd),
   };
+}
+
+/** Refuses settings a server must not start with (`--auth none` off loopback): ConfigError. */
+export function checkStartable(config: Config): void {
+  const problems = authStartProblems(config.listen.host, config.auth);
+  if (problems.length) throw new ConfigError(problems);
 }
 
 /** The default cluster and the Mesos settings (validated by resolveFlatConfig). */

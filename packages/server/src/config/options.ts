@@ -1,4 +1,5 @@
 import { availableParallelism, totalmem } from 'node:os';
+import { AUTH_OPTIONS, type AuthFlags } from './auth-options.js';
 import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
 import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
@@ -10,7 +11,7 @@ export type { OptionType } from './option-spec.js';
 export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
-export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags {
+export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -265,5 +266,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,
+  ...AUTH_OPTIONS,
   ...RETENTION_OPTIONS,
 ];

@@ -117,7 +117,7 @@ describe.runIf(seeds.available)("Flotilla's quick start, byte for byte (issue 11
 
   it('reads a body as JSON with no content type or text/plain, and names what is wrong with one that is not JSON', async () => {
     const noType =
-      `POST /api/v1/task HTTP/1.1\r\nHost: x\r\nContent-Length: 35\r\n\r\n{"alias":"no-type","command":"true"}`.replace(
+      `POST /api/v1/task HTTP/1.1\r\nHost: localhost\r\nContent-Length: 35\r\n\r\n{"alias":"no-type","command":"true"}`.replace(
         'Content-Length: 35',
         `Content-Length: ${Buffer.byteLength('{"alias":"no-type","command":"true"}')}`,
       );

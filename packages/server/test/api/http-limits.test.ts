@@ -57,7 +57,7 @@ describe('request and idle timeouts', () => {
     const probes = await Promise.all(Array.from({ length: 50 }, () => open(port)));
     for (const p of probes)
       p.socket.write(
-        'POST /api/v1/task HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"alias":',
+        'POST /api/v1/task HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"alias":',
       );
     // A byte now and then: never idle, never done.
     const drip = setInterval(() => {
@@ -89,14 +89,14 @@ describe('request and idle timeouts', () => {
 
   it('closes a kept-alive connection left idle after its answer', async () => {
     const p = await open(port);
-    p.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    p.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await allClosed([p]);
     expect(p.received).toMatch(/^HTTP\/1\.1 200 [^]*connection: keep-alive/i);
   });
 
   it('tells a client to reconnect after the requests a connection may serve', async () => {
     const p = await open(port);
-    const get = 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const get = 'GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n';
     p.socket.write(get + get);
     await vi.waitFor(() => expect(p.received.match(/HTTP\/1\.1 200/g)).toHaveLength(2), {
       timeout: 30_000,
@@ -120,9 +120,9 @@ describe('connection and event-stream caps', () => {
     const port = Number(new URL(base).port);
     const held = await Promise.all(Array.from({ length: 5 }, () => open(port)));
     // Each held connection has begun a request, so the server counts it.
-    for (const p of held) p.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n');
+    for (const p of held) p.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n');
     const extra = await open(port);
-    extra.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    extra.socket.write('GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await allClosed([extra]);
     expect(extra.received).toBe('');
     for (const p of held) p.socket.destroy();

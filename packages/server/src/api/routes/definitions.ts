@@ -63,6 +63,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.get(
     '/task',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -101,6 +102,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.post(
     '/task',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -134,6 +136,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.get(
     '/task/:definition_id',
     {
+      config: { permission: 'read' },
       schema: { tags, hide, summary: 'Get a definition', ...byId, response: { 200: Definition, ...Errors } },
     },
     async (req) => presentDefinition(await load(req.params.definition_id)),
@@ -142,6 +145,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.get(
     '/task/alias/:alias',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -156,6 +160,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.put(
     '/task/:definition_id',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -181,6 +186,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
   app.delete(
     '/task/:definition_id',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,

@@ -69,6 +69,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   app.get(
     '/:run_id/logs',
     {
+      config: { permission: 'logs' },
       schema: {
         tags: ['runs'],
         hide: !documented,

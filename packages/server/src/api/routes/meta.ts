@@ -71,6 +71,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
   app.get(
     '/groups',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -87,6 +88,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
   app.get(
     '/tags',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -103,6 +105,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
   app.get(
     '/clusters',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -147,6 +150,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
   app.get(
     '/health',
     {
+      config: { public: true },
       schema: {
         tags,
         hide,

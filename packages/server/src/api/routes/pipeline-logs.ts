@@ -206,6 +206,7 @@ export const pipelineLogRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async
   app.get(
     '/pipelines/:pipeline_id/instances/:instance_id/processes/:process/logs',
     {
+      config: { permission: 'logs' },
       schema: {
         tags: ['pipelines'],
         hide: !documented,

@@ -68,6 +68,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.get(
     '/pipelines',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -89,6 +90,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.post(
     '/pipelines',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -110,6 +112,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.get(
     '/pipelines/:pipeline_id',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -136,6 +139,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.patch(
     '/pipelines/:pipeline_id',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -155,6 +159,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.delete(
     '/pipelines/:pipeline_id',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -172,6 +177,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.delete(
     '/pipelines',
     {
+      config: { permission: 'define' },
       schema: {
         tags,
         hide,
@@ -199,6 +205,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   app.get(
     '/ping',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,

@@ -83,13 +83,17 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
 
   app.put(
     '/task/:definition_id/execute',
-    { schema: { ...executeSchema, summary: 'Run a definition', params: Type.Object({ definition_id: Id }) } },
+    {
+      config: { permission: 'run' },
+      schema: { ...executeSchema, summary: 'Run a definition', params: Type.Object({ definition_id: Id }) },
+    },
     async (req) => execute(await loadDefinition(req.params.definition_id), req.body),
   );
 
   app.put(
     '/task/alias/:alias/execute',
     {
+      config: { permission: 'run' },
       schema: { ...executeSchema, summary: 'Run a definition by alias', params: Type.Object({ alias: Id }) },
     },
     async (req) => execute(await loadAlias(req.params.alias), req.body),
@@ -141,12 +145,16 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
 
   app.get(
     '/history',
-    { schema: { ...listSchema, summary: 'List runs (any field as a filter; newest first by default)' } },
+    {
+      config: { permission: 'read' },
+      schema: { ...listSchema, summary: 'List runs (any field as a filter; newest first by default)' },
+    },
     (req) => list(req.query),
   );
   app.get(
     '/task/:definition_id/history',
     {
+      config: { permission: 'read' },
       schema: {
         ...listSchema,
         summary: 'List the runs of a definition',
@@ -173,17 +181,22 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   );
 
   const one = { tags, hide, response: { 200: Run, ...Errors } };
-  app.get('/history/:run_id', { schema: { ...one, summary: 'Get a run', params: runParams } }, async (req) =>
-    presentRun(await load(req.params.run_id)),
+  app.get(
+    '/history/:run_id',
+    { config: { permission: 'read' }, schema: { ...one, summary: 'Get a run', params: runParams } },
+    async (req) => presentRun(await load(req.params.run_id)),
   );
   app.get(
     '/task/history/:run_id',
-    { schema: { ...one, summary: 'Get a run', params: runParams } },
+    { config: { permission: 'read' }, schema: { ...one, summary: 'Get a run', params: runParams } },
     async (req) => presentRun(await load(req.params.run_id)),
   );
   app.get(
     '/task/:definition_id/history/:run_id',
-    { schema: { ...one, summary: 'Get a run of a definition', params: defRunParams } },
+    {
+      config: { permission: 'read' },
+      schema: { ...one, summary: 'Get a run of a definition', params: defRunParams },
+    },
     async (req) => {
       const run = await load(req.params.run_id);
       if (run.definitionId !== req.params.definition_id) throw ofAnother(run, req.params.definition_id);
@@ -194,6 +207,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   app.get(
     '/:run_id/status',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -230,6 +244,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   app.get(
     '/:run_id/events',
     {
+      config: { permission: 'read' },
       schema: {
         tags,
         hide,
@@ -284,6 +299,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   app.delete(
     '/task/:definition_id/history/:run_id',
     {
+      config: { permission: 'stop' },
       schema: {
         ...stopSchema,
         summary: 'Stop a run (flotilla route); 409 when it already finished',
@@ -294,7 +310,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   );
   app.post(
     '/history/:run_id/stop',
-    { schema: { ...stopSchema, summary: 'Stop a run; 409 when it already finished', params: runParams } },
+    {
+      config: { permission: 'stop' },
+      schema: { ...stopSchema, summary: 'Stop a run; 409 when it already finished', params: runParams },
+    },
     (req) => stop(req.params.run_id),
   );
 };

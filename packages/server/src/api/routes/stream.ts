@@ -19,6 +19,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
   app.get(
     '/stream',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['runs'],
         hide: !documented,
@@ -44,6 +45,16 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
           `the server streams to ${deps.stream.maxClients} clients already; try again in ${RETRY_AFTER_S} s`,
         );
       }
+      // Per token (auth none has none: the global cap alone applies).
+      const key = req.principal && req.principal.via !== 'none' ? req.principal.key : null;
+      if (key !== null && !deps.stream.hasRoomFor(key)) {
+        void reply.header('retry-after', String(RETRY_AFTER_S));
+        throw new ApiError(
+          429,
+          'TOO_MANY_STREAMS',
+          `these credentials hold ${deps.stream.maxPerKey} streams already; close one first`,
+        );
+      }
       reply.hijack();
       // A comment every 15 s keeps it busy; still, no idle timeout on a stream's connection.
       noIdleTimeout(req);
@@ -55,7 +66,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n: galley run stream\n\n');
-      deps.stream.add(res, only);
+      deps.stream.add(res, only, key);
     },
   );
 };

@@ -34,7 +34,7 @@ export function serveCommand(): Command {
       if (a.flag && value !== undefined) given[a.flag] = value;
     }
     // The server and its config checks load here, not with the CLI: client commands stay light.
-    const [{ buildServer }, { ConfigError, resolveConfig }] = await Promise.all([
+    const [{ authSummary, buildServer }, { ConfigError, resolveConfig }] = await Promise.all([
       import('../../app.js'),
       import('../../config/config.js'),
     ]);
@@ -53,7 +53,11 @@ export function serveCommand(): Command {
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     }
-    const server = await buildServer(config);
+    const server = await buildServer(config).catch((err: unknown) => {
+      // Settings checked at start (auth none off loopback, an unusable bootstrap token file).
+      if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
+      throw err;
+    });
     for (const use of aliasUses)
       server.logger.warn(
         { alias: use.name, from: use.from, setting: use.galley, used: use.used },
@@ -63,6 +67,7 @@ export function serveCommand(): Command {
     process.stderr.write(
       `galley: listening on ${url} (store: ${server.store.kind}, data: ${config.dataDir})\n`,
     );
+    process.stderr.write(`galley: auth: ${authSummary(config)}\n`);
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;

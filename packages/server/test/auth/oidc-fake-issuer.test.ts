@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../api/harness.js';
+
+// Auth mode `oidc` against a fake OIDC issuer on loopback: it serves the documented discovery
+// document (`/.well-known/openid-configuration` with `jwks_uri`) and a JWKS; the test signs JWTs
+// with the issuer's key (jose) — as an identity provider would — and the server verifies them.
+
+let issuer: Server;
+let issuerUrl: string;
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let sign: (claims: Record<string, unknown>, expiresAt: number, audience?: string) => Promise<string>;
+
+beforeAll(async () => {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  issuer = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration')
+      return res.end(JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` }));
+    if (req.url === '/jwks') return res.end(JSON.stringify({ keys: [jwk] }));
+    res.statusCode = 404;
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+  issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+  sign = (claims, expiresAt, audience = 'galley') =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuerUrl)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .sign(privateKey);
+  server = await startTestServer({
+    flags: { auth: 'oidc', authOidcIssuer: issuerUrl, authOidcAudience: 'galley' },
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+  await new Promise((resolve) => issuer?.close(resolve));
+});
+
+const whoami = async (token: string) => {
+  const res = await server.app.inject({
+    method: 'GET',
+    url: '/api/v1/auth/whoami',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: res.statusCode, body: res.json<Record<string, unknown>>(), headers: res.headers };
+};
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('auth oidc (fake OIDC issuer)', () => {
+  it("accepts a valid JWT of the issuer: subject and groups from its claims; admins' group may create tokens", async () => {
+    const jwt = await sign({ sub: 'carol', groups: ['admin', 'examples'] }, now() + 300);
+    const ok = await whoami(jwt);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({
+      subject: 'carol',
+      groups: ['admin', 'examples'],
+      via: 'jwt',
+      mode: 'oidc',
+    });
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      headers: { authorization: `Bearer ${jwt}` },
+      payload: { name: 'ci', groups: ['examples'] },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ subject: 'ci', created_by: 'carol' });
+  });
+
+  it('refuses an expired JWT (401 saying so), one for another audience, and one signed by another key', async () => {
+    const expired = await whoami(await sign({ sub: 'carol' }, now() - 120));
+    expect(expired.status).toBe(401);
+    expect(expired.body['message']).toMatch(/expired/);
+    expect(expired.headers['www-authenticate']).toMatch(/^Bearer/);
+    const foreign = await new SignJWT({ sub: 'mallory', groups: ['admin'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(issuerUrl)
+      .setAudience('galley')
+      .setExpirationTime(now() + 300)
+      .sign((await generateKeyPair('RS256')).privateKey);
+    expect((await whoami(foreign)).status).toBe(401);
+    const otherAudience = await whoami(await sign({ sub: 'carol' }, now() + 300, 'another-service'));
+    expect(otherAudience.status).toBe(401);
+    expect(otherAudience.body['message']).toContain('"aud"');
+  });
+});
