@@ -33,6 +33,7 @@ import { TermBackend } from './control/term-backend.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
+import { createCapacity } from './capacity/service.js';
 import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
 import { openStore } from './store/open.js';
@@ -176,6 +177,16 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       defaultCluster: config.cluster,
       random: seams.random ?? Math.random,
     });
+    // Cluster capacity per Mesos role (`--capacity-config`): the leader's loop, one per cluster.
+    const capacity = createCapacity({
+      file: config.capacityConfig,
+      config,
+      backends: mesos,
+      store,
+      leadership: terms,
+      clock,
+      logger,
+    });
     const stream = new StreamHub(feed, config.http.maxStreamClients, config.auth.streamMaxPerToken);
     const deps: ApiDeps = {
       store,
@@ -188,6 +199,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config,
       startedAt: clock.now(),
       version: VERSION,
+      capacity,
       auth,
     };
     const app = await buildHttp(
@@ -201,6 +213,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     await replicaSet.follow({ feed, runs, pipelines });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
+    capacity?.start();
     const automation = startAutomation({
       store,
       runs,
@@ -232,6 +245,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         stream.close();
         await app.close();
         await automation.close();
+        await capacity?.close();
         await pipelines.close();
         await runs.close();
         await replicaSet.close();

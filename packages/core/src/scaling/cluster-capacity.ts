@@ -138,8 +138,8 @@ export function decideClusterCapacity(input: ClusterCapacityInput): ClusterCapac
   if (input.instances > agents.length)
     return hold(`${input.instances - agents.length} instance(s) of the group are not Mesos agents yet`);
   if (input.lastScaleDownAt !== null && now - input.lastScaleDownAt < settings.cooldownMs) {
-    const left = Math.ceil((settings.cooldownMs - (now - input.lastScaleDownAt)) / 1000);
-    return hold(`the last scale-down was less than the cooldown ago (${left} s left)`);
+    const next = new Date(input.lastScaleDownAt + settings.cooldownMs).toISOString();
+    return hold(`the last scale-down was less than the cooldown ago (the next one from ${next})`);
   }
   const idle = agents
     .filter((a) => a.tasks === 0 && !a.draining)

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { RunController } from '../runs/controller.js';
 import type { RunFeed } from '../runs/feed.js';
 import type { PipelineController } from '../pipelines/controller.js';
+import type { CapacityService } from '../capacity/service.js';
 import type { Store } from '../store/store.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -23,6 +24,8 @@ export interface ApiDeps {
   /** Server start time (ms), for /health. */
   startedAt: number;
   version: string;
+  /** Cluster capacity per Mesos role (`--capacity-config`); null/undefined = not configured. */
+  capacity?: CapacityService | null;
   /** Who a request is: API tokens, JWTs, the policy and the audit log. */
   auth: AuthService;
 }

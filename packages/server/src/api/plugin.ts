@@ -4,6 +4,7 @@ import { authRoutes } from './routes/auth.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
+import { capacityRoutes } from './routes/capacity.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { queueRoutes } from './routes/queues.js';
 import { runRoutes } from './routes/runs.js';
@@ -30,6 +31,7 @@ export async function apiPlugin(app: FastifyInstance, options: { deps: ApiDeps }
         await scope.register(streamRoutes, opts);
         await scope.register(queueRoutes, opts);
         await scope.register(pipelineRoutes, opts);
+        await scope.register(capacityRoutes, opts);
         await scope.register(authRoutes, opts);
         await scope.register(scheduleRoutes, opts);
         await scope.register(webhookRoutes, opts);

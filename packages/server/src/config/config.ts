@@ -40,6 +40,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
+  /** The cluster-capacity config file (`--capacity-config`); null = no capacity loop. */
+  capacityConfig: string | null;
   /** The HTTP server's timeouts and caps. */
   http: HttpSettings;
   /** Authentication, authorization, browser safety and rate limits. */
@@ -195,6 +197,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,
+    capacityConfig: f.capacityConfig,
     http: {
       requestTimeoutMs: f.httpRequestTimeoutMs,
       idleTimeoutMs: f.httpIdleTimeoutMs,

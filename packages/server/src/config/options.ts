@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { AUTH_OPTIONS, type AuthFlags } from './auth-options.js';
+import { CAPACITY_OPTIONS, type CapacityFlags } from './capacity-options.js';
 import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
 import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
@@ -11,7 +12,7 @@ export type { OptionType } from './option-spec.js';
 export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
-export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags {
+export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags, CapacityFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -268,4 +269,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...CONTAINER_OPTIONS,
   ...AUTH_OPTIONS,
   ...RETENTION_OPTIONS,
+  ...CAPACITY_OPTIONS,
 ];

@@ -5,6 +5,7 @@ import {
   SchedulerError,
   createScheduler,
   type FrameworkIdStore,
+  type InverseOffer,
   type MesosScheduler,
   type Offer,
   type TaskStatus,
@@ -36,6 +37,7 @@ import { AckAfterStore } from './delivery.js';
 import { addLaunchGroup } from './groups-task-info.js';
 import { MesosGroups } from './mesos-groups.js';
 import { authorizationOf, credentialsOf, frameworkInfoOf } from './framework.js';
+import { MasterMaintenance } from './maintenance.js';
 import { TaskKills } from './task-kills.js';
 import { adoptedTask, launchFailed, planLaunches } from './launch-plan.js';
 import { ImageSupport } from './images.js';
@@ -103,6 +105,10 @@ export class MesosBackend implements Backend {
   /** Pipeline instances: one LAUNCH_GROUP on the default executor per launch, on this framework's offers. */
   readonly groups: MesosGroups;
   private capacityListener: () => void = () => {};
+  /** Galley's last answer to an inverse offer, by agent id. */
+  private readonly inverseAnswers = new Map<string, { answer: 'ACCEPT' | 'DECLINE'; at: number }>();
+  /** The maintenance client of the current leading master (capacity loop), made on demand. */
+  private masterMaintenance: MasterMaintenance | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private stopReason: string | null = null;
   private closed = false;
@@ -304,6 +310,7 @@ export class MesosBackend implements Backend {
     this.sweeper.stop();
     this.groups.close();
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.masterMaintenance?.close();
     this.delivery.close();
     await this.scheduler?.stop();
   }
@@ -335,6 +342,8 @@ export class MesosBackend implements Backend {
           this.capacityListener();
         },
         RESCIND: (event) => this.sweeper.forget(event.rescind.offer_id.value),
+        INVERSE_OFFERS: (event, { scheduler }) =>
+          this.onInverseOffers(scheduler, event.inverse_offers.inverse_offers ?? []),
         UPDATE: (event) => this.onUpdate(event.update.status),
         FAILURE: (event) => {
           const agentId = event.failure.agent_id?.value;
@@ -416,6 +425,65 @@ export class MesosBackend implements Backend {
         this.log.debug({ err, taskId: status.task_id.value }, 'mesos: acknowledgement failed'),
       );
     }
+  }
+
+  /**
+   * Maintenance (spec §6.8): an agent being drained is vacated in time when Galley runs nothing
+   * there — accept; with Galley's work running there, decline (the capacity loop then gives the
+   * drain up). Its offers carry `unavailability` and are not used for placement meanwhile.
+   */
+  private async onInverseOffers(s: SchedulerClientLike, offers: readonly InverseOffer[]): Promise<void> {
+    const accept: InverseOffer[] = [];
+    const decline: InverseOffer[] = [];
+    for (const o of offers) (this.tasksOn(o.agent_id?.value ?? '') > 0 ? decline : accept).push(o);
+    const now = this.o.clock.now();
+    for (const o of accept) this.inverseAnswers.set(o.agent_id?.value ?? '', { answer: 'ACCEPT', at: now });
+    for (const o of decline) this.inverseAnswers.set(o.agent_id?.value ?? '', { answer: 'DECLINE', at: now });
+    this.log.info(
+      { accepted: accept.map((o) => o.agent_id?.value), declined: decline.map((o) => o.agent_id?.value) },
+      'mesos: inverse offers answered',
+    );
+    try {
+      if (accept.length > 0) await s.acceptInverseOffers(accept.map((o) => o.id));
+      if (decline.length > 0) await s.declineInverseOffers(decline.map((o) => o.id));
+    } catch (err) {
+      this.log.warn({ err }, 'mesos: answering inverse offers failed; the master asks again');
+    }
+  }
+
+  /** Galley's tasks on an agent now: runs' attempts and pipeline launches' tasks. */
+  tasksOn(agentId: string): number {
+    let n = 0;
+    for (const t of this.table.values()) if (t.agentId === agentId) n++;
+    return n + this.groups.tasksOn(agentId);
+  }
+
+  /**
+   * What the capacity loop needs of the framework: the leading master (its agents and maintenance
+   * calls), the framework id, Galley's tasks per agent, its inverse-offer answers.
+   */
+  maintenanceView(): MaintenanceView {
+    const s = this.subscribedScheduler();
+    const master = s?.state.phase === 'SUBSCRIBED' ? s.state.master : undefined;
+    if (master !== undefined && this.masterMaintenance?.master !== master) {
+      this.masterMaintenance?.close();
+      this.masterMaintenance = new MasterMaintenance(
+        master,
+        credentialsOf(this.o.settings),
+        authorizationOf(this.o.settings) as Record<string, string>,
+      );
+    }
+    return {
+      master: master === undefined ? null : this.masterMaintenance,
+      frameworkId: s?.id,
+      tasksOn: (agentId) => this.tasksOn(agentId),
+      inverseAnswer: (agentId) => this.inverseAnswers.get(agentId),
+      wantOffers: (role) => {
+        // A REVIVE: the master offers the draining agent again, and with that offer comes its
+        // inverse offer. The offers themselves are declined by the sweeper as unused ones are.
+        void s?.revive([role]).catch((err: unknown) => this.log.debug({ err, role }, 'mesos: REVIVE failed'));
+      },
+    };
   }
 
   private async acknowledge(status: TaskStatus): Promise<void> {
@@ -517,9 +585,13 @@ export class MesosBackend implements Backend {
 
   // ---- helpers ----
 
-  /** Held offers as placement nodes, each with its agent's `galley.images`. */
+  /**
+   * Held offers as placement nodes, each with its agent's `galley.images`. Offers of agents
+   * scheduled for maintenance (`unavailability`) are left out: nothing new goes where a drain is.
+   */
   private nodesOf(offers: Iterable<Offer>): Node[] {
-    return nodesOf(offers, (agentId) => this.images.nodeAttribute(agentId));
+    const available = [...offers].filter((o) => o.unavailability === undefined);
+    return nodesOf(available, (agentId) => this.images.nodeAttribute(agentId));
   }
 
   /**
@@ -547,6 +619,20 @@ export class MesosBackend implements Backend {
     return s && s.state.phase === 'SUBSCRIBED' ? s : null;
   }
 }
+
+/** The framework as the capacity loop sees it (`maintenanceView`). */
+export interface MaintenanceView {
+  /** The leading master while subscribed: its agents and maintenance calls; null otherwise. */
+  master: MasterMaintenance | null;
+  frameworkId: string | undefined;
+  tasksOn(agentId: string): number;
+  inverseAnswer(agentId: string): { answer: 'ACCEPT' | 'DECLINE'; at: number } | undefined;
+  /** Asks for offers of `role` again (REVIVE), so Galley hears of a drain there. */
+  wantOffers(role: string): void;
+}
+
+/** The scheduler calls inverse offers are answered with. */
+type SchedulerClientLike = Pick<MesosScheduler, 'acceptInverseOffers' | 'declineInverseOffers'>;
 
 /** Resources used by runs and by pipeline launches together. */
 function sumUsed(

@@ -270,6 +270,14 @@ export class MesosGroups implements GroupRunner {
     for (const t of this.launches.values()) if (t.killRequested) void this.sendKills(t);
   }
 
+  /** Tasks of launches not ended on an agent (the capacity loop never drains an agent with any). */
+  tasksOn(agentId: string): number {
+    let n = 0;
+    for (const t of this.launches.values())
+      for (const task of t.tasks.values()) if (task.agentId === agentId && !task.ended) n++;
+    return n;
+  }
+
   /** An agent was removed (FAILURE without executor): its tasks count as unreachable from now. */
   agentLost(agentId: string): void {
     const now = this.o.clock.now();
