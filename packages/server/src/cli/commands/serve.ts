@@ -64,10 +64,10 @@ export function serveCommand(): Command {
         describeAliasUse(use),
       );
     const url = await server.listen();
+    process.stderr.write(`galley: auth: ${authSummary(config)}\n`);
     process.stderr.write(
       `galley: listening on ${url} (store: ${server.store.kind}, data: ${config.dataDir})\n`,
     );
-    process.stderr.write(`galley: auth: ${authSummary(config)}\n`);
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;
