@@ -2,8 +2,8 @@
  * Queues, priorities and fair share: in which order the queued runs of a cluster are offered to
  * placement, and which runs are held back (with the reason a user reads in `queued_reason`).
  *
- * - Queues go by `priority`, higher first (ties by name): every candidate of a higher queue comes
- *   before any candidate of a lower one.
+ * - Queues go by `priority`, higher first: every candidate of a higher queue comes before any
+ *   candidate of a lower one. Queues of equal priority share: their owners take turns together.
  * - Within a queue, owners take turns by **dominant resource fairness** (DRF, Ghodsi et al. 2011):
  *   the next candidate comes from the owner whose dominant share — the larger of its CPU share
  *   and its memory share of the cluster's total — is the smallest, counting what the owner runs
@@ -68,7 +68,15 @@ export interface OrderContext {
   total: { cpus: number; memMb: number };
   /** When each owner (`ownerKey`) was last served (any increasing number); absent = never. */
   lastServed?: ReadonlyMap<string, number>;
+  /**
+   * The free capacity: ordering stops once the candidates ordered ask for FILL_SLACK times it
+   * (placement has nothing to gain from more). Absent = order up to the limit.
+   */
+  fill?: { cpus: number; memMb: number };
 }
+
+/** How much more than the free capacity `fill` orders (room for candidates that do not fit where it is free). */
+export const FILL_SLACK = 1.5;
 
 /** The ordering: candidates in the order to place them, and the held ones with why. */
 export interface OrderResult {
@@ -286,14 +294,39 @@ export class FairQueue {
             ctx.total.cpus > 0 ? u.cpus / ctx.total.cpus : 0,
             ctx.total.memMb > 0 ? u.memMb / ctx.total.memMb : 0,
           );
-    const budget = () => result.order.length < limit;
+    // Enough candidates to fill the free capacity (with room for what does not fit where it is free).
+    const demand = { cpus: 0, memMb: 0 };
+    const fill = ctx.fill;
+    const budget = () =>
+      result.order.length < limit &&
+      (fill === undefined ||
+        result.order.length === 0 ||
+        (demand.cpus < fill.cpus * FILL_SLACK && demand.memMb < fill.memMb * FILL_SLACK));
+    // Queues of one priority share by DRF between all their owners; a higher priority goes first.
+    const levels: QueueSpec[][] = [];
     for (const spec of queues) {
+      const level = levels[levels.length - 1];
+      if (level && level[0]!.priority === spec.priority) level.push(spec);
+      else levels.push([spec]);
+    }
+    for (const level of levels) {
       if (!budget()) break;
-      const backlogs = this.byQueue.get(spec.name)!.filter((b) => {
-        b.prepare(this.gone);
-        return b.size > 0;
-      });
-      const active = new Set([...(perQueue.get(spec.name) ?? []), ...backlogs.map((b) => b.owner)]);
+      const backlogs = level.flatMap((spec) =>
+        this.byQueue.get(spec.name)!.filter((b) => {
+          b.prepare(this.gone);
+          return b.size > 0;
+        }),
+      );
+      const active = new Map<string, number>();
+      for (const spec of level)
+        active.set(
+          spec.name,
+          new Set([
+            ...(perQueue.get(spec.name) ?? []),
+            ...backlogs.filter((b) => b.queue === spec.name).map((b) => b.owner),
+          ]).size,
+        );
+      const specOf = new Map(level.map((q) => [q.name, q]));
       const heap = new TurnHeap();
       for (const backlog of backlogs) {
         const u = owners.get(backlog.key);
@@ -307,6 +340,7 @@ export class FairQueue {
       let seq = 0;
       for (let turn = heap.pop(); turn && budget(); turn = heap.pop()) {
         const { backlog } = turn;
+        const spec = specOf.get(backlog.queue)!;
         const before = owners.get(backlog.key);
         let taken: QueuedWork | undefined;
         for (; turn.at < backlog.items.length && !taken; turn.at++) {
@@ -333,9 +367,11 @@ export class FairQueue {
           taken = w;
         }
         if (!taken) continue;
-        const note = this.shareNote(spec.name, taken.owner, before, active.size, ctx);
+        const note = this.shareNote(spec.name, taken.owner, before, active.get(spec.name)!, ctx);
         if (note) result.shareNotes.set(taken.id, note);
         result.order.push(taken.id);
+        demand.cpus += taken.cpus;
+        demand.memMb += taken.memMb;
         addTo(owners, backlog.key, taken);
         addTo(groups, ownerKey(spec.name, taken.group), taken);
         if (taken.array !== undefined) addTo(arrays, taken.array, taken);
