@@ -119,6 +119,14 @@ export class MesosScheduler<M = never> extends SchedulerCallMethods implements S
     return this.queue.size;
   }
 
+  /**
+   * Resolves when the connection loop has ended for good (stopped, failed over, torn down, given
+   * up): no SUBSCRIBE or reconnect follows. At once if never started.
+   */
+  get ended(): Promise<void> {
+    return this.session.done;
+  }
+
   /** Starts connecting (idempotent). Progress is reported through lifecycle events. */
   start(): void {
     this.session.start();

@@ -15,6 +15,7 @@ import {
 import type { FakeMesosOptions } from '@galley/mesos/testing';
 import { type TestCluster, fakeOf, faultInjection, startTestCluster } from '../support/master.js';
 import { commandTask } from '../support/tasks.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -210,6 +211,7 @@ describe.runIf(faultInjection('ordered processing tests'))(
     it('manual mode: nothing is acked until the handler asks, and a re-sent duplicate is acked once', async () => {
       const c = await cluster({ agents: 1, statusUpdateRetryMs: { initial: 100, max: 200 } });
       const deliveries = new Map<string, number>();
+      let heldBack: (() => Promise<void>) | undefined;
       const { s } = launcher(
         c,
         { manual: 'sleep 0.1' },
@@ -219,11 +221,15 @@ describe.runIf(faultInjection('ordered processing tests'))(
             UPDATE: async (event, context) => {
               const uuid = event.update.status.uuid as string;
               deliveries.set(uuid, (deliveries.get(uuid) ?? 0) + 1);
-              // Hold the first delivery of STARTING back long enough for Mesos to re-send it.
+              // Hold the first delivery of STARTING back until Mesos re-sends it (nothing was acked).
               if (event.update.status.state === 'TASK_STARTING' && deliveries.get(uuid) === 1) {
-                void new Promise((r) => setTimeout(r, 400)).then(() => context.acknowledge());
+                heldBack = () => context.acknowledge();
                 return;
               }
+              // The re-sent one: the held acknowledgement goes now, then this one (the same uuid).
+              const first = heldBack;
+              heldBack = undefined;
+              await first?.();
               await context.acknowledge();
             },
           },
@@ -236,8 +242,10 @@ describe.runIf(faultInjection('ordered processing tests'))(
     });
 
     it('backpressure: a full queue stops reading the stream, send() waits, and the watchdog does not fire', async () => {
-      // Heartbeats every 50 ms and only 3 missed intervals (150 ms) tolerated.
+      // Heartbeats every 50 ms and only 3 missed intervals (150 ms) tolerated, counted on a clock
+      // the test moves.
       const c = await cluster({ heartbeatIntervalSeconds: 0.05 });
+      const clock = new ManualClock();
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let heartbeats = 0;
@@ -248,6 +256,7 @@ describe.runIf(faultInjection('ordered processing tests'))(
         {
           queueCapacity: 2,
           heartbeatMissLimit: 3,
+          clock,
           handlers: {
             HEARTBEAT: async ({ type }, { scheduler }) => {
               void type;
@@ -262,7 +271,11 @@ describe.runIf(faultInjection('ordered processing tests'))(
       await waitFor('the queue filled up', () => s.queued === 2);
       let sent = false;
       const sending = s.send('while full').then(() => (sent = true));
-      await new Promise((r) => setTimeout(r, 600));
+      // The next heartbeat found the queue full: reading stopped and the watchdog (the clock's
+      // only timer) was paused. Ten minutes of silence on its clock then drop nothing.
+      await waitFor('the watchdog paused', () => clock.pending === 0);
+      clock.advance(600_000);
+      await new Promise((r) => setImmediate(r));
       expect(sent).toBe(false);
       expect(s.queued).toBe(2);
       release();

@@ -4,7 +4,7 @@
  * failover, ERROR handling and the offer cache. Runs on a real cluster (MESOS_MASTER) where the
  * test needs no fault injection.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type FrameworkIdStore,
   type SchedulerLifecycleEvents,
@@ -13,6 +13,7 @@ import {
   createScheduler,
 } from '@galley/mesos';
 import { type TestCluster, fakeOf, faultInjection, startTestCluster } from '../support/master.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -147,12 +148,33 @@ describe.runIf(faultInjection('session fault-injection tests'))(
     });
 
     it('does not drop a subscription whose heartbeats arrive within N intervals', async () => {
-      const c = await cluster({ heartbeatIntervalSeconds: 0.1 });
-      const { s, log } = scheduler(c, { heartbeatMissLimit: 5 });
-      s.start();
-      await s.subscribed();
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(log.disconnected ?? []).toEqual([]);
+      // Both sides run on clocks the test moves: the fake's heartbeat timer (vitest's fake
+      // setInterval) and the scheduler's watchdog (a ManualClock). Twenty heartbeats 100 ms apart
+      // cover 2 s, four times the 5 × 100 ms limit, and none may be missed.
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      try {
+        const c = await cluster({ heartbeatIntervalSeconds: 0.1 });
+        const clock = new ManualClock();
+        let heartbeats = 0;
+        const { s, log } = scheduler(c, {
+          heartbeatMissLimit: 5,
+          clock,
+          handlers: { HEARTBEAT: () => void heartbeats++ },
+        });
+        s.start();
+        await s.subscribed();
+        for (let i = 0; i < 20; i++) {
+          const seen = heartbeats;
+          vi.advanceTimersByTime(100);
+          await waitFor('a heartbeat', () => heartbeats > seen);
+          clock.advance(100);
+        }
+        expect(log.disconnected ?? []).toEqual([]);
+        expect(s.state.phase).toBe('SUBSCRIBED');
+        for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('resubscribes after the stream drops: same framework id, new stream id, backoff from min', async () => {
@@ -230,7 +252,8 @@ describe.runIf(faultInjection('session fault-injection tests'))(
       await waitFor('the first one stopped', () => first.log.stopped?.length);
       expect(first.s.state).toEqual({ phase: 'STOPPED', reason: 'failed-over' });
       expect(first.log.error?.[0]?.error).toMatchObject({ code: 'MESOS_ERROR_EVENT' });
-      await new Promise((r) => setTimeout(r, 300));
+      // Its loop is over for good; a reconnect would have come before that.
+      await first.s.ended;
       expect(fakeOf(c).calls({ type: 'SUBSCRIBE' })).toHaveLength(2);
       expect(second.s.state.phase).toBe('SUBSCRIBED');
     });

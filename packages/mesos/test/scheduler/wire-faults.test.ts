@@ -11,6 +11,7 @@ import {
   encodeRecord,
 } from '@galley/mesos';
 import { type ScriptedMaster, startScriptedMaster, subscribedRecord } from '../support/scripted-master.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -176,7 +177,8 @@ describe('scheduler session on wire faults (purpose-built server)', () => {
     expect(s.state).toEqual({ phase: 'STOPPED', reason: 'failed-over' });
     expect(log.error?.[0]?.error).toMatchObject({ code: 'MESOS_ERROR_EVENT' });
     await waitFor('handler saw the ERROR', () => seen.length === 1);
-    await new Promise((r) => setTimeout(r, 200));
+    // Its loop is over for good; a reconnect would have come before that.
+    await s.ended;
     expect(m.subscribes()).toHaveLength(1);
     await expect(s.revive()).rejects.toMatchObject({ code: 'MESOS_NOT_SUBSCRIBED' });
   });
@@ -228,11 +230,21 @@ describe('scheduler session on wire faults (purpose-built server)', () => {
       { stream: (res) => res.write(subscribedRecord('fw-10', 0.05)) },
       { stream: (res) => res.write(subscribedRecord('fw-10', 15)) },
     ]);
-    const started = Date.now();
-    const { log } = scheduler(m, { heartbeatMissLimit: 3 });
-    await waitFor('resubscription', () => log.subscribed?.length === 2);
+    const clock = new ManualClock();
+    const { s, log } = scheduler(m, { heartbeatMissLimit: 3, clock });
+    await s.subscribed();
+    // Silent for just under 3 × 50 ms: still subscribed; at 3 intervals it gives up on the stream.
+    clock.advance(149);
+    expect(log.disconnected ?? []).toEqual([]);
+    clock.advance(1);
+    await waitFor('the stream dropped', () => log.disconnected?.length === 1);
     expect(log.disconnected?.[0]?.reason).toBe('heartbeat-timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(m.subscribes()).toHaveLength(1);
+    // The backoff before resubscribing runs on the same clock.
+    await waitFor('resubscription', () => {
+      clock.advance(100);
+      return log.subscribed?.length === 2;
+    });
   });
 
   it('drops the subscription when a call is answered 403 (not subscribed) and resubscribes', async () => {
