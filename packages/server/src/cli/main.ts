@@ -5,6 +5,7 @@ import { CliError, EXIT, GalleyClient } from './client.js';
 import { resolveCliTarget } from './credentials.js';
 import { auditCommand, tokenCommand, whoamiCommand } from './commands/auth.js';
 import { pipelineCommand } from './commands/pipeline.js';
+import { queuesCommand } from './commands/queues.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { taskCommand } from './commands/tasks.js';
@@ -34,6 +35,7 @@ export function galleyProgram(): Command {
   program.addCommand(runsCommand(client));
   program.addCommand(logsCommand(client));
   program.addCommand(stopCommand(client));
+  program.addCommand(queuesCommand(client));
   program.addCommand(pipelineCommand(client));
   program.addCommand(tokenCommand(client));
   program.addCommand(whoamiCommand(client));

@@ -10,6 +10,7 @@ import {
 import { RUN_STATUSES } from '../../api/schemas/statuses.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatDuration, formatTable } from '../table.js';
+import { queueFields, type QueueRunOptions, withQueueFlags } from './queues.js';
 
 /** The run fields the CLI shows. */
 export type RunView = Pick<
@@ -84,7 +85,7 @@ async function watchStatus(
 }
 
 /** What `galley run` takes: every field of an execute. */
-export interface RunOptions {
+export interface RunOptions extends QueueRunOptions {
   env: string[];
   owner: string;
   tag: string[];
@@ -137,12 +138,13 @@ export function executeBody(opts: RunOptions): ExecuteBody {
     ...(opts.role !== undefined ? { role: opts.role } : {}),
     ...(opts.constraint !== undefined ? { constraints: opts.constraint } : {}),
     ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
+    ...queueFields(opts),
   };
 }
 
 /** `galley run ALIAS`: executes a definition; with --follow, streams logs and status and exits with the run's exit code. */
 export function runCommand(client: () => GalleyClient): Command {
-  return (
+  return withQueueFlags(
     new Command('run')
       .description('run a definition; --follow streams its output and status and exits with its exit code')
       .argument('<alias>', 'definition alias')
@@ -208,7 +210,7 @@ export function runCommand(client: () => GalleyClient): Command {
         const final = await c.json<RunView>('GET', `/history/${encodeURIComponent(run.run_id)}`);
         process.stderr.write(`galley: ${describeRun(final)}\n`);
         process.exitCode = final.exit_code ?? 1;
-      })
+      }),
   );
 }
 
