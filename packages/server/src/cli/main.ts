@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { CliError, EXIT, GalleyClient } from './client.js';
 import { resolveCliTarget } from './credentials.js';
 import { auditCommand, tokenCommand, whoamiCommand } from './commands/auth.js';
+import { capacityCommand } from './commands/capacity.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { queuesCommand } from './commands/queues.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';
@@ -37,6 +38,7 @@ export function galleyProgram(): Command {
   program.addCommand(stopCommand(client));
   program.addCommand(queuesCommand(client));
   program.addCommand(pipelineCommand(client));
+  program.addCommand(capacityCommand(client));
   program.addCommand(tokenCommand(client));
   program.addCommand(whoamiCommand(client));
   program.addCommand(auditCommand(client));

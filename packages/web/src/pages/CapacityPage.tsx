@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { listClusters } from '../api/clusters.js';
+import { ClusterRoleCapacity } from '../capacity/RoleCapacity.js';
 import type { Cluster, Resources } from '../api/types.js';
 import { RunsTable } from '../components/RunsTable.js';
 import { EmptyState, ErrorState, Loading } from '../components/States.js';
@@ -86,6 +87,7 @@ function ClusterCard({ cluster, queued }: { cluster: Cluster; queued: number }) 
         <span>{cluster.running ?? '—'} running</span>·<span>{cluster.queued ?? queued} queued</span>
       </div>
       {cluster.note ? <div className="muted">{cluster.note}</div> : null}
+      {cluster.backend === 'mesos' ? <ClusterRoleCapacity cluster={cluster.name} /> : null}
     </section>
   );
 }
