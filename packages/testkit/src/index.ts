@@ -3,6 +3,7 @@ export { freePort, waitForPort } from './ports.js';
 export { startPostgres, type PostgresServer } from './postgres.js';
 export { storeMatrix, type StoreLocation, type StoreMatrix, type StoreUnderTest } from './stores.js';
 export { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
+export { startPrometheus, type PrometheusServer } from './prometheus.js';
 export { findChromium, CHROMIUM_ARGS, type ChromiumInstall } from './chromium.js';
 export {
   builtGalley,

@@ -1,4 +1,5 @@
 import type { AuthService } from '../auth/service.js';
+import type { AutoscalingRecords } from '../autoscaling/decisions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { RunController } from '../runs/controller.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   /** Server start time (ms), for /health. */
   startedAt: number;
   version: string;
+  /** The autoscaler's recorded decisions (GET /pipelines/{id}/autoscaling); undefined = none recorded. */
+  autoscaling?: AutoscalingRecords;
   /** Cluster capacity per Mesos role (`--capacity-config`); null/undefined = not configured. */
   capacity?: CapacityService | null;
   /** Who a request is: API tokens, JWTs, the policy and the audit log. */

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.js';
 import { PipelineError } from '../../pipelines/errors.js';
 import { presentPipeline } from '../present-pipelines.js';
 import { pipelineLogRoutes } from './pipeline-logs.js';
+import { autoscalingRoutes } from './autoscaling.js';
 import { leadershipView } from './meta.js';
 import { Errors, Text } from '../schemas/common.js';
 import { PipelineBody, PipelinePatch } from '../schemas/pipeline-spec.js';
@@ -45,6 +46,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox<PipelineRoutesOptions> = 
   const { deps, documented, pageFallback } = options;
   // A process's output, under the same prefixes as the pipelines.
   await app.register(pipelineLogRoutes, { deps, documented });
+  await app.register(autoscalingRoutes, { deps, documented });
   const { store, pipelines, clock } = deps;
   const hide = !documented;
   const tags = ['pipelines'];
