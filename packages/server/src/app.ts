@@ -33,8 +33,6 @@ import { TermBackend } from './control/term-backend.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
-import { Autoscaler } from './autoscaling/autoscaler.js';
-import { AutoscalingRecords } from './autoscaling/decisions.js';
 import { createCapacity } from './capacity/service.js';
 import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
@@ -42,6 +40,8 @@ import { openStore } from './store/open.js';
 import type { SqlClient } from './store/sql-client.js';
 import type { Store } from './store/store.js';
 import { findWebDist, uiPlugin } from './ui.js';
+import { installSecretReferenceCheck } from './secrets/api-check.js';
+import { localRunAs, setUpSecrets } from './secrets/setup.js';
 
 export { VERSION } from './version.js';
 import { VERSION } from './version.js';
@@ -96,6 +96,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     },
   );
   let replicas: Awaited<ReturnType<typeof joinReplicaSet>> | null = null;
+  let cleanUp = () => {};
   try {
     // One replica among several on one PostgreSQL (alone on PGlite): only the leader runs the
     // backends, each leadership term with fresh ones (TermBackend); every replica serves the API.
@@ -109,6 +110,15 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     });
     replicas = replicaSet;
     const auth = await startAuth(config, store.sql, clock);
+    const secrets = await setUpSecrets({
+      settings: config.secrets,
+      dataDir: config.dataDir,
+      embedded: config.databaseUrl === null,
+      sql: store.sql,
+      clock,
+      logger,
+    });
+    cleanUp = () => secrets.close();
     const { leadership } = replicaSet;
     const terms = new TermLeadership(leadership);
     const feed = new RunFeed();
@@ -119,8 +129,8 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config.dataDir,
       logger.child({ component: 'local' }),
     );
-    const backend = new TermBackend(
-      () =>
+    const backend = new TermBackend(() =>
+      secrets.wrap(
         new LocalBackend({
           cluster: localClusterName(config),
           dataDir: config.dataDir,
@@ -133,12 +143,14 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
           runtime: containers.runtime,
           hostModeWhy: containers.why,
           ports: config.local.ports,
+          ...localRunAs(secrets.runAs),
         }),
+      ),
     );
     const mesos = config.mesos.clusters.map(
       (cluster) =>
-        new TermBackend(
-          () =>
+        new TermBackend(() =>
+          secrets.wrap(
             createMesosBackends(
               { ...config, mesos: { ...config.mesos, clusters: [cluster] } },
               {
@@ -149,6 +161,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
                 random: seams.random ?? Math.random,
               },
             )[0]!,
+          ),
         ),
     );
     const runs = new RunController({
@@ -189,15 +202,6 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       clock,
       logger,
     });
-    const autoscalingRecords = new AutoscalingRecords(store.sql);
-    const autoscaler = new Autoscaler({
-      store,
-      records: autoscalingRecords,
-      pipelines,
-      leadership: terms,
-      clock,
-      logger: logger.child({ component: 'autoscaling' }),
-    });
     const stream = new StreamHub(feed, config.http.maxStreamClients, config.auth.streamMaxPerToken);
     const deps: ApiDeps = {
       store,
@@ -210,9 +214,9 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config,
       startedAt: clock.now(),
       version: VERSION,
-      autoscaling: autoscalingRecords,
       capacity,
       auth,
+      secrets: secrets.store,
     };
     const app = await buildHttp(
       deps,
@@ -225,7 +229,6 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     await replicaSet.follow({ feed, runs, pipelines });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
-    autoscaler.start();
     capacity?.start();
     const automation = startAutomation({
       store,
@@ -259,14 +262,15 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         await app.close();
         await automation.close();
         await capacity?.close();
-        await autoscaler.close();
         await pipelines.close();
         await runs.close();
         await replicaSet.close();
+        secrets.close();
         await store.close();
       },
     };
   } catch (err) {
+    cleanUp();
     await replicas?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
@@ -303,6 +307,7 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
   installErrorHandler(app);
   installJsonBodies(app);
   installInputGuard(app);
+  installSecretReferenceCheck(app);
   await installAuth(app, {
     auth: deps.auth,
     store: deps.store,

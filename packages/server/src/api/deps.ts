@@ -1,5 +1,4 @@
 import type { AuthService } from '../auth/service.js';
-import type { AutoscalingRecords } from '../autoscaling/decisions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { RunController } from '../runs/controller.js';
@@ -7,6 +6,7 @@ import type { RunFeed } from '../runs/feed.js';
 import type { PipelineController } from '../pipelines/controller.js';
 import type { CapacityService } from '../capacity/service.js';
 import type { Store } from '../store/store.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import type { StreamHub } from './stream-hub.js';
 
 /** What the routes use. Built once by `app.ts`. */
@@ -25,8 +25,8 @@ export interface ApiDeps {
   /** Server start time (ms), for /health. */
   startedAt: number;
   version: string;
-  /** The autoscaler's recorded decisions (GET /pipelines/{id}/autoscaling); undefined = none recorded. */
-  autoscaling?: AutoscalingRecords;
+  /** Galley-stored secrets; null/undefined = not configured (the secrets API answers 409). */
+  secrets?: SecretStore | null;
   /** Cluster capacity per Mesos role (`--capacity-config`); null/undefined = not configured. */
   capacity?: CapacityService | null;
   /** Who a request is: API tokens, JWTs, the policy and the audit log. */

@@ -9,6 +9,7 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { queueRoutes } from './routes/queues.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { secretRoutes } from './routes/secrets.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { streamRoutes } from './routes/stream.js';
 
@@ -32,6 +33,7 @@ export async function apiPlugin(app: FastifyInstance, options: { deps: ApiDeps }
         await scope.register(queueRoutes, opts);
         await scope.register(pipelineRoutes, opts);
         await scope.register(capacityRoutes, opts);
+        await scope.register(secretRoutes, opts);
         await scope.register(authRoutes, opts);
         await scope.register(scheduleRoutes, opts);
         await scope.register(webhookRoutes, opts);

@@ -8,6 +8,7 @@ import { capacityCommand } from './commands/capacity.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { queuesCommand } from './commands/queues.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';
+import { secretCommand } from './commands/secrets.js';
 import { serveCommand } from './commands/serve.js';
 import { taskCommand } from './commands/tasks.js';
 
@@ -42,6 +43,7 @@ export function galleyProgram(): Command {
   program.addCommand(tokenCommand(client));
   program.addCommand(whoamiCommand(client));
   program.addCommand(auditCommand(client));
+  program.addCommand(secretCommand(client));
   return program;
 }
 

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type AuthSettings, authStartProblems, resolveAuthSettings } from './auth-settings.js';
 import { type ContainerSettings, resolveContainerSettings } from './container-settings.js';
 import { resolveMesosSettings, type MesosSettings } from './mesos-settings.js';
+import { resolveSecretsSettings, type SecretsSettings } from './secrets-options.js';
 import { type FlatConfig, type LOG_LEVELS, OPTIONS, type OptionSpec } from './options.js';
 import { coerceOption, configFileProblems, optionProblem, optionSchema } from './schema.js';
 
@@ -46,6 +47,8 @@ export interface Config {
   http: HttpSettings;
   /** Authentication, authorization, browser safety and rate limits. */
   auth: AuthSettings;
+  /** Secrets into tasks (Vault, Galley-stored) and who local jobs run as. */
+  secrets: SecretsSettings;
 }
 
 /** The HTTP server's timeouts (ms) and caps. */
@@ -161,6 +164,7 @@ export function resolveFlatConfig(sources: ConfigSources = {}): FlatConfig {
   if (problems.length === 0) resolveMesosSettings(flat as unknown as FlatConfig, problems);
   if (problems.length === 0) resolveContainerSettings(flat as unknown as FlatConfig, problems);
   if (problems.length === 0) resolveAuthSettings(flat as unknown as FlatConfig, problems);
+  if (problems.length === 0) resolveSecretsSettings(flat as unknown as FlatConfig, problems);
   if (problems.length) throw new ConfigError(problems);
   return flat as unknown as FlatConfig;
 }
@@ -207,6 +211,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       maxStreamClients: f.streamMaxClients,
     },
     auth: resolveAuthSettings(f, [], cwd),
+    secrets: resolveSecretsSettings(f, []),
   };
 }
 

@@ -4,6 +4,7 @@ import { CAPACITY_OPTIONS, type CapacityFlags } from './capacity-options.js';
 import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
 import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
+import { SECRETS_OPTIONS, type SecretsFlags } from './secrets-options.js';
 import type { OptionSpecOf } from './option-spec.js';
 
 export type { OptionType } from './option-spec.js';
@@ -12,7 +13,8 @@ export type { OptionType } from './option-spec.js';
 export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
-export interface FlatConfig extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags, CapacityFlags {
+export interface FlatConfig
+  extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags, SecretsFlags, CapacityFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -268,6 +270,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,
   ...AUTH_OPTIONS,
+  ...SECRETS_OPTIONS,
   ...RETENTION_OPTIONS,
   ...CAPACITY_OPTIONS,
 ];

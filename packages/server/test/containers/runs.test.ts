@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -140,6 +141,25 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     expect(show.stdout).toContain(TEST_IMAGE);
     expect(show.stdout).toMatch(/limits\s+500m CPU, 128 MB/);
     expect(show.stdout).toContain('in a container');
+  });
+
+  it("gives a container a multi-line secret by name (never on a command line) and none of the server's environment", async () => {
+    const value = `-----BEGIN KEY-----\nsecret-${process.pid}\n-----END KEY-----`;
+    expect((await http(url(), 'PUT', '/secrets/pem', { value })).status).toBe(201);
+    await define({
+      alias: 'container-secret',
+      image: TEST_IMAGE,
+      env: [{ name: 'PEM', value: 'secret:pem' }],
+      // The server's own GALLEY_LOG_LEVEL and GALLEY_CONTAINER_RUNTIME (startGalley sets them).
+      command:
+        'printf %s "$PEM" | sha256sum; echo "leaked=$(env | grep -cE "^(GALLEY_LOG_LEVEL|GALLEY_CONTAINER_RUNTIME|VAULT_|DATABASE_URL)=")"',
+    });
+    const id = await execute('container-secret', { cluster: 'default' });
+    expect(await finished(id)).toMatchObject({ exit_code: 0 });
+    const log = await logs(id);
+    expect(log).toContain(createHash('sha256').update(value).digest('hex'));
+    expect(log).toContain('leaked=0\n');
+    expect(log).not.toContain(`secret-${process.pid}`);
   });
 
   it('reads the peak memory of a job that allocates ~100 MB within 20%, and its CPU', async () => {
