@@ -9,12 +9,14 @@ import {
   type ReconcileTaskRef,
   type ReconciliationResult,
   type ReconciliationOptions,
+  type SchedulerOptions,
   type TaskStatus,
   createScheduler,
 } from '@galley/mesos';
 import type { FakeMesosOptions } from '@galley/mesos/testing';
 import { type TestCluster, fakeOf, faultInjection, startTestCluster } from '../support/master.js';
 import { commandTask } from '../support/tasks.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,7 +37,11 @@ async function cluster(options: FakeMesosOptions = {}): Promise<TestCluster> {
 function framework(
   c: TestCluster,
   launch: string[],
-  options: { extra?: () => ReconcileTaskRef[]; reconciliation?: Partial<ReconciliationOptions> } = {},
+  options: {
+    extra?: () => ReconcileTaskRef[];
+    reconciliation?: Partial<ReconciliationOptions>;
+    scheduler?: Partial<SchedulerOptions>;
+  } = {},
 ) {
   const known = new Map<string, ReconcileTaskRef>();
   const statuses: TaskStatus[] = [];
@@ -51,6 +57,7 @@ function framework(
     },
     credentials: c.credentials,
     backoff: { minMs: 50, maxMs: 400, factor: 2, jitter: 0 },
+    ...options.scheduler,
     reconciliation: {
       initialDelayMs: 100,
       maxDelayMs: 400,
@@ -129,18 +136,34 @@ describe.runIf(faultInjection('reconciliation tests'))('reconciliation (fake mas
   });
 
   it('re-sends with backoff to tasks that do not answer, gives up after maxRounds, and reports them', async () => {
-    // After a failover, agents re-register only after 10 s: explicit reconciliation gets no answer.
-    const c = await cluster({ agents: 1, masters: 2, agentReregisterDelayMs: 10_000 });
-    const f = framework(c, ['quiet'], { reconciliation: { maxRounds: 3 } });
+    // After a failover, agents re-register only after 10 min: explicit reconciliation gets no
+    // answer. The scheduler waits on a clock the test moves; the reconnect backoff (1 s) and the
+    // heartbeat watchdog (minutes) ask for other delays than the reconciliation rounds.
+    const c = await cluster({
+      agents: 1,
+      masters: 2,
+      agentReregisterDelayMs: 600_000,
+      heartbeatIntervalSeconds: 60,
+    });
+    const clock = new ManualClock();
+    const f = framework(c, ['quiet'], {
+      reconciliation: { maxRounds: 3 },
+      scheduler: { clock, backoff: { minMs: 1000, maxMs: 1000, factor: 2, jitter: 0 } },
+    });
     f.s.start();
     await waitFor(
       'running',
       () => f.known.has('quiet') && f.statuses.some((st) => st.state === 'TASK_RUNNING'),
     );
+    const before = reconcileCalls(c).length;
     await fakeOf(c).failover({ to: 1 });
+    clock.requested.length = 0;
     const result = await waitFor(
       'the run after the failover',
-      () => f.completions.find((r) => r.trigger === 'subscribed' && r.unanswered.length > 0),
+      () => {
+        clock.advance(50);
+        return f.completions.find((r) => r.trigger === 'subscribed' && r.unanswered.length > 0);
+      },
       15_000,
     );
     expect(result).toMatchObject({
@@ -150,13 +173,11 @@ describe.runIf(faultInjection('reconciliation tests'))('reconciliation (fake mas
       implicitSent: true,
       cancelled: false,
     });
-    const calls = reconcileCalls(c).filter((call) => call.at >= result.startedAt);
+    const calls = reconcileCalls(c).slice(before);
     expect(calls.map((call) => call.tasks)).toEqual([['quiet'], ['quiet'], ['quiet'], []]);
-    // Waits of 100 ms then 200 ms between rounds (initialDelayMs 100, factor 2).
-    const gaps = [calls[1]!.at - calls[0]!.at, calls[2]!.at - calls[1]!.at];
-    expect(gaps[0]).toBeGreaterThanOrEqual(90);
-    expect(gaps[1]).toBeGreaterThanOrEqual(190);
-    expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
+    // Waits of 100, 200 then 400 ms for answers after the rounds (initialDelayMs 100, factor 2,
+    // maxDelayMs 400): the only delays below the reconnect backoff it asked its clock for.
+    expect(clock.requested.filter((ms) => ms < 1000)).toEqual([100, 200, 400]);
   });
 
   it('sends at most chunkSize tasks per RECONCILE call', async () => {
@@ -202,7 +223,7 @@ describe.runIf(faultInjection('reconciliation tests'))('reconciliation (fake mas
     await waitFor('a run waiting for answers', () =>
       reconcileCalls(c).some((call) => call.tasks.includes('slow') && call.at > 0),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // Whether it is still sending or already waiting for answers, the run ends with the stream.
     fakeOf(c).dropSubscription(f.s.id as string);
     const cancelled = await waitFor('the cancelled run', () => f.completions.find((r) => r.cancelled));
     expect(cancelled).toMatchObject({ trigger: 'subscribed', implicitSent: false, unanswered: ['slow'] });

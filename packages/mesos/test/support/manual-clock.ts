@@ -9,6 +9,8 @@ export class ManualClock implements Clock {
   private time: number;
   private nextId = 0;
   private readonly timers = new Map<number, { at: number; callback: () => void }>();
+  /** Every delay asked for, in order: what the code under test decided to wait. */
+  readonly requested: number[] = [];
 
   constructor(start = Date.now()) {
     this.time = start;
@@ -20,6 +22,7 @@ export class ManualClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): unknown {
     const id = ++this.nextId;
+    this.requested.push(ms);
     this.timers.set(id, { at: this.time + Math.max(0, ms), callback });
     return id;
   }
