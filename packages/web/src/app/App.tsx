@@ -4,6 +4,7 @@ import { NotFoundPage } from '../pages/NotFoundPage.js';
 import { PipelineEditPage } from '../pages/PipelineEditPage.js';
 import { PipelinePage } from '../pages/PipelinePage.js';
 import { PipelinesPage } from '../pages/PipelinesPage.js';
+import { QueuesPage } from '../queues/QueuesPage.js';
 import { RunPage } from '../pages/RunPage.js';
 import { RunsPage } from '../pages/RunsPage.js';
 import { RunTaskPage } from '../pages/RunTaskPage.js';
@@ -36,6 +37,7 @@ export function App() {
             <Route path="pipelines/:pipelineId" element={<PipelinePage />} />
             <Route path="pipelines/:pipelineId/edit" element={<PipelineEditPage />} />
             <Route path="capacity" element={<CapacityPage />} />
+            <Route path="queues" element={<QueuesPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -9,6 +9,7 @@ import { shortId } from '../components/RunsTable.js';
 import { ErrorState, Loading } from '../components/States.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { StatusTimeline } from '../components/StatusTimeline.js';
+import { RunBatch } from '../queues/RunBatch.js';
 import { StopRunButton } from '../components/StopRunButton.js';
 import { useLogTail } from '../log/use-log-tail.js';
 import { useNow } from '../hooks/use-now.js';
@@ -138,6 +139,8 @@ export function RunPage() {
           {data.queued_reason ?? 'it is next in line for capacity.'}
         </div>
       ) : null}
+
+      <RunBatch run={data} />
 
       <section className="card" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Status</h2>
