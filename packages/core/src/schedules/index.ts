@@ -3,10 +3,12 @@
  * started before. Pure: the server computes the ticks (croner) and carries the answers out.
  *
  * A tick is a fire time (ms). On each pass the server hands in the ticks that came due since the
- * schedule's last handled tick (oldest first, at most `catchUp + 1` of the newest). One tick due is
- * the normal case and fires. Several due at once means the scheduler was not running (downtime, a
- * paused leader): `catchUp` says how many of them still fire — the newest ones — and the others are
- * skipped as missed. A starting deadline skips any tick older than `now − deadline`.
+ * schedule's last handled tick (oldest first; of the ones before `liveSince`, at most `catchUp + 1`
+ * of the newest). A tick after `liveSince` came due while the scheduler was running: it fires,
+ * however late the pass (a loaded machine is not downtime). The ticks at or before it came due
+ * while no scheduler ran (the server was down, or no replica led): `catchUp` says how many of them
+ * still fire — the newest — and the others are skipped as missed. A starting deadline skips any
+ * tick older than `now − deadline`.
  */
 
 /** What a schedule does when its previous run has not ended by the next tick (Kubernetes CronJob's names). */
@@ -19,8 +21,10 @@ export interface TickInput {
   /** Ticks due (after the last handled tick, at or before `now`), ascending. */
   due: readonly number[];
   now: number;
-  /** How many missed ticks may fire when several are due at once (0 = none). */
+  /** How many of the ticks missed while no scheduler ran may still fire (0 = none). */
   catchUp: number;
+  /** Since when the scheduler has been running (ms); null = it is its first pass. */
+  liveSince: number | null;
   /** A tick older than this many seconds never fires; null = no deadline. */
   startingDeadlineSeconds: number | null;
 }
@@ -39,21 +43,21 @@ export interface TickPlan {
 
 /** Which of the due ticks fire (see the module comment). */
 export function planTicks(input: TickInput): TickPlan {
-  const { due, now, catchUp, startingDeadlineSeconds } = input;
+  const { due, now, catchUp, startingDeadlineSeconds, liveSince } = input;
   const skipped: SkippedTick[] = [];
-  const inTime: number[] = [];
+  const missed: number[] = [];
+  const live: number[] = [];
   for (const tick of due) {
     if (startingDeadlineSeconds !== null && now - tick > startingDeadlineSeconds * 1000)
       skipped.push({ tick, reason: `missed its starting deadline of ${startingDeadlineSeconds} s` });
-    else inTime.push(tick);
+    else if (liveSince !== null && tick > liveSince) live.push(tick);
+    else missed.push(tick);
   }
-  if (due.length <= 1) return { fire: inTime, skipped };
-  const keep = Math.max(0, Math.min(catchUp, inTime.length));
-  const fire = inTime.slice(inTime.length - keep);
-  for (const tick of inTime.slice(0, inTime.length - keep))
-    skipped.push({ tick, reason: `missed while the scheduler was not running (catch_up ${catchUp})` });
+  const keep = Math.max(0, Math.min(catchUp, missed.length));
+  for (const tick of missed.slice(0, missed.length - keep))
+    skipped.push({ tick, reason: `missed while no scheduler was running (catch_up ${catchUp})` });
   skipped.sort((a, b) => a.tick - b.tick);
-  return { fire, skipped };
+  return { fire: [...missed.slice(missed.length - keep), ...live], skipped };
 }
 
 /** What a tick does: start a run, skip the tick, or stop the previous run and start a new one. */

@@ -38,6 +38,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private running: Promise<void> = Promise.resolve();
+  /** Since when this replica's scheduler has been passing as the leader; null = not leading. */
+  private liveSince: number | null = null;
 
   constructor(private readonly o: SchedulerOptions) {}
 
@@ -63,6 +65,7 @@ export class Scheduler {
     let sleep = this.o.maxSleepMs ?? 1000;
     try {
       if (this.o.runs.leadership.isLeader()) sleep = Math.min(sleep, await this.pass(this.o.clock.now()));
+      else this.liveSince = null;
     } catch (err) {
       this.o.logger.warn({ err }, 'schedules: a pass failed; trying again');
     }
@@ -72,24 +75,38 @@ export class Scheduler {
   /** One pass at `now`; answers how long (ms) until the next tick of any schedule. */
   async pass(now: number): Promise<number> {
     let next = Infinity;
+    const liveSince = this.liveSince;
     for (const s of await this.o.schedules.list()) {
       if (this.closed) break;
       if (s.paused) continue;
-      await this.handle(s, now);
+      await this.handle(s, now, liveSince);
       const [upcoming] = nextTicks(s.cron, s.timezone, now, 1);
       if (upcoming !== undefined) next = Math.min(next, upcoming - this.o.clock.now());
     }
+    // From now on ticks come due while this scheduler runs: none of them is a missed one.
+    this.liveSince ??= now;
     return next;
   }
 
-  private async handle(s: ScheduleRecord, now: number): Promise<void> {
-    const due = dueTicks(s.cron, s.timezone, s.lastTick, now, Math.max(1, s.catchUp) + 1);
+  /**
+   * Handles a schedule's due ticks: those that came due before `liveSince` (while no scheduler
+   * ran; only the newest catch_up + 1 are looked at) and every one since.
+   */
+  private async handle(s: ScheduleRecord, now: number, liveSince: number | null): Promise<void> {
+    const missedUntil = liveSince === null ? now : Math.min(now, liveSince);
+    const due = [
+      ...dueTicks(s.cron, s.timezone, s.lastTick, missedUntil, s.catchUp + 1),
+      ...(liveSince === null
+        ? []
+        : dueTicks(s.cron, s.timezone, Math.max(s.lastTick, liveSince), now, 1_000)),
+    ];
     if (due.length === 0) return;
     const plan = planTicks({
       due,
       now,
       catchUp: s.catchUp,
       startingDeadlineSeconds: s.startingDeadlineSeconds,
+      liveSince,
     });
     for (const skipped of plan.skipped)
       await this.o.schedules.skip(s.scheduleId, skipped.tick, skipped.reason, now);

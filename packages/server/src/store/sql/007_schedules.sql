@@ -90,3 +90,7 @@ CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
 
 -- Retention: the pruner reads finished runs oldest first.
 CREATE INDEX runs_finished_at ON runs (finished_at) WHERE status = 'STOPPED';
+
+-- History newest first (`ORDER BY queued_at DESC NULLS LAST, run_id DESC`, the default of
+-- GET /history) reads this index in order instead of sorting every run.
+CREATE INDEX runs_queued_at_desc ON runs (queued_at DESC NULLS LAST, run_id DESC);

@@ -1,0 +1,87 @@
+import { builtGalley, galleyRequest, startGalley, type GalleyProcess } from '@galley/testkit';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { Json } from './harness.js';
+
+// An every-second schedule on the BUILT server, SIGKILLed and started again on its data dir: no
+// tick ever makes two runs; of the ticks missed while it was down at most `catch_up` (1) run, the
+// others are recorded as skipped; after the restart it fires every tick again.
+
+const gate = builtGalley('schedules across a SIGKILL');
+
+describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a restart', () => {
+  let server: GalleyProcess | undefined;
+  let dataDir = '';
+  afterAll(async () => {
+    await server?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+  const api = async (method: string, path: string, body?: unknown) =>
+    (await galleyRequest<Json>(server!.url, method, `/api/v1${path}`, body)).body;
+  const fires = async (id: string) =>
+    (await api('GET', `/schedules/${id}`))['recent_fires'] as {
+      tick: string;
+      run_id: string | null;
+      skipped_reason: string | null;
+    }[];
+  const waitFor = <T>(check: () => Promise<T | undefined>) =>
+    vi.waitFor(
+      async () => {
+        const v = await check();
+        if (v === undefined) throw new Error('still waiting');
+        return v;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+
+  it(
+    'fires each tick at most once, and at most catch_up of the ticks missed while down',
+    { timeout: 180_000 },
+    async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'galley-sched-'));
+      server = await startGalley({ dataDir });
+      const def = await api('POST', '/task', { alias: 'every-second', command: 'true', memory: 64, cpu: 10 });
+      const created = await api('POST', `/task/${def['definition_id']}/schedules`, {
+        cron: '* * * * * *',
+        catch_up: 1,
+      });
+      const id = created['schedule_id'] as string;
+      await waitFor(async () => ((await fires(id)).filter((f) => f.run_id).length >= 3 ? true : undefined));
+
+      await server.kill();
+      const killedAt = Date.now();
+      // Down for a few ticks (the restart below takes longer still).
+      await waitFor(async () => (Date.now() > killedAt + 3_000 ? true : undefined));
+      const spawnedAt = Date.now();
+      server = await startGalley({ dataDir });
+      const restartedAt = Date.now();
+      await waitFor(async () => {
+        const after = (await fires(id)).filter((f) => f.run_id && Date.parse(f.tick) > restartedAt);
+        return after.length >= 3 ? true : undefined;
+      });
+      await api('PATCH', `/schedules/${id}`, { paused: true });
+
+      const runs = (await api('GET', `/history?definition_id=${def['definition_id']}&limit=1000`))[
+        'history'
+      ] as {
+        idempotence_key: string;
+      }[];
+      const ticks = runs.map((r) => Number(r.idempotence_key.split(':').pop()));
+      // No tick twice.
+      expect(new Set(ticks).size).toBe(ticks.length);
+      expect(runs.every((r) => r.idempotence_key.startsWith(`schedule:${id}:`))).toBe(true);
+      // While no server ran, at most catch_up (1) of the missed ticks made a run…
+      expect(ticks.filter((t) => t > killedAt && t < spawnedAt).length).toBeLessThanOrEqual(1);
+      // …and the missed ones are recorded as skipped, with why.
+      const all = await fires(id);
+      const missed = all.filter((f) => f.skipped_reason?.includes('catch_up 1'));
+      expect(missed.length).toBeGreaterThan(0);
+      for (const f of missed) expect(Date.parse(f.tick)).toBeGreaterThan(killedAt - 1_000);
+      // Every tick before the kill and after the restart made a run (one each).
+      const before = ticks.filter((t) => t < killedAt - 1_000).sort((a, b) => a - b);
+      for (let i = 1; i < before.length; i++) expect(before[i]! - before[i - 1]!).toBe(1_000);
+    },
+  );
+});
