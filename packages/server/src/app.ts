@@ -198,6 +198,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config,
       backends: mesos,
       store,
+      runs,
       leadership: terms,
       clock,
       logger,

@@ -7,7 +7,6 @@ import {
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Leadership } from '../control/leadership.js';
-import type { RunRecord } from '../model/records.js';
 import type { RoleCapacity } from './config.js';
 import { instanceOfHostname, type CapacityProvider, type GroupState } from './provider.js';
 import type { CapacityRecords, DrainRecord, RoleState } from './records.js';
@@ -40,6 +39,13 @@ import type { MaintenanceView } from '../backends/mesos/mesos-backend.js';
  * dry-run provider calls nothing (neither the provider nor the master): it records what it would do.
  */
 
+/** What waits for offers of a role. */
+export interface QueuedDemand {
+  cpus: number;
+  memMb: number;
+  count: number;
+}
+
 /** The framework as the loop sees it (MesosBackend.maintenanceView), null while no backend. */
 export type FrameworkView = MaintenanceView;
 
@@ -48,10 +54,8 @@ export interface CapacityLoopOptions {
   roles: readonly RoleCapacity[];
   intervalMs: number;
   view: () => FrameworkView | null;
-  /** The role of a run that names none. */
-  defaultRole: string;
-  /** The cluster's queued runs (bounded). */
-  queued: () => Promise<RunRecord[]>;
+  /** What waits for the cluster's offers, by role: queued runs and pipeline launches. */
+  queued: () => Promise<ReadonlyMap<string, QueuedDemand>>;
   provider: (role: RoleCapacity) => CapacityProvider;
   records: CapacityRecords;
   leadership: Leadership;
@@ -143,7 +147,7 @@ export class CapacityLoop {
     role: RoleCapacity,
     view: FrameworkView,
     masterAgents: readonly MasterAgent[],
-    queued: readonly RunRecord[],
+    queued: ReadonlyMap<string, QueuedDemand>,
   ): Promise<void> {
     const now = this.o.clock.now();
     const provider = this.o.provider(role);
@@ -194,7 +198,7 @@ export class CapacityLoop {
         running.cpus += a.usedCpus;
         running.memMb += a.usedMemMb;
       }
-    const mine = queued.filter((r) => (r.placement?.role ?? this.o.defaultRole) === role.role);
+    const mine = queued.get(role.role) ?? { cpus: 0, memMb: 0, count: 0 };
     const input: ClusterCapacityInput = {
       role: role.role,
       settings: { min: role.min, max: role.max, node: role.node, cooldownMs: role.cooldownMs },
@@ -206,11 +210,7 @@ export class CapacityLoop {
         draining: state.drain?.agentId === agentId,
       })),
       running,
-      queued: {
-        cpus: mine.reduce((s, r) => s + r.cpu / 1000, 0),
-        memMb: mine.reduce((s, r) => s + r.memory, 0),
-        count: mine.length,
-      },
+      queued: { cpus: mine.cpus, memMb: mine.memMb, count: mine.count },
       desired: group.desired,
       instances: live.length,
       lastScaleDownAt: state.lastScaleDownAt,

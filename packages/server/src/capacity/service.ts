@@ -9,7 +9,8 @@ import type { SqlClient } from '../store/sql-client.js';
 import type { Store } from '../store/store.js';
 import { AwsAsgProvider } from './aws-asg.js';
 import { loadCapacityConfig, type CapacitySettings, type RoleCapacity } from './config.js';
-import { CapacityLoop, type FrameworkView } from './loop.js';
+import type { RunController } from '../runs/controller.js';
+import { CapacityLoop, type FrameworkView, type QueuedDemand } from './loop.js';
 import { DryRunProvider, type CapacityProvider } from './provider.js';
 import { CapacityRecords, type CapacityDecisionRecord } from './records.js';
 
@@ -71,6 +72,7 @@ export class CapacityService {
       config: Config;
       backends: readonly Backend[];
       store: Store;
+      runs?: Pick<RunController, 'waitingLaunchDemand'>;
       leadership: Leadership;
       clock: Clock;
       logger: Logger;
@@ -92,8 +94,7 @@ export class CapacityService {
           roles,
           intervalMs: settings.intervalMs,
           view: () => frameworkViewOf(backend),
-          defaultRole: backend.defaultRole ?? backend.roles?.[0] ?? '*',
-          queued: () => o.store.queuedRuns([cluster], QUEUED_READ),
+          queued: () => queuedDemand(cluster, backend.defaultRole ?? backend.roles?.[0] ?? '*', o),
           provider: (role) => this.providerOf(role),
           records,
           leadership: o.leadership,
@@ -197,6 +198,25 @@ export class CapacityService {
   }
 }
 
+/**
+ * What waits for a cluster's offers, by role: its queued runs (the first QUEUED_READ in queue
+ * order; a run without a role has the cluster's default role) and the pipeline launches waiting
+ * for placement (the run controller's view).
+ */
+async function queuedDemand(
+  cluster: string,
+  defaultRole: string,
+  o: { store: Store; runs?: Pick<RunController, 'waitingLaunchDemand'> },
+): Promise<Map<string, QueuedDemand>> {
+  const out = new Map<string, QueuedDemand>(o.runs?.waitingLaunchDemand(cluster) ?? []);
+  for (const r of await o.store.queuedRuns([cluster], QUEUED_READ)) {
+    const role = r.placement?.role ?? defaultRole;
+    const sum = out.get(role) ?? { cpus: 0, memMb: 0, count: 0 };
+    out.set(role, { cpus: sum.cpus + r.cpu / 1000, memMb: sum.memMb + r.memory, count: sum.count + 1 });
+  }
+  return out;
+}
+
 type RecordedInput = {
   desired: number;
   running: { cpus: number; memMb: number };
@@ -236,6 +256,7 @@ export function createCapacity(o: {
   config: Config;
   backends: readonly Backend[];
   store: Store;
+  runs?: Pick<RunController, 'waitingLaunchDemand'>;
   leadership: Leadership;
   clock: Clock;
   logger: Logger;

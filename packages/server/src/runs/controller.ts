@@ -2,6 +2,7 @@ import type { Node, RetryPolicy, RunEvent } from '@galley/core';
 import type { Logger } from 'pino';
 import type { Backend, BackendEvent } from '../backends/backend.js';
 import type { GroupEvent, GroupLaunch } from '../backends/group-runner.js';
+import { launchDemand } from '../backends/launch-shape.js';
 import type { Clock } from '../clock.js';
 import { ControlLoop } from '../control/control-loop.js';
 import type { Leadership, TermLeadership } from '../control/leadership.js';
@@ -274,6 +275,24 @@ export class RunController {
         this.noteNewWork(cluster, launchRoleOf(backend, launch));
       }
     if (added) this.wake();
+  }
+
+  /**
+   * What the pipeline launches waiting for placement on `cluster` ask for, by role: cpus, memory
+   * (MB, the default executor's included where the backend adds it) and how many (the demand
+   * cluster capacity counts beside the queued runs).
+   */
+  waitingLaunchDemand(cluster: string): Map<string, { cpus: number; memMb: number; count: number }> {
+    const out = new Map<string, { cpus: number; memMb: number; count: number }>();
+    const backend = this.o.backends.find((b) => b.cluster === cluster);
+    if (!backend) return out;
+    for (const l of this.launches.list(cluster)) {
+      const role = launchRoleOf(backend, l);
+      const d = launchDemand(l.spec, l.launchId, l.queuedAt, backend.placement.groupExecutor, role);
+      const sum = out.get(role) ?? { cpus: 0, memMb: 0, count: 0 };
+      out.set(role, { cpus: sum.cpus + d.cpus, memMb: sum.memMb + d.memMb, count: sum.count + 1 });
+    }
+    return out;
   }
 
   /**
