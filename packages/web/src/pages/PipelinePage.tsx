@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { PipelinesNotEnabled } from '../components/NotEnabled.js';
 import { InstancesTable, ProcessesTable } from '../components/PipelineInstances.js';
 import { PipelineLogs } from '../components/PipelineLogs.js';
+import { PipelineAutoscaling } from '../components/PipelineAutoscaling.js';
 import { ErrorState, Loading, errorMessage } from '../components/States.js';
 import { formatDateTime } from '../format/time.js';
 import { useNow } from '../hooks/use-now.js';
@@ -231,6 +232,8 @@ function PipelineView({ pipeline: p, reload }: { pipeline: Pipeline; reload: () 
           Changing only the count adds or removes instances (youngest first); nothing else restarts.
         </div>
       </section>
+
+      <PipelineAutoscaling pipelineId={p.id} />
 
       <section className="card card-flush" aria-labelledby="instances-title">
         <div className="card-header">

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { PipelineJson, PipelineMap } from '../../api/schemas/index.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatTable } from '../table.js';
+import { addAutoscalingCommand } from './pipeline-autoscaling.js';
 
 async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
@@ -200,5 +201,6 @@ export function pipelineCommand(client: () => GalleyClient): Command {
       await client().raw('DELETE', path(id));
       process.stdout.write(`deleting ${id}\n`);
     });
+  addAutoscalingCommand(cmd, client);
   return cmd;
 }
