@@ -109,21 +109,44 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message, fields);
 }
 
-/** Fetches, throwing ApiError(0, 'UNREACHABLE') when no answer came (an abort is rethrown as is). */
+/** The event fired when the server answers 401: the UI shows its sign-in page. */
+export const UNAUTHENTICATED_EVENT = 'galley:unauthenticated';
+
+/** The header a change made with the session cookie repeats the CSRF cookie in (double submit). */
+export const CSRF_HEADER = 'x-galley-csrf';
+
+/** The CSRF cookie's value (set when the UI signed in), or null. */
+export function csrfToken(
+  cookies: string = typeof document === 'undefined' ? '' : document.cookie,
+): string | null {
+  const m = /(?:^|;\s*)galley_csrf=([^;]*)/.exec(cookies);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
+
+/**
+ * Fetches, throwing ApiError(0, 'UNREACHABLE') when no answer came (an abort is rethrown as is).
+ * A change (POST, PUT, PATCH, DELETE) carries the CSRF header; a 401 outside `/api/v1/auth/`
+ * fires UNAUTHENTICATED_EVENT so the UI shows its sign-in page.
+ */
 export async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  const csrf = method === 'GET' || method === 'HEAD' ? null : csrfToken();
+  if (csrf) headers[CSRF_HEADER] = csrf;
   let body: string | undefined;
   if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
   try {
-    return await fetch(withQuery(path, options.query), {
+    const response = await fetch(withQuery(path, options.query), {
       method,
       headers,
       body,
       signal: options.signal,
     });
+    if (response.status === 401 && !path.startsWith('/api/v1/auth/') && typeof window !== 'undefined')
+      window.dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
+    return response;
   } catch (err) {
     if (options.signal?.aborted) throw err;
     throw new ApiError(0, 'UNREACHABLE', 'The Galley server cannot be reached.', {}, { cause: err });

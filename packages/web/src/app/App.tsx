@@ -11,6 +11,7 @@ import { RunTaskPage } from '../pages/RunTaskPage.js';
 import { TaskEditPage } from '../pages/TaskEditPage.js';
 import { TaskPage } from '../pages/TaskPage.js';
 import { TasksPage } from '../pages/TasksPage.js';
+import { AuthGate } from '../auth/AuthGate.js';
 import { Layout } from './Layout.js';
 import { RunStreamProvider } from './run-stream-context.js';
 
@@ -20,28 +21,30 @@ import { RunStreamProvider } from './run-stream-context.js';
  */
 export function App() {
   return (
-    <RunStreamProvider>
-      <BrowserRouter>
-        <Routes>
-          <Route element={<Layout />}>
-            <Route index element={<Navigate to="/runs" replace />} />
-            <Route path="runs" element={<RunsPage />} />
-            <Route path="runs/:runId" element={<RunPage />} />
-            <Route path="tasks" element={<TasksPage />} />
-            <Route path="tasks/new" element={<TaskEditPage />} />
-            <Route path="tasks/:alias" element={<TaskPage />} />
-            <Route path="tasks/:alias/edit" element={<TaskEditPage />} />
-            <Route path="tasks/:alias/run" element={<RunTaskPage />} />
-            <Route path="pipelines" element={<PipelinesPage />} />
-            <Route path="pipelines/new" element={<PipelineEditPage />} />
-            <Route path="pipelines/:pipelineId" element={<PipelinePage />} />
-            <Route path="pipelines/:pipelineId/edit" element={<PipelineEditPage />} />
-            <Route path="capacity" element={<CapacityPage />} />
-            <Route path="queues" element={<QueuesPage />} />
-            <Route path="*" element={<NotFoundPage />} />
-          </Route>
-        </Routes>
-      </BrowserRouter>
-    </RunStreamProvider>
+    <AuthGate>
+      <RunStreamProvider>
+        <BrowserRouter>
+          <Routes>
+            <Route element={<Layout />}>
+              <Route index element={<Navigate to="/runs" replace />} />
+              <Route path="runs" element={<RunsPage />} />
+              <Route path="runs/:runId" element={<RunPage />} />
+              <Route path="tasks" element={<TasksPage />} />
+              <Route path="tasks/new" element={<TaskEditPage />} />
+              <Route path="tasks/:alias" element={<TaskPage />} />
+              <Route path="tasks/:alias/edit" element={<TaskEditPage />} />
+              <Route path="tasks/:alias/run" element={<RunTaskPage />} />
+              <Route path="pipelines" element={<PipelinesPage />} />
+              <Route path="pipelines/new" element={<PipelineEditPage />} />
+              <Route path="pipelines/:pipelineId" element={<PipelinePage />} />
+              <Route path="pipelines/:pipelineId/edit" element={<PipelineEditPage />} />
+              <Route path="capacity" element={<CapacityPage />} />
+              <Route path="queues" element={<QueuesPage />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Route>
+          </Routes>
+        </BrowserRouter>
+      </RunStreamProvider>
+    </AuthGate>
   );
 }

@@ -4,6 +4,7 @@ import { LeaderChip, NoLeaderBanner, useLeadership } from '../components/LeaderS
 import { LiveIndicator } from '../components/LiveIndicator.js';
 import { ShortcutsDialog } from '../components/ShortcutsDialog.js';
 import { ThemeToggle } from '../components/ThemeToggle.js';
+import { UserMenu } from '../auth/AuthGate.js';
 import { isTypingTarget, useShortcut } from '../hooks/use-shortcut.js';
 
 const GO_TO: Record<string, string> = { r: '/runs', t: '/tasks', p: '/pipelines', c: '/capacity' };
@@ -73,6 +74,7 @@ export function Layout() {
             <NavLink to="/queues">Queues</NavLink>
           </nav>
           <div className="header-tools">
+            <UserMenu />
             <LeaderChip leadership={leadership} />
             <LiveIndicator />
             <button
