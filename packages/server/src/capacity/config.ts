@@ -12,6 +12,7 @@
  * NAMES of the environment variables that hold them (without them the SDK's default chain).
  */
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/config.js';
 
 /** AWS settings of the `aws-asg` provider. */
 export interface AwsSettings {
@@ -42,13 +43,10 @@ export interface CapacitySettings {
   roles: RoleCapacity[];
 }
 
-/** A config that cannot be used; `problems` name each field. */
-export class CapacityConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(`capacity config ${file}: ${problems.join('; ')}`);
+/** A config that cannot be used (the server does not start); each problem names its field. */
+export class CapacityConfigError extends ConfigError {
+  constructor(file: string, problems: readonly string[]) {
+    super(problems.map((p) => `--capacity-config ${file}: ${p}`));
   }
 }
 

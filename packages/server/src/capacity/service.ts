@@ -8,7 +8,12 @@ import { TermBackend } from '../control/term-backend.js';
 import type { SqlClient } from '../store/sql-client.js';
 import type { Store } from '../store/store.js';
 import { AwsAsgProvider } from './aws-asg.js';
-import { loadCapacityConfig, type CapacitySettings, type RoleCapacity } from './config.js';
+import {
+  CapacityConfigError,
+  loadCapacityConfig,
+  type CapacitySettings,
+  type RoleCapacity,
+} from './config.js';
 import type { RunController } from '../runs/controller.js';
 import { CapacityLoop, type FrameworkView, type QueuedDemand } from './loop.js';
 import { DryRunProvider, type CapacityProvider } from './provider.js';
@@ -69,6 +74,7 @@ export class CapacityService {
     private readonly settings: CapacitySettings,
     private readonly records: CapacityRecords,
     o: {
+      file: string;
       config: Config;
       backends: readonly Backend[];
       store: Store;
@@ -84,9 +90,9 @@ export class CapacityService {
     for (const [cluster, roles] of byCluster) {
       const backend = o.backends.find((b) => b.cluster === cluster && b.kind === 'mesos');
       if (!backend)
-        throw new Error(
-          `capacity config: roles.${roles[0]!.role}.cluster: ${cluster} is not a Mesos cluster of this server`,
-        );
+        throw new CapacityConfigError(o.file, [
+          `roles.${roles[0]!.role}.cluster: ${cluster} is not a Mesos cluster of this server`,
+        ]);
       this.loops.set(
         cluster,
         new CapacityLoop({
@@ -261,8 +267,9 @@ export function createCapacity(o: {
   clock: Clock;
   logger: Logger;
 }): CapacityService | null {
-  if (!o.file) return null;
-  const settings = loadCapacityConfig(o.file, o.config.cluster);
+  const file = o.file;
+  if (!file) return null;
+  const settings = loadCapacityConfig(file, o.config.cluster);
   const sql = (o.store as { sql?: SqlClient }).sql;
-  return new CapacityService(settings, new CapacityRecords(sql), o);
+  return new CapacityService(settings, new CapacityRecords(sql), { ...o, file });
 }
