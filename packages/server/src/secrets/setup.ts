@@ -33,13 +33,16 @@ export const GENERATED_KEY_FILE = 'secrets.key';
  * user reads neither the database nor another run's output; `runs/` and `pipelines/` are 0711
  * (passable, not listable) so a job reaches its own directory from its working directory.
  */
-export async function protectDataDir(dataDir: string): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await chmod(dataDir, 0o700);
-  for (const sub of ['runs', 'pipelines']) {
-    await mkdir(join(dataDir, sub), { recursive: true, mode: 0o711 });
-    await chmod(join(dataDir, sub), 0o711);
-  }
+export async function protectDataDir(dataDir: string): Promise<string[]> {
+  const problems: string[] = [];
+  const protect = async (dir: string, mode: number) => {
+    await mkdir(dir, { recursive: true, mode });
+    // A directory this user does not own keeps its mode; the log says so.
+    await chmod(dir, mode).catch((err: Error) => problems.push(`${dir}: mode not set (${err.message})`));
+  };
+  await protect(dataDir, 0o700);
+  for (const sub of ['runs', 'pipelines']) await protect(join(dataDir, sub), 0o711);
+  return problems;
 }
 
 /**
@@ -115,7 +118,8 @@ export async function setUpSecrets(o: {
 async function build(o: Parameters<typeof setUpSecrets>[0]): Promise<SecretsSetup> {
   const logger = o.logger.child({ component: 'secrets' });
   const runAs = resolveRunAs(o.settings.runAs);
-  await protectDataDir(o.dataDir);
+  for (const problem of await protectDataDir(o.dataDir))
+    logger.warn({ problem }, 'secrets: the data directory could not be closed to jobs');
   if (runAs.switches) logger.info({ user: runAs.name, uid: runAs.uid }, runAsNote(runAs));
   else logger.warn({ user: runAs.name, uid: runAs.uid }, runAsNote(runAs));
   const key = await loadKey(o.settings, o.dataDir, o.embedded, logger);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtGalley, storeMatrix } from '@galley/testkit';
@@ -40,6 +40,9 @@ for (const store of matrix.stores) {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'galley-e2e-'));
+      // Jobs run as nobody when the tests run as root (the --run-as default): the logs and gates
+      // they write are here, so it is open to them as /tmp is.
+      await chmod(dir, 0o1777);
       env = await store.serverEnv();
       server = await startServer(join(dir, 'data'), flags, env);
     }, 120_000);

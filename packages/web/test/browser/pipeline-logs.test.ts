@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -32,6 +32,8 @@ describe.runIf(gate.available)(
     beforeAll(async () => {
       if (!gate.available) return;
       gateDir = mkdtempSync(join(tmpdir(), 'galley-web-plogs-'));
+      // Jobs run as nobody when the tests run as root (--run-as): they must see the gate file.
+      chmodSync(gateDir, 0o755);
       [galley, browser] = await Promise.all([
         startGalley(['--local-cpus', '2']),
         launchBrowser(gate.service),
