@@ -89,11 +89,17 @@ export class Autoscaler {
   /** One pass: every autoscaled pipeline whose time has come is evaluated (concurrently). */
   private async scan(): Promise<void> {
     if (!this.o.leadership.isLeader()) return;
-    const pipelines = (await this.o.store.listPipelines()).filter(
-      (p) => p.spec.autoscaling !== undefined && p.deletingAt === null,
-    );
+    const all = await this.o.store.listPipelines();
+    const pipelines = all.filter((p) => p.spec.autoscaling !== undefined && p.deletingAt === null);
     const ids = new Set(pipelines.map((p) => p.pipelineId));
-    for (const id of [...this.due.keys()]) if (!ids.has(id)) this.due.delete(id);
+    const exist = new Set(all.map((p) => p.pipelineId));
+    for (const id of [...this.due.keys()]) {
+      if (ids.has(id)) continue;
+      this.due.delete(id);
+      this.stopFirst.delete(id);
+      // A deleted pipeline's decisions go with it (a new one of the same id starts afresh).
+      if (!exist.has(id)) await this.o.records.forget(id);
+    }
     const now = this.o.clock.now();
     const dueNow = pipelines.filter((p) => (this.due.get(p.pipelineId) ?? 0) <= now);
     await Promise.all(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtGalley, type PrometheusServer, requirePath, startPrometheus } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
+import { eventually, galley, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
 import { deleteAllPipelines, getPipeline, request } from '../pipelines/harness.js';
 import { FakeGocd, type FakeEvent } from './fake-gocd.js';
 import { WORKER_SOURCE } from './worker.js';
@@ -66,6 +66,28 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
 
+  it('refuses a bad autoscaling naming the field', async () => {
+    const base = {
+      id: 'bad',
+      processes: { w: { command: 'true', resources: { cpu: 0.1, mem: 8 } } },
+    };
+    const source = { type: 'galley_queue', group: 'g' };
+    const inverted = await request<{ fields: Record<string, string> }>(url(), 'POST', '/api/v1/pipelines', {
+      ...base,
+      autoscaling: { min: 5, max: 2, target_per_instance: 1, source },
+    });
+    expect(inverted.status).toBe(422);
+    expect(Object.keys(inverted.body.fields)).toEqual(['body.autoscaling.min']);
+    const tooFast = await request<{ fields: Record<string, string> }>(url(), 'POST', '/api/v1/pipelines', {
+      ...base,
+      autoscaling: { max: 2, target_per_instance: 1, polling_interval_seconds: 0.1, source },
+    });
+    expect(tooFast.status).toBe(400);
+    expect(Object.keys(tooFast.body.fields)).toContain('body.autoscaling.polling_interval_seconds');
+    const missing = await request(url(), 'GET', '/api/v1/pipelines/nothing-here/autoscaling');
+    expect(missing.status).toBe(404);
+  });
+
   it('a GoCD-shaped backlog (fake GoCD server) of 12 jobs grows a pipeline from 0 to 4 agents (target 3) and back to 0, draining each agent through GoCD; no busy agent is killed', async () => {
     const created = await request(url(), 'POST', '/api/v1/pipelines', {
       id: 'agents',
@@ -122,6 +144,10 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     expect(grown.decisions.find((d) => d.desired === 4 && d.current === 0)?.reason).toContain(
       'metric 12 / target 3 per instance → 4',
     );
+    const cli = await galley(url(), ['pipeline', 'autoscaling', 'agents', '-n', '3']);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^source gocd {2}instances 4 \(running 4\) {2}desired 4 {2}metric 12\n/);
+    expect(cli.stdout).toContain('metric 12 / target 3 per instance → 4; stays at 4');
 
     // GoCD in trouble: the size stays, and the decision says why.
     gocd.failScheduled = 503;

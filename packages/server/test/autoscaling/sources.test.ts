@@ -1,10 +1,12 @@
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { matchingJobs, parseScheduledJobs } from '../../src/autoscaling/gocd.js';
 import { numberAt } from '../../src/autoscaling/json-path.js';
 import { authHeader, describeUrl } from '../../src/autoscaling/http.js';
-import { jenkinsBacklog, prometheusValue } from '../../src/autoscaling/sources.js';
+import { jenkinsBacklog, prometheusValue, readMetric } from '../../src/autoscaling/sources.js';
 
-// The metric sources' parsing of the documented answers; no I/O.
+// The metric sources' parsing of the documented answers, then the HTTP ones against a fake
+// Jenkins and a JSON endpoint on loopback.
 
 describe('metric sources', () => {
   it("counts GoCD's scheduled jobs an agent of the given resources and environment could take", () => {
@@ -104,5 +106,73 @@ describe('metric sources', () => {
     expect(describeUrl('https://user:pw@gocd.example/go/api/jobs/scheduled.xml?token=abc')).toBe(
       'https://gocd.example/go/api/jobs/scheduled.xml',
     );
+  });
+});
+
+describe('metric sources over HTTP (fake Jenkins, a JSON endpoint)', () => {
+  it('reads a Jenkins queue with Basic auth from the environment, a JSON path, and says why a read failed', async () => {
+    process.env['FAKE_JENKINS_PASSWORD'] = 'jenkins-pw';
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/jenkins/queue/api/json') {
+        if (req.headers.authorization !== `Basic ${Buffer.from('ci:jenkins-pw').toString('base64')}`) {
+          res.statusCode = 401;
+          return res.end('{}');
+        }
+        return res.end(
+          JSON.stringify({
+            _class: 'hudson.model.Queue',
+            items: [
+              {
+                _class: 'hudson.model.Queue$BuildableItem',
+                id: 9,
+                blocked: false,
+                buildable: true,
+                why: 'Waiting for next available executor on ‘docker’',
+                task: { name: 'app' },
+              },
+              {
+                _class: 'hudson.model.Queue$BlockedItem',
+                id: 10,
+                blocked: true,
+                buildable: false,
+                why: 'Build #3 is already in progress',
+                task: { name: 'app' },
+              },
+            ],
+          }),
+        );
+      }
+      if (req.url === '/stats') return res.end('{"queues":{"work":{"waiting":5}}}');
+      res.statusCode = 503;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const ctx = { timeoutMs: 5_000, queuedRuns: async () => 0 };
+    try {
+      const auth = { username: 'ci', password_env: 'FAKE_JENKINS_PASSWORD' };
+      expect(await readMetric({ type: 'jenkins', url: `${base}/jenkins/`, auth }, ctx)).toBe(1);
+      expect(await readMetric({ type: 'jenkins', url: `${base}/jenkins`, label: 'docker', auth }, ctx)).toBe(
+        1,
+      );
+      expect(
+        await readMetric({ type: 'http', url: `${base}/stats`, json_path: 'queues.work.waiting' }, ctx),
+      ).toBe(5);
+      await expect(readMetric({ type: 'jenkins', url: `${base}/jenkins` }, ctx)).rejects.toThrow(
+        `GET ${base}/jenkins/queue/api/json: HTTP 401`,
+      );
+      await expect(
+        readMetric({ type: 'http', url: `${base}/down?token=abc`, json_path: 'x' }, ctx),
+      ).rejects.toThrow(new RegExp(`^GET ${base}/down: HTTP 503$`));
+      expect(seen[0]).toMatch(/^GET \/jenkins\/queue\/api\/json Basic /);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      delete process.env['FAKE_JENKINS_PASSWORD'];
+    }
   });
 });
