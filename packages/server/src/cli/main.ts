@@ -8,6 +8,7 @@ import { capacityCommand } from './commands/capacity.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { queuesCommand } from './commands/queues.js';
 import { logsCommand, runCommand, runsCommand, stopCommand } from './commands/runs.js';
+import { scheduleCommand, webhookCommand, withRetryFlags } from './commands/schedules.js';
 import { secretCommand } from './commands/secrets.js';
 import { serveCommand } from './commands/serve.js';
 import { taskCommand } from './commands/tasks.js';
@@ -33,7 +34,7 @@ export function galleyProgram(): Command {
   };
   program.addCommand(serveCommand());
   program.addCommand(taskCommand(client));
-  program.addCommand(runCommand(client));
+  program.addCommand(withRetryFlags(runCommand(client)));
   program.addCommand(runsCommand(client));
   program.addCommand(logsCommand(client));
   program.addCommand(stopCommand(client));
@@ -44,6 +45,8 @@ export function galleyProgram(): Command {
   program.addCommand(whoamiCommand(client));
   program.addCommand(auditCommand(client));
   program.addCommand(secretCommand(client));
+  program.addCommand(scheduleCommand(client));
+  program.addCommand(webhookCommand(client));
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { builtGalley, galleyRequest, startGalley, type GalleyProcess } from '@galley/testkit';
+import { builtGalley, galleyCli, galleyRequest, startGalley, type GalleyProcess } from '@galley/testkit';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,9 +59,12 @@ describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a 
       const restartedAt = Date.now();
       await waitFor(async () => {
         const after = (await fires(id)).filter((f) => f.run_id && Date.parse(f.tick) > restartedAt);
-        return after.length >= 3 ? true : undefined;
+        return after.length >= 2 ? true : undefined;
       });
-      await api('PATCH', `/schedules/${id}`, { paused: true });
+      // The CLI: a paused schedule shows no next runs.
+      const paused = await galleyCli(server.url, ['schedule', 'pause', id]);
+      expect(paused.code).toBe(0);
+      expect(paused.stdout).toContain('paused: no next runs');
 
       const runs = (await api('GET', `/history?definition_id=${def['definition_id']}&limit=1000`))[
         'history'
@@ -82,6 +85,28 @@ describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a 
       // Every tick before the kill and after the restart made a run (one each).
       const before = ticks.filter((t) => t < killedAt - 1_000).sort((a, b) => a - b);
       for (let i = 1; i < before.length; i++) expect(before[i]! - before[i - 1]!).toBe(1_000);
+
+      // `galley schedule resume` prints the next runs (whole seconds, from now on).
+      const resumed = await galleyCli(server.url, ['schedule', 'resume', id]);
+      expect(resumed.stdout).toMatch(/next runs:\n {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z/);
+      await api('PATCH', `/schedules/${id}`, { paused: true });
+      // `galley run --retry-attempts 2 --retry-on-exit 3`: exit 3 is tried twice.
+      const ran = await galleyCli(server.url, [
+        'run',
+        'every-second',
+        '--command',
+        'exit 3',
+        '--retry-attempts',
+        '2',
+        '--retry-on-exit',
+        '3',
+      ]);
+      expect(ran.code).toBe(0);
+      const done = await waitFor(async () => {
+        const r = await api('GET', `/history/${ran.stdout.trim()}`);
+        return r['status'] === 'STOPPED' ? r : undefined;
+      });
+      expect(done).toMatchObject({ attempt_count: 2, exit_code: 3 });
     },
   );
 });

@@ -11,6 +11,7 @@ import { RUN_STATUSES } from '../../api/schemas/statuses.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
 import { formatDuration, formatTable } from '../table.js';
 import { queueFields, type QueueRunOptions, withQueueFlags } from './queues.js';
+import { retryFields, type RetryRunOptions } from './schedules.js';
 
 /** The run fields the CLI shows. */
 export type RunView = Pick<
@@ -85,7 +86,7 @@ async function watchStatus(
 }
 
 /** What `galley run` takes: every field of an execute. */
-export interface RunOptions extends QueueRunOptions {
+export interface RunOptions extends QueueRunOptions, RetryRunOptions {
   env: string[];
   owner: string;
   tag: string[];
@@ -139,6 +140,7 @@ export function executeBody(opts: RunOptions): ExecuteBody {
     ...(opts.constraint !== undefined ? { constraints: opts.constraint } : {}),
     ...(opts.engine !== undefined ? { engine: opts.engine } : {}),
     ...queueFields(opts),
+    ...retryFields(opts),
   };
 }
 
