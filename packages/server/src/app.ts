@@ -179,6 +179,8 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         store,
         logger: logger.child({ component: 'queues' }),
         wake: () => runs.wake(),
+        feed,
+        stop: (runId: string, reason: string): Promise<unknown> => runs.requestStop(runId, reason),
       }),
       onDispatched: (ms) => metrics.dispatchLatency.observe(ms),
     });

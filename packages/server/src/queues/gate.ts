@@ -12,8 +12,10 @@ import { applyEvent, type Step } from '../runs/changes.js';
 import { runFromRow } from '../store/rows.js';
 import type { SqlClient } from '../store/sql-client.js';
 import type { RunRepository } from '../store/store.js';
+import type { RunFeed } from '../runs/feed.js';
 import {
   childCounts,
+  childrenOf,
   listQueues,
   openArrays,
   runningOn,
@@ -45,6 +47,10 @@ export interface QueueGateOptions {
   configTtlMs?: number;
   /** The run controller's queued-run batch: a full batch makes the gate add each owner's oldest runs. */
   batchSize?: number;
+  /** Stored run changes: a stopped array parent has its children stopped at once. */
+  feed?: RunFeed;
+  /** Stops a run (the run controller's stop). */
+  stop?: (runId: string, reason: string) => Promise<unknown>;
 }
 
 type Ctx = { policy: RetryPolicy; random: () => number; now: number };
@@ -87,8 +93,38 @@ export class QueueGate {
   /** The store's SQL client; undefined = a store without one: runs go oldest first, as before queues. */
   private readonly sql: SqlClient | undefined;
 
+  /** Array parents whose children are being stopped by this replica. */
+  private readonly stopping = new Set<string>();
+
   constructor(private readonly o: QueueGateOptions) {
     this.sql = (o.store as { sql?: SqlClient }).sql;
+    o.feed?.subscribe((run) => this.observe(run));
+  }
+
+  /**
+   * A stopped array parent: its children are stopped now (queued ones at once, running ones
+   * killed) rather than at the next dispatch round, which also does it (after a restart).
+   */
+  private observe(run: RunRecord): void {
+    const stop = this.o.stop;
+    if (!stop || !this.sql || run.batch?.kind !== 'array' || this.stopping.has(run.runId)) return;
+    if (run.state.status !== 'STOPPED' || run.state.stopRequestedAt === null) return;
+    this.stopping.add(run.runId);
+    void (async () => {
+      const reason = `array ${run.runId} was stopped`;
+      for (let offset = 0; ; offset += 1000) {
+        const page = await childrenOf(this.db, run.runId, 1000, offset);
+        for (const child of page.items) if (child.state.status !== 'STOPPED') await stop(child.runId, reason);
+        if (page.items.length < 1000) break;
+      }
+    })()
+      .catch((err: unknown) =>
+        this.o.logger.warn(
+          { err, runId: run.runId },
+          "queues: an array's children were not all stopped; the dispatch round goes on",
+        ),
+      )
+      .finally(() => this.stopping.delete(run.runId));
   }
 
   private get db(): SqlClient {

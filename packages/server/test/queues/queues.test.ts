@@ -43,7 +43,8 @@ const events = async (s: GalleyServer, id: string) =>
     reason: string | null;
   }[];
 
-describe('queues: fair share, arrays and dependencies on the local backend', () => {
+// Real processes on a machine that may be loaded: generous limits (the tests wait for conditions).
+describe('queues: fair share, arrays and dependencies on the local backend', { timeout: 180_000 }, () => {
   it("a flood of 50 runs by one owner does not hold back another owner's 5: they alternate", async () => {
     server = await startTestServer({ cpus: 2 });
     const blocker = await define(server, 'blocker', 'sleep 60', 2000);
@@ -106,6 +107,28 @@ describe('queues: fair share, arrays and dependencies on the local backend', () 
     }
     expect(rows.filter((e) => e['type'] === 'launching')).toHaveLength(20);
     expect(most).toBe(4);
+  });
+
+  it('stopping an array parent stops its running and queued children', async () => {
+    server = await startTestServer({ cpus: 2 });
+    const def = await define(server, 'long', 'sleep 60');
+    const parent = await execute(server, def, 'alice', { array_size: 3 });
+    const kids = async () =>
+      (await call(server!, 'GET', `/history/${parent['run_id']}/children`))['history'] as Json[];
+    // Two run (2 CPUs), one waits.
+    await eventually(async () =>
+      (await kids()).filter((c) => c['status'] === 'RUNNING').length === 2 ? true : undefined,
+    );
+    const answer = await call(server, 'POST', `/history/${parent['run_id']}/stop`);
+    expect(answer['status']).toBe('STOPPED');
+    const children = await eventually(async () => {
+      const list = await kids();
+      return list.every((c) => c['status'] === 'STOPPED') ? list : undefined;
+    });
+    // Running ones say how their process ended too (`… (exited with code 143)`).
+    for (const c of children)
+      expect(c['exit_reason']).toMatch(new RegExp(`^array ${parent['run_id']} was stopped`));
+    expect((await run(server, parent['run_id']))['exit_reason']).toBe('stopped by request');
   });
 
   it('runs a dependency chain of 3 in order, and a failed dependency fails its dependants with the reason', async () => {
