@@ -111,7 +111,8 @@ export async function installAuth(
   const settings = auth.settings;
   installBrowserSafety(app, settings, options.listenHost, options.advertiseUrl);
   await app.register(fastifyCookie);
-  if (settings.rateLimitPerMinute > 0)
+  // With auth none the server is on loopback: every client is a local process, none is limited.
+  if (settings.rateLimitPerMinute > 0 && auth.enabled)
     await app.register(rateLimit, {
       global: true,
       max: settings.rateLimitPerMinute,

@@ -112,7 +112,8 @@ export const AUTH_OPTIONS: readonly OptionSpecOf<keyof AuthFlags>[] = [
     type: 'integer',
     min: 0,
     default: () => 6_000,
-    description: 'Requests per minute per token (per IP address when anonymous); more get 429. 0 = no limit.',
+    description:
+      'With auth token or oidc: requests per minute per token (per IP address without one); more get 429. 0 = no limit.',
   },
   {
     key: 'streamMaxPerToken',

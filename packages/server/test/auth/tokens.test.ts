@@ -178,3 +178,24 @@ describe('auth token', () => {
     expect((await call('GET', '/api/v1/audit', reader)).status).toBe(403);
   });
 });
+
+describe('rate limit', () => {
+  it('answers 429 in the one error shape past the per-minute limit of a token; other credentials keep theirs', async () => {
+    const limited = await startTestServer({
+      flags: { auth: 'token', authBootstrapTokenFile: join(dir, 'bootstrap'), rateLimitPerMinute: '3' },
+    });
+    try {
+      const get = (headers: Record<string, string>) =>
+        limited.app.inject({ method: 'GET', url: '/api/v1/history', headers });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get(bearer(BOOTSTRAP))).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await get(bearer(BOOTSTRAP));
+      expect(refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      // Without credentials: its own bucket (the address's), so a 401, not a 429.
+      expect((await get({})).statusCode).toBe(401);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
