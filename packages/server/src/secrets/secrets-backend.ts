@@ -31,8 +31,9 @@ import { applyResolution, type SecretResolver } from './resolver.js';
  * the reference and why; a pipeline launch's processes end TASK_FAILED with the same words. A
  * batch without references goes through untouched.
  *
- * `secretEnv`: the launch spec names which variables hold secrets, so a backend that can mark them
- * (Mesos: `Environment.Variable` of type SECRET) does; false = plain values everywhere.
+ * `secretEnv`: the launch spec names which variables hold secrets, so a backend that can treat them
+ * apart does (Mesos: `Environment.Variable` of type SECRET; local containers: by name, never in
+ * the env file); false = plain values everywhere.
  */
 export class SecretsBackend implements Backend {
   readonly cluster: string;

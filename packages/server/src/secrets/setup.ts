@@ -139,7 +139,8 @@ async function build(o: Parameters<typeof setUpSecrets>[0]): Promise<SecretsSetu
       new SecretsBackend(backend, resolver, {
         logger,
         now: () => o.clock.now(),
-        secretEnv: backend.kind === 'mesos' && o.settings.mesosSecretEnv === 'secret',
+        // Local: secrets stay out of containers' env files; Mesos: SECRET variables unless told not to.
+        secretEnv: backend.kind !== 'mesos' || o.settings.mesosSecretEnv === 'secret',
       }),
     close: () => vault?.close(),
   };

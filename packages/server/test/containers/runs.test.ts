@@ -143,23 +143,36 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     expect(show.stdout).toContain('in a container');
   });
 
-  it("gives a container a multi-line secret by name (never on a command line) and none of the server's environment", async () => {
-    const value = `-----BEGIN KEY-----\nsecret-${process.pid}\n-----END KEY-----`;
-    expect((await http(url(), 'PUT', '/secrets/pem', { value })).status).toBe(201);
+  it("gives a container its secrets by name, never on a command line nor in its env file, and none of the server's environment", async () => {
+    const pem = `-----BEGIN KEY-----\nsecret-${process.pid}\n-----END KEY-----`;
+    const token = `token-${process.pid}-Qv2`;
+    expect((await http(url(), 'PUT', '/secrets/pem', { value: pem })).status).toBe(201);
+    expect((await http(url(), 'PUT', '/secrets/token', { value: token })).status).toBe(201);
     await define({
       alias: 'container-secret',
       image: TEST_IMAGE,
-      env: [{ name: 'PEM', value: 'secret:pem' }],
+      env: [
+        { name: 'PEM', value: 'secret:pem' },
+        { name: 'TOKEN', value: 'secret:token' },
+        { name: 'PLAIN', value: 'plain-value' },
+      ],
       // The server's own GALLEY_LOG_LEVEL and GALLEY_CONTAINER_RUNTIME (startGalley sets them).
       command:
-        'printf %s "$PEM" | sha256sum; echo "leaked=$(env | grep -cE "^(GALLEY_LOG_LEVEL|GALLEY_CONTAINER_RUNTIME|VAULT_|DATABASE_URL)=")"',
+        'printf %s "$PEM" | sha256sum; printf %s "$TOKEN" | sha256sum; echo "plain=$PLAIN"; echo "leaked=$(env | grep -cE "^(GALLEY_LOG_LEVEL|GALLEY_CONTAINER_RUNTIME|VAULT_|DATABASE_URL)=")"',
     });
     const id = await execute('container-secret', { cluster: 'default' });
     expect(await finished(id)).toMatchObject({ exit_code: 0 });
     const log = await logs(id);
-    expect(log).toContain(createHash('sha256').update(value).digest('hex'));
+    const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+    expect(log).toContain(sha(pem));
+    expect(log).toContain(sha(token));
+    expect(log).toContain('plain=plain-value\n');
     expect(log).toContain('leaked=0\n');
-    expect(log).not.toContain(`secret-${process.pid}`);
+    // What stays on disk with the run's output: the plain variable, no secret.
+    const envFile = await readFile(join(data, 'runs', id, '1', 'container.env'), 'utf8');
+    expect(envFile).toContain('PLAIN=plain-value');
+    expect(envFile).not.toContain(token);
+    expect(envFile).not.toContain(`secret-${process.pid}`);
   });
 
   it('reads the peak memory of a job that allocates ~100 MB within 20%, and its CPU', async () => {

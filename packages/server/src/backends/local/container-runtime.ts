@@ -60,6 +60,8 @@ export interface ContainerLaunch {
   network: 'bridge' | 'host';
   /** `--user` of the container (`uid:gid`, from an explicit `--run-as`); undefined = the image's. */
   user?: string;
+  /** Variables holding resolved secrets: never written to the env file (see containerEnv). */
+  secretNames?: readonly string[];
 }
 
 /** What the server keeps of a supervised container (in its directory, file `container`). */
@@ -123,12 +125,19 @@ function envFileSafe(name: string, value: string): boolean {
  * values are not on a command line) and the few variables it cannot carry (a newline in the value),
  * which `run` gets by name (`--env NAME`) and takes from its own environment (the supervisor's
  * spawn gets them): no value, a secret or not, is ever on a command line other users can read.
+ * Resolved secrets (`byName`) go by name too, so no file keeps them after the run; except the
+ * names the runtime's own environment uses (`reserved`: PATH, HOME…), which stay in the file.
  */
-export function containerEnv(env: Record<string, string>): { file: string; literal: Record<string, string> } {
+export function containerEnv(
+  env: Record<string, string>,
+  byName: readonly string[] = [],
+  reserved: ReadonlySet<string> = new Set(),
+): { file: string; literal: Record<string, string> } {
   const lines: string[] = [];
   const literal: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (envFileSafe(name, value)) lines.push(`${name}=${value}`);
+    const secret = byName.includes(name) && !reserved.has(name);
+    if (!secret && envFileSafe(name, value)) lines.push(`${name}=${value}`);
     else literal[name] = value;
   }
   return { file: lines.length > 0 ? `${lines.join('\n')}\n` : '', literal };

@@ -365,6 +365,7 @@ export class LocalBackend implements Backend {
         script: spec.command,
         args: [],
         env: program,
+        ...(spec.secretEnv ? { secretNames: spec.secretEnv } : {}),
         memMb: spec.memMb,
         cpus: spec.cpus,
         ports: ports.flatMap((host, i) => {

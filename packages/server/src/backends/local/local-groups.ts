@@ -247,6 +247,7 @@ export class LocalGroups implements GroupRunner {
       script,
       args: script === null ? p.spec.arguments : [],
       env: this.environment(launch, p),
+      ...(launch.secretEnv ? { secretNames: launch.secretEnv } : {}),
       memMb: p.spec.resources.mem,
       cpus: p.spec.resources.cpu,
       ports: p.ports.map((host, i) => {

@@ -206,7 +206,7 @@ export class Supervisor {
         const name = containerName(id);
         s.container = { name, memMb: container.memMb, cgroupParent: cgroupParentOf(rt, name) };
         s.cgroup = s.container.cgroupParent;
-        const env = containerEnv(container.env);
+        const env = containerEnv(container.env, container.secretNames, new Set(Object.keys(rt.env)));
         if (this.o.containerUser !== undefined) container = { ...container, user: this.o.containerUser };
         this.spawner.spawn({
           id,
