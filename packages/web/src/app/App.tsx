@@ -8,6 +8,7 @@ import { QueuesPage } from '../queues/QueuesPage.js';
 import { RunPage } from '../pages/RunPage.js';
 import { RunsPage } from '../pages/RunsPage.js';
 import { RunTaskPage } from '../pages/RunTaskPage.js';
+import { SchedulesPage } from '../schedules/SchedulesPage.js';
 import { TaskEditPage } from '../pages/TaskEditPage.js';
 import { TaskPage } from '../pages/TaskPage.js';
 import { TasksPage } from '../pages/TasksPage.js';
@@ -39,6 +40,7 @@ export function App() {
               <Route path="pipelines/:pipelineId" element={<PipelinePage />} />
               <Route path="pipelines/:pipelineId/edit" element={<PipelineEditPage />} />
               <Route path="capacity" element={<CapacityPage />} />
+              <Route path="schedules" element={<SchedulesPage />} />
               <Route path="queues" element={<QueuesPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>

@@ -70,6 +70,7 @@ export function Layout() {
             <NavLink to="/runs">Runs</NavLink>
             <NavLink to="/tasks">Tasks</NavLink>
             <NavLink to="/pipelines">Pipelines</NavLink>
+            <NavLink to="/schedules">Schedules</NavLink>
             <NavLink to="/capacity">Capacity</NavLink>
             <NavLink to="/queues">Queues</NavLink>
           </nav>

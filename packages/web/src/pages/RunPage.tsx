@@ -10,6 +10,7 @@ import { ErrorState, Loading } from '../components/States.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { StatusTimeline } from '../components/StatusTimeline.js';
 import { RunBatch } from '../queues/RunBatch.js';
+import { RunRetries } from '../schedules/RunRetries.js';
 import { StopRunButton } from '../components/StopRunButton.js';
 import { useLogTail } from '../log/use-log-tail.js';
 import { useNow } from '../hooks/use-now.js';
@@ -154,6 +155,8 @@ export function RunPage() {
           </div>
         ) : null}
       </section>
+
+      <RunRetries run={data} events={events.data?.events ?? []} />
 
       <LogViewer runId={runId} tail={tail} live={active} />
 

@@ -14,6 +14,7 @@ import { useLiveHistory } from '../hooks/use-live-history.js';
 import { useNow } from '../hooks/use-now.js';
 import { useResource } from '../hooks/use-resource.js';
 import { isActive } from '../runs/status.js';
+import { DefinitionSchedules } from '../schedules/ScheduleEditor.js';
 
 /** One task: what it runs, its recent runs (live), and run / edit / delete. */
 export function TaskPage() {
@@ -133,6 +134,8 @@ function TaskView({ definition: d }: { definition: Definition }) {
           </div>
         )}
       </section>
+
+      <DefinitionSchedules definitionId={d.definition_id} />
 
       <section className="card card-flush" aria-labelledby="recent-title">
         <div className="card-header">
