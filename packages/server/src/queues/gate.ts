@@ -57,6 +57,8 @@ type Ctx = { policy: RetryPolicy; random: () => number; now: number };
 
 /** Owners' oldest runs added to a full batch, per (queue, owner). */
 const HEADS_PER_OWNER = 4;
+/** Least time between two reads of the owners' oldest runs of a cluster (ms). */
+const HEADS_EVERY_MS = 1_000;
 
 /** How a dependency stands: met, failed (with why), or not yet. */
 type DependencyState = { met: true } | { met: false; failed: string | null };
@@ -93,6 +95,8 @@ export class QueueGate {
   /** The store's SQL client; undefined = a store without one: runs go oldest first, as before queues. */
   private readonly sql: SqlClient | undefined;
 
+  /** When each cluster's owners' oldest runs were last read. */
+  private readonly headsReadAt = new Map<string, number>();
   /** Array parents whose children are being stopped by this replica. */
   private readonly stopping = new Set<string>();
 
@@ -153,7 +157,7 @@ export class QueueGate {
     ctx: Ctx,
   ): Promise<QueueOrder | undefined> {
     if (!this.sql) return undefined;
-    const queued = await this.withOwnerHeads(cluster, read);
+    const queued = await this.withOwnerHeads(cluster, read, ctx.now);
     const running = await runningOn(this.db, cluster);
     const steps: Step[] = [];
     const now = new Map<string, RunRecord>(); // records as this round leaves them
@@ -336,8 +340,15 @@ export class QueueGate {
   }
 
   /** A full batch hides owners behind a flood: each owner's oldest runs join it. */
-  private async withOwnerHeads(cluster: string, read: readonly RunRecord[]): Promise<readonly RunRecord[]> {
+  private async withOwnerHeads(
+    cluster: string,
+    read: readonly RunRecord[],
+    now: number,
+  ): Promise<readonly RunRecord[]> {
     if (read.length < (this.o.batchSize ?? 256)) return read;
+    // It reads the whole backlog: at most once a second per cluster (rounds come with every end).
+    if (now - (this.headsReadAt.get(cluster) ?? -Infinity) < HEADS_EVERY_MS) return read;
+    this.headsReadAt.set(cluster, now);
     const { rows } = await this.db.query(
       `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY queue, owner_id ORDER BY queued_at, run_id) AS rk
                         FROM runs WHERE status = 'QUEUED' AND cluster = $1) t

@@ -26,7 +26,8 @@ export class WaitingRuns {
   observe(run: RunRecord): { newWork: string } | 'changed' | null {
     if (run.cluster !== this.cluster) return null;
     const known = this.roleOf.get(run.runId);
-    if (run.state.status === 'QUEUED') {
+    // An array parent is never launched: it waits for no offer.
+    if (run.state.status === 'QUEUED' && run.batch?.kind !== 'array') {
       if (known !== undefined) return null;
       const role = this.roleFor(run);
       this.roleOf.set(run.runId, role);
