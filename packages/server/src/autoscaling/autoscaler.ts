@@ -7,6 +7,7 @@ import type { PipelineController } from '../pipelines/controller.js';
 import type { PipelineRepository } from '../store/store.js';
 import type { AutoscalingRecords } from './decisions.js';
 import { askInstances, drainOf, gocdRound, type InstanceAnswer, liveInstances } from './drain.js';
+import { GocdAgents, isAgentOf } from './gocd.js';
 import { readMetric } from './sources.js';
 
 /** What the autoscaler works with. */
@@ -123,12 +124,30 @@ export class Autoscaler {
     const policy = p.spec.autoscaling!;
     const id = p.pipelineId;
     const timeoutMs = Math.min(this.o.timeoutMs ?? 10_000, policy.polling_interval_seconds * 1000);
+    const drain = drainOf(p.spec);
+    const gocdUrl =
+      drain && 'gocd' in drain.drain
+        ? (drain.drain.gocd.url ?? (policy.source.type === 'gocd' ? policy.source.url : undefined))
+        : undefined;
+    const gocdAuth =
+      drain && 'gocd' in drain.drain
+        ? (drain.drain.gocd.auth ?? (policy.source.type === 'gocd' ? policy.source.auth : undefined))
+        : undefined;
     let metric: MetricReading;
     try {
       metric = {
         value: await readMetric(policy.source, {
           timeoutMs,
           queuedRuns: (filter) => this.o.records.queuedRuns(filter),
+          // The pipeline's own agents that build count with the scheduled jobs (the backlog in flight).
+          ...(gocdUrl !== undefined
+            ? {
+                gocdBuilding: async () =>
+                  (await new GocdAgents(gocdUrl, gocdAuth, timeoutMs).list()).filter(
+                    (a) => isAgentOf(a, id) && a.build_state === 'Building',
+                  ).length,
+              }
+            : {}),
         }),
       };
     } catch (err) {
@@ -143,20 +162,14 @@ export class Autoscaler {
     const decision = decideAutoscale({ policy, current, metric, now, history });
     let target = decision.desired;
     let reason = decision.reason;
-    const drain = drainOf(p.spec);
     const live = liveInstances(instances);
-    const gocdUrl =
-      drain && 'gocd' in drain.drain
-        ? (drain.drain.gocd.url ?? (policy.source.type === 'gocd' ? policy.source.url : undefined))
-        : undefined;
     let answers: InstanceAnswer[] | null = null;
-    if (drain && 'gocd' in drain.drain && gocdUrl !== undefined) {
+    if (gocdUrl !== undefined) {
       // GoCD's drain runs every round: pending agents enabled, gone ones deleted, disables undone.
-      const auth = drain.drain.gocd.auth ?? (policy.source.type === 'gocd' ? policy.source.auth : undefined);
       try {
         const round = await gocdRound({
           url: gocdUrl,
-          auth,
+          auth: gocdAuth,
           pipelineId: id,
           live,
           known: new Set(instances.map((i) => i.state.instanceId)),

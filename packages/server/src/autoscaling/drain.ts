@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { DrainAnswer, DrainSpec, PipelineSpec, SourceAuth } from '@galley/core';
 import type { InstanceRecord } from '../model/pipeline-records.js';
-import { agentOf, type GocdAgent, GocdAgents } from './gocd.js';
+import { agentOf, type GocdAgent, GocdAgents, instanceOfAgent } from './gocd.js';
 import { request } from './http.js';
 
 /**
@@ -122,11 +122,10 @@ export async function gocdRound(opts: {
   const api = new GocdAgents(opts.url, opts.auth, opts.timeoutMs);
   const agents = await api.list();
   const actions: GocdActions = { enabled: [], disabled: [], reenabled: [], deleted: [] };
-  const ours = new RegExp(`^${opts.pipelineId.replace(/[-]/g, '\\-')}\\.\\d+$`);
   // Agents whose instance is gone (stopped and removed): deleted from GoCD.
   for (const a of agents) {
-    const id = a.elastic_agent_id && ours.test(a.elastic_agent_id) ? a.elastic_agent_id : a.hostname;
-    if (ours.test(id) && !opts.known.has(id) && a.agent_config_state === 'Disabled') {
+    const id = instanceOfAgent(a, opts.pipelineId);
+    if (id !== null && !opts.known.has(id) && a.agent_config_state === 'Disabled') {
       await api.remove(a.uuid);
       actions.deleted.push(id);
     }

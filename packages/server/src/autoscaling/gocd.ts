@@ -136,6 +136,18 @@ export class GocdAgents {
   }
 }
 
+/** The pipeline's instance an agent is (`<pipeline>.<n>` as elastic agent id or hostname), or null. */
+export function instanceOfAgent(agent: GocdAgent, pipelineId: string): string | null {
+  const ours = (s: string | null | undefined): s is string =>
+    typeof s === 'string' && s.startsWith(`${pipelineId}.`) && /^\d+$/.test(s.slice(pipelineId.length + 1));
+  if (ours(agent.elastic_agent_id)) return agent.elastic_agent_id;
+  return ours(agent.hostname) ? agent.hostname : null;
+}
+
+/** Whether an agent is one of a pipeline's instances. */
+export const isAgentOf = (agent: GocdAgent, pipelineId: string): boolean =>
+  instanceOfAgent(agent, pipelineId) !== null;
+
 /** The agent of a Galley instance: registered with its id as elastic agent id or hostname. */
 export function agentOf(agents: readonly GocdAgent[], instanceId: string): GocdAgent | undefined {
   return agents.find((a) => a.elastic_agent_id === instanceId || a.hostname === instanceId);

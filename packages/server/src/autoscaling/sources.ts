@@ -12,6 +12,11 @@ import { numberAt } from './json-path.js';
 export interface SourceContext {
   /** QUEUED runs of a definition (id or alias) or group of this server's store. */
   queuedRuns(filter: { definition?: string; group?: string }): Promise<number>;
+  /**
+   * GoCD: the pipeline's own agents that are building now — the backlog in flight, added to the
+   * scheduled jobs (a busy pool keeps its size while jobs wait). Undefined = scheduled jobs only.
+   */
+  gocdBuilding?: () => Promise<number>;
   timeoutMs: number;
 }
 
@@ -89,10 +94,11 @@ export async function readMetric(source: AutoscalingSource, ctx: SourceContext):
         headers: { accept: 'application/xml', ...authHeader(source.auth) },
         timeoutMs,
       });
-      return matchingJobs(parseScheduledJobs(xml), {
+      const waiting = matchingJobs(parseScheduledJobs(xml), {
         ...(source.resources !== undefined ? { resources: source.resources } : {}),
         ...(source.environment !== undefined ? { environment: source.environment } : {}),
       }).length;
+      return waiting + (ctx.gocdBuilding ? await ctx.gocdBuilding() : 0);
     }
     case 'jenkins': {
       const url = `${base(source.url)}/queue/api/json`;

@@ -159,23 +159,31 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     expect(failed.reason).toContain('size left at 4');
     gocd.failScheduled = null;
 
-    // The agents take the jobs: the backlog is empty, all 4 are building. Galley disables them
-    // (GoCD's drain) and waits: none is stopped while it builds.
+    // The agents take the jobs: none waits, all 4 build — the backlog in flight is 4, so 2 agents
+    // are wanted: Galley disables 2 (GoCD's drain; the youngest, all being busy) and waits: none
+    // is stopped while it builds.
     for (const a of agents) gocd.setBuildState(a.hostname, 'Building');
     gocd.jobs = [];
     await eventually(
-      async () => (agents.every((a) => a.agent_config_state === 'Disabled') ? true : undefined),
+      async () => (agents.filter((a) => a.agent_config_state === 'Disabled').length === 2 ? true : undefined),
       60_000,
-      'every agent disabled',
+      '2 agents disabled',
     );
     const marker = (await status('agents')).decisions.length;
-    await eventually(async () => {
+    const waiting = await eventually(async () => {
       const s = await status('agents');
       return s.decisions.length > marker + 1 &&
         s.decisions[0]!.reason.includes('4 busy instances kept until idle')
         ? s
         : undefined;
     });
+    expect(waiting).toMatchObject({ metric: 4, current: 4 });
+    expect(
+      agents
+        .filter((a) => a.agent_config_state === 'Disabled')
+        .map((a) => a.hostname)
+        .sort(),
+    ).toEqual(['agents.3', 'agents.4']);
     expect((await running('agents')).length).toBe(4);
 
     // Two finish their jobs: exactly those two are stopped, then deleted from GoCD.
@@ -205,13 +213,18 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     );
     expect(await status('agents')).toMatchObject({ current: 0, running: 0 });
 
-    // Per agent, in order: disabled, idle, its worker exited (while GoCD had it disabled and idle), deleted.
+    // Per agent: disabled and idle (in either order: an idle agent is disabled first), then its
+    // worker exited — while GoCD had it disabled and idle — then it was deleted.
     for (const a of agents) {
-      const mine = gocd.events.filter(
-        (e: FakeEvent) => e.agent === a.hostname && e.type !== 'register' && e.type !== 'building',
-      );
-      expect(mine.map((e) => e.type)).toEqual(['disable', 'idle', 'exit', 'delete']);
-      expect(mine[2]).toMatchObject({ build_state: 'Idle', config_state: 'Disabled' });
+      const mine = gocd.events
+        .filter((e: FakeEvent) => e.agent === a.hostname && e.type !== 'register' && e.type !== 'building')
+        .map((e) => e.type);
+      expect(mine.slice(0, 2).sort()).toEqual(['disable', 'idle']);
+      expect(mine.slice(2)).toEqual(['exit', 'delete']);
+      expect(gocd.events.find((e) => e.agent === a.hostname && e.type === 'exit')).toMatchObject({
+        build_state: 'Idle',
+        config_state: 'Disabled',
+      });
     }
   });
 
