@@ -136,15 +136,19 @@ export class CapacityService {
   }
 
   /** The capacity per role of a cluster (null = the cluster has no capacity config). */
-  async capacity(cluster: string): Promise<RoleCapacityAnswer[] | null> {
+  async capacity(cluster: string, decisions = DECISIONS_SHOWN): Promise<RoleCapacityAnswer[] | null> {
     const loop = this.loops.get(cluster);
     if (!loop) return null;
-    return Promise.all(loop.roles().map((role) => this.roleAnswer(loop, role)));
+    return Promise.all(loop.roles().map((role) => this.roleAnswer(loop, role, decisions)));
   }
 
-  private async roleAnswer(loop: CapacityLoop, role: RoleCapacity): Promise<RoleCapacityAnswer> {
+  private async roleAnswer(
+    loop: CapacityLoop,
+    role: RoleCapacity,
+    shown: number,
+  ): Promise<RoleCapacityAnswer> {
     const [decisions, state] = await Promise.all([
-      this.records.decisions(loop.cluster, role.role, DECISIONS_SHOWN),
+      this.records.decisions(loop.cluster, role.role, shown),
       this.records.state(loop.cluster, role.role),
     ]);
     const view = loop.view(role.role);

@@ -7,7 +7,7 @@ import { Errors, Id, Nullable } from '../schemas/common.js';
 /**
  * `GET /api/v1/clusters/{name}/capacity`: cluster capacity per Mesos role — the provider group,
  * its current and desired nodes, the demand, the agents (≤ 200), the drain in flight and the last
- * decisions (≤ 20) with their reasons. 404 for an unknown cluster; 409 when the cluster has no
+ * decisions (`?decisions=N`, default 20, ≤ 100) with their reasons. 404 for an unknown cluster; 409 when the cluster has no
  * capacity config.
  */
 
@@ -60,7 +60,7 @@ const RoleCapacity = Type.Object({
       desired: Type.Integer(),
       reason: Type.String(),
     }),
-    { maxItems: 20 },
+    { maxItems: 100 },
   ),
   error: Nullable(Type.String()),
   observed_at: Nullable(Type.Number()),
@@ -76,6 +76,16 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (a
         hide: !documented,
         summary: 'Cluster capacity per Mesos role: nodes now and wanted, demand, agents, drains, decisions',
         params: Type.Object({ name: Id }),
+        querystring: Type.Object({
+          decisions: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 100,
+              default: 20,
+              description: 'Last decisions per role, ≤ 100.',
+            }),
+          ),
+        }),
         response: {
           200: Type.Object({ cluster: Type.String(), roles: Type.Array(RoleCapacity) }),
           ...Errors,
@@ -85,7 +95,7 @@ export const capacityRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (a
     async (request) => {
       const { name } = request.params;
       if (!deps.runs.backends.some((b) => b.cluster === name)) throw notFound('cluster', name);
-      const roles = deps.capacity ? await deps.capacity.capacity(name) : null;
+      const roles = deps.capacity ? await deps.capacity.capacity(name, request.query.decisions ?? 20) : null;
       if (roles === null)
         throw new ApiError(
           409,
