@@ -97,12 +97,37 @@ export class SecretsBackend implements Backend {
     return this.inner.close();
   }
 
+  /**
+   * Work without references is handed over at once, so a slow Vault never holds it up: item by
+   * item locally, node by node elsewhere (a Mesos launch takes a node's offers in one ACCEPT, so a
+   * node's work goes in one call).
+   */
   async launch(batch: LaunchBatch): Promise<void> {
+    const runRef = (spec: LaunchSpec) => spec.env.some((e) => looksLikeReference(e.value));
+    const groupRef = (g: PlacedGroupLaunch) => groupValues(g).some(looksLikeReference);
+    if (!batch.runs.some(runRef) && !batch.groups.some(groupRef)) return this.inner.launch(batch);
+    const nodes = new Set([
+      ...batch.runs.filter(runRef).map((r) => r.nodeId),
+      ...batch.groups.filter(groupRef).map((g) => g.nodeId),
+    ]);
+    const perItem = this.inner.kind === 'local';
+    const waitsRun = (r: LaunchSpec) => (perItem ? runRef(r) : nodes.has(r.nodeId));
+    const waitsGroup = (g: PlacedGroupLaunch) => (perItem ? groupRef(g) : nodes.has(g.nodeId));
+    const now: LaunchBatch = {
+      runs: batch.runs.filter((r) => !waitsRun(r)),
+      groups: batch.groups.filter((g) => !waitsGroup(g)),
+    };
+    await Promise.all([
+      now.runs.length > 0 || now.groups.length > 0 ? this.inner.launch(now) : undefined,
+      this.resolveAndLaunch({ runs: batch.runs.filter(waitsRun), groups: batch.groups.filter(waitsGroup) }),
+    ]);
+  }
+
+  private async resolveAndLaunch(batch: LaunchBatch): Promise<void> {
     const values = [
       ...batch.runs.flatMap((s) => s.env.map((e) => e.value)),
       ...batch.groups.flatMap((g) => groupValues(g)),
     ];
-    if (!values.some(looksLikeReference)) return this.inner.launch(batch);
     for (const g of batch.groups) this.resolving.set(g.launch.launchId, { killed: false });
     let resolution;
     try {

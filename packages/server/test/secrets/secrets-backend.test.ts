@@ -132,7 +132,7 @@ describe('secrets resolved at launch', () => {
     ]);
   });
 
-  it('never hands over a pipeline launch stopped while its secrets were read: its processes end killed', async () => {
+  it('hands over at once what needs no secret, and never a pipeline launch stopped while its secrets were read (its processes end killed)', async () => {
     const { inner, launched, killed } = recorder();
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
@@ -144,12 +144,17 @@ describe('secrets resolved at launch', () => {
     const groupEvents: GroupEvent[] = [];
     backend.groups!.onEvents(async (e) => void groupEvents.push(...e));
     const launch = pipelineLaunch({ DB: 'secret:db' });
-    const done = backend.launch({ runs: [], groups: [{ launch, nodeId: 'local', ports: {} }] });
+    const done = backend.launch({
+      runs: [run([{ name: 'A', value: 'plain' }], 'plain.1')],
+      groups: [{ launch, nodeId: 'local', ports: {} }],
+    });
+    // A run that needs no secret is not held up by the read.
+    await expect.poll(() => launched.map((b) => b.runs.map((r) => r.attemptId))).toEqual([['plain.1']]);
     await backend.groups!.kill(launch.launchId);
     open();
     await done;
     expect(killed).toEqual([launch.launchId]);
-    expect(launched).toEqual([]);
+    expect(launched.flatMap((b) => b.groups)).toEqual([]);
     await expect
       .poll(() => groupEvents)
       .toEqual([
