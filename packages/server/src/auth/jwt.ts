@@ -13,13 +13,25 @@ function groupsOf(value: unknown): string[] {
   return [];
 }
 
+/** What the issuer's discovery document (`/.well-known/openid-configuration`) says, the parts Galley uses. */
+export interface IssuerMetadata {
+  jwks_uri?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+}
+
+/** Reads the issuer's discovery document. */
+export async function discover(issuer: string): Promise<IssuerMetadata> {
+  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new CredentialsError(`the OIDC issuer's discovery document answered ${res.status}`);
+  return (await res.json()) as IssuerMetadata;
+}
+
 /** The JWKS URL: configured, or the `jwks_uri` of the issuer's discovery document. */
 async function jwksUrlOf(oidc: OidcSettings): Promise<URL> {
   if (oidc.jwksUrl) return new URL(oidc.jwksUrl);
-  const discovery = `${oidc.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const res = await fetch(discovery, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new CredentialsError(`the OIDC issuer's discovery document answered ${res.status}`);
-  const doc = (await res.json()) as { jwks_uri?: unknown };
+  const doc = await discover(oidc.issuer);
   if (typeof doc.jwks_uri !== 'string')
     throw new CredentialsError("the OIDC issuer's discovery has no jwks_uri");
   return new URL(doc.jwks_uri);

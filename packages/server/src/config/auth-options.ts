@@ -9,6 +9,7 @@ export interface AuthFlags {
   authOidcJwksUrl: string | null;
   authOidcSubjectClaim: string;
   authOidcGroupsClaim: string;
+  authOidcClientId: string | null;
   authPolicyFile: string | null;
   allowedHosts: string | null;
   corsOrigins: string | null;
@@ -77,6 +78,15 @@ export const AUTH_OPTIONS: readonly OptionSpecOf<keyof AuthFlags>[] = [
     type: 'string',
     default: () => 'groups',
     description: "The JWT claim holding the principal's groups (an array of strings, or one string).",
+  },
+  {
+    key: 'authOidcClientId',
+    flag: '--auth-oidc-client-id',
+    env: 'GALLEY_AUTH_OIDC_CLIENT_ID',
+    type: 'string',
+    default: () => null,
+    description:
+      'With `--auth oidc`: the UI\'s client id at the issuer (a public client: authorization code flow with PKCE, no secret); enables "Sign in with your identity provider". Its ID tokens\' `aud` is this id, so give it as `--auth-oidc-audience` too.',
   },
   {
     key: 'authPolicyFile',

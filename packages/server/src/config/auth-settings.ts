@@ -12,6 +12,8 @@ export interface OidcSettings {
   jwksUrl: string | null;
   subjectClaim: string;
   groupsClaim: string;
+  /** The UI's client id for the code flow with PKCE; null = no sign-in through the issuer. */
+  clientId: string | null;
 }
 
 /** Authentication, authorization, browser safety and limits (README "Authentication and authorization"). */
@@ -76,6 +78,7 @@ export function resolveAuthSettings(f: AuthFlags, problems: string[], cwd = proc
       jwksUrl: f.authOidcJwksUrl,
       subjectClaim: f.authOidcSubjectClaim,
       groupsClaim: f.authOidcGroupsClaim,
+      clientId: f.authOidcClientId,
     };
   }
   const corsOrigins = list(f.corsOrigins).map((o) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -11,6 +12,8 @@ import { startTestServer } from '../api/harness.js';
 let issuer: Server;
 let issuerUrl: string;
 let server: Awaited<ReturnType<typeof startTestServer>>;
+/** Codes the fake issuer handed out (the authorize step), with the PKCE challenge each is bound to. */
+const codes = new Map<string, { challenge: string; redirectUri: string; clientId: string; sub: string }>();
 let sign: (claims: Record<string, unknown>, expiresAt: number, audience?: string) => Promise<string>;
 
 beforeAll(async () => {
@@ -19,8 +22,42 @@ beforeAll(async () => {
   issuer = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/openid-configuration')
-      return res.end(JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` }));
+      return res.end(
+        JSON.stringify({
+          issuer: issuerUrl,
+          jwks_uri: `${issuerUrl}/jwks`,
+          authorization_endpoint: `${issuerUrl}/authorize`,
+          token_endpoint: `${issuerUrl}/token`,
+        }),
+      );
     if (req.url === '/jwks') return res.end(JSON.stringify({ keys: [jwk] }));
+    if (req.url === '/token' && req.method === 'POST') {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        // RFC 6749 §4.1.3 with RFC 7636 §4.6: the verifier must hash to the code's challenge.
+        const form = new URLSearchParams(text);
+        const code = codes.get(form.get('code') ?? '');
+        const verifier = form.get('code_verifier') ?? '';
+        const hashed = createHash('sha256').update(verifier).digest('base64url');
+        const ok =
+          form.get('grant_type') === 'authorization_code' &&
+          code !== undefined &&
+          code.challenge === hashed &&
+          code.redirectUri === form.get('redirect_uri') &&
+          code.clientId === form.get('client_id');
+        if (!ok) {
+          res.statusCode = 400;
+          return res.end(JSON.stringify({ error: 'invalid_grant' }));
+        }
+        codes.delete(form.get('code')!);
+        void sign({ sub: code.sub, groups: ['examples'] }, Math.floor(Date.now() / 1000) + 300).then(
+          (idToken) =>
+            res.end(JSON.stringify({ id_token: idToken, access_token: 'opaque', token_type: 'Bearer' })),
+        );
+      });
+      return;
+    }
     res.statusCode = 404;
     res.end('{}');
   });
@@ -35,7 +72,12 @@ beforeAll(async () => {
       .setExpirationTime(expiresAt)
       .sign(privateKey);
   server = await startTestServer({
-    flags: { auth: 'oidc', authOidcIssuer: issuerUrl, authOidcAudience: 'galley' },
+    flags: {
+      auth: 'oidc',
+      authOidcIssuer: issuerUrl,
+      authOidcAudience: 'galley',
+      authOidcClientId: 'galley',
+    },
   });
 });
 afterAll(async () => {
@@ -89,5 +131,53 @@ describe('auth oidc (fake OIDC issuer)', () => {
     const otherAudience = await whoami(await sign({ sub: 'carol' }, now() + 300, 'another-service'));
     expect(otherAudience.status).toBe(401);
     expect(otherAudience.body['message']).toContain('"aud"');
+  });
+
+  it('signs the UI in through the issuer: authorization code flow with PKCE (S256), session cookies after the callback', async () => {
+    const login = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/oidc/login',
+      headers: { host: 'localhost:1424' },
+    });
+    expect(login.statusCode).toBe(302);
+    const to = new URL(String(login.headers['location']));
+    expect(`${to.origin}${to.pathname}`).toBe(`${issuerUrl}/authorize`);
+    expect(Object.fromEntries(to.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'galley',
+      redirect_uri: 'http://localhost:1424/api/v1/auth/oidc/callback',
+      code_challenge_method: 'S256',
+    });
+    const flow = login.cookies.find((c) => c.name === 'galley_oidc')!;
+    expect(flow).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    // The user signs in at the issuer, which redirects back with a code bound to the challenge.
+    codes.set('code-1', {
+      challenge: to.searchParams.get('code_challenge')!,
+      redirectUri: to.searchParams.get('redirect_uri')!,
+      clientId: 'galley',
+      sub: 'erin',
+    });
+    const state = to.searchParams.get('state')!;
+    const forged = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/auth/oidc/callback?code=code-1&state=another-state`,
+      headers: { host: 'localhost:1424', cookie: `galley_oidc=${flow.value}` },
+    });
+    expect(forged.statusCode).toBe(400);
+    const back = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/auth/oidc/callback?code=code-1&state=${state}`,
+      headers: { host: 'localhost:1424', cookie: `galley_oidc=${flow.value}` },
+    });
+    expect(back.statusCode, back.body).toBe(302);
+    expect(back.headers['location']).toBe('/');
+    const session = back.cookies.find((c) => c.name === 'galley_session')!;
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const who = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/whoami',
+      headers: { cookie: `galley_session=${session.value}` },
+    });
+    expect(who.json()).toMatchObject({ subject: 'erin', groups: ['examples'], via: 'jwt' });
   });
 });

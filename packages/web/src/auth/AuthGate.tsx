@@ -10,7 +10,15 @@ import {
 } from 'react';
 import { ApiError } from '../api/http.js';
 import { Field, fieldAria } from '../components/Field.js';
-import { signIn, signOut, UNAUTHENTICATED_EVENT, whoami, type WhoAmI } from './session.js';
+import {
+  OIDC_LOGIN_URL,
+  signIn,
+  signInMethods,
+  signOut,
+  UNAUTHENTICATED_EVENT,
+  whoami,
+  type WhoAmI,
+} from './session.js';
 
 interface AuthState {
   who: WhoAmI | null;
@@ -60,6 +68,12 @@ function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [oidc, setOidc] = useState(false);
+  useEffect(() => {
+    signInMethods()
+      .then((m) => setOidc(m.oidc_login))
+      .catch(() => undefined);
+  }, []);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -91,6 +105,11 @@ function SignInPage({ onSignedIn }: { onSignedIn: () => void }) {
           <button type="submit" className="btn btn-primary" disabled={busy || token.trim() === ''}>
             Sign in
           </button>
+          {oidc ? (
+            <a className="btn" href={OIDC_LOGIN_URL}>
+              Sign in with your identity provider
+            </a>
+          ) : null}
         </div>
       </form>
     </main>

@@ -19,3 +19,10 @@ export const signIn = (token: string) =>
 
 /** Signs out: the server clears the session cookies. */
 export const signOut = () => requestJson<void>('DELETE', '/api/v1/auth/session');
+
+/** How the server lets the UI sign in (public): its auth mode and whether the issuer sign-in is offered. */
+export const signInMethods = () =>
+  requestJson<{ mode: string; oidc_login: boolean }>('GET', '/api/v1/auth/methods');
+
+/** Where the browser goes to sign in through the OIDC issuer (code flow with PKCE, server side). */
+export const OIDC_LOGIN_URL = '/api/v1/auth/oidc/login';

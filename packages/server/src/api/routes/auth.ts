@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { AuditEntry as AuditRecord } from '../../auth/audit.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../../auth/hooks.js';
 import { CredentialsError } from '../../auth/jwt.js';
+import { oidcLoginRoutes } from '../../auth/oidc-login.js';
 import type { Principal } from '../../auth/policy.js';
 import type { ApiToken } from '../../auth/tokens.js';
 import type { RoutesOptions } from '../deps.js';
@@ -183,6 +184,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
         .status(204)
         .send(),
   );
+
+  await app.register(oidcLoginRoutes, { deps, documented });
 
   app.get(
     '/audit',
