@@ -179,22 +179,44 @@ describe('auth token', () => {
   });
 });
 
-describe('rate limit', () => {
-  it('answers 429 in the one error shape past the per-minute limit of a token; other credentials keep theirs', async () => {
+describe('limits per token', () => {
+  it('caps event streams per token (429), and answers 429 in the one error shape past the per-minute limit; other credentials keep theirs', async () => {
     const limited = await startTestServer({
-      flags: { auth: 'token', authBootstrapTokenFile: join(dir, 'bootstrap'), rateLimitPerMinute: '3' },
+      flags: {
+        auth: 'token',
+        authBootstrapTokenFile: join(dir, 'bootstrap'),
+        rateLimitPerMinute: '5',
+        streamMaxPerToken: '1',
+      },
     });
+    const open = new AbortController();
     try {
+      const base = await limited.listen();
+      const created = await limited.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/tokens',
+        headers: bearer(BOOTSTRAP),
+        payload: { name: 'watcher' },
+      });
+      const watcher = created.json<{ token: string }>().token;
+      const first = await fetch(`${base}/api/v1/stream`, { headers: bearer(watcher), signal: open.signal });
+      expect(first.status).toBe(200);
+      const second = await fetch(`${base}/api/v1/stream`, { headers: bearer(watcher) });
+      expect(second.status).toBe(429);
+      expect(await second.json()).toMatchObject({ code: 'TOO_MANY_STREAMS' });
+      open.abort();
+
       const get = (headers: Record<string, string>) =>
         limited.app.inject({ method: 'GET', url: '/api/v1/history', headers });
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await get(bearer(BOOTSTRAP))).statusCode);
-      expect(statuses).toEqual([200, 200, 200, 429]);
+      for (let i = 0; i < 5; i++) statuses.push((await get(bearer(BOOTSTRAP))).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 200, 429]);
       const refused = await get(bearer(BOOTSTRAP));
       expect(refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
       // Without credentials: its own bucket (the address's), so a 401, not a 429.
       expect((await get({})).statusCode).toBe(401);
     } finally {
+      open.abort();
       await limited.stop();
     }
   });
