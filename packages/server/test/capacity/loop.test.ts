@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type {
@@ -10,6 +13,7 @@ import { parseCapacityConfig, type RoleCapacity } from '../../src/capacity/confi
 import { CapacityLoop } from '../../src/capacity/loop.js';
 import type { CapacityProvider, GroupState } from '../../src/capacity/provider.js';
 import { CapacityRecords } from '../../src/capacity/records.js';
+import { openStore } from '../../src/store/open.js';
 
 /**
  * The capacity loop's failure paths on scripted seams (a master and a provider that record what
@@ -46,11 +50,13 @@ function setUp(opts: {
   failSetDesired?: string;
   statuses?: Array<{ fw: string; status: 'ACCEPT' | 'DECLINE' }>;
   queuedCpus?: number;
+  agents?: MasterAgent[];
+  records?: CapacityRecords;
 }) {
   const calls: string[] = [];
   let schedule: MaintenanceWindow[] = [];
   const master = {
-    agents: async () => [agent(1), agent(2)],
+    agents: async () => opts.agents ?? [agent(1), agent(2)],
     schedule: async () => schedule,
     updateSchedule: async (w: MaintenanceWindow[]) => {
       calls.push(
@@ -79,7 +85,7 @@ function setUp(opts: {
     },
     terminate: async (_g, id) => void calls.push(`TerminateInstanceInAutoScalingGroup ${id}`),
   };
-  const records = new CapacityRecords(undefined);
+  const records = opts.records ?? new CapacityRecords(undefined);
   let now = 1_000_000;
   const loop = new CapacityLoop({
     cluster: 'mesos',
@@ -146,6 +152,41 @@ describe('capacity loop on scripted seams', () => {
     expect((await records.state('mesos', 'batch')).drain).toBeNull();
     const cancel = (await records.decisions('mesos', 'batch')).find((d) => d.action === 'cancel');
     expect(cancel?.reason).toContain('fw-other declined the inverse offer for i-01');
+  });
+});
+
+describe('capacity loop after a restart (PGlite store)', () => {
+  it('goes on with a drain where the store says it was: a machine already DOWN is terminated, not scheduled again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'galley-capacity-store-'));
+    const store = await openStore({ dataDir: dir });
+    try {
+      const records = new CapacityRecords(store.sql);
+      const drain = { agentId: 'S2', hostname: 'i-02', ip: '10.0.0.2', instanceId: 'i-02', startedAt: 5 };
+      await records.saveState(
+        'mesos',
+        'batch',
+        { lastScaleDownAt: 5, drain: { ...drain, phase: 'down' } },
+        6,
+      );
+      // A new leader's loop: the DOWN machine's agent is gone from the master.
+      const { loop, calls } = setUp({
+        group: group(2, ['i-01', 'i-02']),
+        records,
+        queuedCpus: 0,
+        agents: [agent(1)],
+      });
+      await loop.runOnce();
+      expect(calls).toEqual(['TerminateInstanceInAutoScalingGroup i-02']);
+      expect((await records.state('mesos', 'batch')).drain).toMatchObject({ phase: 'terminated' });
+      await loop.runOnce();
+      expect(calls).toEqual(['TerminateInstanceInAutoScalingGroup i-02', 'STOP_MAINTENANCE']);
+      expect(await records.state('mesos', 'batch')).toEqual({ lastScaleDownAt: 5, drain: null });
+      const steps = (await records.decisions('mesos', 'batch')).map((d) => d.action);
+      expect(steps.filter((a) => a !== 'hold')).toEqual(['done', 'terminate']);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
