@@ -23,7 +23,9 @@ export interface IssuerMetadata {
 /** Reads the issuer's discovery document. */
 export async function discover(issuer: string): Promise<IssuerMetadata> {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+    throw new CredentialsError(`the OIDC issuer cannot be reached (${(err as Error).message})`);
+  });
   if (!res.ok) throw new CredentialsError(`the OIDC issuer's discovery document answered ${res.status}`);
   return (await res.json()) as IssuerMetadata;
 }
