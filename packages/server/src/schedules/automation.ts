@@ -57,7 +57,7 @@ export function startAutomation(o: {
     isLeader,
   });
   // A status change stored here may be in the outbox: look soon (other writers are polled).
-  const unsubscribe = o.feed.subscribe(() => deliverer.wake());
+  const unsubscribe = o.feed.subscribe(() => deliverer.changed());
   scheduler.start();
   pruner.start();
   deliverer.start();

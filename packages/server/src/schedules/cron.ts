@@ -59,3 +59,23 @@ export function dueTicks(
     .filter((t) => t > after && t <= now)
     .sort((a, b) => a - b);
 }
+
+/** Ticks after `after` and at or before `now`, ascending, at most `max` (the oldest): found forward, stopping at `now`. */
+export function ticksBetween(
+  expression: string,
+  timezone: string,
+  after: number,
+  now: number,
+  max: number,
+): number[] {
+  const j = job(expression, timezone);
+  const out: number[] = [];
+  let from = new Date(after);
+  while (out.length < max) {
+    const next = j.nextRun(from);
+    if (next === null || next.getTime() > now) break;
+    out.push(next.getTime());
+    from = next;
+  }
+  return out;
+}

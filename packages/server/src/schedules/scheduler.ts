@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { RunController } from '../runs/controller.js';
 import type { RunFeed } from '../runs/feed.js';
 import type { Store } from '../store/store.js';
-import { dueTicks, nextTicks } from './cron.js';
+import { dueTicks, nextTicks, ticksBetween } from './cron.js';
 import type { ScheduleRecord, ScheduleStore } from './schedules-sql.js';
 
 /** What the scheduler works with. */
@@ -98,7 +98,7 @@ export class Scheduler {
       ...dueTicks(s.cron, s.timezone, s.lastTick, missedUntil, s.catchUp + 1),
       ...(liveSince === null
         ? []
-        : dueTicks(s.cron, s.timezone, Math.max(s.lastTick, liveSince), now, 1_000)),
+        : ticksBetween(s.cron, s.timezone, Math.max(s.lastTick, liveSince), now, 1_000)),
     ];
     if (due.length === 0) return;
     const plan = planTicks({

@@ -58,11 +58,18 @@ export class WebhookDeliverer {
   private again = false;
   /** Per webhook: the event being retried, its attempts so far and when it may go again. */
   private readonly retrying = new Map<string, { outboxId: number; attempts: number; notBefore: number }>();
+  /** Webhooks the last pass found (-1 = none yet): with none, run changes wake nothing (the poll finds new ones). */
+  private known = -1;
 
   constructor(private readonly o: DelivererOptions) {}
 
   start(): void {
     this.wake();
+  }
+
+  /** A run changed: its status change may be in the outbox (nothing to do while no webhook exists). */
+  changed(): void {
+    if (this.known !== 0) this.wake();
   }
 
   /** Looks at the outbox soon (several wakes make one pass). */
@@ -98,6 +105,7 @@ export class WebhookDeliverer {
   private async pass(): Promise<void> {
     if (!this.o.isLeader()) return;
     const hooks = await this.o.webhooks.list();
+    this.known = hooks.length;
     await Promise.all(hooks.map((w) => this.drain(w)));
   }
 
