@@ -12,7 +12,12 @@ export type DrainAnswer = 'idle' | 'busy';
 
 /** A process's drain contract (`processes.<name>.drain`). */
 export type DrainSpec =
-  { http: { port: number | string; path: string } } | { gocd: { url?: string; auth?: SourceAuth } };
+  | { http: { port: number | string; path: string } }
+  | { gocd: { url?: string; auth?: SourceAuth } }
+  | { signal: DrainSignal };
+
+/** Signals a drain contract may name (the local supervisor defers exactly these). */
+export type DrainSignal = 'SIGUSR1' | 'SIGUSR2' | 'SIGTERM' | 'SIGINT' | 'SIGHUP';
 
 /** The plan of one scale-in step. */
 export interface ScaleInPlan {
@@ -50,8 +55,9 @@ export function planScaleIn(
 }
 
 /**
- * The environment a process gets for its drain contract: `GALLEY_DRAIN` = `http:<port>:<path>` or
- * `gocd`, so a worker knows which one Galley uses. A GoCD agent also gets what registers it as
+ * The environment a process gets for its drain contract: `GALLEY_DRAIN` = `http:<port>:<path>`,
+ * `signal:<NAME>` (on it the worker finishes its job and exits 0) or `gocd`, so a worker knows
+ * which one Galley uses. A GoCD agent also gets what registers it as
  * this instance (`AGENT_AUTO_REGISTER_HOSTNAME` of the gocd-agent images and
  * `GO_EA_AUTO_REGISTER_ELASTIC_AGENT_ID` = the instance id, by which Galley finds its agent) and
  * the source's environment and resources; the auto-register key comes from the pipeline's own
@@ -64,6 +70,7 @@ export function drainEnvironment(
 ): Record<string, string> {
   if (drain === undefined) return {};
   if ('http' in drain) return { GALLEY_DRAIN: `http:${drain.http.port}:${drain.http.path}` };
+  if ('signal' in drain) return { GALLEY_DRAIN: `signal:${drain.signal}` };
   const env: Record<string, string> = {
     GALLEY_DRAIN: 'gocd',
     AGENT_AUTO_REGISTER_HOSTNAME: instanceId,

@@ -94,6 +94,8 @@ export async function askInstances(
   return Promise.all(
     live.map(async (i): Promise<InstanceAnswer> => {
       const id = i.state.instanceId;
+      if (drain !== null && 'signal' in drain.drain)
+        return { instanceId: id, answer: 'idle', why: `${id}: finishes its job on ${drain.drain.signal}` };
       if (drain === null || !('http' in drain.drain))
         return { instanceId: id, answer: 'idle', why: `${id}: no drain contract` };
       if (!isRunning(i, drain.process))

@@ -228,6 +228,87 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     }
   });
 
+  it('the signal contract (GALLEY_DRAIN=signal:SIGUSR1): a scale-in signals the worker, which finishes its job and exits 0 within its grace', async () => {
+    let backlog = 0;
+    const reports: { id: string; busy: boolean; signal?: string }[] = [];
+    const metrics = createServer((req, res) => {
+      if (req.method === 'POST') {
+        let body = '';
+        req.on('data', (c) => (body += String(c)));
+        req.on('end', () => {
+          reports.push(JSON.parse(body) as { id: string; busy: boolean; signal?: string });
+          res.end('ok');
+        });
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ queue: { jobs: backlog } }));
+    });
+    await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+    const address = metrics.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      const created = await request(url(), 'POST', '/api/v1/pipelines', {
+        id: 'sig',
+        environment: { REPORT_URL: `${base}/exit` },
+        processes: {
+          w: {
+            command: 'node',
+            arguments: [worker],
+            resources: { cpu: 0.1, mem: 32 },
+            port_mappings: [{ host_port: 0 }],
+            kill_grace_period: 120,
+            drain: { signal: 'SIGUSR1' },
+          },
+        },
+        autoscaling: {
+          max: 3,
+          target_per_instance: 1,
+          polling_interval_seconds: 1,
+          stabilization: { down_seconds: 1 },
+          source: { type: 'http', url: `${base}/backlog`, json_path: 'queue.jobs' },
+        },
+      });
+      expect(created.status).toBe(204);
+      backlog = 2;
+      const two = await eventually(
+        async () => {
+          const tasks = await running('sig');
+          return tasks.length === 2 && tasks.every((t) => t.processes['w']?.status === 'TASK_RUNNING')
+            ? tasks
+            : undefined;
+        },
+        90_000,
+        '2 workers',
+      );
+      const port = (id: string) => two.find((t) => t.id === id)!.processes['w']!.ports[0]!;
+      const said = await eventually(() =>
+        fetch(`http://127.0.0.1:${port('sig.2')}/busy`, { method: 'POST' }).then(
+          (r) => r.text(),
+          () => undefined,
+        ),
+      );
+      expect(said).toBe('signal:SIGUSR1');
+      // One fewer wanted: the youngest is stopped with SIGUSR1 and finishes its job first.
+      backlog = 1;
+      await eventually(async () =>
+        (await getPipeline(url(), 'sig')).tasks.find((t) => t.id === 'sig.2')?.killing ? true : undefined,
+      );
+      const stillWorking = await fetch(`http://127.0.0.1:${port('sig.2')}/drain`).then((r) => r.json());
+      expect(stillWorking).toEqual({ busy: true });
+      expect(reports).toEqual([]);
+      await fetch(`http://127.0.0.1:${port('sig.2')}/idle`, { method: 'POST' });
+      await eventually(async () => ((await getPipeline(url(), 'sig')).tasks.length === 1 ? true : undefined));
+      expect(reports).toEqual([{ id: 'sig.2', busy: false, signal: 'SIGUSR1' }]);
+      backlog = 0;
+      await eventually(async () => ((await getPipeline(url(), 'sig')).tasks.length === 0 ? true : undefined));
+      expect(reports.map((r) => r.id)).toEqual(['sig.2', 'sig.1']);
+    } finally {
+      metrics.closeAllConnections();
+      await new Promise<void>((resolve) => metrics.close(() => resolve()));
+    }
+  });
+
   describe.runIf(hasPrometheus)('with Prometheus', () => {
     let prometheus: PrometheusServer | null = null;
     let exporter: Server;

@@ -3,7 +3,8 @@ export const WORKER_SOURCE = `// A worker for the autoscaling tests, run by Gall
 // With FAKE_GOCD it registers as a GoCD agent (as a gocd-agent image does, with the variables
 // Galley sets) and reports its exit to the fake. With PORT0 it serves the GALLEY_DRAIN HTTP
 // contract: GET /drain → {"busy": …}; the test flips it with POST /busy and /idle; on SIGTERM it
-// reports whether it was busy to REPORT_URL.
+// reports whether it was busy to REPORT_URL. With GALLEY_DRAIN=signal:SIGUSR1 it finishes its job
+// on that signal, reports, and exits 0.
 import http from 'node:http';
 
 const gocd = process.env.FAKE_GOCD;
@@ -37,6 +38,14 @@ if (process.env.PORT0)
     })
     .listen(Number(process.env.PORT0), '127.0.0.1');
 
+// The signal contract (GALLEY_DRAIN=signal:<NAME>): finish the job in hand, then exit 0.
+const drainSignal = (process.env.GALLEY_DRAIN ?? '').startsWith('signal:') ? process.env.GALLEY_DRAIN.slice(7) : null;
+if (drainSignal && drainSignal !== 'SIGTERM')
+  process.on(drainSignal, async () => {
+    while (busy) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (report) await post(report, { id, busy, signal: drainSignal });
+    process.exit(0);
+  });
 process.on('SIGTERM', async () => {
   if (gocd) await post(\`\${gocd}/test/exit\`, { hostname: id });
   if (report) await post(report, { id, busy });

@@ -193,6 +193,15 @@ export const DrainBody = Type.Union(
     ),
     Type.Object(
       {
+        signal: StringEnum(['SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const, {
+          description:
+            'The stop signal: on it the worker finishes its current job and exits 0 within `kill_grace_period` (local backend; Mesos sends SIGTERM).',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
         gocd: Type.Object(
           { url: Type.Optional(Url), auth: Type.Optional(SourceAuthBody) },
           {

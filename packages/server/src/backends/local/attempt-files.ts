@@ -5,13 +5,13 @@ import type { LogChunk } from '../backend.js';
 /**
  * The supervisor every local attempt runs under: `/bin/sh -c SUPERVISOR galley-attempt DIR COMMAND`.
  * It records its pid, runs the command in the foreground, and writes the command's exit status to
- * DIR/exit, so a server that was down while the command ended can still read it. Its TERM/INT/HUP
- * trap only defers those signals: a stop signals the whole process group, the command gets the
+ * DIR/exit, so a server that was down while the command ended can still read it. Its
+ * TERM/INT/HUP/USR1/USR2 trap (USR1/USR2: a process's `drain.signal`) only defers those signals: a stop signals the whole process group, the command gets the
  * default action, and the supervisor lives on long enough to record the status. It starts in DIR
  * and writes there by relative paths: a job run as another user (`--run-as`) reaches its own
  * directory, not the data directory above it (0700).
  */
-export const SUPERVISOR = `trap 'galley_stop=1' TERM INT HUP
+export const SUPERVISOR = `trap 'galley_stop=1' TERM INT HUP USR1 USR2
 echo $$ > pid
 /bin/sh -c "$2"
 code=$?

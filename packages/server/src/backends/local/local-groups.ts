@@ -323,11 +323,16 @@ export class LocalGroups implements GroupRunner {
 
   // ---- stopping and ending ----
 
-  /** SIGTERM to the process's group now, SIGKILL to the group after its kill_grace_period. */
+  /**
+   * SIGTERM (or the process's `drain.signal`) to the process's group now, SIGKILL to the group
+   * after its kill_grace_period.
+   */
   private async signal(p: LocalProcess): Promise<void> {
     if (p.ended) return;
     p.probe?.stop();
-    await this.o.supervisor.stop(p.taskId, p.spec.kill_grace_period * 1000);
+    const drain = p.spec.drain;
+    const signal = drain !== undefined && 'signal' in drain ? drain.signal : 'SIGTERM';
+    await this.o.supervisor.stop(p.taskId, p.spec.kill_grace_period * 1000, signal);
   }
 
   /** Records a process's end; the first end the launch did not ask for stops the rest of it. */

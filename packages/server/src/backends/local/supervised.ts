@@ -161,6 +161,8 @@ interface Supervised {
   pendingStopMs: number | null;
   /** The first stop's sequence (SIGTERM sent once it resolves true). */
   stopping: Promise<boolean> | null;
+  /** The stop signal (SIGTERM unless the process's drain contract names another). */
+  stopSignal: NodeJS.Signals;
   stopped: boolean;
   ended: boolean;
 }
@@ -313,9 +315,15 @@ export class Supervisor {
    * the group passes SIGTERM on to it) and killed by its runtime after `graceMs`; one whose
    * supervisor is gone is signalled through its runtime only.
    */
-  async stop(id: string, graceMs: number): Promise<'signalled' | 'not-running'> {
+  async stop(
+    id: string,
+    graceMs: number,
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<'signalled' | 'not-running'> {
     const s = this.processes.get(id);
     if (!s || s.ended) return 'not-running';
+    // A drain signal (`drain.signal`): the program finishes its job and exits within its grace.
+    if (!s.stopping) s.stopSignal = signal;
     if (s.watch === 'container') return this.stopContainer(s, graceMs);
     if (s.pid === null) {
       s.pendingStopMs ??= graceMs; // signalled the moment its pid is known
@@ -326,7 +334,7 @@ export class Supervisor {
       return 'not-running';
     }
     if (!s.stopping) s.stopping = this.stopNow(s, s.pid, graceMs);
-    else if ((await s.stopping) && !s.ended) signalGroup(s.pid, 'SIGTERM');
+    else if ((await s.stopping) && !s.ended) signalGroup(s.pid, s.stopSignal);
     await s.stopping;
     return 'signalled';
   }
@@ -404,6 +412,7 @@ export class Supervisor {
       watch,
       pidChecks: 0,
       pendingStopMs: null,
+      stopSignal: 'SIGTERM',
       stopping: null,
       stopped: false,
       ended: false,
@@ -552,7 +561,7 @@ export class Supervisor {
     const witnesses = procs.filter(
       (p) => p.session === pid && p.pid !== pid && Number(p.startTime) >= Number(startTime),
     );
-    signalGroup(pid, 'SIGTERM');
+    signalGroup(pid, s.stopSignal);
     s.stopped = true;
     const rt = this.runtime;
     const container = s.container;
