@@ -30,7 +30,9 @@ export const oidcLoginRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (
   const tags = ['auth'];
   let metadata: IssuerMetadata | null = null;
   const endpoints = async () => {
-    metadata ??= await discover(oidc!.issuer);
+    metadata ??= await discover(oidc!.issuer).catch((err: unknown) => {
+      throw err instanceof CredentialsError ? new ApiError(502, 'OIDC_ISSUER', err.message) : err;
+    });
     const { authorization_endpoint: authorize, token_endpoint: token } = metadata;
     if (!authorize || !token)
       throw new ApiError(
