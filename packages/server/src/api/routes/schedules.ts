@@ -5,9 +5,12 @@ import { presentSchedule } from '../../schedules/present.js';
 import { ScheduleStore, type ScheduleRecord } from '../../schedules/schedules-sql.js';
 import { sqlOf } from '../../store/sql-of.js';
 import type { RoutesOptions } from '../deps.js';
-import { notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { Errors, Id } from '../schemas/common.js';
 import { Schedule, ScheduleCreate, ScheduleList, ScheduleUpdate } from '../schemas/schedules.js';
+
+/** Most schedules one definition may have. */
+export const MAX_SCHEDULES_PER_DEFINITION = 50;
 
 /** Schedules of definitions: cron with a time zone, concurrency policy, catch-up, pause/resume. */
 export const scheduleRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
@@ -56,6 +59,12 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (a
       const def = await deps.store.getDefinition(req.params.definition_id);
       if (!def) throw notFound('definition', req.params.definition_id);
       const b = req.body;
+      if ((await schedules.list(def.definitionId)).length >= MAX_SCHEDULES_PER_DEFINITION)
+        throw new ApiError(
+          409,
+          'TOO_MANY_SCHEDULES',
+          `definition ${def.alias} has ${MAX_SCHEDULES_PER_DEFINITION} schedules, the most it may have`,
+        );
       const timezone = b.timezone ?? 'UTC';
       checkCron(b.cron, timezone);
       const now = clock.now();

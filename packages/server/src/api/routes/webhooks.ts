@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { sqlOf } from '../../store/sql-of.js';
 import { type WebhookRecord, WebhookStore } from '../../webhooks/webhooks-sql.js';
 import type { RoutesOptions } from '../deps.js';
-import { notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { Errors, Id } from '../schemas/common.js';
 import {
   WEBHOOK_EVENTS,
@@ -27,6 +27,9 @@ function presentWebhook(w: WebhookRecord): Webhook {
   };
 }
 
+/** Most webhooks a server may have. */
+export const MAX_WEBHOOKS = 100;
+
 /** Webhooks: run status changes POSTed, signed, to a URL; with their delivery log. */
 export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
   const webhooks = new WebhookStore(sqlOf(deps.store));
@@ -48,6 +51,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (ap
     },
     async (req) => {
       const b = req.body;
+      if ((await webhooks.list()).length >= MAX_WEBHOOKS)
+        throw new ApiError(
+          409,
+          'TOO_MANY_WEBHOOKS',
+          `there are ${MAX_WEBHOOKS} webhooks, the most there may be`,
+        );
       if (b.definition_id !== undefined && !(await deps.store.getDefinition(b.definition_id)))
         throw notFound('definition', b.definition_id);
       const secret = randomBytes(32).toString('hex');
