@@ -11,6 +11,8 @@ import { request } from './http.js';
  * - `gocd`: the instance's GoCD agent (registered with the instance id as its hostname or elastic
  *   agent id) — a scale-in first disables it, and it is idle once GoCD says Disabled + Idle; after
  *   its instance is gone the agent is deleted; an agent of a live instance left Pending is enabled.
+ * - `signal`: nothing to ask — the worker finishes its job on its stop signal (the backend sends
+ *   `drain.signal` instead of SIGTERM), so every instance counts as idle.
  * An instance without a drain contract, or not running yet, is idle (nothing of it runs work).
  */
 
