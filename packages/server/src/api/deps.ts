@@ -1,4 +1,5 @@
 import type { AuthService } from '../auth/service.js';
+import type { AutoscalingRecords } from '../autoscaling/decisions.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { RunController } from '../runs/controller.js';
@@ -25,10 +26,12 @@ export interface ApiDeps {
   /** Server start time (ms), for /health. */
   startedAt: number;
   version: string;
-  /** Galley-stored secrets; null/undefined = not configured (the secrets API answers 409). */
-  secrets?: SecretStore | null;
   /** Cluster capacity per Mesos role (`--capacity-config`); null/undefined = not configured. */
   capacity?: CapacityService | null;
+  /** The autoscaler's recorded decisions (GET /pipelines/{id}/autoscaling); undefined = none recorded. */
+  autoscaling?: AutoscalingRecords;
+  /** Galley-stored secrets; null/undefined = not configured (the secrets API answers 409). */
+  secrets?: SecretStore | null;
   /** Who a request is: API tokens, JWTs, the policy and the audit log. */
   auth: AuthService;
 }
