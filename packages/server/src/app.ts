@@ -33,6 +33,8 @@ import { TermBackend } from './control/term-backend.js';
 import { RunFeed } from './runs/feed.js';
 import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
+import { Autoscaler } from './autoscaling/autoscaler.js';
+import { AutoscalingRecords } from './autoscaling/decisions.js';
 import { createCapacity } from './capacity/service.js';
 import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
@@ -205,6 +207,15 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       clock,
       logger,
     });
+    const autoscalingRecords = new AutoscalingRecords(store.sql);
+    const autoscaler = new Autoscaler({
+      store,
+      records: autoscalingRecords,
+      pipelines,
+      leadership: terms,
+      clock,
+      logger: logger.child({ component: 'autoscaling' }),
+    });
     const stream = new StreamHub(feed, config.http.maxStreamClients, config.auth.streamMaxPerToken);
     const deps: ApiDeps = {
       store,
@@ -217,6 +228,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       config,
       startedAt: clock.now(),
       version: VERSION,
+      autoscaling: autoscalingRecords,
       capacity,
       auth,
       secrets: secrets.store,
@@ -232,6 +244,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     await replicaSet.follow({ feed, runs, pipelines });
     await runs.start(() => pipelines.handOver());
     await pipelines.start();
+    autoscaler.start();
     capacity?.start();
     const automation = startAutomation({
       store,
@@ -265,6 +278,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         await app.close();
         await automation.close();
         await capacity?.close();
+        await autoscaler.close();
         await pipelines.close();
         await runs.close();
         await replicaSet.close();
