@@ -626,7 +626,11 @@ export class RunController {
     }
     const stored = new Set((await this.store([...steps.values()])).map((r) => r.runId));
     await this.o.store.patchAttempts(late, this.o.leadership.fence());
-    if (freed) this.wake();
+    if (freed) {
+      // An end may satisfy a run waiting for it (a dependency, an array's parallelism): read from the head.
+      for (const view of this.queueViews.values()) view.invalidate();
+      this.wake();
+    }
     return new Set([...steps.keys()].filter((id) => !stored.has(id)));
   }
 
