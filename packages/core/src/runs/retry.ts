@@ -50,9 +50,10 @@ export interface RetryPolicy {
 
 /**
  * The reason of an outcome as rules name it: `exit` (the program exited), `oom` (killed for
- * exceeding its memory), `killed` (killed otherwise), `host_failure`, `rejected`.
+ * exceeding its memory), `killed` (killed otherwise), `host_failure`, `rejected`, and `deadline`
+ * (the attempt was stopped at the run's active deadline, see decideDeadlineRetry).
  */
-export type OutcomeReason = 'exit' | 'oom' | 'killed' | 'host_failure' | 'rejected';
+export type OutcomeReason = 'exit' | 'oom' | 'killed' | 'host_failure' | 'rejected' | 'deadline';
 
 export const OUTCOME_REASONS: readonly OutcomeReason[] = [
   'exit',
@@ -60,7 +61,11 @@ export const OUTCOME_REASONS: readonly OutcomeReason[] = [
   'killed',
   'host_failure',
   'rejected',
+  'deadline',
 ];
+
+/** The stop reason the run controller gives a run past its active deadline starts with this. */
+export const DEADLINE_STOP_PREFIX = 'active deadline of';
 
 /**
  * One rule of a retry policy. `onExitCode` and `onReason` are patterns: the exact text, or a prefix
@@ -92,12 +97,16 @@ function globMatches(pattern: string, text: string): boolean {
   return pattern.endsWith('*') ? text.startsWith(pattern.slice(0, -1)) : pattern === text;
 }
 
-/** Whether `rule` matches `outcome`. */
-export function ruleMatches(rule: RetryRule, outcome: AttemptOutcome): boolean {
+/** Whether `rule` matches `outcome` (whose reason is `reason`: its own unless said otherwise). */
+export function ruleMatches(
+  rule: RetryRule,
+  outcome: AttemptOutcome,
+  reason: OutcomeReason = outcomeReason(outcome),
+): boolean {
   if (rule.onExitCode !== undefined) {
     if (outcome.kind !== 'exited' || !globMatches(rule.onExitCode, String(outcome.exitCode))) return false;
   }
-  if (rule.onReason !== undefined && !globMatches(rule.onReason, outcomeReason(outcome))) return false;
+  if (rule.onReason !== undefined && !globMatches(rule.onReason, reason)) return false;
   return true;
 }
 
@@ -238,4 +247,28 @@ function formatDelay(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
   return `${Math.round(ms / 6000) / 10} min`;
+}
+
+/**
+ * Whether a run stopped at its active deadline (`stopReason`) is tried again: only when the first
+ * rule that matches the attempt with the reason `deadline` says `retry` and attempts are left.
+ * Null = not retried (the run stops with its stop reason, as any stopped run).
+ */
+export function decideDeadlineRetry(
+  policy: RetryPolicy,
+  attemptCount: number,
+  outcome: AttemptOutcome,
+  random: () => number,
+  stopReason: string,
+): RetryDecision | null {
+  if (!stopReason.startsWith(DEADLINE_STOP_PREFIX)) return null;
+  const index = (policy.rules ?? []).findIndex((rule) => ruleMatches(rule, outcome, 'deadline'));
+  const rule = policy.rules?.[index];
+  if (!rule || rule.action !== 'retry' || attemptCount >= policy.maxAttempts) return null;
+  const delayMs = retryDelayMs(policy, attemptCount, random);
+  return {
+    retry: true,
+    delayMs,
+    reason: `${stopReason}; retrying by ${describeRule(rule, index)} (attempt ${attemptCount + 1} of ${policy.maxAttempts}) in ${formatDelay(delayMs)}`,
+  };
 }

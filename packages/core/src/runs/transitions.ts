@@ -7,12 +7,13 @@
  *   a no-op, whatever the status;
  * - STOPPED is absorbing; a repeated event is a no-op, so at-least-once delivery is safe;
  * - `stop-requested` on QUEUED or NEEDS_RETRY stops at once; on PENDING/RUNNING it emits `kill` and
- *   the run stops when the attempt ends, with the stop's reason, never retried;
+ *   the run stops when the attempt ends, with the stop's reason, never retried (unless the stop
+ *   was its active deadline and a retry rule names `deadline`);
  * - `exitCode` is set only from an `exited` outcome of the current attempt;
  * - `attemptCount` never exceeds `ctx.policy.maxAttempts`.
  */
 import type { RunEffect, RunEvent, RunState } from './model.js';
-import { decideRetry, describeOutcome } from './retry.js';
+import { decideDeadlineRetry, decideRetry, describeOutcome } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 
 /** What a transition needs besides the state and the event. */
@@ -90,6 +91,22 @@ function onEnded(state: RunState, event: EventOf<'ended'>, ctx: TransitionContex
   const exitCode = outcome.kind === 'exited' ? outcome.exitCode : null;
   if (state.stopRequestedAt !== null) {
     const stopReason = state.exitReason ?? DEFAULT_STOP_REASON;
+    // A stop at the run's active deadline retries only when a retry rule names `deadline`.
+    const again = decideDeadlineRetry(ctx.policy, state.attemptCount, outcome, ctx.random, stopReason);
+    if (again?.retry) {
+      const retryAt = event.at + again.delayMs;
+      return changedTo(
+        {
+          ...state,
+          status: 'NEEDS_RETRY',
+          exitCode,
+          exitReason: again.reason,
+          retryAt,
+          stopRequestedAt: null,
+        },
+        [{ type: 'schedule-retry', at: retryAt }],
+      );
+    }
     return changedTo({
       ...state,
       status: 'STOPPED',

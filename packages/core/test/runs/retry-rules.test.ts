@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideRetry, outcomeReason, resolveRetryPolicy, type AttemptOutcome } from '@galley/core';
+import {
+  decideRetry,
+  newRunState,
+  outcomeReason,
+  resolveRetryPolicy,
+  transition,
+  type AttemptOutcome,
+  type RunState,
+} from '@galley/core';
 
 const half = (): number => 0.5;
 const exited = (exitCode: number): AttemptOutcome => ({ kind: 'exited', exitCode });
@@ -51,5 +59,46 @@ describe('retry rules (evaluate_on_exit)', () => {
     expect(outcomeReason(exited(0))).toBe('exit');
     expect(outcomeReason({ kind: 'killed', message: 'signal 9' })).toBe('killed');
     expect(outcomeReason({ kind: 'rejected', message: 'x' })).toBe('rejected');
+  });
+});
+
+describe('a stop at the active deadline', () => {
+  const running = (): RunState => ({
+    ...newRunState(0),
+    status: 'RUNNING',
+    attemptCount: 1,
+    attemptId: 'a1',
+    attemptIds: ['a1'],
+    startedAt: 10,
+  });
+  const stopThenEnd = (policy: ReturnType<typeof resolveRetryPolicy>, reason: string) => {
+    const ctx = { policy, random: half };
+    const stopping = transition(running(), { type: 'stop-requested', at: 20, reason }, ctx).state;
+    return transition(
+      stopping,
+      { type: 'ended', attemptId: 'a1', at: 30, outcome: { kind: 'killed', message: 'signal 15' } },
+      ctx,
+    ).state;
+  };
+  const deadline = 'active deadline of 5 s exceeded';
+  const retryDeadline = resolveRetryPolicy({
+    maxAttempts: 2,
+    rules: [{ onReason: 'deadline', action: 'retry' }],
+  });
+
+  it('retries when a rule names deadline, saying why', () => {
+    const s = stopThenEnd(retryDeadline, deadline);
+    expect(s).toMatchObject({ status: 'NEEDS_RETRY', stopRequestedAt: null });
+    expect(s.exitReason).toContain(
+      'active deadline of 5 s exceeded; retrying by rule 1 (on_reason deadline → retry)',
+    );
+  });
+
+  it('stops as before without such a rule, after the last attempt, or when a person stopped it', () => {
+    expect(stopThenEnd(resolveRetryPolicy({ maxAttempts: 2 }), deadline).status).toBe('STOPPED');
+    expect(stopThenEnd(resolveRetryPolicy({ ...retryDeadline, maxAttempts: 1 }), deadline).status).toBe(
+      'STOPPED',
+    );
+    expect(stopThenEnd(retryDeadline, 'stopped by request').status).toBe('STOPPED');
   });
 });

@@ -76,6 +76,22 @@ describe('retry strategies, retention and webhooks', () => {
       });
     });
 
+    it('retries a run stopped at its active deadline when a rule names deadline', async () => {
+      const def = await define({
+        alias: 'retry-deadline',
+        command: 'sleep 60',
+        active_deadline_seconds: 1,
+        retry_strategy: {
+          attempts: 2,
+          backoff: { initial_seconds: 0.05 },
+          evaluate_on_exit: [{ on_reason: 'deadline', action: 'retry' }],
+        },
+      });
+      const run = await ended((await execute(def['definition_id']))['run_id']);
+      expect(run['attempt_count']).toBe(2);
+      expect(run['exit_reason']).toContain('active deadline of 1 s exceeded');
+    });
+
     it('refuses a bad strategy, naming the field', async () => {
       const res = await call('POST', '/api/v1/task', {
         alias: 'retry-bad',

@@ -104,9 +104,10 @@ export const RetryRuleBody = Type.Object(
     ),
     on_reason: Type.Optional(
       Type.String({
-        pattern: '^(\\*|exit|oom|killed|host_failure|[a-z_]{1,20}\\*)$',
+        pattern: '^(\\*|exit|oom|killed|host_failure|deadline|[a-z_]{1,20}\\*)$',
         maxLength: 21,
-        description: '`exit`, `oom`, `killed`, `host_failure`, or a prefix ending in `*`.',
+        description:
+          '`exit`, `oom`, `killed`, `host_failure`, `deadline` (stopped at its active deadline), or a prefix ending in `*`.',
       }),
     ),
     action: StringEnum(['retry', 'exit'] as const),
