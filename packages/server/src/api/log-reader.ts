@@ -14,32 +14,12 @@ export interface LogPage {
 /**
  * Which streams a reader wants: the program's stdout and stderr (`both`, or one of them), or
  * `executor`: the lines the backend's own executor wrote into them (Mesos' command executor), for
- * debugging, where the backend keeps them apart (`ExecutorLogs`); empty elsewhere.
+ * debugging, where the backend keeps them apart (`Backend.executorLogs`); empty elsewhere.
  */
 export type LogSelection = 'both' | LogStream | 'executor';
 
-/**
- * A backend whose attempts' files also hold its executor's own lines, which `logs` leaves out and
- * this reads (the Mesos backend). Offsets are byte offsets of the same files.
- */
-export interface ExecutorLogs {
-  executorLogs(
-    attempt: { runId: string; attemptId: string; seq: number },
-    stream: LogStream,
-    offset: number,
-    maxBytes: number,
-  ): Promise<LogChunk>;
-}
-
-/** The backend's ExecutorLogs, or that of the backend it wraps (`current`: a leadership term's). */
-function executorLogsOf(backend: Backend): ExecutorLogs | null {
-  const candidate = backend as Partial<ExecutorLogs> & { current?: unknown };
-  if (typeof candidate.executorLogs === 'function') return candidate as ExecutorLogs;
-  const inner = candidate.current as Partial<ExecutorLogs> | undefined;
-  return inner && inner !== candidate && typeof inner.executorLogs === 'function'
-    ? (inner as ExecutorLogs)
-    : null;
-}
+/** Reads a backend's executor lines (see `Backend.executorLogs`). */
+type ExecutorLogs = Required<Pick<Backend, 'executorLogs'>>;
 
 /**
  * Reads one page (at most `maxBytes`) of a run's output from `position`: stdout, then stderr (or
@@ -80,7 +60,8 @@ async function readAttempt(
   const parts: Buffer[] = [];
   let room = maxBytes;
   let caughtUp = true;
-  const executor = selection === 'executor' ? executorLogsOf(backend) : null;
+  const executor: ExecutorLogs | null =
+    selection === 'executor' && backend.executorLogs ? (backend as ExecutorLogs) : null;
   if (selection === 'executor' && !executor) return { data: Buffer.alloc(0), position, caughtUp: true };
   for (const stream of ['stdout', 'stderr'] as const) {
     if (selection !== 'both' && selection !== 'executor' && selection !== stream) continue;

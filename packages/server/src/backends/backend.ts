@@ -249,6 +249,13 @@ export interface Backend {
    */
   logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk>;
   /**
+   * Where the backend's own executor writes into its attempts' files (Mesos' command executor), the
+   * lines `logs` leaves out, read the same way (byte offsets of the same files). Absent: a backend
+   * whose attempts hold no such lines. A backend that wraps another defines it when the wrapped one
+   * does.
+   */
+  executorLogs?(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk>;
+  /**
    * Registers the one listener for events; events are delivered in batches. The listener's
    * promise (when it returns one) settles once the batch is stored, and rejects when it was not:
    * a backend that must confirm delivery (Mesos acknowledgements) waits for it.

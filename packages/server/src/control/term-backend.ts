@@ -35,6 +35,7 @@ export class TermBackend implements Backend {
   readonly roles?: readonly string[];
   readonly groups?: GroupRunner;
   readonly waiting?: (work: WaitingWork) => void;
+  readonly executorLogs?: Backend['executorLogs'];
   private inner: Backend;
   private started = false;
   private term = 0;
@@ -50,6 +51,9 @@ export class TermBackend implements Backend {
     if (this.inner.defaultRole !== undefined) this.defaultRole = this.inner.defaultRole;
     if (this.inner.roles !== undefined) this.roles = this.inner.roles;
     if (this.inner.waiting) this.waiting = (work) => this.inner.waiting?.(work);
+    if (this.inner.executorLogs)
+      this.executorLogs = (attempt, stream, offset, maxBytes) =>
+        this.inner.executorLogs!(attempt, stream, offset, maxBytes);
     if (this.inner.groups) this.groups = this.groupsView();
     this.wire(this.inner);
   }

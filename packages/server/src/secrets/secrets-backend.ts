@@ -43,6 +43,7 @@ export class SecretsBackend implements Backend {
   readonly roles?: readonly string[];
   readonly groups?: GroupRunner;
   readonly waiting?: (work: WaitingWork) => void;
+  readonly executorLogs?: Backend['executorLogs'];
   private events: (events: BackendEvent[]) => void | Promise<void> = () => {};
   private groupEvents: (events: GroupEvent[]) => Promise<void> = async () => {};
   /** Pipeline launches being resolved: a kill meanwhile marks them, and they are never handed over. */
@@ -59,6 +60,9 @@ export class SecretsBackend implements Backend {
     if (inner.defaultRole !== undefined) this.defaultRole = inner.defaultRole;
     if (inner.roles !== undefined) this.roles = inner.roles;
     if (inner.waiting) this.waiting = (work) => inner.waiting?.(work);
+    if (inner.executorLogs)
+      this.executorLogs = (attempt, stream, offset, maxBytes) =>
+        inner.executorLogs!(attempt, stream, offset, maxBytes);
     inner.onEvents((events) => this.events(events));
     if (inner.groups) {
       inner.groups.onEvents((events) => this.groupEvents(events));
