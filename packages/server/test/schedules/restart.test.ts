@@ -1,5 +1,7 @@
 import { builtGalley, galleyCli, galleyRequest, startGalley, type GalleyProcess } from '@galley/testkit';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -7,14 +9,26 @@ import type { Json } from './harness.js';
 
 // An every-second schedule on the BUILT server, SIGKILLed and started again on its data dir: no
 // tick ever makes two runs; of the ticks missed while it was down at most `catch_up` (1) run, the
-// others are recorded as skipped; after the restart it fires every tick again.
+// others are recorded as skipped; after the restart it fires every tick again. A webhook hears of
+// every run's end across the kill: the outbox and its delivery cursor are in the database.
 
 const gate = builtGalley('schedules across a SIGKILL');
 
 describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a restart', () => {
   let server: GalleyProcess | undefined;
   let dataDir = '';
+  /** The webhook receiver: every delivery's body, in the order they came. */
+  const delivered: { sequence: number; event: string; run: { run_id: string } }[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      delivered.push(JSON.parse(body) as (typeof delivered)[number]);
+      res.writeHead(204).end();
+    });
+  });
   afterAll(async () => {
+    receiver.close();
     await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -48,6 +62,12 @@ describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a 
         catch_up: 1,
       });
       const id = created['schedule_id'] as string;
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      await api('POST', '/webhooks', {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+        definition_id: def['definition_id'],
+        events: ['run.stopped'],
+      });
       await waitFor(async () => ((await fires(id)).filter((f) => f.run_id).length >= 3 ? true : undefined));
 
       await server.kill();
@@ -69,9 +89,20 @@ describe.runIf(gate.available)('an every-second schedule across a SIGKILL and a 
       const runs = (await api('GET', `/history?definition_id=${def['definition_id']}&limit=1000`))[
         'history'
       ] as {
+        run_id: string;
         idempotence_key: string;
       }[];
       const ticks = runs.map((r) => Number(r.idempotence_key.split(':').pop()));
+      // The webhook heard of every run's end, across the kill; in order (a delivery in flight at the
+      // kill may come twice: receivers dedupe by sequence).
+      const ended = await waitFor(async () => {
+        const seen = new Set(delivered.map((d) => d.run.run_id));
+        return runs.every((r) => seen.has(r.run_id)) ? delivered : undefined;
+      });
+      const sequences = [...new Set(ended.map((d) => d.sequence))];
+      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+      expect(ended.every((d) => d.event === 'run.stopped')).toBe(true);
+      expect(ended.length - sequences.length).toBeLessThanOrEqual(1);
       // No tick twice.
       expect(new Set(ticks).size).toBe(ticks.length);
       expect(runs.every((r) => r.idempotence_key.startsWith(`schedule:${id}:`))).toBe(true);
