@@ -7,12 +7,14 @@ import { ApiError, notFound } from '../errors.js';
 import { Errors, Text } from '../schemas/common.js';
 
 const Name = Type.String({
+  minLength: 1,
+  maxLength: 128,
   pattern: SECRET_NAME_PATTERN,
   description:
     "1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit; env values name it `secret:NAME`.",
 });
 const SecretEntry = Type.Object({
-  name: Type.String(),
+  name: Type.String({ maxLength: 128 }),
   updated_at: Type.String({ description: 'ISO 8601' }),
 });
 
