@@ -72,6 +72,17 @@ export class RetentionPruner {
     }
     if (total > 0)
       this.o.logger.info({ runs: total }, 'retention: pruned finished runs past their time to live');
+    // Ticks of schedules that started no run go after the server's time to live, a batch at a time.
+    if (this.o.defaultDays > 0)
+      while (!this.closed) {
+        const { rows } = await this.o.sql.query(
+          `DELETE FROM schedule_fires WHERE ctid IN (
+             SELECT ctid FROM schedule_fires WHERE run_id IS NULL AND at < $1 LIMIT $2) RETURNING tick`,
+          [now - this.o.defaultDays * DAY_MS, this.o.batchSize ?? 500],
+        );
+        if (rows.length < (this.o.batchSize ?? 500)) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     await this.o.sql.query(
       `DELETE FROM webhook_outbox o WHERE NOT EXISTS (
          SELECT 1 FROM webhooks w WHERE (w.cursor_tx, w.cursor_id) < (o.tx, o.id))`,

@@ -126,8 +126,12 @@ export class Scheduler {
       if (runId !== null) return this.o.schedules.settle(s.scheduleId, tick, { runId });
     }
     const def = await this.o.store.getDefinition(s.definitionId);
-    if (!def)
-      return this.o.schedules.settle(s.scheduleId, tick, { skipped: 'the definition no longer exists' });
+    if (!def) {
+      // Its definition was deleted: the schedule pauses rather than skip every tick from now on.
+      await this.o.schedules.settle(s.scheduleId, tick, { skipped: 'the definition no longer exists' });
+      await this.o.schedules.update({ ...s, paused: true, updatedAt: now });
+      return;
+    }
     const previous = await this.o.schedules.previousRun(s.scheduleId, tick);
     const decision = tickAction(s.concurrency, previous !== null && previous.status !== 'STOPPED');
     if (decision.action === 'skip')

@@ -102,6 +102,22 @@ describe('schedules', () => {
       if (f.run_id) await call('DELETE', `/api/v1/task/${def}/history/${f.run_id}`);
   });
 
+  it('pauses a schedule whose definition was deleted, saying why', async () => {
+    const def = await define('sched-gone', 'true');
+    const created = await call('POST', `/api/v1/task/${def}/schedules`, { cron: '* * * * * *' });
+    const id = created.body['schedule_id'] as string;
+    await eventually(async () => ((await fires(id)).some((f) => f.run_id) ? true : undefined));
+    expect((await call('DELETE', `/api/v1/task/${def}`)).status).toBe(200);
+    const paused = await eventually(async () => {
+      const s = (await call('GET', `/api/v1/schedules/${id}`)).body;
+      return s['paused'] ? s : undefined;
+    });
+    expect(paused['recent_fires'][0]).toMatchObject({
+      run_id: null,
+      skipped_reason: 'the definition no longer exists',
+    });
+  });
+
   it('replace stops the previous run and starts the new one', async () => {
     const def = await define('sched-replace', 'sleep 60');
     const created = await call('POST', `/api/v1/task/${def}/schedules`, {
