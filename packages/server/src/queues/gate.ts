@@ -57,6 +57,8 @@ type Ctx = { policy: RetryPolicy; random: () => number; now: number };
 
 /** Owners' oldest runs added to a full batch, per (queue, owner). */
 const HEADS_PER_OWNER = 4;
+/** A round after a run stopped while queued, once the queue view reads from the head again (ms). */
+const WAKE_AFTER_STOP_MS = 1_100;
 /** Least time between two reads of the owners' oldest runs of a cluster (ms). */
 const HEADS_EVERY_MS = 1_000;
 
@@ -95,6 +97,7 @@ export class QueueGate {
   /** The store's SQL client; undefined = a store without one: runs go oldest first, as before queues. */
   private readonly sql: SqlClient | undefined;
 
+  private wakeTimer: NodeJS.Timeout | null = null;
   /** When each cluster's owners' oldest runs were last read. */
   private readonly headsReadAt = new Map<string, number>();
   /** Array parents whose children are being stopped by this replica. */
@@ -110,6 +113,16 @@ export class QueueGate {
    * killed) rather than at the next dispatch round, which also does it (after a restart).
    */
   private observe(run: RunRecord): void {
+    // A run stopped before it ran ends no attempt, which is what wakes the dispatch round: runs
+    // waiting for it are looked at once the round reads the queue from its head again (≤ 1 s).
+    // (After the last such stop: a round sooner may still read from where the last one stopped.)
+    if (run.state.status === 'STOPPED' && run.state.attemptCount === 0) {
+      if (this.wakeTimer) clearTimeout(this.wakeTimer);
+      this.wakeTimer = setTimeout(() => {
+        this.wakeTimer = null;
+        this.o.wake();
+      }, WAKE_AFTER_STOP_MS).unref();
+    }
     const stop = this.o.stop;
     if (!stop || !this.sql || run.batch?.kind !== 'array' || this.stopping.has(run.runId)) return;
     if (run.state.status !== 'STOPPED' || run.state.stopRequestedAt === null) return;

@@ -165,6 +165,16 @@ describe('queues: fair share, arrays and dependencies on the local backend', { t
     expect(rz['exit_reason']).toBe(`dependency ${y['run_id']} failed (${ry['exit_reason']})`);
     expect((await events(server, y['run_id'])).filter((e) => e.status === 'STOPPED')).toHaveLength(1);
 
+    // A dependency stopped while it waited (no attempt ended) fails its dependant too.
+    const long = await define(server, 'long', 'sleep 60');
+    const l = await execute(server, long, 'carol');
+    const w = await execute(server, ok, 'carol', { depends_on: [{ run_id: l['run_id'] }] });
+    const v = await execute(server, ok, 'carol', { depends_on: [{ run_id: w['run_id'] }] });
+    await call(server, 'POST', `/history/${w['run_id']}/stop`);
+    const rv = await eventually(() => ended(server!, v['run_id']));
+    expect(rv['exit_reason']).toBe(`dependency ${w['run_id']} failed (stopped by request)`);
+    await call(server, 'POST', `/history/${l['run_id']}/stop`);
+
     const unknown = await server.app.inject({
       method: 'PUT',
       url: `/api/v1/task/${ok}/execute`,
