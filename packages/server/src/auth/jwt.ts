@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import type { OidcSettings } from '../config/auth-settings.js';
 
 /** Why a bearer token was refused: said in the 401's message. */
@@ -45,11 +45,14 @@ async function jwksUrlOf(oidc: OidcSettings): Promise<URL> {
  * subject and groups from the configured claims.
  */
 export class JwtVerifier {
+  /** jose is loaded with the first token, not with the server: only the `oidc` mode needs it. */
+  private readonly jose = import('jose');
   private jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
 
   constructor(private readonly oidc: OidcSettings) {}
 
   async verify(token: string): Promise<{ subject: string; groups: string[] }> {
+    const { createRemoteJWKSet, errors, jwtVerify } = await this.jose;
     this.jwks ??= createRemoteJWKSet(await jwksUrlOf(this.oidc), { timeoutDuration: 10_000 });
     let payload: JWTPayload;
     try {

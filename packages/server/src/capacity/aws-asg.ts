@@ -4,36 +4,36 @@
  * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity to remove the one
  * drained instance (never SetDesiredCapacity downwards: the group would pick which instance dies).
  * Credentials: the SDK's default chain, or static ones from the environment variables the
- * capacity config names; `endpoint` overrides the service URL (tests, VPC endpoints).
+ * capacity config names; `endpoint` overrides the service URL (tests, VPC endpoints). The SDK
+ * (about 18 MB resident) is loaded at the first call, not with the server: most set-ups never
+ * scale an Auto Scaling group.
  */
-import {
-  AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  SetDesiredCapacityCommand,
-  TerminateInstanceInAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { AwsSettings } from './config.js';
 import type { CapacityProvider, GroupState } from './provider.js';
 
 export class AwsAsgProvider implements CapacityProvider {
   readonly kind = 'aws-asg';
-  private readonly client: AutoScalingClient;
+  private readonly sdk = import('@aws-sdk/client-auto-scaling');
+  private readonly client: Promise<AutoScalingClient>;
 
   constructor(settings: AwsSettings, env: NodeJS.ProcessEnv = process.env) {
     const keyId = settings.accessKeyIdEnv ? env[settings.accessKeyIdEnv] : undefined;
     const secret = settings.secretAccessKeyEnv ? env[settings.secretAccessKeyEnv] : undefined;
-    this.client = new AutoScalingClient({
-      region: settings.region,
-      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-      ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret } } : {}),
-      maxAttempts: 2,
-    });
+    this.client = this.sdk.then(
+      ({ AutoScalingClient }) =>
+        new AutoScalingClient({
+          region: settings.region,
+          ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+          ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret } } : {}),
+          maxAttempts: 2,
+        }),
+    );
   }
 
   async describe(group: string): Promise<GroupState> {
-    const out = await this.client.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
-    );
+    const [client, { DescribeAutoScalingGroupsCommand }] = await Promise.all([this.client, this.sdk]);
+    const out = await client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
     const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === group);
     if (!g) throw new Error(`the Auto Scaling group ${group} does not exist`);
     return {
@@ -48,7 +48,8 @@ export class AwsAsgProvider implements CapacityProvider {
   }
 
   async setDesired(group: string, desired: number): Promise<void> {
-    await this.client.send(
+    const [client, { SetDesiredCapacityCommand }] = await Promise.all([this.client, this.sdk]);
+    await client.send(
       new SetDesiredCapacityCommand({
         AutoScalingGroupName: group,
         DesiredCapacity: desired,
@@ -58,7 +59,11 @@ export class AwsAsgProvider implements CapacityProvider {
   }
 
   async terminate(_group: string, instanceId: string): Promise<void> {
-    await this.client.send(
+    const [client, { TerminateInstanceInAutoScalingGroupCommand }] = await Promise.all([
+      this.client,
+      this.sdk,
+    ]);
+    await client.send(
       new TerminateInstanceInAutoScalingGroupCommand({
         InstanceId: instanceId,
         ShouldDecrementDesiredCapacity: true,
@@ -67,6 +72,6 @@ export class AwsAsgProvider implements CapacityProvider {
   }
 
   close(): void {
-    this.client.destroy();
+    void this.client.then((client) => client.destroy()).catch(() => undefined);
   }
 }

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { RunFeed } from '../runs/feed.js';
-import { listenForChanges, type ChangeListener } from '../store/change-listener.js';
-import { type LeaseSession, openLeaseSession } from '../store/lease-session.js';
+import type { ChangeListener } from '../store/change-listener.js';
+import type { LeaseSession } from '../store/lease-session.js';
 import type { FrameworkIdRepository, Store } from '../store/store.js';
 import { ChangeFollower, type ChangeFollowerOptions } from './change-follower.js';
 import { type Leadership, SoleLeadership } from './leadership.js';
@@ -57,6 +57,8 @@ export async function joinReplicaSet(o: ReplicaSetOptions): Promise<ReplicaSet> 
   let session: LeaseSession | null = null;
   let leadership: Leadership;
   if (o.databaseUrl) {
+    // PostgreSQL's client (pg) loads only when there is a PostgreSQL: see store/open.ts.
+    const { openLeaseSession } = await import('../store/lease-session.js');
     let lease: LeaseLeadership | null = null;
     session = openLeaseSession({
       url: o.databaseUrl,
@@ -80,6 +82,7 @@ export async function joinReplicaSet(o: ReplicaSetOptions): Promise<ReplicaSet> 
       if (!o.databaseUrl) return;
       const f = new ChangeFollower({ ...options, store: o.store, logger });
       follower = f;
+      const { listenForChanges } = await import('../store/change-listener.js');
       listener = await listenForChanges({
         url: o.databaseUrl,
         origin: id,

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { loadMigrations, migrate } from './migrate.js';
-import { createPgClient } from './pg-client.js';
 import { createPgliteClient } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqlStore, type SqlBackedStore } from './sql-store.js';
@@ -30,6 +29,8 @@ export async function openStore(
   let client: SqlClient;
   let lock: DataDirLock | null = null;
   if ('databaseUrl' in location) {
+    // pg (about 16 MB resident) loads only for PostgreSQL, not with the embedded store.
+    const { createPgClient } = await import('./pg-client.js');
     client = createPgClient({
       url: location.databaseUrl,
       max: options.poolSize ?? 10,
