@@ -61,6 +61,7 @@ export const RUN_FILTER_FIELDS = [
   'idempotence_key',
   'engine',
   'attempt_count',
+  'parent_id',
 ] as const;
 export type RunFilterField = (typeof RUN_FILTER_FIELDS)[number];
 

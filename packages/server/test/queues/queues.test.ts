@@ -199,6 +199,12 @@ describe('queues: fair share, arrays and dependencies on the local backend', { t
     const kids = async (id: string) =>
       (await call(server!, 'GET', `/history/${id}/children`))['history'] as Json[];
     const [mine, theirs] = [await kids(second['run_id']), await kids(first['run_id'])];
+    const filtered = await call(
+      server,
+      'GET',
+      `/history?parent_id=${first['run_id']}&sort_by=run_id&order=asc`,
+    );
+    expect((filtered['history'] as Json[]).map((c) => c['run_id'])).toEqual(theirs.map((c) => c['run_id']));
     for (let i = 0; i < 3; i++) {
       expect(mine[i]!['depends_on']).toEqual([{ run_id: theirs[i]!['run_id'], condition: 'succeeded' }]);
       expect(Date.parse(mine[i]!['started_at'])).toBeGreaterThanOrEqual(

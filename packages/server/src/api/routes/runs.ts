@@ -118,6 +118,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
         attempt_count: q.attempt_count === undefined ? undefined : String(q.attempt_count),
         idempotence_key: q.idempotence_key,
         engine: q.engine,
+        parent_id: q.parent_id,
       },
       statuses: q.status ?? [],
       env,

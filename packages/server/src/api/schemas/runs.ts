@@ -158,6 +158,7 @@ export const RunListQuery = Type.Object(
     attempt_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
     idempotence_key: Type.Optional(QueryText()),
     engine: Type.Optional(QueryText()),
+    parent_id: Type.Optional(QueryText('An array parent: its children.')),
     queued_after: Type.Optional(QueuedTime),
     queued_before: Type.Optional(QueuedTime),
   },
