@@ -21,14 +21,17 @@ export function signature(secret: string, timestamp: string, body: string): stri
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** The JSON a webhook receives: the event, its sequence number and the run as the API answers it. */
+/**
+ * The JSON a webhook receives: the event, its sequence number, and the run as the API answers it
+ * (`run.*`) or the pipeline or instance (`pipeline.*`).
+ */
 export function deliveryBody(webhookId: string, e: OutboxEvent): string {
   return JSON.stringify({
     event: e.event,
     sequence: e.id,
     webhook_id: webhookId,
     at: new Date(e.at).toISOString(),
-    run: presentRun(runFromRow(e.run)),
+    ...(e.run ? { run: presentRun(runFromRow(e.run)) } : { pipeline: e.pipeline }),
   });
 }
 
@@ -161,6 +164,7 @@ export class WebhookDeliverer {
       outboxId: e.id,
       event: e.event,
       runId: e.runId,
+      pipelineId: e.pipelineId,
       attempt,
       at: now,
       statusCode,

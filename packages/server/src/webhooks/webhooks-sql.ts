@@ -13,14 +13,19 @@ export interface WebhookRecord {
 }
 
 /** One status change of a run waiting in the outbox, with the run row as it became. */
+/** One outbox row: a run's status change (`run.*`, with the run row) or a pipeline event (`pipeline.*`). */
 export interface OutboxEvent {
   id: number;
   tx: number;
-  runId: string;
-  definitionId: string;
+  runId: string | null;
+  definitionId: string | null;
   event: string;
   at: number;
-  run: Record<string, unknown>;
+  /** The run row as it became (run events). */
+  run: Record<string, unknown> | null;
+  pipelineId: string | null;
+  /** The pipeline or instance as delivered (pipeline events). */
+  pipeline: Record<string, unknown> | null;
 }
 
 /** One delivery attempt. */
@@ -28,7 +33,8 @@ export interface DeliveryRecord {
   webhookId: string;
   outboxId: number;
   event: string;
-  runId: string;
+  runId: string | null;
+  pipelineId: string | null;
   attempt: number;
   at: number;
   statusCode: number | null;
@@ -97,14 +103,18 @@ export class WebhookStore {
         ORDER BY tx, id LIMIT $4`,
       [w.cursor.tx, w.cursor.id, w.definitionId, limit],
     );
+    const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+    const object = (v: unknown) => (v === null || v === undefined ? null : json<Record<string, unknown>>(v));
     return rows.map((r) => ({
       id: num(r['id']),
       tx: num(r['tx']),
-      runId: String(r['run_id']),
-      definitionId: String(r['definition_id']),
+      runId: text(r['run_id']),
+      definitionId: text(r['definition_id']),
       event: String(r['event']),
       at: num(r['at']),
-      run: json<Record<string, unknown>>(r['run']),
+      run: object(r['run']),
+      pipelineId: text(r['pipeline_id']),
+      pipeline: object(r['pipeline']),
     }));
   }
 
@@ -119,9 +129,21 @@ export class WebhookStore {
 
   async recordDelivery(d: DeliveryRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO webhook_deliveries (webhook_id, outbox_id, event, run_id, attempt, at, status_code, error, delivered)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [d.webhookId, d.outboxId, d.event, d.runId, d.attempt, d.at, d.statusCode, d.error, d.delivered],
+      `INSERT INTO webhook_deliveries
+         (webhook_id, outbox_id, event, run_id, pipeline_id, attempt, at, status_code, error, delivered)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        d.webhookId,
+        d.outboxId,
+        d.event,
+        d.runId,
+        d.pipelineId,
+        d.attempt,
+        d.at,
+        d.statusCode,
+        d.error,
+        d.delivered,
+      ],
     );
     // The log keeps the newest 1000 attempts of each webhook.
     await this.db.query(
@@ -141,7 +163,9 @@ export class WebhookStore {
       webhookId: String(r['webhook_id']),
       outboxId: num(r['outbox_id']),
       event: String(r['event']),
-      runId: String(r['run_id']),
+      runId: r['run_id'] === null ? null : String(r['run_id']),
+      pipelineId:
+        r['pipeline_id'] === null || r['pipeline_id'] === undefined ? null : String(r['pipeline_id']),
       attempt: num(r['attempt']),
       at: num(r['at']),
       statusCode: r['status_code'] === null ? null : num(r['status_code']),

@@ -195,5 +195,74 @@ describe('retry strategies, retention and webhooks', () => {
       ]);
       expect((await call('DELETE', `/api/v1/webhooks/${id}`)).status).toBe(200);
     });
+
+    it("delivers a pipeline's life to a global webhook: created, its instance's phases, scaled, deleted — in order, signed", async () => {
+      const refused = await call('POST', '/api/v1/webhooks', {
+        url,
+        definition_id: (await define({ alias: 'no-pipelines', command: 'true' }))['definition_id'],
+        events: ['pipeline.created'],
+      });
+      expect(refused.status).toBe(422);
+      expect(Object.keys(refused.body['fields'] as object)).toEqual(['body.events']);
+
+      const created = await call('POST', '/api/v1/webhooks', { url });
+      expect(created.status).toBe(200);
+      const secret = created.body['secret'] as string;
+      const worker = { resources: { cpu: 0.05, mem: 16 }, shell: true, kill_grace_period: 1 };
+      const spec = {
+        id: 'hooked-pipeline',
+        processes: { work: { id: 'work', command: 'while true; do sleep 0.2; done', ...worker } },
+        instances: 1,
+      };
+      // Faustian's answers: 204 without a body.
+      const send = async (method: string, path: string, body?: object) =>
+        (await server.app.inject({ method: method as 'POST', url: path, ...(body ? { payload: body } : {}) }))
+          .statusCode;
+      expect(await send('POST', '/api/v1/pipelines', spec)).toBe(204);
+      const ofPipeline = () =>
+        received.map((r) => JSON.parse(r.body)).filter((b) => b.pipeline?.pipeline_id === spec.id);
+      await eventually(async () =>
+        ofPipeline().some((b) => b.event === 'pipeline.instance.running') ? true : undefined,
+      );
+      expect(await send('PATCH', `/api/v1/pipelines/${spec.id}`, { instances: 0 })).toBe(204);
+      await eventually(async () =>
+        ofPipeline().some((b) => b.event === 'pipeline.instance.removed') ? true : undefined,
+      );
+      expect(await send('DELETE', `/api/v1/pipelines/${spec.id}`)).toBe(204);
+      const events = await eventually(async () => {
+        const mine = ofPipeline();
+        return mine.some((b) => b.event === 'pipeline.deleted') ? mine : undefined;
+      });
+      const names = events.map((e) => e.event as string);
+      // Each change once, in the order it was stored.
+      expect(names[0]).toBe('pipeline.created');
+      expect(names.indexOf('pipeline.instance.starting')).toBeLessThan(
+        names.indexOf('pipeline.instance.running'),
+      );
+      expect(names.indexOf('pipeline.instance.running')).toBeLessThan(names.indexOf('pipeline.updated'));
+      expect(names.indexOf('pipeline.updated')).toBeLessThan(names.indexOf('pipeline.instance.removed'));
+      expect(names.at(-1)).toBe('pipeline.deleted');
+      expect(new Set(names).size).toBe(names.length);
+      const sequences = events.map((e) => e.sequence as number);
+      expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
+      expect(events.find((e) => e.event === 'pipeline.updated').pipeline).toMatchObject({
+        pipeline_id: spec.id,
+        instances: 0,
+      });
+      expect(events.find((e) => e.event === 'pipeline.instance.running').pipeline).toMatchObject({
+        pipeline_id: spec.id,
+        instance_id: `${spec.id}.1`,
+        phase: 'running',
+      });
+      for (const r of received.filter((x) => JSON.parse(x.body).pipeline?.pipeline_id === spec.id)) {
+        const expected = createHmac('sha256', secret)
+          .update(`${r.headers['x-galley-timestamp']}.${r.body}`)
+          .digest('hex');
+        expect(r.headers['x-galley-signature']).toBe(`sha256=${expected}`);
+      }
+      expect((await call('DELETE', `/api/v1/webhooks/${created.body['webhook_id'] as string}`)).status).toBe(
+        200,
+      );
+    });
   });
 });

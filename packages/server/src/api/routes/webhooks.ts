@@ -30,7 +30,7 @@ function presentWebhook(w: WebhookRecord): Webhook {
 /** Most webhooks a server may have. */
 export const MAX_WEBHOOKS = 100;
 
-/** Webhooks: run status changes POSTed, signed, to a URL; with their delivery log. */
+/** Webhooks: run status changes and pipeline events POSTed, signed, to a URL; with their delivery log. */
 export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, { deps, documented }) => {
   const webhooks = new WebhookStore(sqlOf(deps.store));
   const tags = ['webhooks'];
@@ -59,12 +59,23 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (ap
         );
       if (b.definition_id !== undefined && !(await deps.store.getDefinition(b.definition_id)))
         throw notFound('definition', b.definition_id);
+      // A pipeline belongs to no definition: a definition's webhook hears its runs only.
+      const pipelineEvents = (b.events ?? []).filter((e) => e.startsWith('pipeline.'));
+      if (b.definition_id !== undefined && pipelineEvents.length > 0)
+        throw new ApiError(
+          422,
+          'PIPELINE_EVENT_OF_DEFINITION',
+          `a webhook of one definition hears its runs only; ${pipelineEvents[0]} goes to global webhooks`,
+          { 'body.events': `${pipelineEvents[0]} needs a webhook without definition_id` },
+        );
+      const events =
+        b.events ?? WEBHOOK_EVENTS.filter((e) => b.definition_id === undefined || e.startsWith('run.'));
       const secret = randomBytes(32).toString('hex');
       const created = await webhooks.create({
         webhookId: deps.newId(),
         url: b.url,
         definitionId: b.definition_id ?? null,
-        events: b.events ?? [...WEBHOOK_EVENTS],
+        events: [...events],
         secret,
         createdAt: deps.clock.now(),
       });
@@ -127,6 +138,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (ap
           outbox_id: d.outboxId,
           event: d.event,
           run_id: d.runId,
+          pipeline_id: d.pipelineId,
           attempt: d.attempt,
           at: iso(d.at),
           status_code: d.statusCode,

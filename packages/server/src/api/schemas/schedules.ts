@@ -148,13 +148,26 @@ export const RetryStrategyBody = Type.Object(
 );
 export type RetryStrategyBody = Static<typeof RetryStrategyBody>;
 
-/** Run events a webhook can ask for. */
+/**
+ * Events a webhook can ask for: a run's status changes, and (global webhooks only: a pipeline
+ * belongs to no definition) a pipeline's life and its instances' phases.
+ */
 export const WEBHOOK_EVENTS = [
   'run.queued',
   'run.pending',
   'run.running',
   'run.needs_retry',
   'run.stopped',
+  'pipeline.created',
+  'pipeline.updated',
+  'pipeline.deleting',
+  'pipeline.deleted',
+  'pipeline.instance.starting',
+  'pipeline.instance.running',
+  'pipeline.instance.failed',
+  'pipeline.instance.stopping',
+  'pipeline.instance.stopped',
+  'pipeline.instance.removed',
 ] as const;
 
 export const WebhookCreate = Type.Object(
@@ -172,7 +185,7 @@ export const WebhookCreate = Type.Object(
         minItems: 1,
         maxItems: WEBHOOK_EVENTS.length,
         uniqueItems: true,
-        description: 'Run events to deliver; default all.',
+        description: 'Events to deliver; default all.',
       }),
     ),
   },
@@ -197,7 +210,8 @@ export const WebhookList = Type.Object({ webhooks: Type.Array(Webhook) });
 export const WebhookDelivery = Type.Object({
   outbox_id: Type.Integer({ description: 'The event sequence number.' }),
   event: Type.String(),
-  run_id: Type.String(),
+  run_id: Nullable(Type.String({ description: 'The run of a `run.*` event.' })),
+  pipeline_id: Nullable(Type.String({ description: 'The pipeline of a `pipeline.*` event.' })),
   attempt: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
   status_code: Nullable(Type.Integer()),

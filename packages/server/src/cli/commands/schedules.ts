@@ -233,7 +233,8 @@ export function webhookCommand(client: () => GalleyClient): Command {
         deliveries: {
           outbox_id: number;
           event: string;
-          run_id: string;
+          run_id: string | null;
+          pipeline_id: string | null;
           attempt: number;
           at: string;
           status_code: number | null;
@@ -242,11 +243,11 @@ export function webhookCommand(client: () => GalleyClient): Command {
       }>('GET', `/webhooks/${encodeURIComponent(id)}/deliveries`);
       process.stdout.write(
         `${formatTable(
-          ['SEQ', 'EVENT', 'RUN', 'ATTEMPT', 'AT', 'RESULT'],
+          ['SEQ', 'EVENT', 'RUN / PIPELINE', 'ATTEMPT', 'AT', 'RESULT'],
           log.deliveries.map((d) => [
             String(d.outbox_id),
             d.event,
-            d.run_id,
+            d.run_id ?? d.pipeline_id ?? '',
             String(d.attempt),
             d.at,
             d.error ?? `HTTP ${d.status_code}`,
