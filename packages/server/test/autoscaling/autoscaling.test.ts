@@ -147,7 +147,9 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
     const cli = await galley(url(), ['pipeline', 'autoscaling', 'agents', '-n', '3']);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/^source gocd {2}instances 4 \(running 4\) {2}desired 4 {2}metric 12\n/);
-    expect(cli.stdout).toContain('metric 12 / target 3 per instance → 4; stays at 4');
+    // The decision that grew it ("…; 0 → 4") or, once later polls pushed it out of the last 3,
+    // those that kept it ("…; stays at 4"): how many polls came since depends on the machine.
+    expect(cli.stdout).toContain('metric 12 / target 3 per instance → 4; ');
 
     // GoCD in trouble: the size stays, and the decision says why.
     gocd.failScheduled = 503;
