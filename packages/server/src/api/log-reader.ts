@@ -78,7 +78,12 @@ async function readAttempt(
     // The backend's offset, not the bytes returned: a backend may leave lines out (Mesos' executor
     // lines), and the next read starts after them.
     next[stream] = chunk.nextOffset - (chunk.data.length - data.length);
-    if (data.length < chunk.data.length) caughtUp = false;
+    if (data.length < chunk.data.length) {
+      // The page is full up to a character boundary: stdout goes on in the next page, and stderr
+      // must not start in this one (a reader would see it before the rest of stdout).
+      caughtUp = false;
+      break;
+    }
     if (chunk.size !== null && chunk.nextOffset < chunk.size) caughtUp = false;
   }
   return { data: Buffer.concat(parts), position: next, caughtUp };

@@ -57,6 +57,34 @@ function backendWith(unreadable: number[]): Backend {
   } as unknown as Backend;
 }
 
+/** A backend whose attempt 1 wrote `stdout` and `stderr` (positioned reads of those bytes). */
+function backendOf(stdout: string, stderr: string): Backend {
+  return {
+    async logs(_ref: unknown, stream: string, offset: number, maxBytes: number): Promise<LogChunk> {
+      const all = Buffer.from(stream === 'stdout' ? stdout : stderr);
+      const data = all.subarray(offset, offset + maxBytes);
+      return { data, nextOffset: offset + data.length, size: all.length };
+    },
+  } as unknown as Backend;
+}
+
+describe('paging a run whose output has multi-byte characters', () => {
+  it('gives all of stdout before any of stderr, even when a page ends early at a character boundary', async () => {
+    // 'é' is 2 bytes: a 4-byte page holds 'hé' and 1 byte of the next 'é', cut back to 'hé'.
+    const backend = backendOf('hééé', 'ERR');
+    const pages: string[] = [];
+    let position = null;
+    for (let i = 0; i < 10; i++) {
+      const page = await readLogPage(backend, run('STOPPED', 1), position, 'both', 4);
+      pages.push(page.data.toString());
+      position = page.position;
+      if (page.caughtUp) break;
+    }
+    expect(pages.join('')).toBe('héééERR');
+    expect(pages[0]).toBe('hé');
+  });
+});
+
 describe('reading a page of a run whose output cannot be read', () => {
   it('is an error for the last attempt, never an empty page', async () => {
     await expect(readLogPage(backendWith([1]), run('STOPPED', 1), null, 'both', 100)).rejects.toBeInstanceOf(
