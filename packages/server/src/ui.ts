@@ -50,6 +50,8 @@ export const UI_PAGES: readonly RegExp[] = [
   /^\/pipelines\/?$/,
   /^\/pipelines\/[^/]+(\/edit)?\/?$/,
   /^\/capacity\/?$/,
+  /^\/schedules\/?$/,
+  /^\/queues\/?$/,
 ];
 
 /** Paths of the API's namespaces: an unknown path under one is a JSON 404, never a page. */
