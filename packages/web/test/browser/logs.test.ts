@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -46,6 +46,8 @@ describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 
     // The run prints its first line, then waits for the test to open a gate (however slow the
     // machine, it is still running when the page shows that line), then prints the rest.
     const gateDir = mkdtempSync(join(tmpdir(), 'galley-web-logs-'));
+    // Jobs run as nobody when the tests run as root (--run-as): they must see the gate file.
+    chmodSync(gateDir, 0o755);
     const gate = join(gateDir, 'gate');
     const run = await execute(
       'ticker',
