@@ -105,7 +105,12 @@ describe.runIf(built)('pipelines stored before the bounds existed (built server,
   }, 120_000);
 
   afterAll(async () => {
-    await server?.stop();
+    if (server) {
+      // Its processes outlive the server by design: the test's must not outlive the test.
+      await request(url(), 'DELETE', '/pipelines/fine').catch(() => undefined);
+      await waitGone(url(), 'fine').catch(() => undefined);
+      await server.stop();
+    }
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
 
