@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtGalley, findPodman, TEST_IMAGE } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, galley, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
+import { eventually, galley, PATIENCE_MS, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
 import { allReady, deleteAllPipelines, type PipelineJson, request, waitFor } from '../pipelines/harness.js';
 
 // A pipeline whose instances run in containers on the local backend, end to end: the BUILT server
@@ -133,8 +133,16 @@ describe.runIf(built && podman.available)(
         const port = t.processes['web']!.ports[0]!;
         expect(await eventually(() => served(port))).toBe(`v1 ${t.id}`);
         const launch = t.processor_id!.split('$')[1]!;
-        const sidecar = await readFile(join(data, 'pipelines', 'boxed', launch, 'sidecar', 'stdout'), 'utf8');
-        expect(sidecar).toContain(`sidecar of ${t.id}`);
+        // Healthy means the web process answers; the sidecar's first line may land a moment later.
+        const stdout = join(data, 'pipelines', 'boxed', launch, 'sidecar', 'stdout');
+        const line = `sidecar of ${t.id}`;
+        expect(
+          await eventually(
+            async () => ((await readFile(stdout, 'utf8').catch(() => '')).includes(line) ? line : undefined),
+            PATIENCE_MS,
+            `the sidecar's first line in ${stdout}`,
+          ),
+        ).toBe(line);
       }
       await eventually(() => runningContainersAre(v1));
 
