@@ -5,9 +5,9 @@ import {
   type ContainerLaunch,
   type ContainerRuntime,
   containerScript,
-  lastWords,
   runArgs,
 } from '../../src/backends/local/container-runtime.js';
+import { lastWords } from '../../src/backends/local/container-cli.js';
 import { freeRanges, portEnv, rangeSize, takePorts } from '../../src/backends/local/local-ports.js';
 import { UsageMeter } from '../../src/backends/local/usage.js';
 import { redactConfig, resolveConfig } from '../../src/config/config.js';

@@ -1,4 +1,4 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { access, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogChunk } from '../backend.js';
 
@@ -117,4 +117,12 @@ export async function lastLine(path: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** Whether `path` exists. */
+export async function pathExists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerSettings } from '../../config/container-settings.js';
-import { chooseRuntime, type RuntimeChoice } from './container-runtime.js';
+import { chooseRuntime } from './container-probe.js';
+import type { RuntimeChoice } from './container-runtime.js';
 import { DEFAULT_INHERITED_ENV } from './local-backend.js';
 
 /**

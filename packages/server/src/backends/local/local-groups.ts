@@ -13,12 +13,8 @@ import type {
   ProcessLogRef,
 } from '../group-runner.js';
 import { lastLine, readLogChunk } from './attempt-files.js';
-import {
-  containerName,
-  type ContainerLaunch,
-  type ContainerRuntime,
-  execCommand,
-} from './container-runtime.js';
+import { execCommand } from './container-cli.js';
+import { containerName, type ContainerLaunch, type ContainerRuntime } from './container-runtime.js';
 import { batcher } from './event-batch.js';
 import { HealthProbe } from './group-health.js';
 import { hostPortsOf } from './group-ports.js';

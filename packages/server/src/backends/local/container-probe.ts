@@ -1,0 +1,195 @@
+import { access, constants, mkdir, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ContainerSettings } from '../../config/container-settings.js';
+import { lastWords, runCli } from './container-cli.js';
+import type { RuntimeChoice, RuntimeKind } from './container-runtime.js';
+
+/**
+ * Choosing the local backend's container runtime, once at start: whether Docker's daemon answers,
+ * whether Podman can really run a container here (a probe container, with Podman's configuration
+ * and else with Galley's own, since Debian's defaults fail on this kind of host), and the registry
+ * logins written where the chosen CLI reads them. Apart from running containers because it runs
+ * once and decides, with the reason, whether there are containers at all (host mode otherwise).
+ */
+
+/** Finds `name` on PATH; null when it is not there. */
+async function which(name: string, path: string | undefined): Promise<string | null> {
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      await access(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * Podman's configuration where its defaults cannot run a container (crun on hybrid cgroups, or
+ * a setrlimit the runtime may not raise): runc, the cgroupfs manager, no default ulimits.
+ */
+const GALLEY_CONTAINERS_CONF = `# Written by Galley: used when Podman's own configuration cannot run a container here.
+[containers]
+default_ulimits = []
+
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+events_logger = "file"
+`;
+
+export interface DetectOptions {
+  /** Where Galley keeps its runtime files (probe root, containers.conf, registry logins). */
+  stateDir: string;
+  /** The server's environment the CLI needs (PATH, HOME, …). */
+  baseEnv: Record<string, string>;
+  logger: Logger;
+}
+
+/**
+ * Chooses the runtime of `settings.runtime`: `none` is host mode; `docker` and `podman` must work
+ * or the server does not start (an error says why); `auto` takes Docker when its daemon answers,
+ * else Podman when a probe container runs (with its own configuration, else with Galley's), else
+ * host mode. Registry logins are written for the chosen runtime (mode 0600), never logged.
+ */
+export async function chooseRuntime(settings: ContainerSettings, o: DetectOptions): Promise<RuntimeChoice> {
+  if (settings.runtime === 'none') return { runtime: null, why: '--container-runtime is none' };
+  const tried: string[] = [];
+  if (settings.runtime === 'docker' || settings.runtime === 'auto') {
+    const docker = await probeDocker(settings, o);
+    if (docker.runtime) return docker;
+    if (settings.runtime === 'docker') throw new Error(`--container-runtime docker: ${docker.why}`);
+    tried.push(`Docker: ${docker.why}`);
+  }
+  const podman = await probePodman(settings, o);
+  if (podman.runtime) return podman;
+  if (settings.runtime === 'podman') throw new Error(`--container-runtime podman: ${podman.why}`);
+  tried.push(`Podman: ${podman.why}`);
+  return { runtime: null, why: `no container runtime works here (${tried.join('; ')})` };
+}
+
+async function probeDocker(settings: ContainerSettings, o: DetectOptions): Promise<RuntimeChoice> {
+  const cli = await which('docker', o.baseEnv['PATH']);
+  if (!cli) return { runtime: null, why: 'docker is not installed' };
+  const env = { ...o.baseEnv };
+  const version = await runCli({ cli, env }, ['version', '--format', '{{.Server.Version}}'], 15_000);
+  if (version.code !== 0)
+    return { runtime: null, why: `its daemon does not answer (${lastWords(version.stderr)})` };
+  const auth = await writeAuth('docker', settings, o.stateDir);
+  return {
+    runtime: {
+      kind: 'docker',
+      cli,
+      env,
+      init: true,
+      cgroupParent: false,
+      pullPolicy: settings.pullPolicy,
+      auth,
+      description: `docker ${version.stdout.trim()}`,
+    },
+    why: 'the Docker daemon answers',
+  };
+}
+
+async function probePodman(settings: ContainerSettings, o: DetectOptions): Promise<RuntimeChoice> {
+  const cli = await which('podman', o.baseEnv['PATH']);
+  if (!cli) return { runtime: null, why: 'podman is not installed' };
+  const root = join(o.stateDir, 'probe-root');
+  await mkdir(root, { recursive: true });
+  const own = join(o.stateDir, 'containers.conf');
+  const configs: { env: Record<string, string>; what: string }[] = [
+    { env: { ...o.baseEnv }, what: "Podman's configuration" },
+  ];
+  if (await which('runc', o.baseEnv['PATH'] ?? process.env['PATH'])) {
+    await writeFile(own, GALLEY_CONTAINERS_CONF);
+    configs.push({ env: { ...o.baseEnv, CONTAINERS_CONF: own }, what: "Galley's containers.conf" });
+  }
+  const failures: string[] = [];
+  for (const { env, what } of configs) {
+    const runtime = { cli, env };
+    // A container whose program does not exist: the runtime made it (namespaces, cgroups, limits,
+    // the init) when the error is about the missing program, not the CLI's own 125/126.
+    const probe = async (init: boolean) =>
+      runCli(
+        runtime,
+        [
+          'run',
+          '--rm',
+          ...(init ? ['--init'] : []),
+          '--memory',
+          '64m',
+          '--cpus',
+          '0.5',
+          '--rootfs',
+          root,
+          '/galley-probe',
+        ],
+        60_000,
+      );
+    let init = true;
+    let r = await probe(true);
+    if (r.code === 125 || r.code === 126 || r.code < 0) {
+      const plain = await probe(false);
+      if (plain.code !== 125 && plain.code !== 126 && plain.code >= 0) {
+        init = false;
+        r = plain;
+      }
+    }
+    if (r.code === 125 || r.code === 126 || r.code < 0) {
+      failures.push(`with ${what}: ${lastWords(r.stderr)}`);
+      continue;
+    }
+    const info = await runCli(
+      runtime,
+      ['info', '--format', '{{.Version.Version}} {{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}'],
+      30_000,
+    );
+    const [version = '?', oci = '?', manager = '?'] = info.stdout.trim().split(' ');
+    const auth = await writeAuth('podman', settings, o.stateDir);
+    o.logger.debug({ cli, config: what, init }, 'local backend: podman runs containers');
+    return {
+      runtime: {
+        kind: 'podman',
+        cli,
+        env,
+        init,
+        cgroupParent: manager === 'cgroupfs' && process.getuid?.() === 0,
+        pullPolicy: settings.pullPolicy,
+        auth,
+        description: `podman ${version} (${oci}, ${manager}, ${what})`,
+      },
+      why: 'a probe container ran',
+    };
+  }
+  return { runtime: null, why: `it cannot run a container (${failures.join('; ')})` };
+}
+
+/**
+ * Writes the registry logins where the runtime reads them: Podman's auth file, or a Docker
+ * config directory (both `{"auths": {registry: {"auth": base64(user:password)}}}`), mode 0600.
+ * Null when there are none.
+ */
+async function writeAuth(
+  kind: RuntimeKind,
+  settings: ContainerSettings,
+  stateDir: string,
+): Promise<string | null> {
+  if (settings.credentials.length === 0) return null;
+  const auths: Record<string, { auth: string }> = {};
+  for (const c of settings.credentials)
+    auths[c.registry] = { auth: Buffer.from(`${c.username}:${c.password}`).toString('base64') };
+  const text = `${JSON.stringify({ auths }, null, 2)}\n`;
+  if (kind === 'podman') {
+    const file = join(stateDir, 'auth.json');
+    await writeFile(file, text, { mode: 0o600 });
+    return file;
+  }
+  const dir = join(stateDir, 'docker');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, 'config.json'), text, { mode: 0o600 });
+  return dir;
+}
