@@ -1,24 +1,14 @@
 import { CONFIGURATION_FAILURE } from '@galley/core';
 import type { Logger } from 'pino';
 import type {
-  AttemptRef,
   Backend,
   BackendEvent,
-  ClusterInfo,
-  KillAnswer,
   LaunchBatch,
   LaunchSpec,
-  LogChunk,
-  LogStream,
   PlacedGroupLaunch,
-  PlacementRound,
-  PlacementTraits,
-  ReconcileAnswer,
-  ReconcileItem,
-  WaitingWork,
 } from '../backends/backend.js';
-import type { GroupEvent, GroupRunner } from '../backends/group-runner.js';
-import type { Node } from '@galley/core';
+import { DelegatingBackend } from '../backends/delegating-backend.js';
+import type { GroupEvent } from '../backends/group-runner.js';
 import { looksLikeReference } from './references.js';
 import { applyResolution, type SecretResolver } from './resolver.js';
 
@@ -35,70 +25,38 @@ import { applyResolution, type SecretResolver } from './resolver.js';
  * apart does (Mesos: `Environment.Variable` of type SECRET; local containers: by name, never in
  * the env file); false = plain values everywhere.
  */
-export class SecretsBackend implements Backend {
-  readonly cluster: string;
-  readonly kind: string;
-  readonly placement: PlacementTraits;
-  readonly defaultRole?: string | undefined;
-  readonly roles?: readonly string[];
-  readonly groups?: GroupRunner;
-  readonly waiting?: (work: WaitingWork) => void;
-  readonly executorLogs?: Backend['executorLogs'];
+export class SecretsBackend extends DelegatingBackend {
   private events: (events: BackendEvent[]) => void | Promise<void> = () => {};
   private groupEvents: (events: GroupEvent[]) => Promise<void> = async () => {};
   /** Pipeline launches being resolved: a kill meanwhile marks them, and they are never handed over. */
   private readonly resolving = new Map<string, { killed: boolean }>();
 
   constructor(
-    private readonly inner: Backend,
+    inner: Backend,
     private readonly resolver: SecretResolver,
     private readonly o: { logger: Logger; now: () => number; secretEnv: boolean },
   ) {
-    this.cluster = inner.cluster;
-    this.kind = inner.kind;
-    this.placement = inner.placement;
-    if (inner.defaultRole !== undefined) this.defaultRole = inner.defaultRole;
-    if (inner.roles !== undefined) this.roles = inner.roles;
-    if (inner.waiting) this.waiting = (work) => inner.waiting?.(work);
-    if (inner.executorLogs)
-      this.executorLogs = (attempt, stream, offset, maxBytes) =>
-        inner.executorLogs!(attempt, stream, offset, maxBytes);
+    super(inner);
+    // One listener each, held here: the failures of resolution are reported beside the backend's events.
     inner.onEvents((events) => this.events(events));
     if (inner.groups) {
       inner.groups.onEvents((events) => this.groupEvents(events));
-      this.groups = this.groupsView(inner.groups);
+      // A kill of a launch still being resolved marks it (it is then never launched).
+      this.groups = this.groupsView({
+        onEvents: (listener) => {
+          this.groupEvents = listener;
+        },
+        kill: async (launchId) => {
+          const state = this.resolving.get(launchId);
+          if (state) state.killed = true;
+          await inner.groups!.kill(launchId);
+        },
+      });
     }
   }
 
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  capacity(): Node[] {
-    return this.inner.capacity();
-  }
-  openRound(): PlacementRound {
-    return this.inner.openRound();
-  }
-  onCapacity(listener: () => void): void {
-    this.inner.onCapacity(listener);
-  }
-  kill(attemptId: string, graceMs: number): Promise<KillAnswer> {
-    return this.inner.kill(attemptId, graceMs);
-  }
-  reconcile(items: readonly ReconcileItem[]): Promise<ReconcileAnswer[]> {
-    return this.inner.reconcile(items);
-  }
-  logs(attempt: AttemptRef, stream: LogStream, offset: number, maxBytes: number): Promise<LogChunk> {
-    return this.inner.logs(attempt, stream, offset, maxBytes);
-  }
-  onEvents(listener: (events: BackendEvent[]) => void | Promise<void>): void {
+  override onEvents(listener: (events: BackendEvent[]) => void | Promise<void>): void {
     this.events = listener;
-  }
-  describe(): ClusterInfo {
-    return this.inner.describe();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   /**
@@ -106,7 +64,7 @@ export class SecretsBackend implements Backend {
    * item locally, node by node elsewhere (a Mesos launch takes a node's offers in one ACCEPT, so a
    * node's work goes in one call).
    */
-  async launch(batch: LaunchBatch): Promise<void> {
+  override async launch(batch: LaunchBatch): Promise<void> {
     const runRef = (spec: LaunchSpec) => spec.env.some((e) => looksLikeReference(e.value));
     const groupRef = (g: PlacedGroupLaunch) => groupValues(g).some(looksLikeReference);
     if (!batch.runs.some(runRef) && !batch.groups.some(groupRef)) return this.inner.launch(batch);
@@ -200,26 +158,6 @@ export class SecretsBackend implements Backend {
     if (failed.length > 0) void Promise.resolve(this.events(failed)).catch(() => undefined);
     if (groupsFailed.length > 0) void this.groupEvents(groupsFailed).catch(() => undefined);
     if (runs.length > 0 || groups.length > 0) await this.inner.launch({ runs, groups });
-  }
-
-  /** The inner runner, but a kill of a launch still being resolved marks it (it is then never launched). */
-  private groupsView(inner: GroupRunner): GroupRunner {
-    const onEvents = (listener: (events: GroupEvent[]) => Promise<void>) => {
-      this.groupEvents = listener;
-    };
-    const kill = async (launchId: string) => {
-      const state = this.resolving.get(launchId);
-      if (state) state.killed = true;
-      await inner.kill(launchId);
-    };
-    return new Proxy({} as GroupRunner, {
-      get(_, name) {
-        if (name === 'onEvents') return onEvents;
-        if (name === 'kill') return kill;
-        const value: unknown = Reflect.get(inner, name);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
-      },
-    });
   }
 }
 
