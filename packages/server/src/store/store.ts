@@ -14,6 +14,7 @@ import type {
   RunEventRecord,
   RunRecord,
 } from '../model/records.js';
+import type { DefinitionSortField, RunSortField } from '../model/sort-fields.js';
 
 /** A page of a list, with the total that matched the filters. */
 export interface Page<T> {
@@ -29,24 +30,8 @@ export interface Paging<Sort extends string> {
   offset: number;
 }
 
-/** Sortable run columns. */
-export const RUN_SORT_FIELDS = [
-  'queued_at',
-  'started_at',
-  'finished_at',
-  'status',
-  'alias',
-  'group_name',
-  'owner_id',
-  'cluster',
-  'exit_code',
-  'run_id',
-] as const;
-export type RunSortField = (typeof RUN_SORT_FIELDS)[number];
-
-/** Sortable definition columns. */
-export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
-export type DefinitionSortField = (typeof DEFINITION_SORT_FIELDS)[number];
+/** Sortable run and definition columns: one list for the API, the store and the web (model/sort-fields.ts). */
+export type { DefinitionSortField, RunSortField };
 
 /** Run columns usable as equality filters (the flotilla "any field" filter). */
 export const RUN_FILTER_FIELDS = [

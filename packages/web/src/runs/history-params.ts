@@ -1,19 +1,11 @@
+import { RUN_SORT_FIELDS } from '@galley/server/api';
 import type { HistoryQuery, RunSortField } from '../api/runs.js';
 import { RUN_STATUSES, type Run, type RunStatus } from '../api/types.js';
 import { toMillis } from '../format/time.js';
 import { runOwner } from './status.js';
 
-const SORT_FIELDS: readonly RunSortField[] = [
-  'queued_at',
-  'started_at',
-  'finished_at',
-  'status',
-  'alias',
-  'group_name',
-  'owner_id',
-  'cluster',
-  'exit_code',
-];
+/** The columns the page sorts by: the server's sortable run columns but `run_id` (no column of the table). */
+const SORT_FIELDS: readonly RunSortField[] = RUN_SORT_FIELDS.filter((f): f is RunSortField => f !== 'run_id');
 
 /** Defaults of the runs page: newest first, 25 a page. */
 export const DEFAULT_HISTORY: HistoryQuery = { sortBy: 'queued_at', order: 'desc', limit: 25, offset: 0 };

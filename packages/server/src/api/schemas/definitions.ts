@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFINITION_SORT_FIELDS } from '../../model/sort-fields.js';
 import { EnvList, Nullable, PagingQuery, QueryText, Text } from './common.js';
 import { DefinitionPlacementAnswer, DefinitionPlacementFields } from './placement.js';
 import { RetentionDays, RetryStrategyBody } from './schedules.js';
 
-/** Sortable definition columns (the store's DEFINITION_SORT_FIELDS; a test keeps them equal). */
-export const DEFINITION_SORT_FIELDS = ['alias', 'group_name', 'image', 'created_at', 'updated_at'] as const;
+/** Sortable definition columns: the store's too (model/sort-fields.ts). */
+export { DEFINITION_SORT_FIELDS };
 
 /** The longest alias: within what a path can carry (MAX_PATH_ID_LENGTH). */
 export const MAX_ALIAS_LENGTH = 200;

@@ -1,4 +1,5 @@
 import { RUN_STATUSES } from './statuses.js';
+import { RUN_SORT_FIELDS } from '../../model/sort-fields.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { BAD_CHARS, EnvList, NO_NUL, Nullable, PagingQuery, QueryText, Text, Time } from './common.js';
 import { ActiveDeadline } from './definitions.js';
@@ -6,19 +7,8 @@ import { ExecutePlacementFields, RunPlacementAnswer } from './placement.js';
 import { RetryStrategyBody } from './schedules.js';
 import { ExecuteQueueFields, RunQueueAnswer } from './queues.js';
 
-/** Sortable run columns (the store's RUN_SORT_FIELDS; a test keeps them equal). */
-export const RUN_SORT_FIELDS = [
-  'queued_at',
-  'started_at',
-  'finished_at',
-  'status',
-  'alias',
-  'group_name',
-  'owner_id',
-  'cluster',
-  'exit_code',
-  'run_id',
-] as const;
+/** Sortable run columns: the store's too (model/sort-fields.ts). */
+export { RUN_SORT_FIELDS };
 
 export { RUN_STATUSES } from './statuses.js';
 
