@@ -17,12 +17,11 @@ import {
   childCounts,
   childrenOf,
   listQueues,
-  openArrays,
-  runningOn,
   type ChildCounts,
   type QueueRecord,
   type RunningShape,
 } from './queues-sql.js';
+import { RunningUsage } from './running-usage.js';
 
 /** What the dispatch round hands placement, decided by the queue gate (see QueueGate). */
 export interface QueueOrder {
@@ -53,7 +52,8 @@ export interface QueueGateOptions {
   stop?: (runId: string, reason: string) => Promise<unknown>;
 }
 
-type Ctx = { policy: RetryPolicy; random: () => number; now: number };
+/** The round's context; `epoch`: the leadership epoch it runs in (a new one re-reads what is kept). */
+type Ctx = { policy: RetryPolicy; random: () => number; now: number; epoch?: number };
 
 /** Owners' oldest runs added to a full batch, per (queue, owner). */
 const HEADS_PER_OWNER = 4;
@@ -102,9 +102,12 @@ export class QueueGate {
   private readonly headsReadAt = new Map<string, number>();
   /** Array parents whose children are being stopped by this replica. */
   private readonly stopping = new Set<string>();
+  /** The runs holding capacity and whether array parents are open, per cluster, kept from the feed. */
+  private readonly usage: RunningUsage;
 
   constructor(private readonly o: QueueGateOptions) {
     this.sql = (o.store as { sql?: SqlClient }).sql;
+    this.usage = new RunningUsage(() => this.db, o.feed);
     o.feed?.subscribe((run) => this.observe(run));
   }
 
@@ -171,7 +174,7 @@ export class QueueGate {
   ): Promise<QueueOrder | undefined> {
     if (!this.sql) return undefined;
     const queued = await this.withOwnerHeads(cluster, read, ctx.now);
-    const running = await runningOn(this.db, cluster);
+    const running = await this.usage.running(cluster, ctx.now, ctx.epoch);
     const steps: Step[] = [];
     const now = new Map<string, RunRecord>(); // records as this round leaves them
     await this.endArrays(cluster, ctx, steps, now);
@@ -305,7 +308,7 @@ export class QueueGate {
     steps: Step[],
     now: Map<string, RunRecord>,
   ): Promise<void> {
-    const parents = await openArrays(this.db, cluster);
+    const parents = await this.usage.openArrays(cluster, ctx.now);
     if (parents.length === 0) return;
     const counts = await childCounts(
       this.db,

@@ -64,15 +64,16 @@ export async function deleteQueue(db: SqlQuerier, name: string): Promise<boolean
   return rows.length > 0;
 }
 
-/** A run holding capacity of a cluster, as the ordering sees it, with its id and array parent. */
+/** A run holding capacity of a cluster, as the ordering sees it, with its id, array parent and version. */
 export interface RunningShape extends WorkShape {
   runId: string;
+  version: number;
 }
 
 /** The runs holding capacity on `cluster` (PENDING or RUNNING). */
 export async function runningOn(db: SqlQuerier, cluster: string): Promise<RunningShape[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT run_id, queue, owner_id, group_name, parent_id, cpu, memory FROM runs
+    `SELECT run_id, queue, owner_id, group_name, parent_id, cpu, memory, version FROM runs
       WHERE status IN ('PENDING', 'RUNNING') AND cluster = $1`,
     [cluster],
   );
@@ -84,6 +85,7 @@ export async function runningOn(db: SqlQuerier, cluster: string): Promise<Runnin
     array: r['parent_id'] === null ? undefined : String(r['parent_id']),
     cpus: Number(r['cpu']) / 1000,
     memMb: Number(r['memory']),
+    version: Number(r['version']),
   }));
 }
 

@@ -1,0 +1,127 @@
+import { DEFAULT_QUEUE } from '@galley/core';
+import type { RunRecord } from '../model/records.js';
+import type { RunFeed } from '../runs/feed.js';
+import type { SqlQuerier } from '../store/sql-client.js';
+import { openArrays, runningOn, type RunningShape } from './queues-sql.js';
+
+/** A full re-read of a cluster's runs holding capacity at least this often (ms), whatever the feed said. */
+const REBUILD_EVERY_MS = 30_000;
+/** A cluster's array parents are re-read at least this often (ms) even when none is known to be open. */
+const ARRAYS_EVERY_MS = 5_000;
+/** Versions of runs that left a cluster's running set, remembered against late publishes of older ones. */
+const GONE_REMEMBERED = 10_000;
+
+/** One cluster's runs holding capacity (PENDING or RUNNING), as the dispatch round last knew them. */
+interface ClusterUsage {
+  byId: Map<string, RunningShape>;
+  /** Runs that left the set and at which version: an older publish of them is stale. */
+  gone: Map<string, number>;
+  builtAt: number;
+  /** The leadership epoch it was read under: a new term reads it again. */
+  epoch: number | undefined;
+}
+
+/** One cluster's array parents, as far as the feed tells: whether one may be open. */
+interface ClusterArrays {
+  /** False after a read found none and no parent was published since. */
+  maybeOpen: boolean;
+  readAt: number;
+  /** Array parents published (counted): a read that saw none is trusted only if none came meanwhile. */
+  published: number;
+}
+
+const holdsCapacity = (run: RunRecord) => run.state.status === 'PENDING' || run.state.status === 'RUNNING';
+
+function shapeOf(run: RunRecord): RunningShape {
+  return {
+    runId: run.runId,
+    queue: run.batch?.queue ?? DEFAULT_QUEUE,
+    owner: run.ownerId,
+    group: run.groupName,
+    array: run.batch?.parentId,
+    cpus: run.cpu / 1000,
+    memMb: run.memory,
+    version: run.version,
+  };
+}
+
+/**
+ * What the queue gate needs each dispatch round besides the queued runs — the runs holding
+ * capacity on a cluster (fair share and limits count them) and whether any array parent is open
+ * — kept in memory from the run feed instead of read from the store every round: on PGlite, which
+ * runs one statement at a time, those two reads were a third of the round's time.
+ *
+ * Only the leader moves a run to PENDING, RUNNING or out of them, in its run controller's serial
+ * loop, and publishes each change into the feed after it is stored; the dispatch round that asks
+ * runs in the same loop. So a read made in a round is current, and publishes keep it current
+ * after. Versions guard against late publishes of older records (a follower's change read back).
+ * The set is read again at a new leadership epoch and every REBUILD_EVERY_MS anyway; the array
+ * parents are read while one may be open, and every ARRAYS_EVERY_MS anyway.
+ */
+export class RunningUsage {
+  private readonly usage = new Map<string, ClusterUsage>();
+  private readonly arrays = new Map<string, ClusterArrays>();
+
+  constructor(
+    private readonly db: () => SqlQuerier,
+    feed: RunFeed | undefined,
+  ) {
+    feed?.subscribe((run) => this.observe(run));
+  }
+
+  /** The runs holding capacity on `cluster` now (read from the store when not known or too old). */
+  async running(cluster: string, now: number, epoch: number | undefined): Promise<RunningShape[]> {
+    let u = this.usage.get(cluster);
+    if (!u || u.epoch !== epoch || now - u.builtAt >= REBUILD_EVERY_MS) {
+      // Read in the dispatch round (see the class doc): nothing published meanwhile changes the set.
+      const rows = await runningOn(this.db(), cluster);
+      u = { byId: new Map(rows.map((r) => [r.runId, r])), gone: new Map(), builtAt: now, epoch };
+      this.usage.set(cluster, u);
+    }
+    return [...u.byId.values()];
+  }
+
+  /** The open array parents of `cluster`: none without a read while none can be open. */
+  async openArrays(cluster: string, now: number): Promise<RunRecord[]> {
+    const a = this.arraysOf(cluster);
+    if (!a.maybeOpen && now - a.readAt < ARRAYS_EVERY_MS) return [];
+    const published = a.published;
+    const parents = await openArrays(this.db(), cluster);
+    a.readAt = now;
+    a.maybeOpen = parents.length > 0 || a.published !== published;
+    return parents;
+  }
+
+  /** Forgets everything known (the next round reads it again). */
+  reset(): void {
+    this.usage.clear();
+    this.arrays.clear();
+  }
+
+  private arraysOf(cluster: string): ClusterArrays {
+    let a = this.arrays.get(cluster);
+    if (!a) this.arrays.set(cluster, (a = { maybeOpen: true, readAt: -Infinity, published: 0 }));
+    return a;
+  }
+
+  private observe(run: RunRecord): void {
+    if (run.batch?.kind === 'array' && run.state.status === 'QUEUED') {
+      const a = this.arraysOf(run.cluster);
+      a.published++;
+      a.maybeOpen = true;
+    }
+    const u = this.usage.get(run.cluster);
+    if (!u) return;
+    const known = u.byId.get(run.runId);
+    if (known && known.version > run.version) return;
+    if (holdsCapacity(run)) {
+      if (!known && (u.gone.get(run.runId) ?? -1) >= run.version) return;
+      u.byId.set(run.runId, shapeOf(run));
+      return;
+    }
+    if (!known) return;
+    u.byId.delete(run.runId);
+    u.gone.set(run.runId, run.version);
+    if (u.gone.size > GONE_REMEMBERED) u.gone.delete(u.gone.keys().next().value!);
+  }
+}
