@@ -88,7 +88,9 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
   logger.info({ auth: config.auth.mode }, `auth: ${authSummary(config)}`);
   const replicaId = newReplicaId();
   const store = await openStore(
-    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl
+      ? { databaseUrl: config.databaseUrl }
+      : { dataDir: config.dataDir, engine: config.store },
     {
       onIdleError: (err) => logger.warn({ err: err.message }, 'store: idle connection error'),
       origin: replicaId,

