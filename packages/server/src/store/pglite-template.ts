@@ -1,0 +1,60 @@
+/**
+ * A new PGlite data directory, made once at `npm run build` instead of at each first start: PGlite
+ * runs PostgreSQL's initdb inside WebAssembly, which took 3.3 s of a 5.3 s first start on a quiet
+ * machine (13 s loaded, 0.9 GB at its peak). The build leaves a pristine cluster beside this module
+ * (`pglite-template/`, never opened by a server); a first start copies it (`copyTemplate`). Without
+ * it (running from sources, or a template of another PGlite version) the server runs initdb as
+ * before. `node pglite-template.js` makes it when it is missing or stale.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/** Where the build puts the template. */
+export const TEMPLATE_DIR = fileURLToPath(new URL('./pglite-template', import.meta.url));
+/** The file in the template naming the PGlite version that made it. */
+const MARK = 'galley-template-version';
+
+/** The installed PGlite's version (its package.json, found from its entry point). */
+function pgliteVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** True when the template exists and was made by the installed PGlite. */
+async function templateUsable(): Promise<boolean> {
+  const mark = await readFile(join(TEMPLATE_DIR, MARK), 'utf8').catch(() => null);
+  return mark !== null && mark.trim() === pgliteVersion();
+}
+
+/**
+ * Copies the template into `dataDir` (a new directory) through a staging directory renamed at the
+ * end, so a start that dies half-way leaves no half cluster; false when there is no usable template.
+ */
+export async function copyTemplate(dataDir: string): Promise<boolean> {
+  if (!(await templateUsable())) return false;
+  const staging = `${dataDir}.new`;
+  await rm(staging, { recursive: true, force: true });
+  await cp(TEMPLATE_DIR, staging, { recursive: true, filter: (src) => !src.endsWith(MARK) });
+  await rm(dataDir, { recursive: true, force: true });
+  await rename(staging, dataDir);
+  return true;
+}
+
+/** Makes the template (initdb in a child process, see pglite-init.ts) unless it is there already. */
+async function build(): Promise<void> {
+  if (await templateUsable()) return;
+  const staging = `${TEMPLATE_DIR}.new`;
+  await rm(staging, { recursive: true, force: true });
+  const init = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
+  await promisify(execFile)(process.execPath, [init, staging], { timeout: 600_000 });
+  await writeFile(join(staging, MARK), `${pgliteVersion()}\n`);
+  await rm(TEMPLATE_DIR, { recursive: true, force: true });
+  await rename(staging, TEMPLATE_DIR);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await build();
