@@ -4,7 +4,7 @@
  */
 import { builtGalley, galleyRequest, type GalleyProcess, startGalley } from '@galley/testkit';
 import pg from 'pg';
-import { vi } from 'vitest';
+import { eventually, PATIENCE_MS } from '../waits.js';
 
 /** The built server, or a printed skip (a failure under GALLEY_REQUIRE_SERVICES=1). */
 export const built = builtGalley('server HA e2e').available;
@@ -121,24 +121,8 @@ export async function health(url: string): Promise<Health | null> {
   }
 }
 
-/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
-export const PATIENCE_MS = 60_000;
-
-/** Waits (vi.waitFor, every 50 ms) until `check` answers something other than undefined. */
-export function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = PATIENCE_MS,
-): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const value = await check();
-      if (value === undefined) throw new Error(`still waiting for ${what}`);
-      return value;
-    },
-    { timeout: timeoutMs, interval: 50 },
-  );
-}
+/** Waits for a condition (shared with the other end-to-end harnesses). */
+export { eventually, PATIENCE_MS } from '../waits.js';
 
 /**
  * Waits until exactly one of `among` leads and every one of them names it: answers it with the

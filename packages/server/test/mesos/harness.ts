@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { type FakeMesos, type FakeMesosOptions, startFakeMesos } from '@galley/mesos/testing';
 import { builtGalley, galleyRequest, type GalleyProcess, startGalley as startServer } from '@galley/testkit';
 import { vi } from 'vitest';
+import { PATIENCE_MS } from '../waits.js';
 
 /**
  * True when the server has been built (`npx tsc -b` and `npm run build -w @galley/server`); a
@@ -187,24 +188,8 @@ export async function getRun(url: string, runId: string): Promise<RunJson> {
   return (await api<RunJson>(url, 'GET', `/history/${runId}`)).body;
 }
 
-/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
-export const PATIENCE_MS = 60_000;
-
-/** Waits (vi.waitFor, every 50 ms) until `check` answers something other than undefined. */
-export function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = PATIENCE_MS,
-): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const value = await check();
-      if (value === undefined) throw new Error(`still waiting for ${what}`);
-      return value;
-    },
-    { timeout: timeoutMs, interval: 50 },
-  );
-}
+/** Waits for a condition (shared with the other end-to-end harnesses). */
+export { eventually, PATIENCE_MS } from '../waits.js';
 
 /** Waits until the run has `status` (and answers it). */
 export function runReaches(

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { galleyRequest } from '@galley/testkit';
 import { vi } from 'vitest';
+import { PATIENCE_MS } from '../waits.js';
 
 /** A pipeline as GET /pipelines/{id} answers it (the fields the tests read). */
 export interface PipelineJson {
@@ -118,8 +119,8 @@ export function seedPipeline(id: string, overrides: Record<string, unknown> = {}
 /** A JSON request to `url` + path (no /api/v1 prefix added); a string body is sent as is. */
 export const request = galleyRequest;
 
-/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
-export const PATIENCE_MS = 60_000;
+/** How long a wait may take (shared with the other end-to-end harnesses). */
+export { PATIENCE_MS } from '../waits.js';
 
 /** The pipeline now (GET /api/v1/pipelines/{id}); throws unless 200. */
 export async function getPipeline(url: string, id: string): Promise<PipelineJson> {

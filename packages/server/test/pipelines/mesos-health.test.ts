@@ -2,25 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fakeOf,
-  mesosFlags,
-  needsFake,
-  startGalley,
-  startMaster,
-  tempDir,
-  type Galley,
-  type TestMaster,
-} from '../mesos/harness.js';
-import {
-  allReady,
-  request,
-  sampleUntil,
-  seedPipeline,
-  waitFor,
-  deleteAllPipelines,
-  type PipelineJson,
-} from './harness.js';
+import { needsFake } from '../mesos/harness.js';
+import { allReady, request, sampleUntil, seedPipeline, waitFor, type PipelineJson } from './harness.js';
+import { useMesosPipelineServer } from './mesos-server.js';
 
 // Health checks of pipelines on the Mesos backend, end to end: the BUILT server against the fake
 // master, which runs each process as a real process and its Mesos health check (HTTP on the
@@ -52,33 +36,17 @@ describe.runIf(needsFake('pipeline health checks on Mesos (the fake master runs 
   // Generous: a loaded machine starts processes slowly; a failure still ends the test.
   { timeout: 180_000 },
   () => {
-    let master: TestMaster;
-    let galley: Galley;
-    let dir: Awaited<ReturnType<typeof tempDir>>;
+    const server = useMesosPipelineServer([{ resources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31999]' }]);
     let sickDir: string;
-    const url = () => galley.url;
-    const fakeTask = (taskId: string) =>
-      fakeOf(master)
-        .state()
-        .tasks.find((t) => t.taskId === taskId);
+    const url = server.url;
+    const fakeTask = server.fakeTask;
 
     beforeAll(async () => {
-      master = await startMaster({
-        agents: [{ resources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31999]' }],
-      });
-      dir = await tempDir();
       sickDir = await mkdtemp(join(tmpdir(), 'galley-sick-'));
-      galley = await startGalley(dir.path, mesosFlags(master.master));
-    }, 120_000);
+    });
     afterAll(async () => {
-      if (galley) {
-        await deleteAllPipelines(url());
-        await galley.stop();
-      }
-      await master?.stop();
-      await dir?.remove();
       if (sickDir) await rm(sickDir, { recursive: true, force: true });
-    }, 120_000);
+    });
 
     it('rolls an update out gated by the agent’s health verdicts: a new instance counts only once healthy, never fewer than instances − max_unavailable healthy (fake master)', async () => {
       const spec = seedPipeline('gated', {

@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  mesosFlags,
-  needsFake,
-  startGalley,
-  startMaster,
-  tempDir,
-  type Galley,
-  type TestMaster,
-} from '../mesos/harness.js';
-import { deleteAllPipelines, PATIENCE_MS, request, waitFor } from './harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { needsFake } from '../mesos/harness.js';
+import { PATIENCE_MS, request, waitFor } from './harness.js';
+import { useMesosPipelineServer } from './mesos-server.js';
 
 // Pipeline process logs on the Mesos backend (issue 11 item 3): the BUILT server against the fake
 // master running each task of a launch's task group as a real process, its output in the task's
@@ -18,26 +11,10 @@ import { deleteAllPipelines, PATIENCE_MS, request, waitFor } from './harness.js'
 describe.runIf(
   needsFake('pipeline logs on Mesos (the fake master runs the processes and serves their sandboxes)'),
 )('pipeline process logs on the Mesos backend (fake master, real processes)', { timeout: 120_000 }, () => {
-  let master: TestMaster;
-  let galley: Galley;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  const url = () => galley.url;
+  const server = useMesosPipelineServer([{ resources: 'cpus:2;mem:4096;disk:10000;ports:[31000-31499]' }]);
+  const url = server.url;
   const logs = (instance: string, process: string) =>
     `/api/v1/pipelines/chatty/instances/${instance}/processes/${process}/logs`;
-
-  beforeAll(async () => {
-    master = await startMaster({ agents: [{ resources: 'cpus:2;mem:4096;disk:10000;ports:[31000-31499]' }] });
-    dir = await tempDir();
-    galley = await startGalley(dir.path, mesosFlags(master.master));
-  }, 120_000);
-  afterAll(async () => {
-    if (galley) {
-      await deleteAllPipelines(url());
-      await galley.stop();
-    }
-    await master?.stop();
-    await dir?.remove();
-  }, 120_000);
 
   it("reads each process's stdout and stderr from its task's sandbox, and follows it until the instance stops", async () => {
     const command = (name: string) =>

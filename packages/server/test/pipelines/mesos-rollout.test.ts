@@ -1,14 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  fakeOf,
-  mesosFlags,
-  needsFake,
-  startGalley,
-  startMaster,
-  tempDir,
-  type Galley,
-  type TestMaster,
-} from '../mesos/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeOf, needsFake } from '../mesos/harness.js';
 import {
   allReady,
   getPipeline,
@@ -18,8 +9,8 @@ import {
   seedPipeline,
   unchecked,
   waitFor,
-  deleteAllPipelines,
 } from './harness.js';
+import { useMesosPipelineServer } from './mesos-server.js';
 
 // Rolling updates, crash loops and rollbacks on the Mesos backend, end to end: the BUILT server
 // against the fake master running real processes, the API sampled every 25 ms. (The fake does not
@@ -30,26 +21,8 @@ describe.runIf(needsFake('pipeline rollouts on Mesos (the fake master runs the t
   // Generous: a loaded machine starts processes slowly; a failure still ends the test.
   { timeout: 180_000 },
   () => {
-    let master: TestMaster;
-    let galley: Galley;
-    let dir: Awaited<ReturnType<typeof tempDir>>;
-    const url = () => galley.url;
-
-    beforeAll(async () => {
-      master = await startMaster({
-        agents: [{ resources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31999]' }],
-      });
-      dir = await tempDir();
-      galley = await startGalley(dir.path, mesosFlags(master.master));
-    }, 120_000);
-    afterAll(async () => {
-      if (galley) {
-        await deleteAllPipelines(url());
-        await galley.stop();
-      }
-      await master?.stop();
-      await dir?.remove();
-    }, 120_000);
+    const server = useMesosPipelineServer([{ resources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31999]' }]);
+    const url = server.url;
 
     it('rolls an update out with the default strategy (25% surge, none unavailable): never fewer than 4 ready, never more than 5 (fake master)', async () => {
       const spec = unchecked(seedPipeline('roll', { instances: 4 }));
@@ -70,7 +43,7 @@ describe.runIf(needsFake('pipeline rollouts on Mesos (the fake master runs the t
       expect(last.update!.batches).toBe(4);
       expect(last.tasks.every((t) => !v1.tasks.some((old) => old.id === t.id))).toBe(true);
       // Every old task was killed by Mesos, none is left running.
-      const fake = fakeOf(master);
+      const fake = fakeOf(server.master());
       for (const t of v1.tasks)
         expect(fake.state().tasks.find((x) => x.taskId === `${t.processor_id}:parse`)?.state).toBe(
           'TASK_KILLED',
@@ -125,7 +98,7 @@ describe.runIf(needsFake('pipeline rollouts on Mesos (the fake master runs the t
         message: 'exited with code 3',
       });
       // Each restart is a new task group: the failed one's other task (steady) was killed first.
-      const fake = fakeOf(master);
+      const fake = fakeOf(server.master());
       expect(launches.size).toBeGreaterThanOrEqual(3);
       for (const launch of [...launches].slice(0, 2))
         expect(fake.state().tasks.find((x) => x.taskId === `${launch}:steady`)?.state).toBe('TASK_KILLED');

@@ -1,14 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  fakeOf,
-  mesosFlags,
-  needsFake,
-  startGalley,
-  startMaster,
-  tempDir,
-  type Galley,
-  type TestMaster,
-} from '../mesos/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeOf, needsFake } from '../mesos/harness.js';
 import {
   allReady,
   getPipeline,
@@ -21,10 +12,10 @@ import {
   seedPipeline,
   unchecked,
   waitFor,
-  deleteAllPipelines,
   waitGone,
   watchUntilGone,
 } from './harness.js';
+import { useMesosPipelineServer } from './mesos-server.js';
 
 // Pipelines on the Mesos backend, end to end: the BUILT server against the fake master running
 // every task as a real process (processes mode): one LAUNCH_GROUP on the default executor per
@@ -50,40 +41,19 @@ describe.runIf(needsFake('pipelines on Mesos (needs the fake master to inspect t
   // Generous: a loaded machine starts processes slowly; a failure still ends the test.
   { timeout: 120_000 },
   () => {
-    let master: TestMaster;
-    let galley: Galley;
-    let dir: Awaited<ReturnType<typeof tempDir>>;
-    const url = () => galley.url;
+    const server = useMesosPipelineServer([
+      // Distinct port ranges: both agents are this host, and their tasks bind real ports.
+      { resources: 'cpus:2;mem:4096;disk:10000;ports:[31000-31499]' },
+      { resources: 'cpus:2;mem:4096;disk:10000;ports:[31500-31999]' },
+    ]);
+    const url = server.url;
     const launchGroups = () =>
-      fakeOf(master)
+      fakeOf(server.master())
         .calls({ type: 'ACCEPT' })
         .flatMap((c) => (c.body as unknown as AcceptBody).accept.operations)
         .filter((op) => op.type === 'LAUNCH_GROUP')
         .map((op) => op.launch_group!);
-    const taskOf = (taskId: string) =>
-      fakeOf(master)
-        .state()
-        .tasks.find((t) => t.taskId === taskId);
-
-    beforeAll(async () => {
-      // Distinct port ranges: both agents are this host, and their tasks bind real ports.
-      master = await startMaster({
-        agents: [
-          { resources: 'cpus:2;mem:4096;disk:10000;ports:[31000-31499]' },
-          { resources: 'cpus:2;mem:4096;disk:10000;ports:[31500-31999]' },
-        ],
-      });
-      dir = await tempDir();
-      galley = await startGalley(dir.path, mesosFlags(master.master));
-    }, 120_000);
-    afterAll(async () => {
-      if (galley) {
-        await deleteAllPipelines(url());
-        await galley.stop();
-      }
-      await master?.stop();
-      await dir?.remove();
-    }, 120_000);
+    const taskOf = server.fakeTask;
 
     it("launches each instance of the seed's example as one LAUNCH_GROUP on the default executor: one task per process, executor resources, environment, ports, kill policy and labels (fake master)", async () => {
       const spec = unchecked(seedPipeline('seed', { instances: 3, labels: { team: 'data' } }));
@@ -141,7 +111,16 @@ describe.runIf(needsFake('pipelines on Mesos (needs the fake master to inspect t
         },
         { timeout: PATIENCE_MS, interval: 50 },
       );
-      const checkedPipeline = await getPipeline(url(), 'checked');
+      // The instance's ports are stored from the launch's `placed` event, a moment after the ACCEPT.
+      const checkedPipeline = await vi.waitFor(
+        async () => {
+          const p = await getPipeline(url(), 'checked');
+          if (p.tasks[0]?.processes['parse']?.ports[0] === undefined)
+            throw new Error('"checked" is not placed yet');
+          return p;
+        },
+        { timeout: PATIENCE_MS, interval: 50 },
+      );
       expect(task['health_check']).toMatchObject({
         type: 'HTTP',
         http: { port: checkedPipeline.tasks[0]!.processes['parse']!.ports[0], path: '/health' },
@@ -176,15 +155,14 @@ describe.runIf(needsFake('pipelines on Mesos (needs the fake master to inspect t
       const pids = sandboxes.map((s) => mainPidInDir(s));
       expect(pids.every((pid) => pid !== null)).toBe(true);
       const groupsBefore = launchGroups().length;
-      await galley.kill();
-      galley = await startGalley(dir.path, mesosFlags(master.master));
+      await server.restartAfterKill();
       const after = await waitFor(url(), 'seed', '2 ready again', allReady(2));
       expect(after.tasks.map((t) => [t.id, t.processor_id, t.failures])).toEqual(
         before.tasks.map((t) => [t.id, t.processor_id, 0]),
       );
       expect(launchGroups()).toHaveLength(groupsBefore);
       expect(sandboxes.map((s) => mainPidInDir(s))).toEqual(pids);
-      expect(fakeOf(master).state().frameworks).toHaveLength(1);
+      expect(fakeOf(server.master()).state().frameworks).toHaveLength(1);
     });
 
     it('deletes a pipeline: every task is killed within its grace period (one that ignores SIGTERM after it), then it is gone (fake master)', async () => {
@@ -232,7 +210,7 @@ describe.runIf(needsFake('pipelines on Mesos (needs the fake master to inspect t
     });
 
     it('replaces the instances of a lost agent on another agent (fake master)', async () => {
-      const fake = fakeOf(master);
+      const fake = fakeOf(server.master());
       const before = await waitFor(url(), 'seed', '2 ready', allReady(2));
       const agent = before.tasks[0]!.processes['parse']!.agent_id!;
       const lost = before.tasks.filter((t) => t.processes['parse']!.agent_id === agent).map((t) => t.id);

@@ -1,15 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   eventually,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   type RunJson,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   POLL,
 } from './harness.js';
 
@@ -17,23 +15,15 @@ const gate = browserGate();
 
 describe.runIf(gate.available)('web UI: capacity and queued runs (real server, 1 local CPU)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
   const execute = (alias: string) =>
     api<RunJson>(galley.url, 'PUT', `/task/alias/${alias}/execute`, { run_tags: { owner_id: 'cap' } });
   const statusOf = async (id: string) => (await api<RunJson>(galley.url, 'GET', `/history/${id}`)).status;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(['--local-cpus', '1']), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
+  useGalleyAndBrowser(gate, ['--local-cpus', '1'], async (suite) => {
+    ({ galley, page } = suite);
     await api(galley.url, 'POST', '/task', { alias: 'half', cpu: 500, memory: 64, command: 'sleep 300' });
     await api(galley.url, 'POST', '/task', { alias: 'big', cpu: 2000, memory: 64, command: 'echo big' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
   });
 
   it('shows each cluster’s total, used and free resources and what waits, with the reason', async () => {

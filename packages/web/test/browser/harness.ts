@@ -10,7 +10,7 @@ import {
   startGalley as startServer,
 } from '@galley/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 
 /** Where each test writes what a user sees (git-ignored). */
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -134,6 +134,38 @@ export async function newPage(
   page.on('pageerror', (err) => problems.push(err.message));
   Object.assign(page, { problems });
   return { context, page };
+}
+
+/** What a browser suite drives: the built server, Chromium, and one page opened on it. */
+export interface BrowserSuite {
+  galley: GalleyProcess;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * The set-up every browser suite shares: before its tests, the built server (with `args`) and
+ * Chromium start side by side and one page is opened; `ready` then gets them (and seeds what the
+ * suite needs); after its tests both stop. Nothing starts when the gate is closed (the suite is
+ * skipped). Call it in the describe block, where beforeAll would go.
+ */
+export function useGalleyAndBrowser(
+  gate: ServiceGate<ChromiumInstall>,
+  args: string[],
+  ready: (suite: BrowserSuite) => void | Promise<void>,
+): void {
+  let galley: GalleyProcess | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!gate.available) return;
+    [galley, browser] = await Promise.all([startGalley(args), launchBrowser(gate.service)]);
+    const { page } = await newPage(browser);
+    await ready({ galley, browser, page });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await galley?.stop();
+  });
 }
 
 /** Uncaught errors the page threw so far (a test checks there were none). */

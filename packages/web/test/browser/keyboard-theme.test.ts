@@ -1,15 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   type GalleyProcess,
   HELLO_WORLD,
-  launchBrowser,
   newPage,
   type RunJson,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
 } from './harness.js';
 
 const gate = browserGate();
@@ -69,16 +68,10 @@ describe.runIf(gate.available)('web UI: keyboard only, and light and dark themes
   let galley: GalleyProcess;
   let browser: Browser;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
+  useGalleyAndBrowser(gate, [], async (suite) => {
+    ({ galley, browser } = suite);
     await api(galley.url, 'POST', '/task', HELLO_WORLD);
     await api(galley.url, 'POST', '/task', { alias: 'sleeper', command: 'echo started; sleep 300' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
   });
 
   it('runs a task and stops another with the keyboard alone', async () => {

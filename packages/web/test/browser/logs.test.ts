@@ -1,17 +1,15 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   type RunJson,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   POLL,
   PATIENCE_MS,
 } from './harness.js';
@@ -21,18 +19,10 @@ const LINES = 100_000;
 
 describe.runIf(gate.available)('web UI: run logs — live tail, search, 100,000 lines (real server)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
+  useGalleyAndBrowser(gate, [], async (suite) => {
+    ({ galley, page } = suite);
   });
 
   const execute = async (alias: string, command: string) => {

@@ -1,17 +1,15 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   pageErrors,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   PATIENCE_MS,
 } from './harness.js';
 
@@ -25,25 +23,18 @@ describe.runIf(gate.available)(
   { timeout: 180_000 },
   () => {
     let galley: GalleyProcess;
-    let browser: Browser;
     let page: Page;
     let gateDir: string;
 
-    beforeAll(async () => {
-      if (!gate.available) return;
+    useGalleyAndBrowser(gate, ['--local-cpus', '2'], (suite) => {
+      ({ galley, page } = suite);
+    });
+    beforeAll(() => {
       gateDir = mkdtempSync(join(tmpdir(), 'galley-web-plogs-'));
       // Jobs run as nobody when the tests run as root (--run-as): they must see the gate file.
       chmodSync(gateDir, 0o755);
-      [galley, browser] = await Promise.all([
-        startGalley(['--local-cpus', '2']),
-        launchBrowser(gate.service),
-      ]);
-      ({ page } = await newPage(browser));
-    }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await galley?.stop();
+    });
+    afterAll(() => {
       if (gateDir) rmSync(gateDir, { recursive: true, force: true });
     });
 

@@ -1,15 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   eventually,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   pageErrors,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   POLL,
   PATIENCE_MS,
 } from './harness.js';
@@ -26,19 +24,11 @@ const gate = browserGate();
 
 describe.runIf(gate.available)('web UI: pipelines (real server, local backend)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
   const pipeline = () => api<PipelineJson>(galley.url, 'GET', '/pipelines/example-pipeline');
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(['--local-cpus', '2']), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
+  useGalleyAndBrowser(gate, ['--local-cpus', '2'], async (suite) => {
+    ({ galley, page } = suite);
   });
 
   it('creates a pipeline from the editor, watches its instances start, scales it up and down, rolls out a change and deletes it', async () => {

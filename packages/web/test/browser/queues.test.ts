@@ -1,40 +1,30 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   eventually,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   pageErrors,
   type RunJson,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
 } from './harness.js';
 
 const gate = browserGate();
 
 describe.runIf(gate.available)('web UI: arrays, dependencies and queues (real server)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
+  useGalleyAndBrowser(gate, [], async (suite) => {
+    ({ galley, page } = suite);
     // Child 2 fails: the array fails, and what waits for it to succeed fails with it.
     await api(galley.url, 'POST', '/task', {
       alias: 'arr',
       group_name: 'q',
       command: 'test "$GALLEY_ARRAY_INDEX" != 2',
     });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
   });
 
   it("shows an array's progress and children, and a dependant's link to it with its state", async () => {

@@ -1,16 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   type GalleyProcess,
   HELLO_WORLD,
-  launchBrowser,
-  newPage,
   pageErrors,
   type RunJson,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   POLL,
 } from './harness.js';
 
@@ -20,13 +18,10 @@ describe.runIf(gate.available)(
   'web UI: running tasks, watching runs, stopping, history (real server)',
   () => {
     let galley: GalleyProcess;
-    let browser: Browser;
     let page: Page;
 
-    beforeAll(async () => {
-      if (!gate.available) return;
-      [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
-      ({ page } = await newPage(browser));
+    useGalleyAndBrowser(gate, [], async (suite) => {
+      ({ galley, page } = suite);
       await api(galley.url, 'POST', '/task', HELLO_WORLD);
       await api(galley.url, 'POST', '/task', {
         alias: 'fails',
@@ -38,11 +33,6 @@ describe.runIf(gate.available)(
         group_name: 'checks',
         command: 'echo started; sleep 300',
       });
-    }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await galley?.stop();
     });
 
     /** The run id in the page's URL. */

@@ -1,33 +1,23 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   eventually,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   pageErrors,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
 } from './harness.js';
 
 const gate = browserGate();
 
 describe.runIf(gate.available)('web UI: schedules and retries (real server)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
+  useGalleyAndBrowser(gate, [], async (suite) => {
+    ({ galley, page } = suite);
   });
 
   it('previews the next fire times as the cron is typed, adds the schedule, and lists it', async () => {

@@ -1,14 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   api,
   browserGate,
   type GalleyProcess,
-  launchBrowser,
-  newPage,
   pageErrors,
   screenshot,
-  startGalley,
+  useGalleyAndBrowser,
   POLL,
 } from './harness.js';
 
@@ -24,18 +22,10 @@ interface DefinitionJson {
 
 describe.runIf(gate.available)('web UI: task definitions (real server)', () => {
   let galley: GalleyProcess;
-  let browser: Browser;
   let page: Page;
 
-  beforeAll(async () => {
-    if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(), launchBrowser(gate.service)]);
-    ({ page } = await newPage(browser));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await galley?.stop();
+  useGalleyAndBrowser(gate, [], async (suite) => {
+    ({ galley, page } = suite);
   });
 
   it('defines a task through the form, showing the API’s validation messages inline', async () => {
