@@ -40,7 +40,7 @@ import {
   truncate,
   unlink,
 } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 /** PostgreSQL's settings for a database that serves one Galley on its own machine. */
@@ -132,6 +132,29 @@ function cmdline(pid: number): string[] | null {
 }
 
 /**
+ * Throws, naming the directory, when the `postgres` user cannot pass a directory above the data
+ * directory (e.g. a data directory under /root, which is 0700): PostgreSQL could not reach its
+ * files, and Galley does not open the user's directories.
+ */
+async function refuseUnreachable(dataDir: string, owner: { uid: number; gid: number }): Promise<void> {
+  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+    const s = await stat(dir);
+    const passes =
+      (s.mode & 0o001) !== 0 ||
+      (s.gid === owner.gid && (s.mode & 0o010) !== 0) ||
+      (s.uid === owner.uid && (s.mode & 0o100) !== 0);
+    if (!passes)
+      throw new Error(
+        `the embedded-postgres store runs PostgreSQL as the postgres user (Galley runs as root), who ` +
+          `cannot pass ${dir} (mode ${(s.mode & 0o777).toString(8)}) to reach the data directory ` +
+          `${dataDir}: choose a --data-dir it can reach (e.g. under /var/lib), run Galley as another ` +
+          `user, or use --store pglite`,
+      );
+    if (dirname(dir) === dir) return;
+  }
+}
+
+/**
  * The pid of a postmaster still running on `pgData` (its postmaster.pid names a live process
  * whose working directory or command line is `pgData`), or null. A postmaster.pid naming another
  * live program (its pid reused, e.g. after a reboot) is removed: PostgreSQL would take that
@@ -202,6 +225,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   const owner = runAsUser();
   const pgData = join(dataDir, 'pg');
   if (owner) {
+    await refuseUnreachable(dataDir, owner);
     // The server's directory stays closed to jobs (0700 and root's): PostgreSQL's group may pass.
     await chown(dataDir, 0, owner.gid);
     await chmod(dataDir, 0o710);

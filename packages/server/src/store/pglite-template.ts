@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -40,9 +40,21 @@ export async function copyTemplate(dataDir: string): Promise<boolean> {
   const staging = `${dataDir}.new`;
   await rm(staging, { recursive: true, force: true });
   await cp(TEMPLATE_DIR, staging, { recursive: true, filter: (src) => !src.endsWith(MARK) });
+  // The copy is the server's alone, as initdb makes it (the template is readable by all).
+  await setModes(staging, 0o700, 0o600);
   await rm(dataDir, { recursive: true, force: true });
   await rename(staging, dataDir);
   return true;
+}
+
+/** Sets the mode of `dir`, and of every directory and file under it. */
+async function setModes(dir: string, dirMode: number, fileMode: number): Promise<void> {
+  await chmod(dir, dirMode);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await setModes(path, dirMode, fileMode);
+    else await chmod(path, fileMode);
+  }
 }
 
 /** Makes the template (initdb in a child process, see pglite-init.ts) unless it is there already. */
@@ -53,6 +65,8 @@ async function build(): Promise<void> {
   const init = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
   await promisify(execFile)(process.execPath, [init, staging], { timeout: 600_000 });
   await writeFile(join(staging, MARK), `${pgliteVersion()}\n`);
+  // A pristine cluster holds nothing secret: a server run by another user than the build's copies it.
+  await setModes(staging, 0o755, 0o644);
   await rm(TEMPLATE_DIR, { recursive: true, force: true });
   await rename(staging, TEMPLATE_DIR);
 }
