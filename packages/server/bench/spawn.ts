@@ -49,7 +49,7 @@ const launch = (): void => {
 };
 const spawner = new Spawner(
   (e: SpawnerEvent) => {
-    if (e.ev === 'spawned') return;
+    if (e.ev === 'spawned' || e.ev === 'cgroup-failed') return;
     if (e.ev === 'error' || e.code !== 0) failed++;
     inFlight--;
     if (++ended === SPAWNS) done();

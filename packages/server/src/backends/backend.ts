@@ -187,6 +187,11 @@ export interface ClusterInfo {
    * than left to wait forever. Undefined (or a field left out) = no bound.
    */
   bounds?: { gpus?: number; ports?: number };
+  /**
+   * Whether a run's memory and CPU limits hold here, and how or why not (the local backend: its
+   * containers, or host commands' own cgroups); undefined = not said.
+   */
+  limits?: { memory: { enforced: boolean; how: string }; cpu: { enforced: boolean; how: string } };
   /** Mesos clusters: the framework's connection, id, agents and offers held; undefined elsewhere. */
   mesos?: {
     /** `subscribed`, `connecting`, `disconnected`, `stopped (failed-over)`, … */

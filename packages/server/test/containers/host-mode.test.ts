@@ -63,13 +63,24 @@ describe.runIf(built)('the local backend in host mode (--container-runtime none)
 
   it('says at start-up, in /clusters and on the run that commands run on the host without containers', async () => {
     expect(server.output()).toContain('host mode');
-    const clusters = await http<{ details: { runs_on_host: boolean; note: string }[] }>(
-      url(),
-      'GET',
-      '/clusters',
+    const clusters = await http<{
+      details: {
+        runs_on_host: boolean;
+        note: string;
+        limits: Record<'memory' | 'cpu', { enforced: boolean; how: string }>;
+      }[];
+    }>(url(), 'GET', '/clusters');
+    const local = clusters.body.details[0]!;
+    expect(local.runs_on_host).toBe(true);
+    expect(local.note).toContain('without containers');
+    // Which limits hold, and how or why not (host-cgroups.test.ts shows them held).
+    const memory = local.limits.memory;
+    expect(memory.how).toMatch(
+      memory.enforced ? /^a memory cgroup per run attempt/ : /^accounted, not enforced: /,
     );
-    expect(clusters.body.details[0]!.runs_on_host).toBe(true);
-    expect(clusters.body.details[0]!.note).toContain('without containers');
+    expect(server.output()).toContain(
+      memory.enforced ? 'memory limits hold' : 'memory is accounted, not enforced',
+    );
     await define({ alias: 'on-host', command: 'echo "hello from $(hostname)"' });
     const id = (await execute('on-host')).body.run_id;
     expect(await finished(id)).toMatchObject({ exit_code: 0, runs_on_host: true });
@@ -101,9 +112,11 @@ describe.runIf(built)('the local backend in host mode (--container-runtime none)
   });
 
   it("reads a host run's peak memory and CPU from its processes", async () => {
-    // The shell holds a 40 MB variable for a few seconds: long enough for the samples to see it.
+    // The shell holds a 40 MB variable for a few seconds: long enough for the samples to see it
+    // (building it takes more than 64 MB, which a host cgroup would hold it to).
     await define({
       alias: 'holds',
+      memory: 256,
       command: 'x=$(head -c 40000000 /dev/zero | tr "\\000" a); sleep 3; echo ${#x}',
     });
     const id = (await execute('holds')).body.run_id;

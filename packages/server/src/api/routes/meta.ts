@@ -6,6 +6,7 @@ import type { ApiDeps, RoutesOptions } from '../deps.js';
 import { LeadershipJson } from '../schemas/leadership.js';
 import { ApiError } from '../errors.js';
 import { Errors } from '../schemas/common.js';
+import { ClusterLimitsJson } from '../schemas/cluster-limits.js';
 
 const ClusterInfo = Type.Object({
   name: Type.String(),
@@ -21,6 +22,7 @@ const ClusterInfo = Type.Object({
   free: Type.Object({ cpus: Type.Number(), memory: Type.Number({ description: 'MB' }), gpus: Type.Number() }),
   running: Type.Integer(),
   default: Type.Boolean(),
+  limits: ClusterLimitsJson,
   mesos: Type.Optional(
     Type.Object(
       {
@@ -128,6 +130,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
           free: { cpus: d.free.cpus, memory: d.free.memMb, gpus: d.free.gpus },
           running: d.running,
           default: d.name === deps.config.cluster,
+          ...(d.limits ? { limits: d.limits } : {}),
           ...(d.mesos
             ? {
                 mesos: {

@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import {
   type AttemptRef,
-  type AttemptUsage,
   type Backend,
   type BackendEvent,
   type ClusterInfo,
@@ -24,10 +23,12 @@ import {
 } from '../backend.js';
 import { attemptDir, readLogChunk } from './attempt-files.js';
 import type { ContainerLaunch, ContainerRuntime } from './container-runtime.js';
+import { type HostLimits, probeHostCgroups } from './host-cgroup.js';
+import { containerNote, hostLimitsNote, LOCAL_NOTE, outcomeOf, usageOf } from './local-outcomes.js';
 import { batcher } from './event-batch.js';
 import { LocalGroups } from './local-groups.js';
 import { freeRanges, portEnv, rangeSize, takePorts } from './local-ports.js';
-import { type SupervisedEnd, type SupervisedWatcher, Supervisor } from './supervised.js';
+import { type SupervisedWatcher, Supervisor } from './supervised.js';
 
 /** Settings of the local backend. Resources are what may run at once on this machine. */
 export interface LocalBackendOptions {
@@ -83,15 +84,6 @@ interface Tracked {
   ports: number[];
 }
 
-/** The note shown in `/clusters` and logged at start in host mode: local runs are not isolated. */
-export const LOCAL_NOTE =
-  'commands run directly on this host with /bin/sh, without containers: the image is recorded but not used, and memory is accounted, not enforced';
-
-/** The note of a local cluster that runs images. */
-export function containerNote(runtime: ContainerRuntime): string {
-  return `runs and pipeline processes run in their images with ${runtime.description}: memory and CPU limits hold (an out-of-memory kill says so), usage is measured, ports are published; images are pulled ${runtime.pullPolicy === 'if-not-present' ? 'when not present' : runtime.pullPolicy === 'always' ? 'before every start' : 'never (they must be present)'}`;
-}
-
 /**
  * Runs each attempt as `/bin/sh -c` in its own process group (its own session), under a tiny
  * supervisor that records pid and exit status in the attempt directory, so attempts survive a
@@ -120,6 +112,8 @@ export class LocalBackend implements Backend {
 
   /** The container runtime; null = host mode. */
   readonly runtime: ContainerRuntime | null;
+  /** What holds of host commands' limits (their own cgroups), once probed at start. */
+  private hostLimits: HostLimits | null = null;
   private readonly portRanges: readonly [number, number][];
 
   constructor(private readonly options: LocalBackendOptions) {
@@ -154,6 +148,11 @@ export class LocalBackend implements Backend {
 
   async start(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'runs'), { recursive: true });
+    // Host commands (all of host mode, runs without an image otherwise) get their own cgroups
+    // with their limits where this server may make them.
+    const host = await probeHostCgroups(this.options.dataDir);
+    this.hostLimits = host.limits;
+    this.supervisor.useHostCgroups(host.cgroups);
     // What was found again is tracked by now: ended containers of this data dir left by a server
     // that died before removing them go.
     this.supervisor
@@ -166,8 +165,13 @@ export class LocalBackend implements Backend {
       this.options.logger.info({ cluster: this.cluster }, `local backend: ${containerNote(this.runtime)}`);
     else
       this.options.logger.warn(
-        { cluster: this.cluster, why: this.options.hostModeWhy ?? 'no container runtime' },
-        `local backend in host mode: ${LOCAL_NOTE}`,
+        {
+          cluster: this.cluster,
+          why: this.options.hostModeWhy ?? 'no container runtime',
+          memoryEnforced: host.limits.memory.enforced,
+          cpuEnforced: host.limits.cpu.enforced,
+        },
+        `local backend in host mode: ${LOCAL_NOTE}; ${hostLimitsNote(host.limits)}`,
       );
   }
 
@@ -219,7 +223,16 @@ export class LocalBackend implements Backend {
       runsOnHost: this.runtime === null,
       note: this.runtime
         ? containerNote(this.runtime)
-        : `${LOCAL_NOTE}${this.options.hostModeWhy ? ` (host mode: ${this.options.hostModeWhy})` : ''}`,
+        : `${LOCAL_NOTE}${this.options.hostModeWhy ? ` (host mode: ${this.options.hostModeWhy})` : ''}; ${hostLimitsNote(this.hostLimits)}`,
+      limits: this.runtime
+        ? {
+            memory: { enforced: true, how: `each container's memory limit (${this.runtime.description})` },
+            cpu: { enforced: true, how: `each container's CPU limit (${this.runtime.description})` },
+          }
+        : (this.hostLimits ?? {
+            memory: { enforced: false, how: 'accounted, not enforced: host cgroups not probed yet' },
+            cpu: { enforced: false, how: 'not enforced: host cgroups not probed yet' },
+          }),
       capacity: { cpus, memMb: memoryMb, gpus: 0 },
       free: { cpus: Math.max(0, cpus - used.cpus), memMb: Math.max(0, memoryMb - used.memMb), gpus: 0 },
       running: used.count,
@@ -390,7 +403,8 @@ export class LocalBackend implements Backend {
       'launching on the host (the image is not used)',
     );
     const env = { ...this.baseEnv, ...program };
-    this.supervisor.start(spec.attemptId, { dir, command: spec.command, env }, this.watcher(t));
+    const limits = { memMb: spec.memMb, cpus: spec.cpus };
+    this.supervisor.start(spec.attemptId, { dir, command: spec.command, env, limits }, this.watcher(t));
   }
 
   private async reconcileOne({ attempt: a, cpus, memMb }: ReconcileItem): Promise<ReconcileAnswer> {
@@ -425,47 +439,5 @@ export class LocalBackend implements Backend {
       outcome: outcomeOf(found.end),
       ...(usage ? { usage } : {}),
     };
-  }
-}
-
-/** The words of an out-of-memory kill, in the exit reason. */
-export function oomReason(limitMb: number): string {
-  return `out of memory (limit ${limitMb} MB)`;
-}
-
-/** What a supervised process used, as a run's usage; undefined when nothing was measured. */
-function usageOf(end: SupervisedEnd): AttemptUsage | undefined {
-  const u = end.usage;
-  const measured = u && (u.maxMemoryMb !== null || u.maxCpuMillicores !== null);
-  if (!measured && !end.oom) return undefined;
-  return {
-    maxMemoryMb: u?.maxMemoryMb ?? null,
-    maxCpuMillicores: u?.maxCpuMillicores ?? null,
-    ...(end.oom
-      ? {
-          exceptions: [
-            `out of memory: the kernel killed it at its memory limit of ${end.oom.limitMb} MB${u?.maxMemoryMb != null ? ` (peak ${u.maxMemoryMb} MB)` : ''}`,
-          ],
-        }
-      : {}),
-  };
-}
-
-/** A supervised process's end as a run attempt's outcome. */
-function outcomeOf(end: SupervisedEnd): Extract<BackendEvent, { type: 'ended' }>['outcome'] {
-  if (end.oom) return { kind: 'killed', message: oomReason(end.oom.limitMb) };
-  switch (end.kind) {
-    case 'exited':
-      return { kind: 'exited', exitCode: end.code };
-    case 'signalled':
-      return { kind: 'killed', message: `signal ${end.signal}` };
-    case 'launch-failed':
-      return { kind: 'host-failure', reason: 'launch failed', message: end.message };
-    case 'lost':
-      return { kind: 'host-failure', reason: 'lost', message: end.message };
-    case 'pull-failed':
-      return end.stopped
-        ? { kind: 'killed', message: 'stopped while its image was pulled' }
-        : { kind: 'rejected', message: `image pull failed: ${end.message}` };
   }
 }

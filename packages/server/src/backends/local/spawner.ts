@@ -11,8 +11,11 @@ import { SUPERVISOR, SUPERVISOR_NAME } from './attempt-files.js';
  * Protocol, one JSON object per line. In: `{id, dir, command, env, files?, user?}` (`files`: name →
  * text, written in `dir` with mode 0600 before the start; `user`: `{uid, gid}` the command runs
  * as — `dir` is then theirs, its output files stay the server's (0600) and are written through the
- * descriptors the helper opens). Out:
- * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`.
+ * descriptors the helper opens; `cgroup`: the `cgroup.procs` files the process is written to before
+ * it runs anything — it waits on a pipe until the helper has placed it, so nothing it forks is
+ * left outside). Out:
+ * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`,
+ * `{ev:'cgroup-failed', id, message}` (it runs, outside its cgroup).
  * When its stdin closes (the server died) it exits; the attempts keep running under their
  * supervisors, which record their exit status for the next server to read.
  */
@@ -21,6 +24,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const [supervisor, name] = process.argv.slice(1);
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+const wait = 'read -r galley_go <&3; exec 3<&-\\n';
 const startTime = (pid) => {
   try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] || null; }
   catch { return null; }
@@ -35,11 +39,19 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
     const out = fs.openSync(m.dir + '/stdout', 'a', 0o600);
     const err = fs.openSync(m.dir + '/stderr', 'a', 0o600);
     let child;
+    const cg = m.cgroup || null;
     try {
-      child = spawn('/bin/sh', ['-c', supervisor, name, m.dir, m.command],
-        { detached: true, stdio: ['ignore', out, err], env: m.env, cwd: m.dir,
+      child = spawn('/bin/sh', ['-c', (cg ? wait : '') + supervisor, name, m.dir, m.command],
+        { detached: true, stdio: ['ignore', out, err, ...(cg ? ['pipe'] : [])], env: m.env, cwd: m.dir,
           ...(m.user ? { uid: m.user.uid, gid: m.user.gid } : {}) });
     } finally { fs.closeSync(out); fs.closeSync(err); }
+    if (cg && child.pid) {
+      let failed = null;
+      for (const f of cg) { try { fs.writeFileSync(f, String(child.pid)); } catch (e) { failed = e.message; } }
+      if (failed) send({ ev: 'cgroup-failed', id: m.id, message: failed });
+      child.stdio[3].on('error', () => {});
+      child.stdio[3].end('go\\n');
+    }
     const started = child.pid ? startTime(child.pid) : null;
     child.once('spawn', () => send({ ev: 'spawned', id: m.id, pid: child.pid, startTime: started }));
     child.once('error', (e) => { if (!child.pid) send({ ev: 'error', id: m.id, message: e.message }); });
@@ -53,7 +65,8 @@ process.stdin.on('end', () => process.exit(0));
 export type SpawnerEvent =
   | { ev: 'spawned'; id: string; pid: number; startTime: string | null }
   | { ev: 'exit'; id: string; code: number | null; signal: string | null }
-  | { ev: 'error'; id: string; message: string };
+  | { ev: 'error'; id: string; message: string }
+  | { ev: 'cgroup-failed'; id: string; message: string };
 
 /** A request to start one attempt under its supervisor. */
 export interface SpawnRequest {
@@ -65,6 +78,8 @@ export interface SpawnRequest {
   files?: Record<string, string>;
   /** The user the command runs as (the helper runs as root then); undefined = the server's. */
   user?: { uid: number; gid: number };
+  /** The `cgroup.procs` files the process is placed in before it runs its command. */
+  cgroup?: string[];
 }
 
 /**

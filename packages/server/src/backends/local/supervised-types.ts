@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContainerLaunch, ContainerRecord, ContainerRuntime } from './container-runtime.js';
+import type { HostCgroupRecord } from './host-cgroup.js';
 import { type Usage, UsageMeter } from './usage.js';
 
 /**
@@ -65,6 +66,8 @@ export interface SupervisedCommand {
   command: string;
   env: Record<string, string>;
   container?: ContainerLaunch;
+  /** A host command's limits, enforced through its own cgroup where host cgroups work (0 = none). */
+  limits?: { memMb: number; cpus: number };
 }
 
 export interface SupervisorOptions {
@@ -100,8 +103,10 @@ export interface Supervised {
   watch: 'spawner' | 'poll' | 'container';
   /** Its container, when it runs in one. */
   container: ContainerRecord | null;
-  /** The cgroup its usage is read from (a container's); null on the host, or not found yet. */
+  /** The cgroup its usage is read from (a container's, or its host cgroup); null: none (yet). */
   cgroup: string | null;
+  /** A host process's own cgroup (host-cgroup.ts), which holds its limits; null: none. */
+  hostCgroup: HostCgroupRecord | null;
   meter: UsageMeter;
   /** When it started (ms), for its average CPU; null when unknown. */
   startedAt: number | null;
@@ -143,6 +148,7 @@ export function newSupervised(
     ended: false,
     container: null,
     cgroup: null,
+    hostCgroup: null,
     meter: new UsageMeter(),
     // Known from the spawner's report; an adopted one started before this server did.
     startedAt: null,

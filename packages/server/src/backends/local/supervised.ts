@@ -9,8 +9,10 @@ import {
   ENV_FILE,
 } from './container-runtime.js';
 import { isSameProcess, readProc } from './proc.js';
-import { Spawner, type SpawnerEvent } from './spawner.js';
+import { type SpawnRequest, Spawner, type SpawnerEvent } from './spawner.js';
+import type { HostCgroups } from './host-cgroup.js';
 import { readContainerFile, SupervisedContainers } from './supervised-containers.js';
+import { readHostCgroupFile, SupervisedHostCgroups } from './supervised-host.js';
 import { lookAgain, lookPolled } from './supervised-look.js';
 import { KillDeadlines, signalGroup, stopGroup } from './supervised-stop.js';
 import {
@@ -63,6 +65,9 @@ export class Supervisor {
   /** SIGKILL deadlines of stops; they outlive the main process (see supervised-stop.ts). */
   private readonly kills = new KillDeadlines();
   private readonly containers: SupervisedContainers;
+  /** Host processes' own cgroups, where they work here (useHostCgroups); null = none. */
+  private hostCgroups: HostCgroups | null = null;
+  private readonly hosts: SupervisedHostCgroups;
   private readonly usage: UsageSampler;
   private pollTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -71,6 +76,7 @@ export class Supervisor {
   constructor(private readonly o: SupervisorOptions) {
     this.runtime = o.runtime ?? null;
     this.containers = new SupervisedContainers(this.runtime, o.logger, this.kills);
+    this.hosts = new SupervisedHostCgroups(() => this.hostCgroups, o.logger);
     this.usage = new UsageSampler({
       sampleMs: o.usageSampleMs ?? 1_000,
       ...(o.logMaxBytes !== undefined ? { logMaxBytes: o.logMaxBytes } : {}),
@@ -82,6 +88,11 @@ export class Supervisor {
       (e) => this.onSpawner(e),
       (reason) => this.onSpawnerLost(reason),
     );
+  }
+
+  /** From now on, host commands with limits run in their own cgroups (null: no more). */
+  useHostCgroups(cgroups: HostCgroups | null): void {
+    this.hostCgroups = cgroups;
   }
 
   /** Pid of the spawner helper, null when none runs (for tests of its loss). */
@@ -116,17 +127,26 @@ export class Supervisor {
       } else if (container) {
         throw new Error('no container runtime runs here');
       } else {
+        const { limits, ...rest } = plain;
         const user = this.o.runAs;
-        this.spawner.spawn(
-          user
-            ? {
-                id,
-                ...plain,
-                env: { ...plain.env, HOME: plain.dir, USER: user.name, LOGNAME: user.name },
-                user: { uid: user.uid, gid: user.gid },
-              }
-            : { id, ...plain },
-        );
+        const request: SpawnRequest = user
+          ? {
+              id,
+              ...rest,
+              env: { ...rest.env, HOME: rest.dir, USER: user.name, LOGNAME: user.name },
+              user: { uid: user.uid, gid: user.gid },
+            }
+          : { id, ...rest };
+        if (this.hostCgroups && limits)
+          void this.hosts.place(s, this.hostCgroups, request, limits).then((placed) => {
+            if (s.ended) return; // ended (its spawn refused) before it could start
+            try {
+              this.spawner.spawn(placed);
+            } catch (err) {
+              this.finish(s, { kind: 'launch-failed', message: (err as Error).message, stopped: false });
+            }
+          });
+        else this.spawner.spawn(request);
       }
     } catch (err) {
       this.finish(s, { kind: 'launch-failed', message: (err as Error).message, stopped: false });
@@ -149,19 +169,23 @@ export class Supervisor {
     launched: boolean,
   ): Promise<FoundAgain> {
     const container = await readContainerFile(dir);
+    const hostCgroup = container ? null : await readHostCgroupFile(dir);
     const found = await lookAgain(dir, stored, container, this.runtime, launched);
     if (found.kind === 'absent') return found;
-    if (found.kind === 'ended') {
-      if (!container) return found;
-      const s = newSupervised(id, dir, watcher, null, null, 'poll');
-      s.container = container;
-      s.cgroup = container.cgroupParent;
-      s.ended = true;
-      return { kind: 'ended', end: await this.containers.complete(s, found.end) };
-    }
-    const s = this.track(newSupervised(id, dir, watcher, found.pid, found.startTime, found.watch));
+    const s = newSupervised(id, dir, watcher, null, null, 'poll');
     s.container = container;
-    s.cgroup = container?.cgroupParent ?? null;
+    s.hostCgroup = hostCgroup;
+    s.cgroup = container?.cgroupParent ?? hostCgroup?.path ?? null;
+    if (found.kind === 'ended') {
+      s.ended = true;
+      if (container) return { kind: 'ended', end: await this.containers.complete(s, found.end) };
+      if (hostCgroup) return { kind: 'ended', end: await this.hosts.complete(s, found.end) };
+      return found;
+    }
+    s.pid = found.pid;
+    s.startTime = found.startTime;
+    s.watch = found.watch;
+    this.track(s);
     this.poll();
     this.usage.start();
     return { kind: 'adopted', handle: handleOf(s, found.pid ?? 0) };
@@ -206,7 +230,12 @@ export class Supervisor {
    * before anything new starts.
    */
   async sweep(dir: string): Promise<number> {
-    return this.containers.sweep(dir, new Set([...this.processes.values()].map((s) => s.container?.name)));
+    const live = [...this.processes.values()];
+    const hostPaths = live.flatMap((s) => (s.hostCgroup ? [s.hostCgroup.path] : []));
+    return (
+      (await this.containers.sweep(dir, new Set(live.map((s) => s.container?.name)))) +
+      (await this.hosts.sweep(new Set(hostPaths)))
+    );
   }
 
   /** Stops the helper and the SIGKILL deadlines; the processes keep running under their supervisors. */
@@ -235,11 +264,11 @@ export class Supervisor {
     // What it wrote after the last look is capped too.
     void this.usage.capLogs(s);
     if (this.processes.get(s.id) === s) this.processes.delete(s.id);
-    if (!s.container) {
+    if (!s.container && !s.hostCgroup) {
       s.watcher.ended({ ...end, usage: s.meter.usage(s.startedAt, Date.now()) });
       return;
     }
-    this.containers.complete(s, end).then(
+    (s.container ? this.containers.complete(s, end) : this.hosts.complete(s, end)).then(
       (complete) => s.watcher.ended(complete),
       (err: unknown) => {
         this.o.logger.warn({ err, id: s.id }, 'local backend: a container end could not be completed');
@@ -293,6 +322,13 @@ export class Supervisor {
         e.code !== null
           ? { kind: 'exited', code: e.code, stopped: s.stopped }
           : { kind: 'signalled', signal: e.signal ?? 'unknown', stopped: s.stopped },
+      );
+    } else if (e.ev === 'cgroup-failed') {
+      // It runs, but outside its cgroup: its limit does not hold and the cgroup measures nothing.
+      s.cgroup = null;
+      this.o.logger.warn(
+        { id: e.id, message: e.message },
+        'local backend: a host process is not in its cgroup',
       );
     } else {
       this.o.logger.warn({ id: e.id, message: e.message }, 'local backend: launch failed');

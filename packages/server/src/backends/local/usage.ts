@@ -76,7 +76,7 @@ export class UsageMeter {
 /** Where the cgroup hierarchies are mounted: v2 (unified) or v1 (one per controller). */
 export type CgroupLayout =
   | { version: 2; root: string }
-  | { version: 1; memory: string | null; cpuacct: string | null }
+  | { version: 1; memory: string | null; cpuacct: string | null; cpu: string | null }
   | { version: 0 };
 
 let layout: Promise<CgroupLayout> | null = null;
@@ -93,6 +93,7 @@ export function cgroupLayout(): Promise<CgroupLayout> {
     let v2: string | null = null;
     let memory: string | null = null;
     let cpuacct: string | null = null;
+    let cpu: string | null = null;
     for (const line of mounts.split('\n')) {
       const [, dir, type, options] = line.split(' ');
       if (!dir || !options) continue;
@@ -101,8 +102,9 @@ export function cgroupLayout(): Promise<CgroupLayout> {
       const opts = options.split(',');
       if (opts.includes('memory')) memory ??= dir;
       if (opts.includes('cpuacct')) cpuacct ??= dir;
+      if (opts.includes('cpu')) cpu ??= dir;
     }
-    if (memory || cpuacct) return { version: 1, memory, cpuacct } as const;
+    if (memory || cpuacct) return { version: 1, memory, cpuacct, cpu } as const;
     if (v2) return { version: 2, root: v2 } as const;
     return { version: 0 } as const;
   })();

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containerName, MIN_MEMORY_MB } from './container-runtime.js';
+import { cgroupLayout } from './usage.js';
+
+/**
+ * A host process's own cgroup: in host mode nothing else holds a job to its memory limit, so where
+ * the server may create cgroups (root, a writable cgroupfs), each supervised host process runs in
+ * `/galley/host/<data dir>/<id>` with the definition's memory limit (cgroup v1
+ * `memory.limit_in_bytes`, v2 `memory.max`) and CPU quota (v1 `cpu.cfs_quota_us`, v2 `cpu.max`).
+ * The kernel then OOM-kills inside it, counts the kill (v2 `memory.events`, v1
+ * `memory.oom_control`) and keeps the peak (`memory.max_usage_in_bytes`, `memory.peak`), all
+ * readable after the process ended, and after a server restart. The data directory's own level
+ * keeps two servers on one machine from sweeping each other's.
+ */
+
+/** The hierarchies host cgroups are made in (absolute directories). */
+export type HostCgroupRoots =
+  | { version: 1; memory: string; cpu: string | null; cpuacct: string | null }
+  | { version: 2; root: string; cpu: boolean };
+
+/** Whether a limit holds in host mode, and how or why not (`GET /clusters`, the start-up line). */
+export interface LimitHolds {
+  enforced: boolean;
+  how: string;
+}
+
+/** What host mode enforces here. */
+export interface HostLimits {
+  memory: LimitHolds;
+  cpu: LimitHolds;
+}
+
+/** What the server keeps of a host process's cgroup (in its directory, file `cgroup`). */
+export interface HostCgroupRecord {
+  path: string;
+  memMb: number;
+}
+
+/** The file of a host process's directory that names its cgroup. */
+export const HOST_CGROUP_FILE = 'cgroup';
+
+/** What the kernel kept of a host cgroup. */
+export interface HostCgroupReading {
+  /** OOM kills in it; null when the kernel does not count them (old v1). */
+  oomKills: number | null;
+  /** Times its memory limit was hit (v1 `memory.failcnt`, v2 `max` of memory.events). */
+  limitHits: number | null;
+  peakBytes: number | null;
+}
+
+export class HostCgroups {
+  /** The cgroup of this server's data directory: `/galley/host/d-<hash>`. */
+  readonly base: string;
+
+  constructor(
+    readonly roots: HostCgroupRoots,
+    dataDir: string,
+  ) {
+    this.base = `/galley/host/d-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+  }
+
+  /** The cgroup of process `id`. */
+  pathOf(id: string): string {
+    return `${this.base}/${containerName(id)}`;
+  }
+
+  /**
+   * Makes the cgroup of `id` with its limits (memory in MB, at least MIN_MEMORY_MB as for
+   * containers, 0 = none; CPUs, 0 = none); answers its record and the `cgroup.procs` files the
+   * process is written to (one per hierarchy).
+   */
+  async create(
+    id: string,
+    memMb: number,
+    cpus: number,
+  ): Promise<{ record: HostCgroupRecord; procs: string[] }> {
+    const path = this.pathOf(id);
+    const r = this.roots;
+    const bytes = memMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(memMb)) * 1024 * 1024 : 0;
+    if (r.version === 2) {
+      await this.enableV2(path);
+      const dir = join(r.root, path);
+      await mkdir(dir, { recursive: true });
+      if (bytes > 0) {
+        await writeFile(join(dir, 'memory.max'), String(bytes));
+        await writeFile(join(dir, 'memory.swap.max'), '0').catch(() => undefined);
+      }
+      if (cpus > 0 && r.cpu) await writeFile(join(dir, 'cpu.max'), `${quotaUs(cpus)} ${PERIOD_US}`);
+      return { record: { path, memMb }, procs: [join(dir, 'cgroup.procs')] };
+    }
+    const memory = join(r.memory, path);
+    await mkdir(memory, { recursive: true });
+    if (bytes > 0) {
+      await writeFile(join(memory, 'memory.limit_in_bytes'), String(bytes));
+      // With swap accounting, swap counts too (the limit is memory + swap); absent without it.
+      await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(bytes)).catch(() => undefined);
+    }
+    const procs = [join(memory, 'cgroup.procs')];
+    for (const root of new Set([r.cpu, r.cpuacct])) {
+      if (!root || root === r.memory) continue;
+      const dir = join(root, path);
+      await mkdir(dir, { recursive: true });
+      if (root === r.cpu && cpus > 0) {
+        await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+        await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs(cpus)));
+      }
+      procs.push(join(dir, 'cgroup.procs'));
+    }
+    return { record: { path, memMb }, procs };
+  }
+
+  /** What the kernel kept of the cgroup `path`: OOM kills, limit hits, the memory peak. */
+  async read(path: string): Promise<HostCgroupReading> {
+    const r = this.roots;
+    if (r.version === 2) {
+      const dir = join(r.root, path);
+      const events = await readFile(join(dir, 'memory.events'), 'utf8').catch(() => '');
+      return {
+        oomKills: field(events, 'oom_kill'),
+        limitHits: field(events, 'max'),
+        peakBytes:
+          (await readNumber(join(dir, 'memory.peak'))) ?? (await readNumber(join(dir, 'memory.current'))),
+      };
+    }
+    const dir = join(r.memory, path);
+    const control = await readFile(join(dir, 'memory.oom_control'), 'utf8').catch(() => '');
+    return {
+      oomKills: field(control, 'oom_kill'),
+      limitHits: await readNumber(join(dir, 'memory.failcnt')),
+      peakBytes: await readNumber(join(dir, 'memory.max_usage_in_bytes')),
+    };
+  }
+
+  /** Removes the cgroup `path` from every hierarchy; false while a process is still in it. */
+  async remove(path: string): Promise<boolean> {
+    if (!path.startsWith(`${this.base}/`)) return false;
+    let all = true;
+    for (const root of this.rootDirs()) {
+      try {
+        await rmdir(join(root, path));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
+      }
+    }
+    return all;
+  }
+
+  /** This data directory's host cgroups that hold no process (left by a server that died). */
+  async empty(): Promise<string[]> {
+    const root = this.roots.version === 2 ? this.roots.root : this.roots.memory;
+    const dir = join(root, this.base);
+    const found: string[] = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const procs = await readFile(join(dir, name, 'cgroup.procs'), 'utf8').catch(() => null);
+      if (procs !== null && procs.trim() === '') found.push(`${this.base}/${name}`);
+    }
+    return found;
+  }
+
+  private rootDirs(): string[] {
+    const r = this.roots;
+    if (r.version === 2) return [r.root];
+    return [...new Set([r.memory, r.cpu, r.cpuacct])].filter((d): d is string => d !== null);
+  }
+
+  /** v2: the memory (and cpu) controllers enabled down to the parent of `path`. */
+  private async enableV2(path: string): Promise<void> {
+    const r = this.roots;
+    if (r.version !== 2) return;
+    const want = r.cpu ? '+memory +cpu' : '+memory';
+    const parts = path.split('/').filter(Boolean).slice(0, -1);
+    let dir = r.root;
+    for (const part of ['', ...parts]) {
+      dir = join(dir, part);
+      await mkdir(dir, { recursive: true });
+      const enabled = await readFile(join(dir, 'cgroup.subtree_control'), 'utf8').catch(() => '');
+      if (!enabled.split(/\s+/).includes('memory') || (r.cpu && !enabled.split(/\s+/).includes('cpu')))
+        await writeFile(join(dir, 'cgroup.subtree_control'), want);
+    }
+  }
+}
+
+/** The CFS period of a CPU quota (µs), as Docker uses. */
+const PERIOD_US = 100_000;
+
+function quotaUs(cpus: number): number {
+  return Math.max(1_000, Math.round(cpus * PERIOD_US));
+}
+
+function field(text: string, name: string): number | null {
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+async function readNumber(path: string): Promise<number | null> {
+  try {
+    const n = Number((await readFile(path, 'utf8')).trim());
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where host cgroups can go on this machine; null with the reason when nowhere. */
+export async function hostCgroupRoots(): Promise<{ roots: HostCgroupRoots } | { roots: null; why: string }> {
+  const l = await cgroupLayout();
+  if (l.version === 1) {
+    if (!l.memory) return { roots: null, why: 'this host has cgroup v1 without the memory controller' };
+    return { roots: { version: 1, memory: l.memory, cpu: l.cpu, cpuacct: l.cpuacct } };
+  }
+  if (l.version === 2) {
+    const controllers = (await readFile(join(l.root, 'cgroup.controllers'), 'utf8').catch(() => '')).split(
+      /\s+/,
+    );
+    if (!controllers.includes('memory'))
+      return { roots: null, why: 'the cgroup v2 hierarchy here does not offer the memory controller' };
+    return { roots: { version: 2, root: l.root, cpu: controllers.includes('cpu') } };
+  }
+  return { roots: null, why: 'no cgroup filesystem is mounted' };
+}
+
+/**
+ * Whether host cgroups work here for this data directory: a probe cgroup is made with a memory
+ * limit and a CPU quota, then removed. Answers the cgroups (null when they cannot be made) and
+ * what holds, with the reason.
+ */
+export async function probeHostCgroups(
+  dataDir: string,
+  given?: HostCgroupRoots,
+): Promise<{ cgroups: HostCgroups | null; limits: HostLimits }> {
+  const found = given ? { roots: given } : await hostCgroupRoots();
+  const notEnforced = (why: string) => ({
+    cgroups: null,
+    limits: {
+      memory: { enforced: false, how: `accounted, not enforced: ${why}` },
+      cpu: { enforced: false, how: `not enforced: ${why}` },
+    },
+  });
+  if (!found.roots) return notEnforced(found.why);
+  const cgroups = new HostCgroups(found.roots, dataDir);
+  const id = `probe-${process.pid}`;
+  let cpu: LimitHolds;
+  try {
+    await cgroups.create(id, 64, 0);
+    const version = found.roots.version;
+    try {
+      await cgroups.create(id, 64, 0.5);
+      cpu = {
+        enforced: true,
+        how: `a CPU quota per run attempt (cgroup v${version} ${version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'})`,
+      };
+    } catch (err) {
+      cpu = { enforced: false, how: `not enforced: ${errorWords(err)}` };
+    }
+    if (version === 1 && !found.roots.cpu)
+      cpu = { enforced: false, how: 'not enforced: no cpu controller is mounted' };
+    if (version === 2 && !found.roots.cpu)
+      cpu = { enforced: false, how: 'not enforced: cgroup v2 offers no cpu controller here' };
+  } catch (err) {
+    await cgroups.remove(cgroups.pathOf(id)).catch(() => undefined);
+    return notEnforced(errorWords(err));
+  }
+  await cgroups.remove(cgroups.pathOf(id));
+  const file = found.roots.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
+  return {
+    cgroups,
+    limits: {
+      memory: {
+        enforced: true,
+        how: `a memory cgroup per run attempt (cgroup v${found.roots.version} ${file}); an out-of-memory kill ends the run saying so; pipeline processes on the host are accounted, not held`,
+      },
+      cpu,
+    },
+  };
+}
+
+/** An error of the cgroup filesystem in a person's words. */
+function errorWords(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = e.path ? ` (${e.path})` : '';
+  if (e.code === 'EACCES' || e.code === 'EPERM')
+    return `the server may not create cgroups there${where}${process.getuid?.() === 0 ? '' : ' (it does not run as root)'}`;
+  if (e.code === 'EROFS') return `the cgroup filesystem is read-only${where}`;
+  return `${e.code ?? 'error'}: ${e.message}`;
+}
