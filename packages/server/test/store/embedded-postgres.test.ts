@@ -80,6 +80,17 @@ describe.runIf(gate.available)('embedded-postgres store', () => {
     }
   });
 
+  // PostgreSQL runs as the postgres user under root: a directory it cannot pass is named up front.
+  it.runIf(process.getuid?.() === 0)(
+    'as root, refuses a data directory the postgres user cannot reach, naming the directory',
+    async () => {
+      const closed = await newDir(); // mkdtemp: 0700, root's
+      await expect(openStore({ dataDir: join(closed, 'data'), engine: 'embedded-postgres' })).rejects.toThrow(
+        `cannot pass ${closed} (mode 700)`,
+      );
+    },
+  );
+
   describe.runIf(built.available)('under a server process', () => {
     it('keeps a finished run when the server is SIGKILLed, and leaves no PostgreSQL behind', async () => {
       const dir = await newDir();
