@@ -6,6 +6,7 @@ export { startFakeMesos, type FakeMesos } from './fake-mesos.js';
 export type {
   FakeMesosOptions,
   FakeAgentSpec,
+  FakeContainerRuntime,
   FakeCredential,
   SimulatedBehavior,
   SimulatedTask,

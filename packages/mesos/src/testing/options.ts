@@ -85,6 +85,22 @@ export interface FakeCredential {
   secret: string;
 }
 
+/** A local container runtime for the fake's agents: a Podman (or Docker-compatible) CLI. */
+export interface FakeContainerRuntime {
+  /** The CLI, e.g. `/usr/bin/podman`. */
+  command: string;
+  /** Arguments put before every subcommand (`--runtime runc`, `--cgroup-manager cgroupfs`…). */
+  args?: string[];
+  /** The CLI's environment (`CONTAINERS_CONF`…); default the fake's own. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * A cgroup (cgroupfs manager) under which each container gets its own parent `<this>/<name>`,
+   * which outlives it: its memory peak is read after an OOM kill (Mesos' "Maximum Used"). Default
+   * none: then only the runtime's `State.OOMKilled` tells an OOM kill.
+   */
+  cgroupParent?: string;
+}
+
 /** Options of `startFakeMesos`. */
 export interface FakeMesosOptions {
   /** Number of masters (one leads, the others answer 307); default 1. */
@@ -144,6 +160,12 @@ export interface FakeMesosOptions {
   authentication?: FakeCredential[];
   /** Random source in [0, 1) used to order agents in each allocation cycle; default Math.random. */
   random?: () => number;
+  /**
+   * Processes mode: a local container runtime (Podman's CLI). Agents that may run images (image
+   * provider `docker`, or the `docker` containerizer) then run a task with a Docker image in that
+   * image (`agent/image-runner.ts`); default none: such a task's command runs on the host.
+   */
+  containerRuntime?: FakeContainerRuntime;
 }
 
 /** Options with every default applied. */
@@ -171,6 +193,7 @@ export interface ResolvedOptions {
   workDir: string | undefined;
   authentication: FakeCredential[] | undefined;
   random: () => number;
+  containerRuntime: FakeContainerRuntime | undefined;
 }
 
 /** What starting an executor costs by default (ms): near the recorded agents' ACCEPT → TASK_STARTING. */
@@ -299,5 +322,14 @@ export function resolveOptions(options: FakeMesosOptions = {}): ResolvedOptions 
     workDir: options.workDir,
     authentication: options.authentication,
     random: options.random ?? Math.random,
+    containerRuntime: containerRuntimeOf(options.containerRuntime),
   };
+}
+
+/** The container runtime option, checked. */
+function containerRuntimeOf(runtime: FakeContainerRuntime | undefined): FakeContainerRuntime | undefined {
+  if (runtime === undefined) return undefined;
+  if (typeof runtime.command !== 'string' || runtime.command === '')
+    throw new RangeError("containerRuntime.command must name the runtime's CLI");
+  return runtime;
 }

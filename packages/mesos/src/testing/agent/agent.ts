@@ -9,6 +9,7 @@ import { sendJson, sendText } from '../wire/responses.js';
 import { handleExecutorCall } from './executor-api.js';
 import { handleFiles } from './files-api.js';
 import { agentStateJson } from './state-json.js';
+import { handleMonitor } from './monitor-statistics.js';
 
 /**
  * A simulated agent: its resources and attributes, and its own HTTP endpoint on 127.0.0.1
@@ -89,5 +90,6 @@ async function routeAgent(
     return;
   }
   if (path.startsWith('/files/') && (await handleFiles(world, agent, { ...request, path }, res))) return;
+  if (await handleMonitor(world, agent, path, res)) return;
   sendText(res, 404, '');
 }

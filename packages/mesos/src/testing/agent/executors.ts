@@ -27,6 +27,7 @@ import { killCustomTask, launchCustomTasks, shutdownCustomExecutor } from './cus
 import { executorLaunchFailure, nestedLaunchError, type ContainerLaunchFailure } from './containerizer.js';
 import { appendSandbox, CommandExecutorLog } from './executor-log.js';
 import { startExecutor } from './executor-starts.js';
+import { limitationUpdate, startImageTask } from './image-tasks.js';
 
 /**
  * The agent's executors. Command tasks get the built-in command executor (executor id = task
@@ -212,6 +213,8 @@ function startBuiltinTask(world: World, agent: FakeAgent, executor: FakeExecutor
     const env = commandTaskEnvironment(world, agent, executor, command);
     env.MESOS_SANDBOX = directory;
     if (executor.kind === 'default') env.MESOS_DIRECTORY = directory;
+    const contained = startImageTask(world, agent, executor, task, command, directory, hooks);
+    if (contained !== undefined) return void runtime.runs.set(task.id, contained);
     if (check !== undefined) probe = processProbe(check, { directory, env, processes: world.processes });
     runtime.runs.set(task.id, runProcess({ command: command ?? {}, directory, env }, world.processes, hooks));
     return;
@@ -307,6 +310,10 @@ function taskExited(
   task: FakeTask,
   result: ExitResult,
 ): void {
+  if (result.limitation !== undefined) {
+    limitationUpdate(world, agent, task, result.limitation); // an isolator destroyed the container
+    return afterTaskEnded(world, agent, executor, task, 'TASK_FAILED');
+  }
   const description =
     result.signal !== null
       ? `Command terminated with signal ${signalDescription(result.signal)}`

@@ -12,16 +12,23 @@ import type { ExitResult, RunHooks, RunningCommand } from './runners.js';
 /** Processes still running, so the fake can kill them all when it stops. */
 export class ProcessRegistry {
   private readonly children = new Set<ChildProcess>();
+  private readonly cleanups: (() => void)[] = [];
 
   add(child: ChildProcess): void {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
   }
 
+  /** Also done by killAll: what outlives the processes (containers of a container runtime). */
+  onKillAll(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
   /** SIGKILLs every process group still alive. */
   killAll(): void {
     for (const child of this.children) signalGroup(child, 'SIGKILL');
     this.children.clear();
+    for (const cleanup of this.cleanups) cleanup();
   }
 }
 

@@ -10,6 +10,15 @@ import type { Timers } from '../model/timers.js';
 export interface ExitResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** The container was killed for exceeding a limit (`image-runner.ts`): the agent fails the task so. */
+  readonly limitation?: ExitLimitation;
+}
+
+/** A resource limitation an isolator reported: TaskStatus `reason`, `message` and `limitation.resources`. */
+export interface ExitLimitation {
+  readonly reason: string;
+  readonly message: string;
+  readonly resources: readonly Record<string, unknown>[];
 }
 
 /** Callbacks of one run. `onExit` is called exactly once, after `onSpawned` (unless spawning failed). */

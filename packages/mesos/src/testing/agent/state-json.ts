@@ -24,7 +24,7 @@ export function taskStateJson(task: FakeTask): Record<string, unknown> {
   };
 }
 
-function executorName(executor: FakeExecutor): string {
+export function executorName(executor: FakeExecutor): string {
   if (executor.kind !== 'command') {
     const name = executor.info?.name;
     return typeof name === 'string' ? name : '';
