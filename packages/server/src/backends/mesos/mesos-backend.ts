@@ -39,6 +39,7 @@ import { readSandboxPart, sandboxNotLocated } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
 import type { TaskShape } from './task-info.js';
 import { applyUpdate } from './task-updates.js';
+import { MesosUsage } from './usage-poller.js';
 
 export type { MaintenanceView };
 
@@ -83,6 +84,8 @@ export class MesosBackend implements Backend {
   private readonly delivery: AckAfterStore<BackendEvent>;
   private readonly sweeper: OfferSweeper;
   private readonly sandboxes: SandboxLocator;
+  /** Peak memory and CPU of running attempts, from their agents' /monitor/statistics (`usage-poller.ts`). */
+  private readonly usage: MesosUsage;
   /** Which agents run images (declared with `galley-images`, or learned from launch failures). */
   private readonly images: ImageSupport;
   /** The shared galley-executors runs go to (`--mesos-executor galley`); null = the command executor. */
@@ -208,6 +211,15 @@ export class MesosBackend implements Backend {
       frameworkId: () => this.session.current?.id,
       authorization: authorizationOf(o.settings),
     });
+    const agentUrl = (id: string) => this.agents.get(id)?.url ?? null;
+    const auth = authorizationOf(o.settings);
+    this.usage = new MesosUsage({
+      tasks: () => this.table.values(),
+      agentUrl,
+      authorization: auth,
+      clock: o.clock,
+      logger: this.log,
+    });
   }
 
   onCapacity(listener: () => void): void {
@@ -226,6 +238,7 @@ export class MesosBackend implements Backend {
     this.session.start();
     this.sweeper.start();
     this.groups.start();
+    this.usage.start();
     this.log.info({ master: this.o.cluster.master, inFlight: this.table.size }, 'mesos backend: subscribing');
   }
 
@@ -321,6 +334,7 @@ export class MesosBackend implements Backend {
   /** Stops the framework's connection; the master keeps its tasks for the failover timeout. */
   async close(): Promise<void> {
     this.sweeper.stop();
+    this.usage.stop();
     this.groups.close();
     this.inverseOffers.close();
     this.delivery.close();
@@ -356,6 +370,7 @@ export class MesosBackend implements Backend {
       'mesos: status update',
     );
     if (this.groups.owns(status.task_id.value)) return this.groups.onUpdate(status);
+    const memMb = this.table.get(status.task_id.value)?.memMb ?? null;
     const effect = applyUpdate(status, {
       table: this.table,
       now: this.o.clock.now(),
@@ -370,7 +385,7 @@ export class MesosBackend implements Backend {
       this.images.failed(agentId, hostname, why);
     }
     if (effect.events.length > 0) {
-      this.delivery.push(effect.events, status.uuid ? [status] : []);
+      this.delivery.push(this.usage.ended(effect.events, status, memMb), status.uuid ? [status] : []);
     } else if (status.uuid) {
       // Nothing to store (STARTING, KILLING, a repeated RUNNING, an unknown task): acknowledge at
       // once, so the agent sends the next update without waiting for a store round. Earlier
