@@ -218,7 +218,7 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
 
 /**
  * A task of a shared executor: run in `tasks/<task id>/` of the sandbox, with its output in that
- * directory's `stdout` and `stderr`, and MESOS_SANDBOX pointing there.
+ * directory's `stdout` and `stderr`, MESOS_SANDBOX pointing there and MESOS_TASK_ID its id.
  */
 function sharedTaskProcess(
   command: CommandInfo,
@@ -234,7 +234,12 @@ function sharedTaskProcess(
   try {
     return new TaskProcess(command, {
       cwd: directory,
-      env: taskEnvironment(command, { ...(env as NodeJS.ProcessEnv), MESOS_SANDBOX: directory }),
+      // MESOS_EXECUTOR_ID names the shared executor here, so the task's own id is given apart.
+      env: taskEnvironment(command, {
+        ...(env as NodeJS.ProcessEnv),
+        MESOS_SANDBOX: directory,
+        MESOS_TASK_ID: task.task_id.value,
+      }),
       output: { stdout, stderr },
     });
   } finally {

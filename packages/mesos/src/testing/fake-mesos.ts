@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgent, stopAgentServer } from './agent/agent.js';
 import { loseAgent, reregisterAgent, removeAgent, restartAgent } from './agent/partition.js';
+import { signalExecutorProcess } from './agent/custom-executor.js';
 import { ProcessRegistry } from './agent/process-runner.js';
 import { listCalls, snapshot, type CallFilter, type FakeMesosState } from './inspection.js';
 import { allocate, removeOffer } from './master/allocator.js';
@@ -52,6 +53,11 @@ export interface FakeMesos {
   reregisterAgent(agentId: string): void;
   /** Restarts an agent: its endpoint is down for `downMs` (default 100), executors must re-subscribe. */
   restartAgent(agentId: string, options?: { downMs?: number }): Promise<void>;
+  /**
+   * Sends a signal to a custom executor's process (SIGKILL: it dies; SIGSTOP: it hangs); false
+   * when the agent runs no such executor process.
+   */
+  signalExecutor(agentId: string, executorId: string, signal: NodeJS.Signals): boolean;
   /** Adds an agent; returns its id. It is offered at once. */
   addAgent(spec?: FakeAgentSpec): Promise<string>;
   /** Removes an agent for good (TASK_GONE_BY_OPERATOR / TASK_LOST, FAILURE). */
@@ -183,6 +189,10 @@ function createHandle(world: World, ownWorkDir: boolean): FakeMesos {
     reregisterAgent: (agentId) => reregisterAgent(world, agentOf(world, agentId)),
     restartAgent: (agentId, options = {}) =>
       restartAgent(world, agentOf(world, agentId), options.downMs ?? 100),
+    signalExecutor: (agentId, executorId, signal) => {
+      const executor = [...agentOf(world, agentId).executors.values()].find((e) => e.id === executorId);
+      return executor !== undefined && signalExecutorProcess(executor, signal);
+    },
     addAgent: async (spec = {}) => {
       const agent = await createAgent(world, resolveAgentSpec(spec, world.options.agents[0]?.resources));
       return agent.id;

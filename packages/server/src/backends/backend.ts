@@ -203,7 +203,23 @@ export interface ClusterInfo {
     agents: number;
     offersHeld: number;
     suppressedRoles: string[];
+    /** Per agent seen: how it runs images and Galley's runs, and what it failed to (learned). */
+    agentSupport: MesosAgentSupport[];
   };
+}
+
+/** One Mesos agent as Galley runs work there (`GET /clusters`, the capacity page). */
+export interface MesosAgentSupport {
+  agentId: string;
+  hostname: string;
+  /** How images are sent there now: MESOS or DOCKER containerizer, or `none` (plain command tasks). */
+  images: 'mesos' | 'docker' | 'none';
+  /** Why it gets no more images, after a container launch failed there (the agent's message). */
+  imageFailure: string | null;
+  /** Runs without an image: under the shared `galley` executor, or Mesos' `command` executor. */
+  executor: 'galley' | 'command';
+  /** Why it falls back to the command executor: galley-executor could not start there (the agent's message). */
+  executorFailure: string | null;
 }
 
 /**

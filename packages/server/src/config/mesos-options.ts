@@ -1,4 +1,6 @@
 import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { OptionSpecOf } from './option-spec.js';
 import type { MesosFlatSettings } from './mesos-settings.js';
 
@@ -15,6 +17,22 @@ function currentUser(): string {
     return me.uid === 0 ? 'nobody' : me.username;
   } catch {
     return 'nobody';
+  }
+}
+
+/**
+ * The default command that starts galley-executor on an agent: `node` with the executor of this
+ * very installation (`…/@galley/mesos/dist/executor/main.js`), which an agent runs as is when Galley
+ * is installed at the same path there (the same package or image on every machine). Elsewhere the
+ * operator names what agents have (`galley-executor` after `npm install -g @galley/mesos`). An agent that cannot start it falls back to the
+ * command executor (backends/mesos/executor-failures.ts).
+ */
+export function installedExecutorCommand(): string {
+  try {
+    const main = join(dirname(fileURLToPath(import.meta.resolve('@galley/mesos'))), 'executor', 'main.js');
+    return `node ${/^[\w@%+=:,./-]+$/.test(main) ? main : `'${main.replaceAll("'", `'\\''`)}'`}`;
+  } catch {
+    return 'galley-executor';
   }
 }
 
@@ -124,18 +142,18 @@ export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
     flag: '--mesos-executor',
     env: 'GALLEY_MESOS_EXECUTOR',
     type: 'string',
-    default: () => 'command',
+    default: () => 'galley',
     description:
-      "`command`: each run is a task of Mesos' command executor (an executor process started per task). `galley`: runs without an image share one long-lived galley-executor per agent and role (started once; a launch is then a LAUNCH and a fork); the agents need `--mesos-executor-command`.",
+      "`galley` (default): runs without an image share one long-lived galley-executor per agent and role (started once; a launch is then a LAUNCH and a fork); the agents must be able to start `--mesos-executor-command` — an agent that cannot falls back to the command executor, and `/clusters` says so. `command`: each run is a task of Mesos' command executor (an executor process started per task).",
   },
   {
     key: 'mesosExecutorCommand',
     flag: '--mesos-executor-command',
     env: 'GALLEY_MESOS_EXECUTOR_COMMAND',
     type: 'string',
-    default: () => 'galley-executor',
+    default: installedExecutorCommand,
     description:
-      'With `--mesos-executor galley`: the shell command that starts galley-executor on an agent (the `galley-executor` bin of @galley/mesos, e.g. `node /opt/galley/packages/mesos/dist/executor/main.js`).',
+      'With `--mesos-executor galley`: the shell command that starts galley-executor on an agent. Default: `node <this installation>/@galley/mesos/dist/executor/main.js` (agents with Galley installed at the same path); `galley-executor` where agents have `npm install -g @galley/mesos`.',
   },
   {
     key: 'mesosNetwork',

@@ -38,10 +38,10 @@ describe.runIf(needsFake('agent loss and master failover (fault injection)'))(
       dir = await tempDir();
       galley = await startGalley(dir.path, mesosFlags(master.master));
       const url = galley.url;
-      // The first attempt (task id `<run>.1`, which a command task sees as MESOS_EXECUTOR_ID)
-      // would run long; the retry finishes at once.
+      // The first attempt (task id `<run>.1`: MESOS_TASK_ID under the shared galley-executor,
+      // MESOS_EXECUTOR_ID under a command executor) would run long; the retry finishes at once.
       await define(url, 'survivor', {
-        command: 'case "$MESOS_EXECUTOR_ID" in *.1) sleep 60;; esac; echo finished',
+        command: 'case "${MESOS_TASK_ID:-$MESOS_EXECUTOR_ID}" in *.1) sleep 60;; esac; echo finished',
       });
       const runId = await execute(url, 'survivor');
       const first = await runReaches(url, runId, 'RUNNING');

@@ -34,13 +34,8 @@ describe.runIf(
   beforeAll(async () => {
     master = await startMaster({ agents: [{ resources: 'cpus:2;mem:4096;disk:10000;ports:[31000-31100]' }] });
     dir = await tempDir();
-    galley = await startGalley(dir.path, [
-      ...mesosFlags(master.master),
-      '--mesos-executor',
-      'galley',
-      '--mesos-executor-command',
-      `${process.execPath} ${EXECUTOR}`,
-    ]);
+    // The defaults: `--mesos-executor galley`, and the executor of this installation as its command.
+    galley = await startGalley(dir.path, mesosFlags(master.master));
   }, 120_000);
   afterAll(async () => {
     await galley?.stop();

@@ -1,9 +1,10 @@
-import type { Offer, OfferOperation, TaskInfo } from '@galley/mesos';
+import type { Offer, OfferOperation, TaskInfo, TaskStatus } from '@galley/mesos';
 import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../src/backends/backend.js';
 import { planLaunches } from '../../src/backends/mesos/launch-plan.js';
 import { sandboxPath } from '../../src/backends/mesos/sandbox-logs.js';
 import { SharedExecutors } from '../../src/backends/mesos/shared-executor.js';
+import { executorStartFailureOf } from '../../src/backends/mesos/executor-failures.js';
 import type { TaskShape } from '../../src/backends/mesos/task-info.js';
 
 /** The TaskInfos of a LAUNCH operation (fails the test for any other operation). */
@@ -138,7 +139,7 @@ describe('shared galley-executors', () => {
     );
     // Offers that do not list the kept executor: it is gone; a new one.
     const notListing = [offer('o3')];
-    expect(shared.executorFor('S0', '*', notListing).executorId).toBe('exec-3');
+    expect(shared.executorFor('S0', '*', notListing)?.executorId).toBe('exec-3');
   });
 
   it('keeps a run with an image on its own command executor (the container is the executor’s)', () => {
@@ -169,6 +170,59 @@ describe('shared galley-executors', () => {
     ).toBe('/frameworks/fw/executors/exec-1/runs/latest/tasks/a.1/stderr');
     expect(sandboxPath({ agentUrl: 'http://a1:5051', frameworkId: 'fw', executorId: 'a.1' }, 'stdout')).toBe(
       '/frameworks/fw/executors/a.1/runs/latest/stdout',
+    );
+  });
+
+  it('tells an executor that could not start from one that died: only tasks it never reported on, and it never spoke', () => {
+    const status = (over: Partial<TaskStatus> = {}): TaskStatus => ({
+      task_id: { value: 'a.1' },
+      state: 'TASK_FAILED',
+      reason: 'REASON_EXECUTOR_TERMINATED',
+      message: 'Executor terminated',
+      source: 'SOURCE_AGENT',
+      ...over,
+    });
+    const task = {
+      executorId: 'exec-1',
+      started: false,
+      executorHeardFrom: false,
+      agentId: 'S0',
+      hostname: 'a1',
+    };
+    const failure = executorStartFailureOf(status(), task);
+    expect(failure?.outcome).toMatchObject({ kind: 'host-failure', reason: 'executor failed to start' });
+    expect(failure?.why).toBe('TASK_FAILED REASON_EXECUTOR_TERMINATED: Executor terminated');
+    expect(
+      executorStartFailureOf(status({ reason: 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' }), task),
+    ).not.toBeNull();
+    // Not a failed start: a command-executor task, a task that ran, an executor heard from, the
+    // executor's own update, a re-registration timeout (it had started), or another reason.
+    expect(executorStartFailureOf(status(), { ...task, executorId: null })).toBeNull();
+    expect(executorStartFailureOf(status(), { ...task, started: true })).toBeNull();
+    expect(executorStartFailureOf(status(), { ...task, executorHeardFrom: true })).toBeNull();
+    expect(executorStartFailureOf(status({ source: 'SOURCE_EXECUTOR' }), task)).toBeNull();
+    expect(
+      executorStartFailureOf(status({ reason: 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT' }), task),
+    ).toBeNull();
+    expect(executorStartFailureOf(status({ reason: 'REASON_CONTAINER_LAUNCH_FAILED' }), task)).toBeNull();
+  });
+
+  it('sends no more runs to the shared executor of an agent that fell back, and says why', () => {
+    let n = 0;
+    const shared = new SharedExecutors('galley-executor', () => `exec-${++n}`);
+    const offers = [offer('o1')];
+    expect(shared.executorFor('S0', '*', offers)?.executorId).toBe('exec-1');
+    shared.fallBack('S0', 'a1', 'TASK_FAILED REASON_EXECUTOR_TERMINATED: Executor terminated', 5);
+    expect(shared.executorFor('S0', '*', offers)).toBeUndefined();
+    expect(shared.fallbackOf('S0')).toEqual({
+      hostname: 'a1',
+      why: 'TASK_FAILED REASON_EXECUTOR_TERMINATED: Executor terminated',
+      at: 5,
+    });
+    expect(shared.fallbackAgents()).toEqual(['S0']);
+    // Another agent keeps its shared executor.
+    expect(shared.executorFor('S1', '*', [{ ...offer('o2'), agent_id: { value: 'S1' } }])?.executorId).toBe(
+      'exec-2',
     );
   });
 });

@@ -1,5 +1,5 @@
 import { requestJson } from './http.js';
-import type { Cluster, Resources } from './types.js';
+import type { Cluster, ClusterAgent, Resources } from './types.js';
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -23,6 +23,24 @@ function subtract(a: Resources, b: Resources): Resources {
 function readTotal(value: unknown): Resources | undefined {
   if (!value || typeof value !== 'object') return undefined;
   return readResources((value as Record<string, unknown>)['total']) ?? readResources(value);
+}
+
+/** `mesos.agent_support` of Galley's answer; undefined when absent. */
+function readAgents(mesos: unknown): ClusterAgent[] | undefined {
+  const list =
+    mesos && typeof mesos === 'object' ? (mesos as Record<string, unknown>)['agent_support'] : undefined;
+  if (!Array.isArray(list)) return undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return list
+    .filter((a): a is Record<string, unknown> => !!a && typeof a === 'object')
+    .map((a) => ({
+      agentId: text(a['agent_id']) ?? '',
+      hostname: text(a['hostname']) ?? '',
+      images: text(a['images']) ?? 'none',
+      imageFailure: text(a['image_failure']),
+      executor: text(a['executor']) ?? 'command',
+      executorFailure: text(a['executor_failure']),
+    }));
 }
 
 /**
@@ -55,6 +73,7 @@ export function readCluster(entry: unknown): Cluster | null {
     state: str(c['state']),
     isDefault: c['default'] === true ? true : undefined,
     runsOnHost: typeof c['runs_on_host'] === 'boolean' ? c['runs_on_host'] : undefined,
+    agents: readAgents(c['mesos']),
   };
 }
 

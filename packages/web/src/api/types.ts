@@ -118,6 +118,18 @@ export interface Cluster {
   isDefault?: boolean;
   /** Commands run on the server's host without a container. */
   runsOnHost?: boolean;
+  /** Mesos clusters: each agent's images and executor, and what failed there. */
+  agents?: ClusterAgent[];
+}
+
+/** One Mesos agent as Galley runs work there (`mesos.agent_support` of `GET /clusters`). */
+export interface ClusterAgent {
+  agentId: string;
+  hostname: string;
+  images: string;
+  imageFailure: string | null;
+  executor: string;
+  executorFailure: string | null;
 }
 
 /** Fields a server may add to a pipeline answer beyond the ones the UI knows. */

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { listClusters } from '../api/clusters.js';
+import { AgentSupport } from '../capacity/AgentSupport.js';
 import { ClusterRoleCapacity } from '../capacity/RoleCapacity.js';
 import type { Cluster, Resources } from '../api/types.js';
 import { RunsTable } from '../components/RunsTable.js';
@@ -87,6 +88,7 @@ function ClusterCard({ cluster, queued }: { cluster: Cluster; queued: number }) 
         <span>{cluster.running ?? '—'} running</span>·<span>{cluster.queued ?? queued} queued</span>
       </div>
       {cluster.note ? <div className="muted">{cluster.note}</div> : null}
+      <AgentSupport agents={cluster.agents} />
       {cluster.backend === 'mesos' ? <ClusterRoleCapacity cluster={cluster.name} /> : null}
     </section>
   );

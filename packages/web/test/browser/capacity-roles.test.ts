@@ -89,6 +89,15 @@ describe.runIf(gate.available)(
         .filter({ hasText: 'dry run: would schedule maintenance for i-0b00000000000001' });
       await drain.waitFor();
       expect(await drain.textContent()).toMatch(/down 1 → 0: demand 0 cpus/);
+      // The agent as Galley runs work there: no galley-images attribute → no images (auto); runs
+      // without an image under the shared galley-executor (the default), nothing failed yet.
+      const agent = card
+        .getByRole('table', { name: 'Agents' })
+        .locator('tr', { hasText: 'i-0b00000000000001' });
+      await agent.waitFor();
+      expect(await agent.locator('[data-field="images"]').textContent()).toBe('none');
+      expect(await agent.locator('[data-field="executor"]').textContent()).toBe('galley');
+      expect(await agent.locator('[data-field="failures"]').textContent()).toBe('—');
       await screenshot(page, 'capacity-roles');
       expect(mesos.calls({ api: 'operator' })).toEqual([]);
       expect(pageErrors(page)).toEqual([]);

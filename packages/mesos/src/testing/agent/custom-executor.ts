@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isTerminalState } from '../model/status.js';
 import type { FakeAgent, FakeExecutor, FakeTask, World } from '../model/world.js';
@@ -142,8 +143,55 @@ function executorProcessExited(
   const runtime = customRuntime(executor);
   world.timers.cancel(runtime.deadline);
   world.timers.cancel(runtime.shutdownTimer);
+  destroyContainer(executor);
   failLiveTasks(world, agent, executor, 'REASON_EXECUTOR_TERMINATED', 'Executor terminated');
   terminateExecutor(world, agent, executor, waitStatus);
+}
+
+/**
+ * The container goes with its executor: every process still in it is killed, as the agent's
+ * launcher destroys the container (cgroups, or the POSIX launcher's kill of the process tree). A
+ * custom executor's task processes may have left its process group and been re-parented, so they
+ * are found by the sandbox they were started in (`MESOS_DIRECTORY` of their environment).
+ */
+function destroyContainer(executor: FakeExecutor): void {
+  const mark = `MESOS_DIRECTORY=${executor.directory}\0`;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (`${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`.includes(mark))
+        process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
+}
+
+/**
+ * Sends `signal` to a custom executor's process (fault injection): SIGKILL is an executor that
+ * dies (its tasks fail, REASON_EXECUTOR_TERMINATED, and the framework gets FAILURE); SIGSTOP one
+ * that hangs (after an agent restart it misses re-registration). False when it has no process.
+ */
+export function signalExecutorProcess(executor: FakeExecutor, signal: NodeJS.Signals): boolean {
+  if (executor.kind !== 'custom' || executor.pid === undefined || executor.state === 'terminated')
+    return false;
+  // Its process group: the shell of `ExecutorInfo.command` and the executor it started.
+  try {
+    process.kill(-executor.pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(executor.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Kills the executor's process group because it missed a deadline; its tasks fail with `reason`. */

@@ -7,6 +7,7 @@ import { LeadershipJson } from '../schemas/leadership.js';
 import { ApiError } from '../errors.js';
 import { Errors } from '../schemas/common.js';
 import { ClusterLimitsJson } from '../schemas/cluster-limits.js';
+import { MesosAgentSupportJson, mesosAgentSupportJson } from '../schemas/mesos-agents.js';
 
 const ClusterInfo = Type.Object({
   name: Type.String(),
@@ -35,6 +36,7 @@ const ClusterInfo = Type.Object({
         }),
         offers_held: Type.Integer(),
         suppressed_roles: Type.Array(Type.String()),
+        agent_support: Type.Array(MesosAgentSupportJson),
       },
       { description: 'Mesos clusters only: the framework and its connection.' },
     ),
@@ -141,6 +143,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
                   agents: d.mesos.agents,
                   offers_held: d.mesos.offersHeld,
                   suppressed_roles: d.mesos.suppressedRoles,
+                  agent_support: d.mesos.agentSupport.map(mesosAgentSupportJson),
                 },
               }
             : {}),

@@ -1,7 +1,8 @@
 import type { Node } from '@galley/core';
 import type { MesosScheduler } from '@galley/mesos';
-import type { ClusterInfo } from '../backend.js';
+import type { ClusterInfo, MesosAgentSupport } from '../backend.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
+import type { AgentImages } from './images.js';
 
 /** What `describeCluster` reads of a Mesos backend. */
 export interface ClusterView {
@@ -18,6 +19,8 @@ export interface ClusterView {
   used: { cpus: number; memMb: number; count: number };
   agentsOffering: number;
   isSuppressed(role: string): boolean;
+  /** Per agent: images and executor, and what failed there (`agentSupportOf`). */
+  agentSupport: MesosAgentSupport[];
 }
 
 /** The connection as `/clusters` shows it: `subscribed`, `connecting`, `stopped (failed-over)`, … */
@@ -47,7 +50,9 @@ export function clusterNote(settings: MesosSettings, cluster: MesosClusterConfig
           ? 'the MESOS containerizer with Docker images'
           : 'their image where an agent declares it runs images (galley-images), else plain';
   const executor =
-    settings.executor === 'galley' ? ' (without an image: under one shared galley-executor per agent)' : '';
+    settings.executor === 'galley'
+      ? ' (without an image: under one shared galley-executor per agent, where it starts)'
+      : '';
   const note = `Mesos cluster at ${cluster.master}: runs are command tasks with ${how}${executor}, ${settings.network} networking`;
   return settings.containerizer === 'none' || images === '' ? note : `${note}. Images: ${images}`;
 }
@@ -87,6 +92,44 @@ export function describeCluster(v: ClusterView): ClusterInfo {
       agents: v.agentsOffering,
       offersHeld: s?.offers.size ?? 0,
       suppressedRoles: v.settings.roles.filter((r) => v.isSuppressed(r)),
+      agentSupport: v.agentSupport,
     },
   };
+}
+
+/**
+ * Every agent the backend knows (from offers, or from a failure there), with how it runs images and
+ * Galley's runs: `images` from `ImageSupport`, `executor` `galley` unless `--mesos-executor command`
+ * or the agent could not start galley-executor (`fallbackOf`).
+ */
+export function agentSupportOf(
+  images: readonly AgentImages[],
+  executor: MesosSettings['executor'],
+  fallbackOf: (agentId: string) => { hostname: string; why: string } | undefined,
+  fallbackAgents: readonly string[],
+): MesosAgentSupport[] {
+  const out: MesosAgentSupport[] = images.map((a) => {
+    const fallback = fallbackOf(a.agentId);
+    return {
+      agentId: a.agentId,
+      hostname: a.hostname,
+      images: a.kind ?? 'none',
+      imageFailure: a.failed,
+      executor: executor === 'galley' && !fallback ? 'galley' : 'command',
+      executorFailure: fallback?.why ?? null,
+    };
+  });
+  for (const agentId of fallbackAgents) {
+    if (out.some((a) => a.agentId === agentId)) continue;
+    const fallback = fallbackOf(agentId);
+    out.push({
+      agentId,
+      hostname: fallback?.hostname ?? '',
+      images: 'none',
+      imageFailure: null,
+      executor: 'command',
+      executorFailure: fallback?.why ?? null,
+    });
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ import type {
   WaitingWork,
 } from '../backend.js';
 import { AgentDirectory } from './agents.js';
-import { connectionOf, describeCluster } from './cluster-info.js';
+import { agentSupportOf, connectionOf, describeCluster } from './cluster-info.js';
 import { AttemptTable, handleOf } from './attempts.js';
 import { AckAfterStore } from './delivery.js';
 import { MesosGroups } from './mesos-groups.js';
@@ -328,6 +328,12 @@ export class MesosBackend implements Backend {
       used: sumUsed(this.table.used(), this.groups.used()),
       agentsOffering: this.agents.offeringCount,
       isSuppressed: (role) => this.hygiene.isSuppressed(role),
+      agentSupport: agentSupportOf(
+        this.images.list(),
+        this.o.settings.executor,
+        (agentId) => this.shared?.fallbackOf(agentId),
+        this.shared?.fallbackAgents() ?? [],
+      ),
     });
   }
 
@@ -377,12 +383,22 @@ export class MesosBackend implements Backend {
       agentUrl: (id) => this.agents.get(id)?.url ?? null,
       frameworkId: this.session.current?.id ?? null,
       containerizer: this.o.settings.containerizer,
+      executorHeardFrom: (id) => this.shared?.wasHeardFrom(id) ?? false,
     });
     if (effect.kill) this.kills.unknown(effect.kill.taskId, effect.kill.agentId, status.state);
     if (effect.noImages) {
       const { agentId, hostname, why } = effect.noImages;
       this.log.warn({ agentId, hostname, why }, 'mesos: the agent cannot launch images; it is sent no more');
       this.images.failed(agentId, hostname, why);
+    }
+    if (effect.executorFallback) {
+      const { agentId, hostname, why } = effect.executorFallback;
+      if (!this.shared?.fallbackOf(agentId))
+        this.log.warn(
+          { agentId, hostname, why },
+          'mesos: galley-executor could not start; the agent runs runs under the command executor',
+        );
+      this.shared?.fallBack(agentId, hostname, why, this.o.clock.now());
     }
     if (effect.events.length > 0) {
       this.delivery.push(this.usage.ended(effect.events, status, memMb), status.uuid ? [status] : []);

@@ -20,9 +20,24 @@ export const SHARED_EXECUTOR_NEEDS: ResourceNeeds = { cpus: 0.1, mem: 32 };
 /** How long an idle shared executor waits for its next run before it stops (stout duration). */
 export const SHARED_EXECUTOR_IDLE_TIMEOUT = '10mins';
 
+/** An agent that could not start galley-executor: its runs go to Mesos' command executor. */
+export interface ExecutorFallback {
+  hostname: string;
+  /** What the agent said when the executor could not start. */
+  why: string;
+  at: number;
+}
+
 /** The shared executors of one framework, by agent and role. */
 export class SharedExecutors {
   private readonly current = new Map<string, ExecutorInfo>();
+  /**
+   * Executors an update came from (they subscribed and ran something). Kept after they end: their
+   * FAILURE may come before their tasks' last updates, which must not read as a failed start.
+   */
+  private readonly heard = new Set<string>();
+  /** Agents that could not start galley-executor (learned until the server restarts), by agent id. */
+  private readonly fallbacks = new Map<string, ExecutorFallback>();
 
   constructor(
     private readonly command: string,
@@ -34,7 +49,8 @@ export class SharedExecutors {
    * the offers list it (it runs), else a new id whose ExecutorInfo is made from the resources
    * AcceptPlan cuts for it (`infoFor`).
    */
-  executorFor(agentId: string, role: string, offers: readonly Offer[]): SharedExecutor {
+  executorFor(agentId: string, role: string, offers: readonly Offer[]): SharedExecutor | undefined {
+    if (this.fallbacks.has(agentId)) return undefined;
     const key = `${agentId} ${role}`;
     const kept = this.current.get(key);
     const running =
@@ -59,6 +75,35 @@ export class SharedExecutors {
     for (const [key, info] of this.current) {
       if (key.startsWith(`${agentId} `) && info.executor_id.value === executorId) this.current.delete(key);
     }
+  }
+
+  /** An update came from the executor: it started. */
+  heardFrom(executorId: string): void {
+    this.heard.add(executorId);
+  }
+
+  /** True once an update came from the executor since this server started. */
+  wasHeardFrom(executorId: string): boolean {
+    return this.heard.has(executorId);
+  }
+
+  /**
+   * The executor could not start on this agent (`executor-failures.ts`): its runs go to the
+   * command executor from now on, and the executor kept for it is forgotten.
+   */
+  fallBack(agentId: string, hostname: string | null, why: string, at: number): void {
+    if (!this.fallbacks.has(agentId)) this.fallbacks.set(agentId, { hostname: hostname ?? '', why, at });
+    for (const key of [...this.current.keys()]) if (key.startsWith(`${agentId} `)) this.current.delete(key);
+  }
+
+  /** The agents that fell back to the command executor. */
+  fallbackAgents(): string[] {
+    return [...this.fallbacks.keys()];
+  }
+
+  /** Why the agent runs Galley's runs under the command executor; undefined = under galley-executor. */
+  fallbackOf(agentId: string): ExecutorFallback | undefined {
+    return this.fallbacks.get(agentId);
   }
 
   private info(executorId: string, resources: Resource[]): ExecutorInfo {

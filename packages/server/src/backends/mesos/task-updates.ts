@@ -3,6 +3,7 @@ import type { BackendEvent } from '../backend.js';
 import type { Containerizer } from '../../config/mesos-settings.js';
 import type { AttemptTable, TaskHandle, TrackedTask } from './attempts.js';
 import { containerFailureOf } from './container-failures.js';
+import { executorStartFailureOf } from './executor-failures.js';
 import { isTerminalState, meaningOf } from './status.js';
 
 /**
@@ -16,6 +17,8 @@ export interface UpdateEffect {
   kill?: { taskId: string; agentId: string | undefined };
   /** The agent could not launch the task's image: it is sent no more images (`images.ts`). */
   noImages?: { agentId: string; hostname: string | null; why: string };
+  /** The agent could not start galley-executor: its runs go to the command executor (`executor-failures.ts`). */
+  executorFallback?: { agentId: string; hostname: string | null; why: string };
 }
 
 /** What the update handler needs besides the status. */
@@ -27,6 +30,8 @@ export interface UpdateContext {
   frameworkId: string | null;
   /** `--mesos-containerizer`, for the fix a container launch failure names. */
   containerizer: Containerizer;
+  /** True once an update came from this shared executor (it started); absent = none is shared. */
+  executorHeardFrom?(executorId: string): boolean;
 }
 
 /** A task's handle from its update and what is known of its agent. */
@@ -65,6 +70,27 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
     return {
       events: [ended],
       noImages: { agentId: t.agentId, hostname: t.hostname, why: status.message ?? why },
+    };
+  }
+  const executorFailure = executorStartFailureOf(status, {
+    executorId: t.executorId,
+    started: t.phase !== 'launching',
+    executorHeardFrom: t.executorId !== null && (ctx.executorHeardFrom?.(t.executorId) ?? false),
+    agentId: t.agentId,
+    hostname: t.hostname,
+  });
+  if (executorFailure) {
+    ctx.table.remove(taskId);
+    const ended: BackendEvent = {
+      type: 'ended',
+      attemptId: taskId,
+      at: ctx.now,
+      outcome: executorFailure.outcome,
+    };
+    if (!t.agentId) return { events: [ended] };
+    return {
+      events: [ended],
+      executorFallback: { agentId: t.agentId, hostname: t.hostname, why: executorFailure.why },
     };
   }
   const meaning = meaningOf(status);
