@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
   define,
+  eventually,
   execute,
   fakeOf,
   mesosFlags,
@@ -142,6 +143,25 @@ describe.runIf(runnable && podman?.available)(
         .tasks.find((t) => t.taskId === `${id}.1`);
       expect(task?.states.at(-1)).toBe('TASK_FAILED');
       expect(await readLog(galley.url, id)).toContain('start');
+    });
+
+    it('stops a container with grace: SIGTERM reaches the command in the image, SIGKILL after the grace period', async () => {
+      await define(galley.url, 'stubborn-podman', {
+        image: TEST_IMAGE,
+        command: "trap 'echo got TERM' TERM; echo ready; while true; do sleep 0.05; done",
+      });
+      const id = await execute(galley.url, 'stubborn-podman');
+      await runReaches(galley.url, id, 'RUNNING');
+      await eventually('the trap to be set', async () =>
+        (await readLog(galley.url, id)).includes('ready') ? true : undefined,
+      );
+      expect((await api(galley.url, 'POST', `/history/${id}/stop`)).status).toBe(200);
+      const done = await stopped(id);
+      expect(done.exit_code).toBeNull();
+      expect(done.exit_reason).toMatch(/^stopped by request \(killed.*signal Killed/);
+      expect(await readLog(galley.url, id)).toMatch(/^ready\ngot TERM\n/);
+      const left = await p.run(['ps', '-a', '--filter', 'name=^mesos-', '--format', '{{.Names}}']);
+      expect(left.stdout.trim()).toBe('');
     });
 
     it('fails a run whose image is not there with the launch error, and tries no other attempt', async () => {
