@@ -56,6 +56,28 @@ describe('fake master: the agent resource monitor', () => {
     const mem = resources.find((r) => r.name === 'mem')?.scalar?.value ?? 0;
     // The task's memory and the command executor's 32 MB, as Mesos gives its container.
     expect(stats.mem_limit_bytes).toBe((mem + 32) * 1024 * 1024);
+    // The agent's operator API says the same per container.
+    const call = (type: string) =>
+      rawRequest(agentUrl, {
+        path: '/api/v1',
+        headers: [['Content-Type', 'application/json']],
+        body: { type },
+      });
+    const containers = await call('GET_CONTAINERS');
+    expect(containers.status).toBe(200);
+    const listed = JSON.parse(containers.body) as {
+      type: string;
+      get_containers: { containers: Record<string, unknown>[] };
+    };
+    expect(listed.type).toBe('GET_CONTAINERS');
+    expect(listed.get_containers.containers).toHaveLength(1);
+    expect(listed.get_containers.containers[0]).toMatchObject({
+      executor_id: { value: 'watched' },
+      framework_id: { value: scheduler.frameworkId },
+      container_id: { value: expect.any(String) },
+      resource_statistics: { mem_limit_bytes: (mem + 32) * 1024 * 1024 },
+    });
+    expect((await call('GET_HEALTH')).status).toBe(501);
   });
 });
 

@@ -90,6 +90,6 @@ async function routeAgent(
     return;
   }
   if (path.startsWith('/files/') && (await handleFiles(world, agent, { ...request, path }, res))) return;
-  if (await handleMonitor(world, agent, path, res)) return;
+  if (await handleMonitor(world, agent, { ...request, path }, res)) return;
   sendText(res, 404, '');
 }

@@ -1,6 +1,7 @@
 import type { FakeAgent, FakeExecutor, World } from '../model/world.js';
-import type { HttpResponder } from '../wire/http-server.js';
-import { sendJson } from '../wire/responses.js';
+import { readCallBody } from '../wire/call-parsing.js';
+import type { HttpRequest, HttpResponder } from '../wire/http-server.js';
+import { sendJson, sendMethodNotAllowed, sendText } from '../wire/responses.js';
 import {
   readCgroupStatistics,
   readProcessGroupStatistics,
@@ -33,31 +34,65 @@ export function setStatisticsSource(executor: FakeExecutor, source: StatisticsSo
   sources.set(executor, source);
 }
 
-/** Serves the monitor endpoint; false when `path` is not one of its paths. */
+/**
+ * Serves the monitor endpoint, and the agent's operator API (`POST /api/v1`) for its one call the
+ * fake has, GET_CONTAINERS (the same figures per container, as `resource_statistics`; other calls
+ * get 501); false when `request.path` is neither.
+ */
 export async function handleMonitor(
   world: World,
   agent: FakeAgent,
-  path: string,
+  request: HttpRequest,
   res: HttpResponder,
 ): Promise<boolean> {
-  if (path !== '/monitor/statistics' && path !== '/monitor/statistics.json') return false;
-  sendJson(res, JSON.stringify(await agentStatistics(world, agent)));
+  if (request.path === '/api/v1') {
+    await getContainers(world, agent, request, res);
+    return true;
+  }
+  if (request.path !== '/monitor/statistics' && request.path !== '/monitor/statistics.json') return false;
+  const entries = (await agentStatistics(world, agent)).map(({ executor, statistics }) => ({
+    executor_id: executor.id,
+    executor_name: executorName(executor),
+    framework_id: executor.frameworkId,
+    source: executor.id,
+    statistics,
+  }));
+  sendJson(res, JSON.stringify(entries));
   return true;
 }
 
-/** One entry per live executor of the agent. */
-export async function agentStatistics(world: World, agent: FakeAgent): Promise<unknown[]> {
-  const out: unknown[] = [];
+async function getContainers(
+  world: World,
+  agent: FakeAgent,
+  request: HttpRequest,
+  res: HttpResponder,
+): Promise<void> {
+  if (request.method !== 'POST') return sendMethodNotAllowed(res, request.method);
+  const parsed = readCallBody(request, {});
+  if (!parsed.ok) return sendText(res, parsed.status, parsed.body);
+  const type = parsed.call.type;
+  if (typeof type !== 'string')
+    return sendText(res, 400, "Failed to validate agent::Call: Expecting 'type' to be present");
+  if (type !== 'GET_CONTAINERS') return sendText(res, 501, `The fake Mesos agent does not implement ${type}`);
+  const containers = (await agentStatistics(world, agent)).map(({ executor, statistics }) => ({
+    framework_id: { value: executor.frameworkId },
+    executor_id: { value: executor.id },
+    executor_name: executorName(executor),
+    container_id: { value: executor.containerId },
+    resource_statistics: statistics,
+  }));
+  sendJson(res, JSON.stringify({ type: 'GET_CONTAINERS', get_containers: { containers } }));
+}
+
+/** The figures of every live executor of the agent. */
+export async function agentStatistics(
+  world: World,
+  agent: FakeAgent,
+): Promise<{ executor: FakeExecutor; statistics: ResourceStatistics }[]> {
+  const out: { executor: FakeExecutor; statistics: ResourceStatistics }[] = [];
   for (const executor of agent.executors.values()) {
-    if (executor.state === 'terminated') continue;
-    const statistics = await executorStatistics(world, executor);
-    out.push({
-      executor_id: executor.id,
-      executor_name: executorName(executor),
-      framework_id: executor.frameworkId,
-      source: executor.id,
-      statistics,
-    });
+    if (executor.state !== 'terminated')
+      out.push({ executor, statistics: await executorStatistics(world, executor) });
   }
   return out;
 }
