@@ -3,6 +3,7 @@ import { loadMigrations, migrate } from './migrate.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqlStore, type SqlBackedStore } from './sql-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { openEmbeddedPostgres, refuseOtherEmbeddedStore } from './embedded-postgres-client.js';
 
@@ -61,9 +62,13 @@ export async function openStore(
         if (location.dataDir !== undefined) refuseOtherEmbeddedStore(location.dataDir, 'pglite');
         // PGlite (its WebAssembly) loads only for PGlite.
         const { createPgliteClient } = await import('./pglite-client.js');
-        client = await createPgliteClient(
-          location.dataDir === undefined ? undefined : join(location.dataDir, 'db'),
-        );
+        const db = location.dataDir === undefined ? undefined : join(location.dataDir, 'db');
+        // A new store starts as a copy of the build's (see pglite-template.ts).
+        if (db !== undefined && !existsSync(join(db, 'PG_VERSION'))) {
+          const { copyTemplate } = await import('./pglite-template.js');
+          await copyTemplate(db);
+        }
+        client = await createPgliteClient(db);
       }
     } catch (err) {
       await lock?.release();

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
-import { copyTemplate } from './pglite-template.js';
 import { type SqlClient, type SqlQuerier, type SqlResult, toSqlError } from './sql-client.js';
 
 /**
@@ -22,7 +21,7 @@ const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
 /**
  * Creates a new data directory in a child process when the compiled helper is there (see
  * pglite-init.ts for why), else here: PGlite.create on an empty directory runs initdb itself.
- * Used only without the build's template (see pglite-template.ts).
+ * Used only without the build's template (see pglite-template.ts, which open.ts copies).
  */
 async function initInChild(dataDir: string): Promise<void> {
   if (!existsSync(INIT_SCRIPT)) return;
@@ -44,8 +43,7 @@ async function initInChild(dataDir: string): Promise<void> {
 export async function createPgliteClient(dataDir: string | undefined): Promise<SqlClient> {
   if (dataDir !== undefined) {
     await mkdir(dataDir, { recursive: true });
-    if (!existsSync(join(dataDir, 'PG_VERSION')) && !(await copyTemplate(dataDir)))
-      await initInChild(dataDir);
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initInChild(dataDir);
   }
   const db = await PGlite.create({
     ...(dataDir === undefined ? {} : { dataDir }),
