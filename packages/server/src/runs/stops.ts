@@ -1,6 +1,6 @@
 import type { RunRecord } from '../model/records.js';
 import type { RunChange, RunRepository } from '../store/store.js';
-import { applyEvent } from './changes.js';
+import { applyEvent, type Step } from './changes.js';
 import type { RunFeed } from './feed.js';
 import type { DecisionContext, RunWriter } from './run-writer.js';
 
@@ -24,13 +24,41 @@ export interface StopContext {
   clusters: () => string[];
 }
 
+/** Children of an array read per page when its parent is stopped. */
+const CHILDREN_PAGE = 1_000;
+
 /*
  * Stops, on either side of leadership. A stop is first a stored request (`stopRequestedAt`): a
  * queued run is STOPPED in that same write, a running one keeps its attempt until the kill ends
  * it. Only the leader sends kills, so a stop asked of a follower is recorded and left to the leader,
  * and a new leader sweeps for requested stops whose attempt is still out there — a stop survives
- * any restart or failover between its request and its kill.
+ * any restart or failover between its request and its kill. An array parent's stop requests the
+ * stop of its unfinished children in the same write, so a crash right after it cannot leave them
+ * running: the next leader's sweep kills them like any other requested stop.
  */
+
+/** The stop requests of an array parent's unfinished children (none for a run that is no array parent). */
+async function childStops(c: StopContext, parent: RunRecord, ctx: DecisionContext): Promise<Step[]> {
+  if (parent.batch?.kind !== 'array') return [];
+  const reason = `array ${parent.runId} was stopped`;
+  const steps: Step[] = [];
+  for (let offset = 0; ; offset += CHILDREN_PAGE) {
+    const page = await c.store.listRuns({
+      equals: { parent_id: parent.runId },
+      statuses: ['QUEUED', 'PENDING', 'RUNNING', 'NEEDS_RETRY'],
+      env: [],
+      sortBy: 'run_id',
+      order: 'asc',
+      limit: CHILDREN_PAGE,
+      offset,
+    });
+    for (const child of page.items) {
+      const step = applyEvent(child, { type: 'stop-requested', at: ctx.now, reason }, ctx);
+      if (step) steps.push(step);
+    }
+    if (page.items.length < CHILDREN_PAGE) return steps;
+  }
+}
 
 /** The leader's stop: records the request and kills the attempt at once. */
 export async function stopAsLeader(c: StopContext, runId: string, reason?: string): Promise<StopAnswer> {
@@ -45,8 +73,10 @@ export async function stopAsLeader(c: StopContext, runId: string, reason?: strin
     return { result: 'kill-sent', run, signalled };
   }
   const kills = step.effects.filter((e) => e.type === 'kill');
-  const [stored] = await c.writer.store([{ change: step.change, effects: [] }]);
-  const now = stored ?? step.change.run;
+  // The children's steps keep their kill effects: the writer sends them once all is stored.
+  const children = await childStops(c, run, ctx);
+  const stored = await c.writer.store([{ change: step.change, effects: [] }, ...children]);
+  const now = stored.find((r) => r.runId === runId) ?? step.change.run;
   if (kills.length === 0) return { result: 'stopped', run: now };
   let signalled = false;
   for (const k of kills) signalled = (await c.writer.kill(now, k.attemptId)) || signalled;
@@ -69,9 +99,11 @@ export async function stopAsFollower(c: StopContext, runId: string, reason?: str
     // Asked before: the leader carries it out (and a new leader at its takeover).
     if (!step) return { result: 'kill-sent', run, signalled: true };
     const change: RunChange = step.change;
-    const [stored] = await c.store.applyChanges([change]);
+    const children = await childStops(c, run, ctx);
+    const written = await c.store.applyChanges([change, ...children.map((s) => s.change)]);
+    const stored = written.find((r) => r.runId === runId);
     if (stored) {
-      c.feed.publish([stored]);
+      c.feed.publish(written);
       const kills = step.effects.some((e) => e.type === 'kill');
       return kills
         ? { result: 'kill-sent', run: stored, signalled: true }
