@@ -24,7 +24,8 @@ function currentUser(): string {
  * The default command that starts galley-executor on an agent: `node` with the executor of this
  * very installation (`…/@galley/mesos/dist/executor/main.js`), which an agent runs as is when Galley
  * is installed at the same path there (the same package or image on every machine). Elsewhere the
- * operator names what agents have (`galley-executor` after `npm install -g @galley/mesos`). An agent that cannot start it falls back to the
+ * operator names what agents have (`galley-executor` after `npm install -g @galley/mesos`), or
+ * ships it to them with `--mesos-executor-uri`. An agent that cannot start it falls back to the
  * command executor (backends/mesos/executor-failures.ts).
  */
 export function installedExecutorCommand(): string {
@@ -154,6 +155,15 @@ export const MESOS_OPTIONS: readonly OptionSpecOf<keyof MesosFlags>[] = [
     default: installedExecutorCommand,
     description:
       'With `--mesos-executor galley`: the shell command that starts galley-executor on an agent. Default: `node <this installation>/@galley/mesos/dist/executor/main.js` (agents with Galley installed at the same path); `galley-executor` where agents have `npm install -g @galley/mesos`.',
+  },
+  {
+    key: 'mesosExecutorUri',
+    flag: '--mesos-executor-uri',
+    env: 'GALLEY_MESOS_EXECUTOR_URI',
+    type: 'string',
+    default: () => null,
+    description:
+      "With `--mesos-executor galley`: URIs (comma-separated: http(s)://, file://, hdfs://, s3://, or a path on the agent) the agent's fetcher downloads into the executor's sandbox before `--mesos-executor-command` runs there; archives (.tar.gz, .tgz, .tar, .zip) are extracted. For agents without Galley installed: e.g. a tarball of `node_modules/@galley/mesos` with its dependencies, and the command `node node_modules/@galley/mesos/dist/executor/main.js`.",
   },
   {
     key: 'mesosNetwork',

@@ -57,6 +57,8 @@ export interface MesosSettings {
   executor: MesosExecutor;
   /** The command line that starts galley-executor on an agent (`ExecutorInfo.command.value`). */
   executorCommand: string;
+  /** URIs the agent fetches into the executor's sandbox before the command runs (`CommandInfo.uris`). */
+  executorUris: string[];
   network: MesosNetwork;
   /** CNI network of BRIDGE tasks under the MESOS containerizer. */
   cniNetwork: string;
@@ -89,6 +91,7 @@ export interface MesosFlatSettings {
   mesosContainerizer: string;
   mesosExecutor: string;
   mesosExecutorCommand: string;
+  mesosExecutorUri: string | null;
   mesosNetwork: string;
   mesosCniNetwork: string;
   mesosUnreachableTimeoutMs: number;
@@ -164,6 +167,17 @@ export function resolveMesosSettings(
     problems.push(
       'mesosExecutorCommand: --mesos-executor galley needs the command that starts galley-executor',
     );
+  const executorUris = (f.mesosExecutorUri ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const uri of executorUris) {
+    if (uri.length > 2048 || !/^(https?:\/\/|file:\/\/|hdfs:\/\/|s3a?:\/\/|\/)/.test(uri))
+      problems.push(
+        `mesosExecutorUri: expected http(s)://, file://, hdfs://, s3:// URIs or absolute paths (at most 2048 characters each), got "${uri.slice(0, 100)}"`,
+      );
+  }
+  if (executorUris.length > 16) problems.push('mesosExecutorUri: at most 16 URIs');
   const network = f.mesosNetwork.toUpperCase();
   if (network !== 'HOST' && network !== 'BRIDGE')
     problems.push(`mesosNetwork: expected HOST or BRIDGE, got "${f.mesosNetwork}"`);
@@ -184,6 +198,7 @@ export function resolveMesosSettings(
       containerizer: containerizer as Containerizer,
       executor: executor as MesosExecutor,
       executorCommand: f.mesosExecutorCommand.trim(),
+      executorUris,
       network: network as MesosNetwork,
       cniNetwork: f.mesosCniNetwork,
       unreachableTimeoutMs: f.mesosUnreachableTimeoutMs,

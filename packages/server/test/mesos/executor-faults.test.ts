@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
@@ -101,6 +105,67 @@ describe.runIf(needsFake('galley-executor faults (fault injection)'))(
         const next = await execute(env.galley().url, 'fallback');
         expect((await runReaches(env.galley().url, next, 'STOPPED')).attempt_count).toBe(1);
         expect(fake.state().tasks.find((t) => t.taskId === `${next}.1`)?.executorKind).toBe('command');
+      });
+    });
+
+    describe('an executor the agent fetches (--mesos-executor-uri)', () => {
+      // What an operator without Galley on the agents ships: @galley/mesos with its dependency.
+      const root = fileURLToPath(new URL('../../../../', import.meta.url));
+      const shipped = mkdtempSync(join(tmpdir(), 'galley-executor-uri-'));
+      const tarball = join(shipped, 'galley-executor.tgz');
+      beforeAll(() => {
+        execFileSync('tar', [
+          '-czhf',
+          tarball,
+          '-C',
+          root,
+          'node_modules/@galley/mesos/package.json',
+          'node_modules/@galley/mesos/dist/executor',
+          'node_modules/@galley/mesos/dist/http',
+          'node_modules/@galley/mesos/dist/json',
+          'node_modules/@galley/mesos/dist/recordio',
+          'node_modules/@galley/mesos/dist/scheduler',
+          'node_modules/@galley/mesos/dist/types',
+          'node_modules/undici',
+        ]);
+      });
+      afterAll(() => rmSync(shipped, { recursive: true, force: true }));
+      const env = onFake({ agents: 1 }, [
+        '--mesos-executor-uri',
+        `file://${tarball}`,
+        '--mesos-executor-command',
+        'node node_modules/@galley/mesos/dist/executor/main.js',
+      ]);
+
+      it('runs the executor the agent fetched and extracted into its sandbox (fake master)', async () => {
+        const fake = fakeOf(env.master());
+        await define(env.galley().url, 'fetched', { command: 'echo "fetched $MESOS_TASK_ID"' });
+        const runId = await execute(env.galley().url, 'fetched');
+        const run = await runReaches(env.galley().url, runId, 'STOPPED');
+        expect([run.exit_code, run.attempt_count]).toEqual([0, 1]);
+        expect(await readLog(env.galley().url, runId)).toBe(`fetched ${runId}.1\n`);
+        const task = fake.state().tasks.find((t) => t.taskId === `${runId}.1`);
+        expect(task?.executorKind).toBe('custom');
+        expect(task?.info['executor']).toMatchObject({
+          command: { uris: [{ value: `file://${tarball}`, extract: true }] },
+        });
+        expect((await agentSupport(env.galley().url))[0]).toMatchObject({ executor: 'galley' });
+      });
+    });
+
+    describe('an executor URI the agent cannot fetch', () => {
+      const env = onFake({ agents: 1 }, ['--mesos-executor-uri', 'file:///nonexistent/galley-executor.tgz']);
+
+      it('falls back to the command executor on the container launch failure, the run retried once (fake master)', async () => {
+        await define(env.galley().url, 'unfetched', { command: 'echo ran' });
+        const runId = await execute(env.galley().url, 'unfetched');
+        const run = await runReaches(env.galley().url, runId, 'STOPPED');
+        expect([run.exit_code, run.attempt_count]).toEqual([0, 2]);
+        const [agent] = await agentSupport(env.galley().url);
+        expect(agent?.executor).toBe('command');
+        expect(agent?.executor_failure).toMatch(
+          /^TASK_FAILED REASON_CONTAINER_LAUNCH_FAILED: Failed to launch container: Failed to fetch all URIs for container '.+': exit status 256$/,
+        );
       });
     });
 

@@ -204,7 +204,11 @@ describe('shared galley-executors', () => {
     expect(
       executorStartFailureOf(status({ reason: 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT' }), task),
     ).toBeNull();
-    expect(executorStartFailureOf(status({ reason: 'REASON_CONTAINER_LAUNCH_FAILED' }), task)).toBeNull();
+    expect(
+      executorStartFailureOf(status({ reason: 'REASON_AGENT_RESTARTED', state: 'TASK_DROPPED' }), task),
+    ).toBeNull();
+    // Its container could not be set up (the fetcher failed on --mesos-executor-uri): it did not start.
+    expect(executorStartFailureOf(status({ reason: 'REASON_CONTAINER_LAUNCH_FAILED' }), task)).not.toBeNull();
   });
 
   it('sends no more runs to the shared executor of an agent that fell back, and says why', () => {

@@ -227,6 +227,7 @@ describe('Mesos settings', () => {
     mesosContainerizer: 'mesos',
     mesosExecutor: 'command',
     mesosExecutorCommand: 'galley-executor',
+    mesosExecutorUri: null,
     mesosNetwork: 'HOST',
     mesosCniNetwork: 'mesos-bridge',
     mesosUnreachableTimeoutMs: 300000,

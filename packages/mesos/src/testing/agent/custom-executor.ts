@@ -7,6 +7,7 @@ import { encodeMesosJson, recordioText } from '../wire/mesos-json.js';
 import { executorEnvironment, frameworkCheckpoints } from './environment.js';
 import { taskInfoJson } from './executor-json.js';
 import { agentUpdate, terminateExecutor } from './executor-lifecycle.js';
+import { fetchUris } from './executor-fetch.js';
 import { startExecutor } from './executor-starts.js';
 import { runProcess } from './process-runner.js';
 import type { RunningCommand } from './runners.js';
@@ -82,9 +83,28 @@ function startExecutorProcess(world: World, agent: FakeAgent, executor: FakeExec
     if (executor.state === 'registering')
       destroyExecutor(world, agent, executor, 'REASON_EXECUTOR_REGISTRATION_TIMEOUT');
   });
-  // Its container is set up first (`executorStartMs`); then the process starts and must SUBSCRIBE.
+  // Its container is set up first (`executorStartMs`, then the fetcher gets `CommandInfo.uris`);
+  // then the process starts and must SUBSCRIBE.
   startExecutor(world, agent, () => {
-    if (executor.state === 'registering') spawnExecutor(world, agent, executor, command);
+    if (executor.state !== 'registering') return;
+    fetchUris(command, executor.directory, executor.containerId).then(
+      () => {
+        if (executor.state === 'registering') spawnExecutor(world, agent, executor, command);
+      },
+      (error: unknown) => {
+        if (executor.state !== 'registering') return;
+        world.timers.cancel(runtime.deadline);
+        const message = error instanceof Error ? error.message : String(error);
+        failLiveTasks(
+          world,
+          agent,
+          executor,
+          'REASON_CONTAINER_LAUNCH_FAILED',
+          `Failed to launch container: ${message}`,
+        );
+        terminateExecutor(world, agent, executor, 1 << 8);
+      },
+    );
   });
 }
 

@@ -26,6 +26,7 @@ import { processProbe, simulatedProbe } from './health-probes.js';
 import { killCustomTask, launchCustomTasks, shutdownCustomExecutor } from './custom-executor.js';
 import { executorLaunchFailure, nestedLaunchError, type ContainerLaunchFailure } from './containerizer.js';
 import { appendSandbox, CommandExecutorLog } from './executor-log.js';
+import { commandInData } from './executor-data.js';
 import { startExecutor } from './executor-starts.js';
 import { limitationUpdate, startImageTask } from './image-tasks.js';
 
@@ -160,7 +161,11 @@ function taskSandbox(executor: FakeExecutor, task: FakeTask): string {
 
 function startBuiltinTask(world: World, agent: FakeAgent, executor: FakeExecutor, task: FakeTask): void {
   const runtime = builtinRuntime(executor);
-  const command = objectField(task.info, 'command') ?? objectField(executor.info, 'command');
+  // A custom executor is played as galley-executor: the task's command, or the one in its data.
+  const command =
+    objectField(task.info, 'command') ??
+    (executor.kind === 'custom' ? commandInData(task.info) : undefined) ??
+    objectField(executor.info, 'command');
   const nestedError =
     executor.kind === 'default'
       ? nestedLaunchError(agent.containerizer, objectField(task.info, 'container'))

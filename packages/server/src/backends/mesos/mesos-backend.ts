@@ -120,7 +120,10 @@ export class MesosBackend implements Backend {
       killGraceMs: o.killGraceMs,
     };
     this.images = new ImageSupport(o.settings.containerizer);
-    this.shared = o.settings.executor === 'galley' ? new SharedExecutors(o.settings.executorCommand) : null;
+    this.shared =
+      o.settings.executor === 'galley'
+        ? new SharedExecutors(o.settings.executorCommand, undefined, o.settings.executorUris)
+        : null;
     const scheduler = () => this.session.subscribed();
     this.sweeper = new OfferSweeper({
       settings: o.settings,

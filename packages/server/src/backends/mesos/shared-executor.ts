@@ -42,6 +42,8 @@ export class SharedExecutors {
   constructor(
     private readonly command: string,
     private readonly newId: () => string = () => `galley-executor-${randomBytes(4).toString('hex')}`,
+    /** Fetched into the executor's sandbox before the command runs (`--mesos-executor-uri`). */
+    private readonly uris: readonly string[] = [],
   ) {}
 
   /**
@@ -112,6 +114,9 @@ export class SharedExecutors {
       executor_id: { value: executorId },
       name: 'galley-executor',
       command: {
+        ...(this.uris.length > 0
+          ? { uris: this.uris.map((value) => ({ value, extract: true, cache: false })) }
+          : {}),
         shell: true,
         value: this.command,
         environment: {

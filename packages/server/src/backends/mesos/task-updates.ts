@@ -57,21 +57,6 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
   }
   t.lastUpdateAt = ctx.now;
   if (status.agent_id?.value) t.agentId = status.agent_id.value;
-  const failure = containerFailureOf(
-    status,
-    { container: t.container, started: t.phase !== 'launching', agentId: t.agentId, hostname: t.hostname },
-    ctx.containerizer,
-  );
-  if (failure) {
-    ctx.table.remove(taskId);
-    const ended: BackendEvent = { type: 'ended', attemptId: taskId, at: ctx.now, outcome: failure.outcome };
-    if (!failure.agentRunsNoImages || !t.agentId) return { events: [ended] };
-    const why = failure.outcome.kind === 'host-failure' ? (failure.outcome.message ?? '') : '';
-    return {
-      events: [ended],
-      noImages: { agentId: t.agentId, hostname: t.hostname, why: status.message ?? why },
-    };
-  }
   const executorFailure = executorStartFailureOf(status, {
     executorId: t.executorId,
     started: t.phase !== 'launching',
@@ -91,6 +76,21 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
     return {
       events: [ended],
       executorFallback: { agentId: t.agentId, hostname: t.hostname, why: executorFailure.why },
+    };
+  }
+  const failure = containerFailureOf(
+    status,
+    { container: t.container, started: t.phase !== 'launching', agentId: t.agentId, hostname: t.hostname },
+    ctx.containerizer,
+  );
+  if (failure) {
+    ctx.table.remove(taskId);
+    const ended: BackendEvent = { type: 'ended', attemptId: taskId, at: ctx.now, outcome: failure.outcome };
+    if (!failure.agentRunsNoImages || !t.agentId) return { events: [ended] };
+    const why = failure.outcome.kind === 'host-failure' ? (failure.outcome.message ?? '') : '';
+    return {
+      events: [ended],
+      noImages: { agentId: t.agentId, hostname: t.hostname, why: status.message ?? why },
     };
   }
   const meaning = meaningOf(status);
