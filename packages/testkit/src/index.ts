@@ -16,3 +16,4 @@ export {
   type StartGalleyOptions,
 } from './galley.js';
 export { findPodman, TEST_IMAGE, TEST_IMAGE_MARK, type PodmanInstall } from './podman.js';
+export { startDockerApi, type DockerApi } from './docker-api.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { builtGalley, findPodman, TEST_IMAGE, TEST_IMAGE_MARK } from '@galley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, galley, http, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
+import { type ContainerRun, runReader, servedPage } from './harness.js';
 
 // Runs in containers on the local backend, end to end: the BUILT server with Podman, an image
 // built by the test (no registry), the real API and CLI, containers checked with podman itself.
@@ -13,19 +14,7 @@ import { eventually, galley, http, PATIENT, startServer, type ServerProcess } fr
 const built = builtGalley('containers e2e (runs)').available;
 const podman = await findPodman('containers e2e (runs)');
 
-interface Run {
-  run_id: string;
-  status: string;
-  image: string;
-  exit_code: number | null;
-  exit_reason: string | null;
-  attempt_count: number;
-  run_exceptions: string[] | null;
-  max_memory_used: number | null;
-  max_cpu_used: number | null;
-  runs_on_host: boolean;
-  memory: number;
-}
+type Run = ContainerRun;
 
 /** Host ports this suite's server hands out (apart from the other suites'). */
 const PORTS = '41000-41019';
@@ -62,14 +51,7 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     await rm(dir, { recursive: true, force: true });
   }, 180_000);
 
-  const run = async (id: string) => (await http<Run>(url(), 'GET', `/history/${id}`)).body;
-  const finished = (id: string) =>
-    eventually(
-      async () => ((await run(id)).status === 'STOPPED' ? run(id) : undefined),
-      120_000,
-      `run ${id} to stop`,
-    );
-  const logs = async (id: string) => (await http<{ log: string }>(url(), 'GET', `/${id}/logs`)).body.log;
+  const { run, finished, logs } = runReader(url);
   const define = async (body: Record<string, unknown>) => {
     const res = await http(url(), 'POST', '/task', {
       group_name: 'containers',
@@ -220,15 +202,7 @@ describe.runIf(built && podman.available)('runs in containers on the local backe
     const port = await eventually(async () => /port=(\d+) mapped=\1/.exec(await logs(id))?.[1]);
     expect(Number(port)).toBeGreaterThanOrEqual(41000);
     expect(Number(port)).toBeLessThanOrEqual(41019);
-    const body = await eventually(async () => {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/index.html`);
-        return res.ok ? res.text() : undefined;
-      } catch {
-        return undefined;
-      }
-    });
-    expect(body).toContain('hello from the galley test image');
+    expect(await servedPage(port!)).toContain('hello from the galley test image');
     expect((await run(id)).status).toBe('RUNNING');
     expect((await galley(url(), ['stop', id])).code).toBe(0);
     const done = await finished(id);

@@ -80,16 +80,23 @@ async function probeDocker(settings: ContainerSettings, o: DetectOptions): Promi
   if (version.code !== 0)
     return { runtime: null, why: `its daemon does not answer (${lastWords(version.stderr)})` };
   const auth = await writeAuth('docker', settings, o.stateDir);
+  // A daemon on this machine with the cgroupfs driver (Docker's, or Podman's Docker API) takes
+  // `--cgroup-parent /galley/<name>`: the parent outlives the container, so its peak memory is read
+  // after a short job ended, and an OOM kill is seen even where the daemon does not report one.
+  const info = await runCli({ cli, env }, ['info', '--format', '{{.CgroupDriver}}'], 15_000);
+  const host = env['DOCKER_HOST'] ?? '';
+  const local = host === '' || host.startsWith('unix://');
+  const driver = info.code === 0 ? info.stdout.trim() : 'unknown';
   return {
     runtime: {
       kind: 'docker',
       cli,
       env,
       init: true,
-      cgroupParent: false,
+      cgroupParent: local && driver === 'cgroupfs' && process.getuid?.() === 0,
       pullPolicy: settings.pullPolicy,
       auth,
-      description: `docker ${version.stdout.trim()}`,
+      description: `docker ${version.stdout.trim()} (${driver} cgroups${local ? '' : `, ${host}`})`,
     },
     why: 'the Docker daemon answers',
   };
