@@ -238,7 +238,7 @@ export function describeRunDetails(r: Run): string {
     ['command', r.command],
     [
       'limits',
-      `${formatCpu(r.cpu)}, ${r.memory} MB${r.gpu ? `, ${r.gpu} GPU` : ''}${r.runs_on_host ? ' (memory accounted, not enforced)' : ''}`,
+      `${formatCpu(r.cpu)}, ${r.memory} MB${r.gpu ? `, ${r.gpu} GPU` : ''}${r.runs_on_host ? ' (on the host: /clusters says whether the limits hold)' : ''}`,
     ],
     [
       'used',
