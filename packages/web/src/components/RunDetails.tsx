@@ -63,7 +63,9 @@ export function RunDetails({ run, now }: { run: Run; now: number }) {
       <dd data-testid="run-limits">
         {formatMillicores(run.cpu)} · {formatMemoryMb(run.memory)}
         {run.gpu ? ` · ${run.gpu} GPU` : ''}
-        {run.runs_on_host ? <span className="muted"> (on the host: /clusters says whether the limits hold)</span> : null}
+        {run.runs_on_host ? (
+          <span className="muted"> (on the host: /clusters says whether the limits hold)</span>
+        ) : null}
       </dd>
       <dt>Used</dt>
       <dd data-testid="run-usage">
