@@ -37,7 +37,8 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function makeBackend(dataDir?: string) {
+/** A local backend in host mode on `dataDir` (a new one when absent); `start: false` leaves it unstarted, as a restart's reconcile finds it. */
+async function makeBackend(dataDir?: string, start = true) {
   const data = dataDir ?? (await mkdtemp(join(tmpdir(), 'galley-hostcg-')));
   if (!dataDir) {
     dirs.push(data);
@@ -57,7 +58,7 @@ async function makeBackend(dataDir?: string) {
   backends.push(backend);
   const events: BackendEvent[] = [];
   backend.onEvents((batch) => void events.push(...batch));
-  await backend.start();
+  if (start) await backend.start();
   const ended = (attemptId: string) =>
     vi.waitFor(
       () => {
@@ -134,43 +135,59 @@ describe.runIf(gate.available)(
       });
     });
 
-    it('finds an attempt’s cgroup again after a restart: the adopted job is still held to its limit', async () => {
+    it('finds attempts’ cgroups again after a restart: one that ended while the server was down, one still running and still held', async () => {
       const first = await makeBackend();
-      const gateFile = join(first.data, 'go');
-      const s = spec(
-        `while [ ! -e ${gateFile} ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=100M count=2`,
-        32,
-      );
-      await first.backend.launch({ runs: [s], groups: [] });
-      const running = await vi.waitFor(
-        () => {
-          const e = first.events.find((x) => x.type === 'running' && x.attemptId === s.attemptId);
-          if (!e || e.type !== 'running') throw new Error('not running yet');
-          return e;
-        },
-        { timeout: PATIENCE_MS },
-      );
-      expect(existsSync(cgroupDir(first.data, s.attemptId))).toBe(true);
+      const gated = (name: string) =>
+        spec(
+          `while [ ! -e ${join(first.data, name)} ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=100M count=2`,
+          32,
+        );
+      const whileDown = gated('go-now');
+      const later = gated('go-later');
+      await first.backend.launch({ runs: [whileDown, later], groups: [] });
+      const handleOf = (attemptId: string) =>
+        vi.waitFor(
+          () => {
+            const e = first.events.find((x) => x.type === 'running' && x.attemptId === attemptId);
+            if (!e || e.type !== 'running') throw new Error('not running yet');
+            return e.handle;
+          },
+          { timeout: PATIENCE_MS },
+        );
+      const handles = [await handleOf(whileDown.attemptId), await handleOf(later.attemptId)];
+      expect(existsSync(cgroupDir(first.data, later.attemptId))).toBe(true);
       await first.backend.close();
       backends.splice(backends.indexOf(first.backend), 1);
 
-      const second = await makeBackend(first.data);
-      const attempt = {
-        attemptId: s.attemptId,
-        runId: s.runId,
-        seq: 1,
-        state: 'running',
-        handle: running.handle,
-      } as unknown as AttemptRecord;
-      const [answer] = await second.backend.reconcile([{ attempt, cpus: s.cpus, memMb: s.memMb }]);
-      expect(answer).toMatchObject({ state: 'running' });
-      await writeFile(gateFile, '');
-      const end = await second.ended(s.attemptId);
+      // Down: the first one runs into its limit and the kernel kills it.
+      await writeFile(join(first.data, 'go-now'), '');
+      const exitFile = join(attemptDir(first.data, whileDown.runId, 1), 'exit');
+      await vi.waitFor(() => expect(existsSync(exitFile)).toBe(true), { timeout: PATIENCE_MS });
+
+      // The restart: reconcile before start, as the run controller does.
+      const second = await makeBackend(first.data, false);
+      const record = (s: LaunchSpec, handle: Record<string, unknown>) =>
+        ({
+          attemptId: s.attemptId,
+          runId: s.runId,
+          seq: 1,
+          state: 'running',
+          handle,
+        }) as unknown as AttemptRecord;
+      const [readAgain, adopted] = await second.backend.reconcile([
+        { attempt: record(whileDown, handles[0]!), cpus: 0.5, memMb: 32 },
+        { attempt: record(later, handles[1]!), cpus: 0.5, memMb: 32 },
+      ]);
+      expect(readAgain).toMatchObject({ state: 'ended', outcome: { kind: 'killed', message: OOM } });
+      expect(adopted).toMatchObject({ state: 'running' });
+      await second.backend.start();
+      await writeFile(join(first.data, 'go-later'), '');
+      const end = await second.ended(later.attemptId);
       expect(end.outcome).toEqual({ kind: 'killed', message: OOM });
-      await vi.waitFor(() => expect(existsSync(cgroupDir(first.data, s.attemptId))).toBe(false), {
-        timeout: PATIENCE_MS,
-      });
-      expect(existsSync(attemptDir(first.data, s.runId, 1))).toBe(true);
+      for (const s of [whileDown, later])
+        await vi.waitFor(() => expect(existsSync(cgroupDir(first.data, s.attemptId))).toBe(false), {
+          timeout: PATIENCE_MS,
+        });
     });
   },
 );

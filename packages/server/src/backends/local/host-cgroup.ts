@@ -76,6 +76,20 @@ export class HostCgroups {
     memMb: number,
     cpus: number,
   ): Promise<{ record: HostCgroupRecord; procs: string[] }> {
+    try {
+      return await this.createOnce(id, memMb, cpus);
+    } catch (err) {
+      // The data directory's level went away under it (removed once empty, see `remove`): again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return this.createOnce(id, memMb, cpus);
+    }
+  }
+
+  private async createOnce(
+    id: string,
+    memMb: number,
+    cpus: number,
+  ): Promise<{ record: HostCgroupRecord; procs: string[] }> {
     const path = this.pathOf(id);
     const r = this.roots;
     const bytes = memMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(memMb)) * 1024 * 1024 : 0;
@@ -143,6 +157,8 @@ export class HostCgroups {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
       }
+      // The data directory's level too once it is empty (it fails while another cgroup is in it).
+      await rmdir(join(root, this.base)).catch(() => undefined);
     }
     return all;
   }

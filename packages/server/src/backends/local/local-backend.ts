@@ -84,6 +84,12 @@ interface Tracked {
   ports: number[];
 }
 
+/** Host limits before (or without) a probe. */
+const notProbed: HostLimits = {
+  memory: { enforced: false, how: 'accounted, not enforced: host cgroups not probed yet' },
+  cpu: { enforced: false, how: 'not enforced: host cgroups not probed yet' },
+};
+
 /**
  * Runs each attempt as `/bin/sh -c` in its own process group (its own session), under a tiny
  * supervisor that records pid and exit status in the attempt directory, so attempts survive a
@@ -112,8 +118,13 @@ export class LocalBackend implements Backend {
 
   /** The container runtime; null = host mode. */
   readonly runtime: ContainerRuntime | null;
-  /** What holds of host commands' limits (their own cgroups), once probed at start. */
+  /** What holds of host commands' limits (their own cgroups), once probed. */
   private hostLimits: HostLimits | null = null;
+  /**
+   * The probe of host cgroups, begun at construction: the attempts found again after a restart
+   * (reconcile, before start) need it to read their cgroups.
+   */
+  private readonly hostProbe: Promise<void>;
   private readonly portRanges: readonly [number, number][];
 
   constructor(private readonly options: LocalBackendOptions) {
@@ -134,6 +145,13 @@ export class LocalBackend implements Backend {
       const value = process.env[name];
       if (value !== undefined) this.baseEnv[name] = value;
     }
+    this.hostProbe = probeHostCgroups(options.dataDir).then(
+      (host) => {
+        this.hostLimits = host.limits;
+        this.supervisor.useHostCgroups(host.cgroups);
+      },
+      (err: unknown) => options.logger.warn({ err }, 'local backend: host cgroups could not be probed'),
+    );
     this.groups = new LocalGroups({
       dataDir: options.dataDir,
       clock: options.clock,
@@ -150,9 +168,8 @@ export class LocalBackend implements Backend {
     await mkdir(join(this.options.dataDir, 'runs'), { recursive: true });
     // Host commands (all of host mode, runs without an image otherwise) get their own cgroups
     // with their limits where this server may make them.
-    const host = await probeHostCgroups(this.options.dataDir);
-    this.hostLimits = host.limits;
-    this.supervisor.useHostCgroups(host.cgroups);
+    await this.hostProbe;
+    const limits = this.hostLimits ?? notProbed;
     // What was found again is tracked by now: ended containers of this data dir left by a server
     // that died before removing them go.
     this.supervisor
@@ -168,10 +185,10 @@ export class LocalBackend implements Backend {
         {
           cluster: this.cluster,
           why: this.options.hostModeWhy ?? 'no container runtime',
-          memoryEnforced: host.limits.memory.enforced,
-          cpuEnforced: host.limits.cpu.enforced,
+          memoryEnforced: limits.memory.enforced,
+          cpuEnforced: limits.cpu.enforced,
         },
-        `local backend in host mode: ${LOCAL_NOTE}; ${hostLimitsNote(host.limits)}`,
+        `local backend in host mode: ${LOCAL_NOTE}; ${hostLimitsNote(limits)}`,
       );
   }
 
@@ -229,10 +246,7 @@ export class LocalBackend implements Backend {
             memory: { enforced: true, how: `each container's memory limit (${this.runtime.description})` },
             cpu: { enforced: true, how: `each container's CPU limit (${this.runtime.description})` },
           }
-        : (this.hostLimits ?? {
-            memory: { enforced: false, how: 'accounted, not enforced: host cgroups not probed yet' },
-            cpu: { enforced: false, how: 'not enforced: host cgroups not probed yet' },
-          }),
+        : (this.hostLimits ?? notProbed),
       capacity: { cpus, memMb: memoryMb, gpus: 0 },
       free: { cpus: Math.max(0, cpus - used.cpus), memMb: Math.max(0, memoryMb - used.memMb), gpus: 0 },
       running: used.count,
@@ -414,6 +428,7 @@ export class LocalBackend implements Backend {
     const t: Tracked = { ref: { runId: a.runId, attemptId: a.attemptId, seq: a.seq }, cpus, memMb, ports };
     // Tracked first: an end found by polling right after the adoption finds it.
     this.tracked.set(a.attemptId, t);
+    await this.hostProbe; // its host cgroup is read with the cgroups probed
     const found = await this.supervisor.findAgain(
       a.attemptId,
       dir,
