@@ -1,7 +1,8 @@
 // `npm run bench:mesos`: 5,000 runs executed through the API of the built server onto 100 agents
 // of the fake Mesos master (simulate mode: no processes, real HTTP and RecordIO), from the first
 // execute until every run is STOPPED. Also the p99 of queue → RUNNING (started_at − queued_at).
-// Prints one JSON line last: {"runs","seconds","runs_per_s","p99_queue_to_running_ms", …}.
+// Prints one JSON line last: {"runs","seconds","runs_per_s","p99_queue_to_running_ms", …}, with
+// the CPU the server used per run and the CPU of this process (fake master and clients) per run.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startFakeMesos } from '@galley/mesos/testing';
 import { startPostgres } from '@galley/testkit';
 import { load, percentile } from './load.js';
+import { processCpuMs } from './processes.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5000);
 const AGENTS = Number(process.env['BENCH_AGENTS'] ?? 100);
@@ -93,6 +95,10 @@ async function main(): Promise<void> {
     });
     if (!define.ok) throw new Error(`define: ${define.status} ${await define.text()}`);
     const body = JSON.stringify({ run_tags: { owner_id: 'bench' } });
+    // CPU used: the server's, and this process's (the fake master and the load clients) — figures
+    // that stay comparable on a machine where other work moves the wall-clock rates.
+    const serverCpu = processCpuMs(proc.pid);
+    const benchCpu = process.cpuUsage();
     const started = performance.now();
     const executes = await load(RUNS, CONNECTIONS, () =>
       fetch(`${url}/api/v1/task/alias/bench/execute`, {
@@ -111,6 +117,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (performance.now() - started) / 1000;
+    const serverCpuMs = processCpuMs(proc.pid) - serverCpu;
+    const { user, system } = process.cpuUsage(benchCpu);
     const runs = await allRuns(url);
     const bad = runs.filter((r) => r.status !== 'STOPPED' || r.exit_code !== 0);
     if (runs.length !== RUNS || bad.length > 0) throw new Error(`${bad.length} runs did not exit 0`);
@@ -135,6 +143,8 @@ async function main(): Promise<void> {
         seconds: Math.round(seconds * 100) / 100,
         runs_per_s: Math.round(RUNS / seconds),
         executes_per_s: Math.round(executes.perSecond),
+        server_cpu_ms_per_run: Math.round((serverCpuMs / RUNS) * 100) / 100,
+        master_and_clients_cpu_ms_per_run: Math.round(((user + system) / 1000 / RUNS) * 100) / 100,
         p50_queue_to_running_ms: percentile(queueToRunning, 50),
         p99_queue_to_running_ms: percentile(queueToRunning, 99),
         accepts,
