@@ -1,22 +1,7 @@
-import { type Column, columnNames, unnestItems } from '../store/multi-row.js';
 import type { SqlClient } from '../store/sql-client.js';
+import { type AuditEntry, insertAuditSql, type NewAuditEntry } from './audit-rows.js';
 
-/** One mutating request, as the audit log keeps it. */
-export interface AuditEntry {
-  auditId: number;
-  at: number;
-  /** Who: the principal's subject; null when the request had no valid credentials. */
-  subject: string | null;
-  method: string;
-  /** The route's pattern (`/api/v1/history/:run_id/stop`); the path itself when no route matched. */
-  route: string;
-  path: string;
-  /** The route's path parameters (the ids it acted on). */
-  ids: Record<string, string>;
-  /** From where: the client's address. */
-  ip: string;
-  status: number;
-}
+export type { AuditEntry } from './audit-rows.js';
 
 /** Filters of the audit list; every given one must match. */
 export interface AuditQuery {
@@ -48,36 +33,23 @@ function entryFromRow(r: Row): AuditEntry {
   };
 }
 
-type NewEntry = Omit<AuditEntry, 'auditId'>;
-
-/** The audit table's columns of a multi-row insert. */
-const COLUMNS: readonly Column<NewEntry>[] = [
-  ['at', 'bigint', (e) => e.at],
-  ['subject', 'text', (e) => e.subject],
-  ['method', 'text', (e) => e.method],
-  ['route', 'text', (e) => e.route],
-  ['path', 'text', (e) => e.path],
-  ['ids', 'jsonb', (e) => JSON.stringify(e.ids)],
-  ['ip', 'text', (e) => e.ip],
-  ['status', 'integer', (e) => e.status],
-];
-
 /** Most entries one insert carries. */
 const MAX_BATCH = 500;
 
 /**
- * The audit log in the store: written after each mutating request, read by admins. Writes are
+ * The audit log in the store: written after each mutating request (an execute's entry goes in
+ * with its run instead, see insertRuns), read by admins. Writes are
  * group-committed (as run inserts are): entries that arrive while an insert is in flight go
  * together in the next one, so a busy server adds one statement per batch, not per request.
  */
 export class AuditLog {
-  private queue: { entry: NewEntry; done: (err?: unknown) => void }[] = [];
+  private queue: { entry: NewAuditEntry; done: (err?: unknown) => void }[] = [];
   private flushing = false;
 
   constructor(private readonly db: SqlClient) {}
 
   /** Resolves once the entry is stored. */
-  write(entry: NewEntry): Promise<void> {
+  write(entry: NewAuditEntry): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.flushing) {
@@ -91,18 +63,12 @@ export class AuditLog {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const params: unknown[] = [];
-      const from = unnestItems(
-        'e',
-        COLUMNS,
+      const sql = insertAuditSql(
         batch.map((b) => b.entry),
         params,
       );
-      const names = columnNames(COLUMNS).join(', ');
       try {
-        await this.db.query(
-          `INSERT INTO audit_log (${names}) SELECT ${names} FROM ${from} ORDER BY ord`,
-          params,
-        );
+        await this.db.query(sql, params);
         for (const b of batch) b.done();
       } catch (err) {
         for (const b of batch) b.done(err);

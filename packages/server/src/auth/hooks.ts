@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../api/errors.js';
 import type { Store } from '../store/store.js';
+import { auditEntryOf } from './audit-rows.js';
 import { servesPage } from '../ui.js';
 import { installBrowserSafety, isMutating } from './browser.js';
 import { CredentialsError } from './jwt.js';
@@ -20,6 +21,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who makes the request; null on public paths without credentials. */
     principal: Principal | null;
+    /** Its audit entry was stored with the change it made (an execute's run insert): not again. */
+    auditStored: boolean;
   }
 }
 
@@ -101,7 +104,8 @@ async function resourceOf(req: FastifyRequest, store: Store): Promise<Resource> 
  * 401 without valid credentials, except on public paths. `preValidation`: the route's
  * `config.permission` on the groups of what it acts on — 403 naming the permission and group.
  * `preHandler`: a run's owner is the principal (Flotilla's `run_tags.owner_id` kept as the env
- * `GALLEY_RUN_TAGS_OWNER_ID`). `onResponse`: every mutation is written to the audit log.
+ * `GALLEY_RUN_TAGS_OWNER_ID`). `onResponse`: every mutation is written to the audit log (unless
+ * the route stored its entry with its change: `auditStored`).
  */
 export async function installAuth(
   app: FastifyInstance,
@@ -127,6 +131,7 @@ export async function installAuth(
         ),
     });
   app.decorateRequest('principal', null);
+  app.decorateRequest('auditStored', false);
 
   app.addHook('onRequest', async (req, reply) => {
     if (!auth.enabled) {
@@ -187,19 +192,9 @@ export async function installAuth(
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    if (!isMutating(req.method)) return;
-    const path = (req.url.split('?')[0] ?? '/').slice(0, 1024);
+    if (!isMutating(req.method) || req.auditStored) return;
     await auth.audit
-      .write({
-        at: auth.clock.now(),
-        subject: req.principal?.subject ?? null,
-        method: req.method,
-        route: req.routeOptions.url ?? path,
-        path,
-        ids: (req.params ?? {}) as Record<string, string>,
-        ip: req.ip,
-        status: reply.statusCode,
-      })
+      .write(auditEntryOf(req, reply.statusCode, auth.clock.now()))
       .catch((err: unknown) =>
         req.log.warn({ err: (err as Error).message }, 'audit: the entry could not be written'),
       );

@@ -1,5 +1,6 @@
 import { DEFAULT_QUEUE } from '@galley/core';
 import { ApiError } from '../api/errors.js';
+import type { NewAuditEntry } from '../auth/audit-rows.js';
 import type { ExecuteBody } from '../api/schemas/runs.js';
 import type { EnvVar, NewRun, RunBatch, RunDependency, RunRecord } from '../model/records.js';
 import type { SqlClient, SqlQuerier } from '../store/sql-client.js';
@@ -133,15 +134,20 @@ type SqlStore = Pick<Store, 'insertRun' | 'getRuns'> & { sql?: SqlClient };
 
 /**
  * Inserts what an execute makes: the run as before when it uses no queue field, else its batch
- * (an array's parent and children in one transaction). Answers the run the execute answers.
+ * (an array's parent and children in one transaction). Answers the run the execute answers, and
+ * whether `audit` (the request's audit entry) was stored with it: a single run's insert carries it.
  */
 export async function insertExecuted(
   store: SqlStore,
   body: ExecuteBody,
   run: NewRun,
-): Promise<{ run: RunRecord; created: boolean }> {
-  if (isPlainExecute(body) || !store.sql) return store.insertRun(run);
+  audit?: NewAuditEntry,
+): Promise<{ run: RunRecord; created: boolean; audited: boolean }> {
+  if (isPlainExecute(body) || !store.sql)
+    return { ...(await store.insertRun(run, audit)), audited: audit !== undefined };
   const db = store.sql;
   const batch = await buildBatch(body, run, { db, getRuns: (ids) => store.getRuns(ids) });
-  return batch.length === 1 ? store.insertRun(batch[0]!) : insertTogether(db, batch);
+  const inserted =
+    batch.length === 1 ? await store.insertRun(batch[0]!, audit) : await insertTogether(db, batch);
+  return { ...inserted, audited: batch.length === 1 && audit !== undefined };
 }

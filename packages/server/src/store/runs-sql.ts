@@ -12,6 +12,7 @@ import {
 } from './rows.js';
 import type { InFlight, Page, QueueCursor, RunQuery } from './store.js';
 import { type NotifyContext, notifiedGate, runNoticeCte } from './notify.js';
+import { insertAuditSql, type NewAuditEntry } from '../auth/audit-rows.js';
 
 // The runs, attempts and timeline queries.
 
@@ -21,9 +22,15 @@ const RUN_INSERT = RUN_COLUMNS.map((name) => [name, RUN_COLUMN_TYPES[name]] as c
  * Insert of QUEUED runs with their first timeline entries, in one statement whose text does not
  * depend on the number of runs (one array parameter per column).
  */
-function insertRunsSql(records: readonly RunRecord[], params: unknown[], notify?: NotifyContext): string {
+function insertRunsSql(
+  records: readonly RunRecord[],
+  params: unknown[],
+  notify?: NotifyContext,
+  audits: readonly NewAuditEntry[] = [],
+): string {
   const columns = RUN_COLUMNS.join(', ');
   const from = unnestValues('v', RUN_INSERT, records.map(runValues), params);
+  const audit = audits.length > 0 ? `, au AS (${insertAuditSql(audits, params)})` : '';
   let notice = '';
   let gate = '';
   if (notify) {
@@ -37,7 +44,7 @@ function insertRunsSql(records: readonly RunRecord[], params: unknown[], notify?
     ON CONFLICT (idempotence_key) WHERE idempotence_key IS NOT NULL DO NOTHING
     RETURNING run_id, queued_at, status, version),
   e AS (
-    INSERT INTO run_events (run_id, at, type, status) SELECT run_id, queued_at, 'queued', status FROM r)${notice}
+    INSERT INTO run_events (run_id, at, type, status) SELECT run_id, queued_at, 'queued', status FROM r)${audit}${notice}
   SELECT run_id FROM r${gate}`;
 }
 
@@ -47,16 +54,18 @@ export const MAX_INSERT_BATCH = 500;
 /**
  * Inserts QUEUED runs (at most MAX_INSERT_BATCH, with distinct idempotence keys) in one statement.
  * A run whose idempotence key was seen before is not inserted: the earlier run is answered with
- * `created: false`. Answers in the order of `runs`.
+ * `created: false`. Answers in the order of `runs`. `audits`: audit entries of the executes, stored
+ * by the same statement.
  */
 export async function insertRuns(
   db: SqlQuerier,
   runs: readonly NewRun[],
   notify?: NotifyContext,
+  audits?: readonly NewAuditEntry[],
 ): Promise<{ run: RunRecord; created: boolean }[]> {
   const records: RunRecord[] = runs.map((run) => ({ ...run, version: 1, updatedAt: run.state.queuedAt }));
   const params: unknown[] = [];
-  const { rows } = await db.query<{ run_id: string }>(insertRunsSql(records, params, notify), params);
+  const { rows } = await db.query<{ run_id: string }>(insertRunsSql(records, params, notify, audits), params);
   const inserted = new Set(rows.map((r) => r.run_id));
   const keys = records.filter((r) => !inserted.has(r.runId)).map((r) => r.idempotenceKey);
   const earlier = new Map<string, RunRecord>();

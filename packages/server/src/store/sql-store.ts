@@ -26,7 +26,10 @@ export type SqlBackedStore = Store & { readonly sql: SqlClient };
 export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): SqlBackedStore {
   const notify: NotifyContext | undefined =
     options.origin !== undefined && db.kind === 'postgres' ? { origin: options.origin } : undefined;
-  const inserts = new InsertBatcher((batch) => runs.insertRuns(db, batch, notify), runs.MAX_INSERT_BATCH);
+  const inserts = new InsertBatcher(
+    (batch, audits) => runs.insertRuns(db, batch, notify, audits),
+    runs.MAX_INSERT_BATCH,
+  );
   // Executes read their definition and API reads their run: concurrent ones share a statement.
   const definitionsById = new LookupBatcher((ids) => defs.getDefinitions(db, 'definition_id', ids));
   const definitionsByAlias = new LookupBatcher((aliases) => defs.getDefinitions(db, 'alias', aliases));
@@ -45,7 +48,7 @@ export function createSqlStore(db: SqlClient, options: SqlStoreOptions = {}): Sq
     listGroups: () => defs.listGroups(db),
     listTags: () => defs.listTags(db),
 
-    insertRun: (run) => inserts.add(run),
+    insertRun: (run, audit) => inserts.add(run, audit),
     getRun: (id) => runsById.get(id),
     getRuns: (ids) => runs.getRuns(db, ids),
     listRuns: (q) => runs.listRuns(db, q),

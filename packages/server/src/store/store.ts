@@ -15,6 +15,7 @@ import type {
   RunRecord,
 } from '../model/records.js';
 import type { DefinitionSortField, RunSortField } from '../model/sort-fields.js';
+import type { NewAuditEntry } from '../auth/audit-rows.js';
 
 /** A page of a list, with the total that matched the filters. */
 export interface Page<T> {
@@ -132,9 +133,10 @@ export interface RunRepository {
   /**
    * Inserts a QUEUED run and its first timeline entry in one statement. When the run has an
    * idempotence key that was seen before, nothing is inserted and the earlier run is answered
-   * with `created: false`.
+   * with `created: false`. `audit`: the audit entry of the request, stored in the same statement
+   * (whether or not the run was new).
    */
-  insertRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
+  insertRun(run: NewRun, audit?: NewAuditEntry): Promise<{ run: RunRecord; created: boolean }>;
   getRun(runId: string): Promise<RunRecord | null>;
   getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
   listRuns(query: RunQuery): Promise<Page<RunRecord>>;
