@@ -33,6 +33,12 @@ export function runsOnHost(run: Pick<NewRun, 'engine' | 'placement'>): boolean {
   return run.engine === 'local' && (run.placement as StoredRunPlacement | undefined)?.runsOnHost !== false;
 }
 
+/** The execute as its definition completes it: the definition's default queue when it names none. */
+export function withDefinitionDefaults(def: DefinitionRecord, body: ExecuteBody): ExecuteBody {
+  const queue = definitionExtras(def).queue;
+  return body.queue === undefined && queue !== undefined ? { ...body, queue } : body;
+}
+
 /** Throws ApiError 422 when the run needs what its cluster can never give (GPUs, more ports than it has). */
 function checkBounds(cluster: string, bounds: ClusterInfo['bounds'], gpu: number, ports: number): void {
   if (bounds?.gpus !== undefined && gpu > bounds.gpus) {

@@ -29,6 +29,7 @@ export function presentDefinition(d: DefinitionRecord): Definition {
     ...presentDefinitionPlacement(d.placement),
     retry_strategy: definitionExtras(d).retryStrategy ?? null,
     retention_days: definitionExtras(d).retentionDays ?? null,
+    queue: definitionExtras(d).queue ?? null,
     created_at: iso(d.createdAt)!,
     updated_at: iso(d.updatedAt)!,
   };

@@ -2,10 +2,11 @@ import type { RetryPolicy } from '@galley/core';
 import type { DefinitionPlacement, DefinitionRecord, RunRecord } from '../model/records.js';
 
 /**
- * Retry strategies of definitions and executes, and retention of definitions (issue 16). Like a
- * definition's deadline, they are kept in the placement JSON (whose unknown keys survive a round
- * trip) rather than in columns of their own: `retryStrategy` and `retentionDays` on a
- * definition, the run's merged `retryStrategy` (its snapshot) on a run.
+ * Retry strategies of definitions and executes, and retention and the default queue of
+ * definitions (issue 16). Like a definition's deadline, they are kept in the placement JSON (whose
+ * unknown keys survive a round trip) rather than in columns of their own: `retryStrategy`,
+ * `retentionDays` and `queue` on a definition, the run's merged `retryStrategy` (its snapshot) on
+ * a run.
  */
 /** A retry strategy as the API writes it (`retry_strategy`, see api/schemas/schedules.ts). */
 export interface RetryStrategyBody {
@@ -17,37 +18,43 @@ export interface RetryStrategyBody {
 interface Extras {
   retryStrategy?: RetryStrategyBody;
   retentionDays?: number;
+  /** The queue an execute that names none goes to. */
+  queue?: string;
 }
 
 const EMPTY: DefinitionPlacement = { role: null, constraints: [], diskMb: 0, healthCheck: null };
 
-/** A definition's retry strategy and retention days (undefined = the server's). */
+/** A definition's retry strategy and retention days (undefined = the server's), and default queue. */
 export function definitionExtras(d: Pick<DefinitionRecord, 'placement'>): Extras {
   const p = d.placement as (DefinitionPlacement & Extras) | undefined;
   return {
     ...(p?.retryStrategy ? { retryStrategy: p.retryStrategy } : {}),
     ...(typeof p?.retentionDays === 'number' ? { retentionDays: p.retentionDays } : {}),
+    ...(typeof p?.queue === 'string' ? { queue: p.queue } : {}),
   };
 }
 
 /**
  * The placement to store for a definition: `placement` (as the placement fields made it) with the
- * body's `retry_strategy` / `retention_days`, else those `before` had (null clears one).
+ * body's `retry_strategy` / `retention_days` / `queue`, else those `before` had (null clears one).
  */
 export function withDefinitionExtras(
   placement: DefinitionPlacement | undefined,
-  body: { retry_strategy?: RetryStrategyBody | null; retention_days?: number | null },
+  body: { retry_strategy?: RetryStrategyBody | null; retention_days?: number | null; queue?: string | null },
   before?: Pick<DefinitionRecord, 'placement'>,
 ): DefinitionPlacement | undefined {
   const old = before ? definitionExtras(before) : {};
   const retryStrategy = body.retry_strategy === undefined ? old.retryStrategy : body.retry_strategy;
   const retentionDays = body.retention_days === undefined ? old.retentionDays : body.retention_days;
+  const queue = body.queue === undefined ? old.queue : body.queue;
   const base = { ...(placement ?? EMPTY) } as DefinitionPlacement & Extras;
   delete base.retryStrategy;
   delete base.retentionDays;
+  delete base.queue;
   if (retryStrategy) base.retryStrategy = retryStrategy;
   if (typeof retentionDays === 'number') base.retentionDays = retentionDays;
-  const changed = retryStrategy || typeof retentionDays === 'number';
+  if (typeof queue === 'string') base.queue = queue;
+  const changed = retryStrategy || typeof retentionDays === 'number' || typeof queue === 'string';
   return changed ? base : placement === undefined ? undefined : base;
 }
 

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { DefinitionInput, DefinitionRecord } from '../../model/records.js';
 import { notFound } from '../errors.js';
 import { definitionPlacement } from '../placement.js';
+import { checkQueueExists } from '../queue-check.js';
 import { withDefinitionExtras } from '../../runs/retry-strategy.js';
 import { presentDefinition } from '../present.js';
 import { Errors, Id, MAX_LIMIT } from '../schemas/common.js';
@@ -113,6 +114,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
     },
     async (req) => {
       const b = req.body;
+      await checkQueueExists(store, b.queue, 'body.queue');
       const input: DefinitionInput = {
         alias: b.alias,
         groupName: b.group_name ?? '',
@@ -173,6 +175,7 @@ export const definitionRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async 
     },
     async (req) => {
       const current = await load(req.params.definition_id);
+      await checkQueueExists(store, req.body.queue, 'body.queue');
       const updated = await store.updateDefinition(
         current.definitionId,
         merge(current, req.body),

@@ -5,7 +5,7 @@ import { auditEntryOf } from '../../auth/audit-rows.js';
 import type { DefinitionRecord, RunRecord } from '../../model/records.js';
 import type { RunQuery } from '../../store/store.js';
 import { ApiError, notFound } from '../errors.js';
-import { buildRun } from '../execute.js';
+import { buildRun, withDefinitionDefaults } from '../execute.js';
 import { insertExecuted } from '../../queues/execute.js';
 import { presentRun, presentTimeline } from '../present.js';
 import type { RoutesOptions } from '../deps.js';
@@ -79,7 +79,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
   const loadAlias = async (alias: string) =>
     (await store.getDefinitionByAlias(alias)) ?? Promise.reject(notFound('definition with alias', alias));
   const { clock } = deps;
-  const execute = async (def: DefinitionRecord, body: ExecuteBody, req: FastifyRequest) => {
+  const execute = async (def: DefinitionRecord, asked: ExecuteBody, req: FastifyRequest) => {
+    const body = withDefinitionDefaults(def, asked);
     const newRun = buildRun(def, body, {
       clusters,
       describe,

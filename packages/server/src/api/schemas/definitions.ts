@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DEFINITION_SORT_FIELDS } from '../../model/sort-fields.js';
 import { EnvList, Nullable, PagingQuery, QueryText, Text } from './common.js';
 import { DefinitionPlacementAnswer, DefinitionPlacementFields } from './placement.js';
+import { QueueName } from './queues.js';
 import { RetentionDays, RetryStrategyBody } from './schedules.js';
 
 /** Sortable definition columns: the store's too (model/sort-fields.ts). */
@@ -68,6 +69,8 @@ export const DefinitionCreate = Type.Object(
     active_deadline_seconds: Type.Optional(ActiveDeadline),
     retry_strategy: Type.Optional(RetryStrategyBody),
     retention_days: Type.Optional(RetentionDays),
+    /** The queue an execute that names none goes to (absent = the default queue). */
+    queue: Type.Optional(QueueName),
   },
   { additionalProperties: false },
 );
@@ -85,6 +88,7 @@ export const DefinitionUpdate = Type.Object(
     active_deadline_seconds: Type.Optional(Type.Union([ActiveDeadline, Type.Null()])),
     retry_strategy: Type.Optional(Nullable(RetryStrategyBody)),
     retention_days: Type.Optional(Nullable(RetentionDays)),
+    queue: Type.Optional(Nullable(QueueName)),
   },
   {
     additionalProperties: false,
@@ -115,6 +119,9 @@ export const Definition = Type.Object({
   retry_strategy: Nullable(RetryStrategyBody),
   retention_days: Nullable(
     Type.Integer({ description: "Days its finished runs are kept; null = the server's --retention-days." }),
+  ),
+  queue: Nullable(
+    Type.String({ description: 'The queue an execute that names none goes to; null = the default queue.' }),
   ),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
