@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../src/backends/backend.js';
 import { planLaunches } from '../../src/backends/mesos/launch-plan.js';
 import { sandboxPath } from '../../src/backends/mesos/sandbox-logs.js';
-import { SharedExecutors } from '../../src/backends/mesos/shared-executor.js';
+import { SharedExecutors, withExecutorRoom } from '../../src/backends/mesos/shared-executor.js';
 import { executorStartFailureOf } from '../../src/backends/mesos/executor-failures.js';
 import type { TaskShape } from '../../src/backends/mesos/task-info.js';
 
@@ -228,5 +228,44 @@ describe('shared galley-executors', () => {
     expect(shared.executorFor('S1', '*', [{ ...offer('o2'), agent_id: { value: 'S1' } }])?.executorId).toBe(
       'exec-2',
     );
+  });
+
+  it('launches a run under its own command executor where the shared executor would not fit beside it', () => {
+    const shared = new SharedExecutors('galley-executor', () => 'exec-1');
+    // Room for one run (0.25 cpus) and not for the executor's 0.1 cpus besides.
+    const full = {
+      ...offer('o1'),
+      resources: (offer('o1').resources ?? []).map((r) =>
+        r.name === 'cpus' ? { ...r, scalar: { value: 0.3 } } : r,
+      ),
+    };
+    const { plan, tracked, failed } = planLaunches(
+      [full],
+      'S0',
+      [spec('a.1')],
+      shape(),
+      0,
+      undefined,
+      shared.executorFor('S0', '*', [full]),
+    );
+    expect(failed).toEqual([]);
+    const task = launchedTasks(plan.toAccept(0).operations[0]!)[0]!;
+    expect(task.executor).toBeUndefined();
+    expect(task.command?.value).toBe('echo a.1');
+    expect(tracked[0]!.executorId).toBeNull();
+  });
+
+  it("keeps a new shared executor's room free in placement until it runs on the agent", () => {
+    const shared = new SharedExecutors('galley-executor', () => 'exec-1');
+    const node = { id: 'S0 *', free: { cpus: 2, memMb: 1024 } };
+    const starts = (offers: Offer[]) => (id: string) => shared.startsOn(id.split(' ')[0]!, '*', offers);
+    // None runs there yet: its 0.1 cpus and 32 MB are not for runs.
+    expect(withExecutorRoom([node], starts([offer('o1')]))[0]!.free).toEqual({ cpus: 1.9, memMb: 992 });
+    shared.executorFor('S0', '*', [offer('o1')])!.infoFor([]);
+    // It runs (the offers list it): nothing more is kept.
+    expect(withExecutorRoom([node], starts([offer('o2', ['exec-1'])]))[0]!.free).toEqual(node.free);
+    // An agent that fell back starts none.
+    shared.fallBack('S0', 'a1', 'why', 0);
+    expect(withExecutorRoom([node], starts([offer('o3')]))[0]!.free).toEqual(node.free);
   });
 });

@@ -61,8 +61,9 @@ function newTask(
  * Plans the launches of `specs` on `offers` (all of one agent and role). `shape` is this agent's:
  * its containerizer is `mesos`, `docker` or `none` for it (auto resolved by the caller). With
  * `shared` (`--mesos-executor galley`), a task without a container runs under that shared
- * galley-executor, whose resources are cut with the first task that starts it; a task with a
- * container keeps its own command executor (the container is the executor's).
+ * galley-executor, whose resources are cut with the first task that starts it (where they do not
+ * fit beside the task, it keeps its own command executor); a task with a container keeps its own
+ * command executor (the container is the executor's).
  */
 export function planLaunches(
   offers: readonly Offer[],
@@ -77,20 +78,26 @@ export function planLaunches(
   const tracked: TrackedTask[] = [];
   const failed: BackendEvent[] = [];
   for (const spec of specs) {
-    const underShared = shared !== undefined && containerOf(spec.image, shape, []) === undefined;
-    const fit = underShared
-      ? plan.fit(needsOf(spec), { executorId: shared.executorId, needs: SHARED_EXECUTOR_NEEDS })
+    let under = containerOf(spec.image, shape, []) === undefined ? shared : undefined;
+    let fit = under
+      ? plan.fit(needsOf(spec), { executorId: under.executorId, needs: SHARED_EXECUTOR_NEEDS })
       : plan.fit(needsOf(spec));
+    if (!fit.ok && under) {
+      // Placement counted the run, not the executor it would start: where there is no room for
+      // both, the run goes under its own command executor (whose overhead Mesos adds on top).
+      const alone = plan.fit(needsOf(spec));
+      if (alone.ok) [fit, under] = [alone, undefined];
+    }
     if (!fit.ok) {
       failed.push(launchFailed(spec.attemptId, now, fit.reason));
       continue;
     }
-    const executor = underShared ? shared.infoFor(fit.executorResources) : undefined;
+    const executor = under?.infoFor(fit.executorResources);
     const info = taskInfoOf(spec, agentId, fit.resources, shape, executor);
     plan.launch([info]);
     const container = info.container?.type === 'DOCKER' ? 'docker' : info.container ? 'mesos' : null;
     const hostname = offers[0]?.hostname ?? null;
-    const executorId = underShared ? shared.executorId : null;
+    const executorId = under?.executorId ?? null;
     tracked.push(
       newTask(spec.attemptId, agentId, hostname, spec.cpus, spec.memMb, now, container, executorId),
     );

@@ -30,10 +30,10 @@ import { MesosLauncher } from './launcher.js';
 import { TaskKills } from './task-kills.js';
 import { adoptedTask } from './launch-plan.js';
 import { ImageSupport } from './images.js';
-import { nodesOf } from './nodes.js';
+import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
-import { SharedExecutors } from './shared-executor.js';
+import { SharedExecutors, withExecutorRoom } from './shared-executor.js';
 import type { LinePart } from './executor-lines.js';
 import { readSandboxPart, sandboxNotLocated } from './sandbox-logs.js';
 import type { MesosClusterConfig, MesosSettings } from '../../config/mesos-settings.js';
@@ -427,12 +427,20 @@ export class MesosBackend implements Backend {
   }
 
   /**
-   * Held offers as placement nodes, each with its agent's `galley.images`. Offers of agents
-   * scheduled for maintenance (`unavailability`) are left out: nothing new goes where a drain is.
+   * Held offers as placement nodes, each with its agent's `galley.images`, less the room of a
+   * shared executor a run there would start. Offers of agents scheduled for maintenance
+   * (`unavailability`) are left out: nothing new goes where a drain is.
    */
   private nodesOf(offers: Iterable<Offer>): Node[] {
     const available = [...offers].filter((o) => o.unavailability === undefined);
-    return nodesOf(available, (agentId) => this.images.nodeAttribute(agentId));
+    const nodes = nodesOf(available, (agentId) => this.images.nodeAttribute(agentId));
+    const shared = this.shared;
+    if (!shared) return nodes;
+    const byNode = groupOffers(available);
+    return withExecutorRoom(nodes, (nodeId) => {
+      const node = parseNodeId(nodeId);
+      return node !== null && shared.startsOn(node.agentId, node.role, byNode.get(nodeId) ?? []);
+    });
   }
 
   private track(item: ReconcileItem): void {

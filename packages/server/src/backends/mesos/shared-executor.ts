@@ -72,6 +72,20 @@ export class SharedExecutors {
     };
   }
 
+  /**
+   * True when the next run there would start a shared executor (none runs there for `role`, and
+   * the agent did not fall back): placement then keeps its resources free beside the runs
+   * (`withExecutorRoom`), so the executor the first of them starts does not take another's room.
+   */
+  startsOn(agentId: string, role: string, offers: readonly Offer[]): boolean {
+    if (this.fallbacks.has(agentId)) return false;
+    const kept = this.current.get(`${agentId} ${role}`);
+    return !(
+      kept !== undefined &&
+      offers.some((o) => (o.executor_ids ?? []).some((e) => e.value === kept.executor_id.value))
+    );
+  }
+
   /** The executor ended (FAILURE with its id): the next task on that agent starts a new one. */
   ended(agentId: string, executorId: string): void {
     for (const [key, info] of this.current) {
@@ -139,4 +153,26 @@ export interface SharedExecutor {
    * AcceptPlan cut for it with its first task (`fit(…).executorResources`).
    */
   infoFor(resources: Resource[] | undefined): ExecutorInfo;
+}
+
+/**
+ * Nodes (one agent and role each) as placement sees them: where a run would start a shared
+ * executor, its resources are taken off the node's free ones.
+ */
+export function withExecutorRoom<N extends { id: string; free: { cpus: number; memMb: number } }>(
+  nodes: N[],
+  starts: (nodeId: string) => boolean,
+): N[] {
+  return nodes.map((n) =>
+    starts(n.id)
+      ? {
+          ...n,
+          free: {
+            ...n.free,
+            cpus: Math.max(0, Math.round((n.free.cpus - (SHARED_EXECUTOR_NEEDS.cpus ?? 0)) * 1000) / 1000),
+            memMb: Math.max(0, n.free.memMb - (SHARED_EXECUTOR_NEEDS.mem ?? 0)),
+          },
+        }
+      : n,
+  );
 }
