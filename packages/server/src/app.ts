@@ -9,6 +9,7 @@ import type { ApiDeps } from './api/deps.js';
 import { installJsonBodies } from './api/body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './api/errors.js';
 import { installInputGuard } from './api/input-guard.js';
+import { lazyCompilersFactory } from './api/lazy-schemas.js';
 import { MAX_PATH_ID_LENGTH } from './api/schemas/common.js';
 import { openApiPlugin } from './api/openapi.js';
 import { pipelineRoutes } from './api/routes/pipelines.js';
@@ -321,6 +322,8 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
     frameworkErrors,
     clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // Each route's schemas compile at its first request, not all before listening.
+    schemaController: { compilersFactory: lazyCompilersFactory() },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = http.maxConnections;
   installErrorHandler(app);
