@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeMesos, type FakeMesosOptions, startFakeMesos } from '@galley/mesos/testing';
 import { builtGalley, galleyRequest, type GalleyProcess, startGalley as startServer } from '@galley/testkit';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { PATIENCE_MS } from '../waits.js';
 
 /**
@@ -130,6 +130,64 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
 export function startGalley(dataDir: string, args: string[]): Promise<Galley> {
   const secret = process.env['MESOS_SECRET'];
   return startServer({ dataDir, args, env: secret ? { GALLEY_MESOS_SECRET: secret } : {} });
+}
+
+/** A master and the built server against it, shared by the tests of one describe block. */
+export interface MesosServer {
+  /** The server's base URL. */
+  url(): string;
+  master(): TestMaster;
+  galley(): Galley;
+  /** SIGKILLs the server and starts it again on the same data dir and master (a crash and restart). */
+  restartAfterKill(): Promise<Galley>;
+  /** A task as the fake master knows it (its state, agent, info). */
+  fakeTask(taskId: string): ReturnType<FakeMesos['state']>['tasks'][number] | undefined;
+}
+
+/**
+ * The set-up the Mesos suites share: before the describe block's tests, a master (`options`: the
+ * fake's) and the BUILT server against it (`flags` after mesosFlags); after them, `beforeStop`
+ * (e.g. deleting what must not outlive the suite), then the server, the master and the data dir go.
+ */
+export function useMesosServer(
+  options: FakeMesosOptions,
+  o: { flags?: string[]; beforeStop?: (url: string) => Promise<void> } = {},
+): MesosServer {
+  let master: TestMaster | undefined;
+  let galley: Galley | undefined;
+  let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+  const start = (m: TestMaster, d: string) => startGalley(d, [...mesosFlags(m.master), ...(o.flags ?? [])]);
+  beforeAll(async () => {
+    master = await startMaster(options);
+    dir = await tempDir();
+    galley = await start(master, dir.path);
+  }, 120_000);
+  afterAll(async () => {
+    if (galley) {
+      await o.beforeStop?.(galley.url);
+      await galley.stop();
+    }
+    await master?.stop();
+    await dir?.remove();
+  }, 120_000);
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the ${what} did not start`);
+    return value;
+  };
+  return {
+    url: () => started(galley, 'server').url,
+    master: () => started(master, 'master'),
+    galley: () => started(galley, 'server'),
+    restartAfterKill: async () => {
+      await started(galley, 'server').kill();
+      galley = await start(started(master, 'master'), started(dir, 'data dir').path);
+      return galley;
+    },
+    fakeTask: (taskId) =>
+      fakeOf(started(master, 'master'))
+        .state()
+        .tasks.find((t) => t.taskId === taskId),
+  };
 }
 
 /** A JSON request to Galley's API under /api/v1 (answers are read loosely by the tests, hence `any`). */
