@@ -1,5 +1,5 @@
 import { galleyCli, galleyRequest, type GalleyProcess, startGalley } from '@galley/testkit';
-import { vi } from 'vitest';
+import { eventually as waitFor, PATIENCE_MS } from '../waits.js';
 
 // The built server as a process comes from @galley/testkit (builtGalley, startGalley); these are
 // the e2e suites' shorthands on top of it.
@@ -29,24 +29,17 @@ export function http<T = unknown>(
   return galleyRequest<T>(url, method, `/api/v1${path}`, body);
 }
 
-/** How long a wait may take: generous, so a loaded machine passes; a real failure still ends it. */
-export const PATIENCE_MS = 60_000;
+/** How long a wait may take (shared with the other end-to-end harnesses). */
+export { PATIENCE_MS } from '../waits.js';
 
 /** Test options of the e2e suites: room for several waits and process starts on a loaded machine. */
 export const PATIENT = { timeout: 180_000 };
 
-/** Waits (vi.waitFor) until `check` answers a value other than undefined; answers that value. */
+/** Waits until `check` answers a value other than undefined (test/waits.ts, the arguments in this suite's order). */
 export function eventually<T>(
   check: () => Promise<T | undefined>,
   timeoutMs = PATIENCE_MS,
   what = 'the condition',
 ): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const value = await check();
-      if (value === undefined) throw new Error(`still waiting for ${what}`);
-      return value;
-    },
-    { timeout: timeoutMs, interval: 50 },
-  );
+  return waitFor(what, check, timeoutMs);
 }
