@@ -2,17 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeMesos, type FakeMesos } from '@galley/mesos/testing';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserGate,
-  type GalleyProcess,
-  launchBrowser,
-  newPage,
-  pageErrors,
-  screenshot,
-  startGalley,
-} from './harness.js';
+import { browserGate, type GalleyProcess, pageErrors, screenshot, useGalleyAndBrowser } from './harness.js';
 
 const gate = browserGate();
 
@@ -22,9 +14,9 @@ describe.runIf(gate.available)(
   () => {
     let mesos: FakeMesos;
     let galley: GalleyProcess;
-    let browser: Browser;
     let page: Page;
     let dir: string;
+    let file: string;
 
     beforeAll(async () => {
       if (!gate.available) return;
@@ -33,7 +25,7 @@ describe.runIf(gate.available)(
         allocationIntervalMs: 100,
       });
       dir = await mkdtemp(join(tmpdir(), 'galley-capacity-ui-'));
-      const file = join(dir, 'capacity.json');
+      file = join(dir, 'capacity.json');
       await writeFile(
         file,
         JSON.stringify({
@@ -50,26 +42,25 @@ describe.runIf(gate.available)(
           },
         }),
       );
-      const master = mesos.leaderUrl.replace(/^http:\/\//, '');
-      [galley, browser] = await Promise.all([
-        startGalley([
-          '--backend',
-          'mesos',
-          '--mesos-master',
-          master,
-          '--mesos-roles',
-          'batch',
-          '--capacity-config',
-          file,
-        ]),
-        launchBrowser(gate.service),
-      ]);
-      ({ page } = await newPage(browser));
     }, 120_000);
+    useGalleyAndBrowser(
+      gate,
+      () => [
+        '--backend',
+        'mesos',
+        '--mesos-master',
+        mesos.leaderUrl.replace(/^http:\/\//, ''),
+        '--mesos-roles',
+        'batch',
+        '--capacity-config',
+        file,
+      ],
+      (suite) => {
+        ({ galley, page } = suite);
+      },
+    );
 
     afterAll(async () => {
-      await browser?.close();
-      await galley?.stop();
       await mesos?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     });

@@ -144,21 +144,23 @@ export interface BrowserSuite {
 }
 
 /**
- * The set-up every browser suite shares: before its tests, the built server (with `args`) and
+ * The set-up every browser suite shares: before its tests, the built server (with `args`, or what
+ * `args()` answers then, for flags that name what an earlier beforeAll started) and
  * Chromium start side by side and one page is opened; `ready` then gets them (and seeds what the
  * suite needs); after its tests both stop. Nothing starts when the gate is closed (the suite is
  * skipped). Call it in the describe block, where beforeAll would go.
  */
 export function useGalleyAndBrowser(
   gate: ServiceGate<ChromiumInstall>,
-  args: string[],
+  args: string[] | (() => string[]),
   ready: (suite: BrowserSuite) => void | Promise<void>,
 ): void {
   let galley: GalleyProcess | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
     if (!gate.available) return;
-    [galley, browser] = await Promise.all([startGalley(args), launchBrowser(gate.service)]);
+    const flags = typeof args === 'function' ? args() : args;
+    [galley, browser] = await Promise.all([startGalley(flags), launchBrowser(gate.service)]);
     const { page } = await newPage(browser);
     await ready({ galley, browser, page });
   }, 120_000);
