@@ -53,3 +53,9 @@ process.on('SIGTERM', async () => {
 });
 setInterval(() => undefined, 1 << 30);
 `;
+
+/**
+ * The memory a worker process asks for (MB): host mode holds it to this in its own cgroup, and a
+ * node worker that has made a fetch peaks at ~42 MB charged to it (RSS ~58 MB), so 128 leaves room.
+ */
+export const WORKER_MEM_MB = 128;

@@ -107,7 +107,7 @@ describe.runIf(gate.available)(
       expect(d.runsOnHost).toBe(true);
       expect(d.limits?.memory).toMatchObject({ enforced: true });
       expect(d.limits?.memory.how).toMatch(
-        /memory cgroup per run attempt \(cgroup v[12] memory\.(limit_in_bytes|max)\)/,
+        /memory cgroup per run attempt and per pipeline process \(cgroup v[12] memory\.(limit_in_bytes|max)\)/,
       );
       expect(d.limits?.cpu.enforced).toBe(true);
       expect(d.note).toContain('memory limits hold');

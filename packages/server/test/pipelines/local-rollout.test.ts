@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builtGalley } from '@galley/testkit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { galley, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { galley, PATIENT } from '../e2e/harness.js';
 import {
   allReady,
   getPipeline,
@@ -12,8 +11,8 @@ import {
   sampleUntil,
   seedPipeline,
   waitFor,
-  deleteAllPipelines,
 } from './harness.js';
+import { useLocalPipelineServer } from './local-server.js';
 
 // Rolling updates, rollbacks and crash loops on the local backend, end to end: the BUILT server,
 // real processes with real HTTP health checks, the API sampled every 25 ms while it happens.
@@ -23,23 +22,8 @@ const built = builtGalley('pipelines rollout e2e (local)').available;
 const suite = describe.runIf(built);
 
 suite('pipeline rollouts on the local backend (built server, real processes)', PATIENT, () => {
-  let dir: string;
-  let data: string;
-  let server: ServerProcess;
-  const url = () => server.url;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'galley-rollout-'));
-    data = join(dir, 'data');
-    server = await startServer(data, ['--local-cpus', '4', '--local-memory-mb', '4096']);
-  }, 120_000);
-  afterAll(async () => {
-    if (server) {
-      await deleteAllPipelines(url());
-      await server.stop();
-    }
-    await rm(dir, { recursive: true, force: true });
-  }, 120_000);
+  const server = useLocalPipelineServer('galley-rollout-');
+  const url = server.url;
 
   it('rolls an update out in batches: never fewer than instances − max_unavailable ready, never more than instances + max_surge, progress and history in the API', async () => {
     const spec = seedPipeline('roll', {
@@ -54,7 +38,7 @@ suite('pipeline rollouts on the local backend (built server, real processes)', P
     expect((await request(url(), 'POST', '/pipelines', spec)).status).toBe(204);
     const v1 = await waitFor(url(), 'roll', '4 ready instances', allReady(4, 1));
 
-    const file = join(dir, 'v2.json');
+    const file = join(server.dir(), 'v2.json');
     await writeFile(file, JSON.stringify({ environment: { APP_ENV: 'v2' } }));
     expect((await galley(url(), ['pipeline', 'update', 'roll', '-f', file])).code).toBe(0);
     const { samples, last } = await sampleUntil(
@@ -78,7 +62,10 @@ suite('pipeline rollouts on the local backend (built server, real processes)', P
     expect(last.update!.batches).toBeGreaterThanOrEqual(2);
     expect(last.updates).toHaveLength(1);
     const launch = last.tasks[0]!.processor_id!.split('$')[1]!;
-    const stdout = await readFile(join(data, 'pipelines', 'roll', launch, 'parse', 'stdout'), 'utf8');
+    const stdout = await readFile(
+      join(server.data(), 'pipelines', 'roll', launch, 'parse', 'stdout'),
+      'utf8',
+    );
     expect(stdout).toContain('app=v2');
 
     // Scaling afterwards changes only the count: no new version, no update.

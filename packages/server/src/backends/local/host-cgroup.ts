@@ -265,7 +265,7 @@ export async function probeHostCgroups(
       await cgroups.create(id, 64, 0.5);
       cpu = {
         enforced: true,
-        how: `a CPU quota per run attempt (cgroup v${version} ${version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'})`,
+        how: `a CPU quota per run attempt and per pipeline process (cgroup v${version} ${version === 2 ? 'cpu.max' : 'cpu.cfs_quota_us'})`,
       };
     } catch (err) {
       cpu = { enforced: false, how: `not enforced: ${errorWords(err)}` };
@@ -285,7 +285,7 @@ export async function probeHostCgroups(
     limits: {
       memory: {
         enforced: true,
-        how: `a memory cgroup per run attempt (cgroup v${found.roots.version} ${file}); an out-of-memory kill ends the run saying so; pipeline processes on the host are accounted, not held`,
+        how: `a memory cgroup per run attempt and per pipeline process (cgroup v${found.roots.version} ${file}); an out-of-memory kill ends the run, or fails the process, saying so`,
       },
       cpu,
     },

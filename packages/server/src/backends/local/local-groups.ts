@@ -227,7 +227,9 @@ export class LocalGroups implements GroupRunner {
         continue;
       }
       const env = { ...this.o.baseEnv, ...this.environment(launch, p) };
-      this.o.supervisor.start(p.taskId, { dir: p.dir, command: script, env }, this.watcher(l, p));
+      // Held to its resources in its own cgroup where host cgroups work, as a run attempt is.
+      const limits = { memMb: p.spec.resources.mem, cpus: p.spec.resources.cpu };
+      this.o.supervisor.start(p.taskId, { dir: p.dir, command: script, env, limits }, this.watcher(l, p));
     }
   }
 
