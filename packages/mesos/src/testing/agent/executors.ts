@@ -155,8 +155,9 @@ function failExecutorLaunch(
   });
 }
 
+/** Where a task's files are: `tasks/<id>/` under the default executor and galley-executor (custom). */
 function taskSandbox(executor: FakeExecutor, task: FakeTask): string {
-  return executor.kind === 'default' ? `${executor.directory}/tasks/${task.id}` : executor.directory;
+  return executor.kind === 'command' ? executor.directory : `${executor.directory}/tasks/${task.id}`;
 }
 
 function startBuiltinTask(world: World, agent: FakeAgent, executor: FakeExecutor, task: FakeTask): void {
