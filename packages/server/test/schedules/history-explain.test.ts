@@ -73,4 +73,18 @@ describe.runIf(pgGate.available)('history queries on PostgreSQL (EXPLAIN)', () =
     expect(plan).not.toMatch(/"Node Type":"Seq Scan"[^}]*"Relation Name":"runs"/);
     expect(plan).toMatch(/Index (Only )?Scan/);
   });
+
+  // A filtered page newest first reads the filter's own index in the list's order (migration 014):
+  // no sort of every matching run, no walk of all runs newest first filtering on the way.
+  const filtered: [string, string][] = [
+    ['of a definition', 'definition_id'],
+    ['by alias', 'alias'],
+    ['of an owner', 'owner_id'],
+    ['of a group', 'group_name'],
+  ];
+  it.each(filtered)('%s: its page is read in order from an index on %s', async (name, column) => {
+    const [plan] = await plansOf(store.sql, cases.find(([n]) => n === name)![1]);
+    expect(plan).not.toMatch(/"Node Type":"Sort"/);
+    expect(plan).toMatch(new RegExp(`"Index Cond":"\\(${column} = `));
+  });
 });
