@@ -31,17 +31,22 @@ export interface RunWriterOptions {
   wakeAt: (at: number) => void;
 }
 
+/** Most in-flight runs the writer keeps a copy of (the newest stored). */
+export const LIVE_CACHE_SIZE = 10_000;
+
 /**
  * The leader's write path for runs: every change the run controller decides (a dispatch, a backend
  * event, a stop, a timer) is stored here, fenced by the leader's epoch, in one transaction per
  * batch, then published on the feed and its effects (kills, retry timers) carried out — in that
  * order, so nothing is done that the store does not show.
  *
- * It keeps the runs in flight as it last stored them: only the leader writes in-flight runs, so
- * the copy is current, and the store's version check catches it if not (the run is then re-read).
+ * It keeps the runs in flight as it last stored them (the newest LIVE_CACHE_SIZE): only the leader
+ * writes in-flight runs, so the copy is current, and the store's version check catches it if not
+ * (the run is then re-read).
  * That saves a read per backend event, the commonest write.
  */
 export class RunWriter {
+  /** The most recently stored runs in flight, oldest first (Map order), at most LIVE_CACHE_SIZE. */
   private readonly live = new Map<string, RunRecord>();
 
   constructor(private readonly o: RunWriterOptions) {}
@@ -75,8 +80,15 @@ export class RunWriter {
     for (const step of steps)
       if (!storedIds.has(step.change.run.runId)) this.live.delete(step.change.run.runId);
     for (const run of stored) {
+      this.live.delete(run.runId);
       if (run.state.status === 'PENDING' || run.state.status === 'RUNNING') this.live.set(run.runId, run);
-      else this.live.delete(run.runId);
+    }
+    // Bounded: a copy of every run in flight held ~2 KB apiece, ~200 MB of heap at 100,000 runs in
+    // flight. A run's events come mostly soon after its launch; a run dropped here is read again
+    // (one batched read per batch of events) when its next event comes.
+    for (const runId of this.live.keys()) {
+      if (this.live.size <= LIVE_CACHE_SIZE) break;
+      this.live.delete(runId);
     }
     for (const step of steps) {
       if (!storedIds.has(step.change.run.runId)) continue;
