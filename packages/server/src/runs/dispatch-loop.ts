@@ -101,6 +101,9 @@ export class DispatchLoop {
     if (!view) this.queueViews.set(backend.cluster, (view = new QueueView()));
     const after = view.readFrom(nodes, this.o.clock.now());
     const queued = await this.o.store.queuedRuns([backend.cluster], this.o.batchSize, after);
+    // An array's children are stored in one transaction and only the parent reaches the feed: the
+    // round that reads them tells the waiting work, or a suppressed Mesos role is never revived.
+    for (const run of queued) if (run.batch?.parentId !== undefined) this.o.work.observe(run);
     const waitingLaunches = this.o.work.launchesOn(backend.cluster);
     if (queued.length === 0 && waitingLaunches.length === 0) {
       if (!after) view.afterRound([], false, backend.capacity());
