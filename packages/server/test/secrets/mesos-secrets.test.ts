@@ -54,8 +54,15 @@ describe.runIf(needsFake('Mesos SECRET env variables'))(
       const task = fakeOf(master)
         .state()
         .tasks.find((t) => t.taskId === `${runId}.1`);
-      const variables = (task?.info['command'] as { environment: { variables: unknown[] } }).environment
-        .variables;
+      // Under the shared galley-executor (the default) the task's CommandInfo is in its `data`.
+      type Command = { environment: { variables: unknown[] } };
+      const data = task?.info['data'];
+      const command = (
+        typeof data === 'string'
+          ? JSON.parse(Buffer.from(data, 'base64').toString('utf8'))
+          : task?.info['command']
+      ) as Command;
+      const variables = command.environment.variables;
       expect(variables).toContainEqual({
         name: 'TOKEN',
         type: 'SECRET',
