@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { unavailable } from '@galley/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { parsePipelineSpec } from '@galley/core';
 import type { AttemptUsage, BackendEvent, LaunchSpec } from '../../src/backends/backend.js';
+import type { GroupEvent, GroupLaunch } from '../../src/backends/group-runner.js';
 import { attemptDir } from '../../src/backends/local/attempt-files.js';
+import { processDir } from '../../src/backends/local/group-process.js';
 import { HostCgroups, type HostCgroupRoots, probeHostCgroups } from '../../src/backends/local/host-cgroup.js';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { systemClock } from '../../src/clock.js';
@@ -188,6 +191,72 @@ describe.runIf(gate.available)(
         await vi.waitFor(() => expect(existsSync(cgroupDir(first.data, s.attemptId))).toBe(false), {
           timeout: PATIENCE_MS,
         });
+    });
+
+    it('finds a pipeline process’s cgroup again after a restart: killed at its limit while the server was down, it ended out of memory; its cgroup goes', async () => {
+      const first = await makeBackend();
+      const parsed = parsePipelineSpec({
+        id: 'held',
+        processes: {
+          eater: {
+            command: `while [ ! -e ${join(first.data, 'go')} ]; do sleep 0.05; done; dd if=/dev/zero of=/dev/null bs=100M count=2`,
+            shell: true,
+            resources: { cpu: 0.5, mem: 32 },
+          },
+        },
+      });
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+      const launch: GroupLaunch = {
+        launchId: `held$1.1.${process.pid}`,
+        pipelineId: 'held',
+        instanceId: 'held.1',
+        spec: parsed.spec,
+        queuedAt: 0,
+      };
+      const before: GroupEvent[] = [];
+      first.backend.groups.onEvents(async (batch) => void before.push(...batch));
+      await first.backend.launch({ runs: [], groups: [{ launch, nodeId: 'local', ports: {} }] });
+      const handle = await vi.waitFor(
+        () => {
+          const e = before.find((x) => x.type === 'process-state' && x.state === 'TASK_RUNNING');
+          if (!e || e.type !== 'process-state' || !e.handle) throw new Error('not running yet');
+          return e.handle;
+        },
+        { timeout: PATIENCE_MS },
+      );
+      const taskId = `${launch.launchId}:eater`;
+      expect(existsSync(cgroupDir(first.data, taskId))).toBe(true);
+      await first.backend.close();
+      backends.splice(backends.indexOf(first.backend), 1);
+
+      // Down: it runs into its limit and the kernel kills it.
+      await writeFile(join(first.data, 'go'), '');
+      const exitFile = join(processDir(first.data, launch.launchId, 'eater'), 'exit');
+      await vi.waitFor(() => expect(existsSync(exitFile)).toBe(true), { timeout: PATIENCE_MS });
+
+      const second = await makeBackend(first.data, false);
+      const after: GroupEvent[] = [];
+      second.backend.groups.onEvents(async (batch) => void after.push(...batch));
+      await second.backend.groups.reconcile([
+        {
+          launch,
+          processes: { eater: { handle, ports: [], ended: false } },
+          placed: true,
+          killRequested: false,
+        },
+      ]);
+      const ended = await vi.waitFor(
+        () => {
+          const e = after.find((x) => x.type === 'process-ended');
+          if (!e || e.type !== 'process-ended') throw new Error(`not ended yet: ${JSON.stringify(after)}`);
+          return e;
+        },
+        { timeout: PATIENCE_MS },
+      );
+      expect(ended.end).toMatchObject({ state: 'TASK_FAILED', message: OOM });
+      await vi.waitFor(() => expect(existsSync(cgroupDir(first.data, taskId))).toBe(false), {
+        timeout: PATIENCE_MS,
+      });
     });
   },
 );

@@ -161,6 +161,7 @@ export class LocalBackend implements Backend {
       supervisor: this.supervisor,
       runtime: this.runtime,
       capacityFreed: () => this.capacityListener(),
+      hostCgroupsProbed: this.hostProbe,
     });
   }
 

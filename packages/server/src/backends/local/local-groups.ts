@@ -42,6 +42,11 @@ export interface LocalGroupsOptions {
   runtime?: ContainerRuntime | null;
   /** Told when a launch ended entirely (its capacity is free again). */
   capacityFreed: () => void;
+  /**
+   * Settles once host cgroups are probed: a process found again after a restart is read with
+   * them (its OOM kill while the server was down, its cgroup removed).
+   */
+  hostCgroupsProbed?: Promise<void>;
 }
 
 /** One launch this runner is responsible for until every process of it ended. */
@@ -149,6 +154,7 @@ export class LocalGroups implements GroupRunner {
   }
 
   async reconcile(items: readonly GroupReconcileItem[]): Promise<void> {
+    await this.o.hostCgroupsProbed;
     await Promise.all(items.map((item) => this.reconcileOne(item)));
   }
 
