@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, galley, PATIENT, startServer, type ServerProcess } from '../e2e/harness.js';
 import { deleteAllPipelines, getPipeline, request } from '../pipelines/harness.js';
 import { FakeGocd, type FakeEvent } from './fake-gocd.js';
-import { WORKER_MEM_MB, WORKER_SOURCE } from './worker.js';
+import { WORKER_CPU, WORKER_MEM_MB, WORKER_SOURCE } from './worker.js';
 
 // Pipeline autoscaling end to end: the BUILT server as a process, workers as real host processes,
 // a fake GoCD server speaking scheduled.xml and the agents API, and Debian's Prometheus scraping
@@ -96,7 +96,7 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
         agent: {
           command: 'node',
           arguments: [worker],
-          resources: { cpu: 0.1, mem: WORKER_MEM_MB },
+          resources: { cpu: WORKER_CPU, mem: WORKER_MEM_MB },
           kill_grace_period: 5,
           drain: { gocd: {} },
         },
@@ -257,7 +257,7 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
           w: {
             command: 'node',
             arguments: [worker],
-            resources: { cpu: 0.1, mem: WORKER_MEM_MB },
+            resources: { cpu: WORKER_CPU, mem: WORKER_MEM_MB },
             port_mappings: [{ host_port: 0 }],
             kill_grace_period: 120,
             drain: { signal: 'SIGUSR1' },
@@ -354,7 +354,7 @@ describe.runIf(built)('pipeline autoscaling (built server, real worker processes
           w: {
             command: 'node',
             arguments: [worker],
-            resources: { cpu: 0.1, mem: WORKER_MEM_MB },
+            resources: { cpu: WORKER_CPU, mem: WORKER_MEM_MB },
             port_mappings: [{ host_port: 0 }],
             kill_grace_period: 5,
             drain: { http: { port: 'PORT0', path: '/drain' } },

@@ -59,3 +59,10 @@ setInterval(() => undefined, 1 << 30);
  * node worker that has made a fetch peaks at ~42 MB charged to it (RSS ~58 MB), so 128 leaves room.
  */
 export const WORKER_MEM_MB = 128;
+
+/**
+ * The CPU a worker process asks for: host mode holds it to this through a CFS quota, and a node
+ * start-up that fetches takes ~1.6 s of wall time at 0.1 CPU on a quiet machine; half a CPU keeps
+ * the workers' start well inside the health checks' grace on a loaded one.
+ */
+export const WORKER_CPU = 0.5;
