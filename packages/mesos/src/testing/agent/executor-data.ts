@@ -1,20 +1,14 @@
+import { taskCommand } from '../../executor/command-executor.js';
+import type { TaskInfo } from '../../types/index.js';
 import type { JsonObject } from '../model/world.js';
 
 /**
  * The command a galley-executor task carries in `TaskInfo.data` (base64 of a JSON CommandInfo, or
- * plain shell text), as galley-executor reads it: a task launched with an ExecutorInfo cannot also
- * have a `command`. Simulate mode plays custom executors as galley-executor with it.
+ * plain shell text), read as galley-executor reads it (`taskCommand`): a task launched with an
+ * ExecutorInfo cannot also have a `command`. Simulate mode plays custom executors with it.
  */
 export function commandInData(info: JsonObject | undefined): JsonObject | undefined {
   const data = info?.data;
   if (typeof data !== 'string' || data === '') return undefined;
-  const text = Buffer.from(data, 'base64').toString('utf8');
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as JsonObject).value === 'string')
-      return parsed as JsonObject;
-  } catch {
-    // not JSON: a plain shell command
-  }
-  return text.trim() === '' ? undefined : { shell: true, value: text };
+  return taskCommand({ data } as TaskInfo) as JsonObject | undefined;
 }
