@@ -7,7 +7,8 @@ import { LeadershipJson } from '../schemas/leadership.js';
 import { ApiError } from '../errors.js';
 import { Errors } from '../schemas/common.js';
 import { ClusterLimitsJson } from '../schemas/cluster-limits.js';
-import { MesosAgentSupportJson, mesosAgentSupportJson } from '../schemas/mesos-agents.js';
+import { MesosAgentSupportJson } from '../schemas/mesos-agents.js';
+import type { MesosAgentSupport } from '../../backends/backend.js';
 
 const ClusterInfo = Type.Object({
   name: Type.String(),
@@ -143,7 +144,7 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
                   agents: d.mesos.agents,
                   offers_held: d.mesos.offersHeld,
                   suppressed_roles: d.mesos.suppressedRoles,
-                  agent_support: d.mesos.agentSupport.map(mesosAgentSupportJson),
+                  agent_support: d.mesos.agentSupport.map(agentSupportJson),
                 },
               }
             : {}),
@@ -193,3 +194,15 @@ export const metaRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
     },
   );
 };
+
+/** The wire form of one Mesos agent as Galley runs work there (`MesosAgentSupportJson`). */
+function agentSupportJson(a: MesosAgentSupport) {
+  return {
+    agent_id: a.agentId,
+    hostname: a.hostname,
+    images: a.images,
+    image_failure: a.imageFailure,
+    executor: a.executor,
+    executor_failure: a.executorFailure,
+  };
+}

@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { MesosAgentSupport } from '../../backends/backend.js';
 
 /**
  * One Mesos agent as Galley runs work there, in `GET /clusters` (`details[].mesos.agent_support`):
@@ -23,15 +22,3 @@ export const MesosAgentSupportJson = Type.Object({
       'Why it falls back to the command executor: what the agent said when galley-executor could not start.',
   }),
 });
-
-/** The wire form of one agent. */
-export function mesosAgentSupportJson(a: MesosAgentSupport) {
-  return {
-    agent_id: a.agentId,
-    hostname: a.hostname,
-    images: a.images,
-    image_failure: a.imageFailure,
-    executor: a.executor,
-    executor_failure: a.executorFailure,
-  };
-}
