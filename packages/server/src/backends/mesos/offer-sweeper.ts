@@ -6,6 +6,9 @@ import type { AttemptTable } from './attempts.js';
 import type { MesosSettings } from '../../config/mesos-settings.js';
 import { expireUnreachable } from './task-updates.js';
 
+/** `refuse_seconds` of an offer declined while work waits for its role: Mesos' own default filter. */
+export const WAITING_REFUSE_SECONDS = 5;
+
 /** What the sweeper works with. */
 export interface OfferSweeperOptions {
   settings: MesosSettings;
@@ -26,7 +29,8 @@ export interface OfferSweeperOptions {
 /**
  * The backend's periodic, level-triggered housekeeping (spec §5, §6.5):
  * - declines held offers nothing used: at once for a role with nothing waiting, otherwise once
- *   held `offerHoldMs` (a dispatch round had its chance), with `refuse_seconds`; never offers an
+ *   held `offerHoldMs` (a dispatch round had its chance) with Mesos' default 5 s filter, and with
+ *   `refuse_seconds` when nothing waits; never offers an
  *   open dispatch round holds;
  * - SUPPRESSes roles with nothing waiting and REVIVEs roles with new work (OfferHygiene);
  * - gives up tasks unreachable past `unreachableTimeoutMs` (host failure, and a KILL in case
@@ -150,15 +154,29 @@ export class OfferSweeper {
     }
     for (const id of this.heldSince.keys()) if (!held.has(id)) this.heldSince.delete(id);
     if (decline.length === 0) return;
-    const refuse = this.o.settings.refuseSeconds;
+    const byRefuse = new Map<number, Offer[]>();
     for (const offer of decline) {
       this.heldSince.delete(offer.id.value);
-      this.o.hygiene.noteDeclined(offerRole(offer) ?? '*');
+      const role = offerRole(offer) ?? '*';
+      // An offer no round used while work waits for its role (it did not fit, or its queue was at
+      // its share) comes back after Mesos' default filter; the long filter is for an idle role.
+      // Declined for two minutes, a backlog that could use the agent a moment later would wait
+      // for it until new work revived the role.
+      const refuse =
+        this.o.waiting(role) > 0
+          ? Math.min(WAITING_REFUSE_SECONDS, this.o.settings.refuseSeconds)
+          : this.o.settings.refuseSeconds;
+      this.o.hygiene.noteDeclined(role);
+      byRefuse.set(refuse, [...(byRefuse.get(refuse) ?? []), offer]);
     }
-    s.decline(
-      decline.map((o) => o.id),
-      { refuse_seconds: refuse },
-    ).catch((err: unknown) => this.o.logger.debug({ err }, 'mesos: DECLINE failed (the offers die anyway)'));
+    for (const [refuse, offers] of byRefuse) {
+      s.decline(
+        offers.map((o) => o.id),
+        { refuse_seconds: refuse },
+      ).catch((err: unknown) =>
+        this.o.logger.debug({ err }, 'mesos: DECLINE failed (the offers die anyway)'),
+      );
+    }
   }
 
   private reconcileStaleLaunches(s: MesosScheduler, now: number): void {
