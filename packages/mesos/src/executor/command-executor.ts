@@ -7,7 +7,8 @@
  * TASK_FAILED with the exit code in the message ("Command exited with status N"). KILL sends
  * TASK_KILLING (only when the framework has TASK_KILLING_STATE), SIGTERM, SIGKILL after the grace
  * period (KILL event policy > TaskInfo policy > default), then TASK_KILLED. Once every task ended
- * and the agent acknowledged the terminal updates, it stops.
+ * and the agent acknowledged the terminal updates, it stops. A terminal update carries the task's
+ * peak memory and CPU in its `data` (task-usage.ts).
  *
  * Shared (`GALLEY_EXECUTOR_SHARED=1`, or `shared`): one long-lived executor per agent and
  * framework runs many tasks — the scheduler reuses its ExecutorInfo, so a launch is a LAUNCH event
@@ -27,6 +28,7 @@ import {
   type ExecutorOptions,
 } from './client.js';
 import { describeExit, TaskProcess, taskEnvironment } from './task-process.js';
+import { encodeTaskUsage, TaskUsageSampler } from './task-usage.js';
 
 /** The command a task asks for: `TaskInfo.command`, else the CommandInfo (or shell text) in `data`. */
 export function taskCommand(task: TaskInfo): CommandInfo | undefined {
@@ -81,6 +83,8 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
     DEFAULT_SHARED_IDLE_TIMEOUT_MS;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const processes = new Map<string, TaskProcess>();
+  // Each task's peaks, sent with its terminal update (see task-usage.ts).
+  const usage = new TaskUsageSampler();
   let launched = 0;
   let shuttingDown = false;
   let updates: Promise<unknown> = Promise.resolve();
@@ -92,11 +96,17 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
     task: TaskInfo,
     state: TaskState,
     message?: string,
+    data?: string,
   ): Promise<unknown> => {
     // One update at a time, so the agent receives them in order.
     updates = updates
       .then(() =>
-        client.update({ task_id: task.task_id, state, ...(message === undefined ? {} : { message }) }),
+        client.update({
+          task_id: task.task_id,
+          state,
+          ...(message === undefined ? {} : { message }),
+          ...(data === undefined ? {} : { data }),
+        }),
       )
       .catch((error: unknown) => log(`update ${state} of ${task.task_id.value} failed: ${String(error)}`));
     return updates;
@@ -147,8 +157,11 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
           env: taskEnvironment(command, env as NodeJS.ProcessEnv),
         });
     processes.set(task.task_id.value, child);
+    let pid: number | undefined;
     try {
-      await child.started;
+      pid = await child.started;
+      if (pid > 0) usage.track(pid);
+      else pid = undefined;
       await send(client, task, 'TASK_RUNNING');
     } catch (error) {
       log(`could not start ${task.task_id.value}: ${String(error)}`);
@@ -160,7 +173,8 @@ export function runCommandExecutor(options: CommandExecutorOptions = {}): Promis
       : exit.signal === null && exit.code === 0
         ? 'TASK_FINISHED'
         : 'TASK_FAILED';
-    await send(client, task, state, describeExit(exit));
+    const used = pid === undefined ? undefined : encodeTaskUsage(usage.untrack(pid));
+    await send(client, task, state, describeExit(exit), used);
     await stopWhenIdle(client);
   };
 

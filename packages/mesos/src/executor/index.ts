@@ -18,3 +18,10 @@ export {
   type CommandExecutorExit,
 } from './command-executor.js';
 export { describeExit, TaskProcess, taskEnvironment, type TaskExit } from './task-process.js';
+export {
+  decodeTaskUsage,
+  encodeTaskUsage,
+  parseProcStat,
+  TaskUsageSampler,
+  type TaskUsage,
+} from './task-usage.js';

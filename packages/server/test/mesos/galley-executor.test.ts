@@ -71,6 +71,21 @@ describe.runIf(
     expect(note).toContain('under one shared galley-executor per agent');
   });
 
+  it('fills max_memory_used of a run under the shared executor from what the executor measured of its task', async () => {
+    // dd holds its 64 MiB buffer while the pipe to sleep stays full; the agent reports only the
+    // executor as a whole, so the figure can only come from galley-executor's terminal update.
+    await define(galley.url, 'shared-hold', {
+      memory: 256,
+      command: 'dd if=/dev/zero bs=64M count=1 2>/dev/null | sleep 3',
+    });
+    const runId = await execute(galley.url, 'shared-hold');
+    const run = await runReaches(galley.url, runId, 'STOPPED');
+    expect(run.exit_code).toBe(0);
+    expect(run.max_memory_used).toBeGreaterThanOrEqual(64 * 0.8);
+    expect(run.max_memory_used).toBeLessThanOrEqual(64 * 1.2 + 8);
+    expect(run.max_cpu_used).toEqual(expect.any(Number));
+  });
+
   it('stops a run under the shared executor with grace, and the executor goes on with the next run', async () => {
     const fake = fakeOf(master);
     await define(galley.url, 'shared-long', { command: 'echo ready; exec sleep 300' });

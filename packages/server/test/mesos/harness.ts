@@ -212,6 +212,9 @@ export interface RunJson {
   attempt_count: number;
   instance: { instance_id: string; dns_name: string };
   engine: string;
+  /** Peak memory (MB) and CPU (millicores) the run used; null = not measured. */
+  max_memory_used: number | null;
+  max_cpu_used: number | null;
 }
 
 /** Defines a task and answers its alias. */

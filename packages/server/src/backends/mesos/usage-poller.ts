@@ -1,4 +1,4 @@
-import type { TaskStatus } from '@galley/mesos';
+import { decodeTaskUsage, type TaskStatus } from '@galley/mesos';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { AttemptUsage, BackendEvent } from '../backend.js';
@@ -12,7 +12,8 @@ import { parseStatistics, withUsage } from './usage.js';
  * executors, each attempt's peaks kept (`mem_rss_bytes` and the CPU rate between readings; a peak
  * between two readings is missed, as the agent reports no watermark). When an attempt ends its
  * peaks go with the end (`ended`), with an out-of-memory kill's words (`usage.ts`). Runs under a
- * shared galley-executor are not measured: the agent reports the executor, not each run.
+ * shared galley-executor are measured by the executor itself, whose terminal update carries them
+ * (`executorMeasured`): the agent reports the executor as a whole, not each run.
  */
 
 /** How often agents are asked, by default: modest, one small GET per agent with running attempts. */
@@ -118,7 +119,22 @@ export class MesosUsage {
    */
   ended(events: BackendEvent[], status: TaskStatus, memMb: number | null): BackendEvent[] {
     return events.map((e) =>
-      e.type === 'ended' ? withUsage(e, status, memMb, this.takeUsage(e.attemptId, e.at)) : e,
+      e.type === 'ended'
+        ? withUsage(e, status, memMb, this.takeUsage(e.attemptId, e.at) ?? executorMeasured(status))
+        : e,
     );
   }
+}
+
+/**
+ * The peaks galley-executor measured for its task and sent in the terminal update's `data`: how a
+ * run under a shared executor is measured, where the agent reports only the executor as a whole.
+ */
+export function executorMeasured(status: TaskStatus): AttemptUsage | undefined {
+  const u = decodeTaskUsage(status.data);
+  if (u === undefined || (u.max_rss_bytes === null && u.max_cpu_millicores === null)) return undefined;
+  return {
+    maxMemoryMb: u.max_rss_bytes === null ? null : Math.round(u.max_rss_bytes / (1024 * 1024)),
+    maxCpuMillicores: u.max_cpu_millicores,
+  };
 }
