@@ -41,6 +41,9 @@ export async function startDockerApi(what: string): Promise<ServiceGate<DockerAp
   const dir = await mkdtemp(join(tmpdir(), 'galley-docker-api-'));
   const dockerHost = `unix://${join(dir, 'podman.sock')}`;
   const service = spawn(podman.service.cli, ['system', 'service', '--time=0', dockerHost], {
+    // conmon writes an `oom` marker into its working directory when a container is OOM-killed
+    // through this API: keep it in the service's own directory, not the caller's checkout.
+    cwd: dir,
     env: podman.service.env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
