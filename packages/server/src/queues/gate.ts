@@ -21,7 +21,7 @@ import {
   type QueueRecord,
   type RunningShape,
 } from './queues-sql.js';
-import { RunningUsage } from './running-usage.js';
+import { RunningUsage, workShapeOf } from './running-usage.js';
 
 /** What the dispatch round hands placement, decided by the queue gate (see QueueGate). */
 export interface QueueOrder {
@@ -383,14 +383,5 @@ export function describeProgress(c: ChildCounts, size: number): string {
 
 /** A run as the ordering sees it. */
 function workOf(r: RunRecord): QueuedWork {
-  return {
-    id: r.runId,
-    queue: r.batch?.queue ?? DEFAULT_QUEUE,
-    owner: r.ownerId,
-    group: r.groupName,
-    array: r.batch?.parentId,
-    cpus: r.cpu / 1000,
-    memMb: r.memory,
-    queuedAt: r.state.queuedAt,
-  };
+  return { ...workShapeOf(r), id: r.runId, queuedAt: r.state.queuedAt };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE } from '@galley/core';
+import { DEFAULT_QUEUE, type WorkShape } from '@galley/core';
 import type { RunRecord } from '../model/records.js';
 import type { RunFeed } from '../runs/feed.js';
 import type { SqlQuerier } from '../store/sql-client.js';
@@ -33,15 +33,18 @@ interface ClusterArrays {
 const holdsCapacity = (run: RunRecord) => run.state.status === 'PENDING' || run.state.status === 'RUNNING';
 
 function shapeOf(run: RunRecord): RunningShape {
+  return { ...workShapeOf(run), runId: run.runId, version: run.version };
+}
+
+/** What fair share and the limits count of a run: its queue, owner, group, array and resources. */
+export function workShapeOf(run: RunRecord): WorkShape {
   return {
-    runId: run.runId,
     queue: run.batch?.queue ?? DEFAULT_QUEUE,
     owner: run.ownerId,
     group: run.groupName,
     array: run.batch?.parentId,
     cpus: run.cpu / 1000,
     memMb: run.memory,
-    version: run.version,
   };
 }
 
