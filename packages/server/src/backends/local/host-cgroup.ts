@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerName, MIN_MEMORY_MB } from './container-runtime.js';
-import { cgroupLayout } from './usage.js';
+import { cgroupLayout, readCgroupIn, readNumberFile, readSmallFile, type UsageSample } from './usage.js';
 
 /**
  * A host process's own cgroup: in host mode nothing else holds a job to its memory limit, so where
@@ -50,9 +51,20 @@ export interface HostCgroupReading {
   peakBytes: number | null;
 }
 
+/** A host cgroup's reading at its process's end: the memory peak and CPU time, and OOM kills when asked. */
+export interface HostCgroupEnd extends HostCgroupReading {
+  usage: UsageSample;
+}
+
 export class HostCgroups {
   /** The cgroup of this server's data directory: `/galley/host/d-<hash>`. */
   readonly base: string;
+  /** Host cgroups made here and not removed yet: the data directory's level goes when none is left. */
+  private readonly made = new Set<string>();
+  /** v2: the controllers are enabled down to the data directory's level (until it is removed). */
+  private enabled = false;
+  /** v1: whether `memory.memsw.limit_in_bytes` exists (swap accounting); unknown until tried. */
+  private memsw: boolean | null = null;
 
   constructor(
     readonly roots: HostCgroupRoots,
@@ -69,57 +81,67 @@ export class HostCgroups {
   /**
    * Makes the cgroup of `id` with its limits (memory in MB, at least MIN_MEMORY_MB as for
    * containers, 0 = none; CPUs, 0 = none); answers its record and the `cgroup.procs` files the
-   * process is written to (one per hierarchy).
+   * process is written to (one per hierarchy). The cgroupfs calls are synchronous: they are
+   * in-memory kernel operations, cheaper than a promise and a thread-pool trip each, and this runs
+   * for every run attempt.
    */
   async create(
     id: string,
     memMb: number,
     cpus: number,
   ): Promise<{ record: HostCgroupRecord; procs: string[] }> {
+    await Promise.resolve();
     try {
-      return await this.createOnce(id, memMb, cpus);
+      return this.createOnce(id, memMb, cpus);
     } catch (err) {
       // The data directory's level went away under it (removed once empty, see `remove`): again.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.enabled = false;
       return this.createOnce(id, memMb, cpus);
     }
   }
 
-  private async createOnce(
-    id: string,
-    memMb: number,
-    cpus: number,
-  ): Promise<{ record: HostCgroupRecord; procs: string[] }> {
+  private createOnce(id: string, memMb: number, cpus: number): { record: HostCgroupRecord; procs: string[] } {
     const path = this.pathOf(id);
     const r = this.roots;
     const bytes = memMb > 0 ? Math.max(MIN_MEMORY_MB, Math.ceil(memMb)) * 1024 * 1024 : 0;
     if (r.version === 2) {
-      await this.enableV2(path);
+      if (!this.enabled) this.enableV2(path);
       const dir = join(r.root, path);
-      await mkdir(dir, { recursive: true });
+      makeDir(dir);
+      this.made.add(path);
       if (bytes > 0) {
-        await writeFile(join(dir, 'memory.max'), String(bytes));
-        await writeFile(join(dir, 'memory.swap.max'), '0').catch(() => undefined);
+        writeFileSync(join(dir, 'memory.max'), String(bytes));
+        try {
+          writeFileSync(join(dir, 'memory.swap.max'), '0');
+        } catch {
+          // No swap controller: nothing to hold.
+        }
       }
-      if (cpus > 0 && r.cpu) await writeFile(join(dir, 'cpu.max'), `${quotaUs(cpus)} ${PERIOD_US}`);
+      if (cpus > 0 && r.cpu) writeFileSync(join(dir, 'cpu.max'), `${quotaUs(cpus)} ${PERIOD_US}`);
       return { record: { path, memMb }, procs: [join(dir, 'cgroup.procs')] };
     }
     const memory = join(r.memory, path);
-    await mkdir(memory, { recursive: true });
+    makeDir(memory);
+    this.made.add(path);
     if (bytes > 0) {
-      await writeFile(join(memory, 'memory.limit_in_bytes'), String(bytes));
+      writeFileSync(join(memory, 'memory.limit_in_bytes'), String(bytes));
       // With swap accounting, swap counts too (the limit is memory + swap); absent without it.
-      await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(bytes)).catch(() => undefined);
+      if (this.memsw !== false)
+        try {
+          writeFileSync(join(memory, 'memory.memsw.limit_in_bytes'), String(bytes));
+          this.memsw = true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.memsw = false;
+        }
     }
     const procs = [join(memory, 'cgroup.procs')];
     for (const root of new Set([r.cpu, r.cpuacct])) {
       if (!root || root === r.memory) continue;
       const dir = join(root, path);
-      await mkdir(dir, { recursive: true });
-      if (root === r.cpu && cpus > 0) {
-        await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
-        await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs(cpus)));
-      }
+      makeDir(dir);
+      // A new cgroup's CFS period is the kernel's default, PERIOD_US: only the quota is written.
+      if (root === r.cpu && cpus > 0) writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quotaUs(cpus)));
       procs.push(join(dir, 'cgroup.procs'));
     }
     return { record: { path, memMb }, procs };
@@ -127,40 +149,69 @@ export class HostCgroups {
 
   /** What the kernel kept of the cgroup `path`: OOM kills, limit hits, the memory peak. */
   async read(path: string): Promise<HostCgroupReading> {
+    await Promise.resolve();
+    const { usage: _usage, ...reading } = this.readEnd(path, true, 0);
+    return reading;
+  }
+
+  /**
+   * The cgroup `path` read at its process's end: its memory peak and CPU time (`usage`, at `at`)
+   * and, when `oom` (only an end other than a clean exit can be an OOM kill), its OOM kills and
+   * limit hits (v1 `memory.failcnt` only where the kernel does not count OOM kills); null where
+   * not read. Synchronous, as `create`.
+   */
+  readEnd(path: string, oom: boolean, at: number): HostCgroupEnd {
     const r = this.roots;
+    const usage = readCgroupIn(r, path, at);
+    if (!oom) return { oomKills: null, limitHits: null, peakBytes: usage.memoryBytes, usage };
     if (r.version === 2) {
-      const dir = join(r.root, path);
-      const events = await readFile(join(dir, 'memory.events'), 'utf8').catch(() => '');
+      const events = readSmallFile(join(r.root, path, 'memory.events')) ?? '';
       return {
         oomKills: field(events, 'oom_kill'),
         limitHits: field(events, 'max'),
-        peakBytes:
-          (await readNumber(join(dir, 'memory.peak'))) ?? (await readNumber(join(dir, 'memory.current'))),
+        peakBytes: usage.memoryBytes,
+        usage,
       };
     }
     const dir = join(r.memory, path);
-    const control = await readFile(join(dir, 'memory.oom_control'), 'utf8').catch(() => '');
+    const oomKills = field(readSmallFile(join(dir, 'memory.oom_control')) ?? '', 'oom_kill');
     return {
-      oomKills: field(control, 'oom_kill'),
-      limitHits: await readNumber(join(dir, 'memory.failcnt')),
-      peakBytes: await readNumber(join(dir, 'memory.max_usage_in_bytes')),
+      oomKills,
+      limitHits: oomKills === null ? readNumberFile(join(dir, 'memory.failcnt')) : null,
+      peakBytes: usage.memoryBytes,
+      usage,
     };
   }
 
   /** Removes the cgroup `path` from every hierarchy; false while a process is still in it. */
   async remove(path: string): Promise<boolean> {
+    await Promise.resolve();
     if (!path.startsWith(`${this.base}/`)) return false;
     let all = true;
     for (const root of this.rootDirs()) {
       try {
-        await rmdir(join(root, path));
+        rmdirSync(join(root, path));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
       }
-      // The data directory's level too once it is empty (it fails while another cgroup is in it).
-      await rmdir(join(root, this.base)).catch(() => undefined);
+    }
+    if (all) this.made.delete(path);
+    // The data directory's level too once none of ours is left in it (it fails while another is).
+    if (this.made.size === 0) {
+      for (const root of this.rootDirs())
+        try {
+          rmdirSync(join(root, this.base));
+          this.enabled = false;
+        } catch {
+          // Still in use (another cgroup in it), or gone already.
+        }
     }
     return all;
+  }
+
+  /** Whether this server made the cgroup `path` and has not removed it (so it is no leftover). */
+  madeHere(path: string): boolean {
+    return this.made.has(path);
   }
 
   /** This data directory's host cgroups that hold no process (left by a server that died). */
@@ -182,7 +233,7 @@ export class HostCgroups {
   }
 
   /** v2: the memory (and cpu) controllers enabled down to the parent of `path`. */
-  private async enableV2(path: string): Promise<void> {
+  private enableV2(path: string): void {
     const r = this.roots;
     if (r.version !== 2) return;
     const want = r.cpu ? '+memory +cpu' : '+memory';
@@ -190,11 +241,24 @@ export class HostCgroups {
     let dir = r.root;
     for (const part of ['', ...parts]) {
       dir = join(dir, part);
-      await mkdir(dir, { recursive: true });
-      const enabled = await readFile(join(dir, 'cgroup.subtree_control'), 'utf8').catch(() => '');
-      if (!enabled.split(/\s+/).includes('memory') || (r.cpu && !enabled.split(/\s+/).includes('cpu')))
-        await writeFile(join(dir, 'cgroup.subtree_control'), want);
+      makeDir(dir);
+      const enabled = (readSmallFile(join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
+      if (!enabled.includes('memory') || (r.cpu && !enabled.includes('cpu')))
+        writeFileSync(join(dir, 'cgroup.subtree_control'), want);
     }
+    this.enabled = true;
+  }
+}
+
+/** mkdir -p, trying the directory itself first (its parents are there but for the first time). */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true });
   }
 }
 
@@ -208,15 +272,6 @@ function quotaUs(cpus: number): number {
 function field(text: string, name: string): number | null {
   const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
   return m ? Number(m[1]) : null;
-}
-
-async function readNumber(path: string): Promise<number | null> {
-  try {
-    const n = Number((await readFile(path, 'utf8')).trim());
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Where host cgroups can go on this machine; null with the reason when nowhere. */

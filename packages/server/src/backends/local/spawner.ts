@@ -14,7 +14,9 @@ import { SUPERVISOR, SUPERVISOR_NAME } from './attempt-files.js';
  * descriptors the helper opens; `cgroup`: the `cgroup.procs` files the process is written to before
  * it runs anything — it waits on a pipe until the helper has placed it, so nothing it forks is
  * left outside). Out:
- * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal}`, `{ev:'error', id, message}`,
+ * `{ev:'spawned', id, pid, startTime}`, `{ev:'exit', id, code, signal, sizes}` (`sizes`: of stdout and
+ * stderr then, null where unknown — the server caps a log only when one is past the cap, with no
+ * look of its own at each end), `{ev:'error', id, message}`,
  * `{ev:'cgroup-failed', id, message}` (it runs, outside its cgroup).
  * When its stdin closes (the server died) it exits; the attempts keep running under their
  * supervisors, which record their exit status for the next server to read.
@@ -29,6 +31,7 @@ const startTime = (pid) => {
   try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] || null; }
   catch { return null; }
 };
+const size = (path) => { try { return fs.statSync(path).size; } catch { return null; } };
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   let m;
   try { m = JSON.parse(line); } catch { return; }
@@ -55,7 +58,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
     const started = child.pid ? startTime(child.pid) : null;
     child.once('spawn', () => send({ ev: 'spawned', id: m.id, pid: child.pid, startTime: started }));
     child.once('error', (e) => { if (!child.pid) send({ ev: 'error', id: m.id, message: e.message }); });
-    child.once('exit', (code, signal) => send({ ev: 'exit', id: m.id, code, signal }));
+    child.once('exit', (code, signal) => send({ ev: 'exit', id: m.id, code, signal, sizes: [size(m.dir + '/stdout'), size(m.dir + '/stderr')] }));
   } catch (e) { send({ ev: 'error', id: m.id, message: e.message }); }
 });
 process.stdin.on('end', () => process.exit(0));
@@ -64,7 +67,14 @@ process.stdin.on('end', () => process.exit(0));
 /** What the spawner reports. */
 export type SpawnerEvent =
   | { ev: 'spawned'; id: string; pid: number; startTime: string | null }
-  | { ev: 'exit'; id: string; code: number | null; signal: string | null }
+  | {
+      ev: 'exit';
+      id: string;
+      code: number | null;
+      signal: string | null;
+      /** Sizes of stdout and stderr at the exit (null: unknown); absent from an older spawner. */
+      sizes?: [number | null, number | null];
+    }
   | { ev: 'error'; id: string; message: string }
   | { ev: 'cgroup-failed'; id: string; message: string };
 

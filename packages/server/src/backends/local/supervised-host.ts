@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { HOST_CGROUP_FILE, type HostCgroupRecord, type HostCgroups } from './host-cgroup.js';
 import type { SpawnRequest } from './spawner.js';
 import type { Supervised, SupervisedEnd } from './supervised-types.js';
-import { readCgroup } from './usage.js';
 
 /**
  * What the Supervisor does for a host process that runs in its own cgroup (host-cgroup.ts),
@@ -68,12 +67,13 @@ export class SupervisedHostCgroups {
     try {
       // Not placed in it (the spawner said so): it neither held the process nor measured it.
       const placed = s.cgroup === record.path;
-      const reading = placed
-        ? await cgroups.read(record.path)
-        : { oomKills: 0, limitHits: 0, peakBytes: null };
-      if (placed) s.meter.observe(await readCgroup(record.path, Date.now()));
-      let complete: SupervisedEnd = end;
       const clean = end.kind === 'exited' && end.code === 0;
+      // A clean exit is no OOM kill: its peak and CPU time are all that is read then.
+      const reading = placed
+        ? cgroups.readEnd(record.path, record.memMb > 0 && !clean, Date.now())
+        : { oomKills: 0, limitHits: 0, peakBytes: null, usage: null };
+      if (reading.usage) s.meter.observe(reading.usage);
+      let complete: SupervisedEnd = end;
       const killed =
         (end.kind === 'exited' && end.code === 137) || (end.kind === 'signalled' && end.signal === 'SIGKILL');
       const peak = reading.peakBytes ?? 0;
@@ -99,7 +99,8 @@ export class SupervisedHostCgroups {
     if (!cgroups) return 0;
     let removed = 0;
     for (const path of await cgroups.empty()) {
-      if (ours.has(path) || this.completing.has(path)) continue;
+      // Made by this server since: a cgroup just made is empty until its process is written to it.
+      if (ours.has(path) || this.completing.has(path) || cgroups.madeHere(path)) continue;
       if (await cgroups.remove(path)) removed++;
     }
     return removed;

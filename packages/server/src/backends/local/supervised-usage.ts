@@ -13,6 +13,8 @@ import { readCgroup, sessionSample } from './usage.js';
  * clock of its own, and it never decides how a process ended.
  */
 
+const STREAMS = ['stdout', 'stderr'] as const;
+
 export interface UsageSamplerOptions {
   /** How often (ms). */
   sampleMs: number;
@@ -45,11 +47,16 @@ export class UsageSampler {
     this.timer = null;
   }
 
-  /** Cuts a process's stdout and stderr back to the cap (see capLogFile). */
-  async capLogs(s: Supervised): Promise<void> {
+  /**
+   * Cuts a process's stdout and stderr back to the cap (see capLogFile). `sizes`: of stdout and
+   * stderr as the spawner saw them at the exit; a stream known to be within the cap is not looked at.
+   */
+  async capLogs(s: Supervised, sizes?: readonly (number | null)[]): Promise<void> {
     const max = this.o.logMaxBytes;
     if (max === undefined) return;
-    for (const stream of ['stdout', 'stderr']) {
+    for (const [i, stream] of STREAMS.entries()) {
+      const size = sizes?.[i];
+      if (size !== undefined && size !== null && size <= max) continue;
       try {
         if (await capLogFile(join(s.dir, stream), max))
           this.o.logger.info({ id: s.id, stream, maxBytes: max }, 'local backend: log capped');

@@ -258,11 +258,11 @@ export class Supervisor {
    * Reports a process's end once: a host process's at once, with its sampled usage; a container's
    * once it is completed (SupervisedContainers.complete).
    */
-  private finish(s: Supervised, end: SupervisedEnd): void {
+  private finish(s: Supervised, end: SupervisedEnd, logSizes?: readonly (number | null)[]): void {
     if (s.ended) return;
     s.ended = true;
-    // What it wrote after the last look is capped too.
-    void this.usage.capLogs(s);
+    // What it wrote after the last look is capped too (`logSizes`: the spawner's look at the exit).
+    void this.usage.capLogs(s, logSizes);
     if (this.processes.get(s.id) === s) this.processes.delete(s.id);
     if (!s.container && !s.hostCgroup) {
       s.watcher.ended({ ...end, usage: s.meter.usage(s.startedAt, Date.now()) });
@@ -322,6 +322,7 @@ export class Supervisor {
         e.code !== null
           ? { kind: 'exited', code: e.code, stopped: s.stopped }
           : { kind: 'signalled', signal: e.signal ?? 'unknown', stopped: s.stopped },
+        e.sizes,
       );
     } else if (e.ev === 'cgroup-failed') {
       // It runs, but outside its cgroup: its limit does not hold and the cgroup measures nothing.

@@ -1,4 +1,4 @@
-import type { Dirent } from 'node:fs';
+import { closeSync, type Dirent, openSync, readSync } from 'node:fs';
 import { readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcEntry } from './proc.js';
@@ -111,23 +111,48 @@ export function cgroupLayout(): Promise<CgroupLayout> {
   return layout;
 }
 
-async function readNumber(path: string): Promise<number | null> {
+/** One buffer for every small interface file read (they are read whole, synchronously). */
+const SMALL = Buffer.allocUnsafe(8192);
+
+/**
+ * The text of a cgroup interface file (or another small kernel file); null when it cannot be read.
+ * Read synchronously into one shared buffer: these files live in memory, report a size of 0 (so
+ * `readFile` reads them in 64 KiB chunks), and a promise per open, stat, read and close cost the
+ * server more CPU than the kernel's work — several such files are read for every run attempt.
+ */
+export function readSmallFile(path: string): string | null {
+  let fd: number;
   try {
-    const n = Number((await readFile(path, 'utf8')).trim());
-    return Number.isFinite(n) ? n : null;
+    fd = openSync(path, 'r');
   } catch {
     return null;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, SMALL, length, SMALL.length - length, null);
+      if (n === 0 || (length += n) === SMALL.length) break;
+    }
+    return SMALL.toString('utf8', 0, length);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
+/** A file holding one number (a cgroup counter); null when absent or not a number. */
+export function readNumberFile(path: string): number | null {
+  const text = readSmallFile(path);
+  if (text === null) return null;
+  const n = Number(text.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
 /** `usage_usec` of a v2 cpu.stat, in ns. */
-async function readCpuStat(path: string): Promise<number | null> {
-  try {
-    const m = /^usage_usec (\d+)$/m.exec(await readFile(path, 'utf8'));
-    return m ? Number(m[1]) * 1000 : null;
-  } catch {
-    return null;
-  }
+function readCpuStat(path: string): number | null {
+  const m = /^usage_usec (\d+)$/m.exec(readSmallFile(path) ?? '');
+  return m ? Number(m[1]) * 1000 : null;
 }
 
 /**
@@ -137,23 +162,28 @@ async function readCpuStat(path: string): Promise<number | null> {
  */
 export async function readCgroup(path: string, at: number): Promise<UsageSample> {
   const l = await cgroupLayout();
-  if (l.version === 1) {
+  return l.version === 0 ? { memoryBytes: null, cpuNs: null, at } : readCgroupIn(l, path, at);
+}
+
+/** Where a cgroup's memory and CPU-time files are: v1's memory and cpuacct hierarchies, or v2's root. */
+export type CgroupFiles =
+  { version: 1; memory: string | null; cpuacct: string | null } | { version: 2; root: string };
+
+/** readCgroup in given hierarchies (synchronous: a handful of small in-memory files). */
+export function readCgroupIn(where: CgroupFiles, path: string, at: number): UsageSample {
+  if (where.version === 2) {
+    const dir = join(where.root, path);
     return {
-      memoryBytes: l.memory ? await readNumber(join(l.memory, path, 'memory.max_usage_in_bytes')) : null,
-      cpuNs: l.cpuacct ? await readNumber(join(l.cpuacct, path, 'cpuacct.usage')) : null,
+      memoryBytes: readNumberFile(join(dir, 'memory.peak')) ?? readNumberFile(join(dir, 'memory.current')),
+      cpuNs: readCpuStat(join(dir, 'cpu.stat')),
       at,
     };
   }
-  if (l.version === 2) {
-    const dir = join(l.root, path);
-    return {
-      memoryBytes:
-        (await readNumber(join(dir, 'memory.peak'))) ?? (await readNumber(join(dir, 'memory.current'))),
-      cpuNs: await readCpuStat(join(dir, 'cpu.stat')),
-      at,
-    };
-  }
-  return { memoryBytes: null, cpuNs: null, at };
+  return {
+    memoryBytes: where.memory ? readNumberFile(join(where.memory, path, 'memory.max_usage_in_bytes')) : null,
+    cpuNs: where.cpuacct ? readNumberFile(join(where.cpuacct, path, 'cpuacct.usage')) : null,
+    at,
+  };
 }
 
 /** The cgroup of process `pid` that holds its memory accounting (v1: the memory hierarchy's path). */
