@@ -3,6 +3,7 @@
  */
 export * from './errors.js';
 export * from './backoff.js';
+export * from './heap.js';
 export * from './runs/index.js';
 export * from './placement/index.js';
 export * from './pipelines/index.js';

@@ -21,8 +21,13 @@
  *   held with the reason; an owner at its concurrency has all its candidates held.
  *
  * Cost: one heap of owners per queue, O(k log owners) for k candidates taken; {@link FairQueue}
- * keeps the owners' backlogs between rounds so a round of 100,000 queued runs does not re-sort.
+ * keeps the owners' backlogs between rounds so a round of 100,000 queued runs does not re-sort,
+ * and {@link RunningTotals} keeps the sums of the running work so a round does not re-add them.
  */
+import { MinHeap } from '../heap.js';
+import { RunningTotals, type Usage, type WorkShape } from './running-totals.js';
+
+export type { WorkShape } from './running-totals.js';
 
 /** A queue as configured. Absent limits = none. */
 export interface QueueSpec {
@@ -39,18 +44,6 @@ export interface QueueSpec {
   ownerMemMb?: number;
 }
 
-/** The shape of a run for ordering: who, where, how big. */
-export interface WorkShape {
-  queue: string;
-  owner: string;
-  /** The definition's group ('' = none). */
-  group: string;
-  /** The array parent of an array child; undefined for other runs. */
-  array?: string | undefined;
-  cpus: number;
-  memMb: number;
-}
-
 /** A queued run to order. */
 export interface QueuedWork extends WorkShape {
   id: string;
@@ -60,8 +53,10 @@ export interface QueuedWork extends WorkShape {
 /** What the ordering needs besides the candidates. */
 export interface OrderContext {
   queues: readonly QueueSpec[];
-  /** Runs holding capacity now (PENDING or RUNNING). */
-  running: readonly WorkShape[];
+  /** Runs holding capacity now (PENDING or RUNNING); ignored when `totals` is given. */
+  running?: readonly WorkShape[];
+  /** The sums of the runs holding capacity now, kept as they start and end (instead of `running`). */
+  totals?: RunningTotals;
   /** Parallelism of each array (parent id → most children running at once). */
   arrays?: ReadonlyMap<string, number>;
   /** The cluster's total capacity: dominant shares are fractions of it. */
@@ -110,21 +105,24 @@ export function compareQueues(a: QueueSpec, b: QueueSpec): number {
 const byAge = (a: QueuedWork, b: QueuedWork): number =>
   a.queuedAt - b.queuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Usage counters of one owner, group or array. */
-interface Usage {
-  runs: number;
-  cpus: number;
-  memMb: number;
-}
-
-const addTo = (map: Map<string, Usage>, key: string, w: { cpus: number; memMb: number }) => {
-  const u = map.get(key);
-  if (u) {
+/**
+ * A round's usage of owners, groups or arrays: the running totals plus the candidates ordered so
+ * far, copying only the entries the round adds to (not every owner's).
+ */
+class Tally {
+  private readonly mine = new Map<string, Usage>();
+  constructor(private readonly base: (key: string) => Usage | undefined) {}
+  get(key: string): Usage | undefined {
+    return this.mine.get(key) ?? this.base(key);
+  }
+  add(key: string, w: { cpus: number; memMb: number }): void {
+    let u = this.mine.get(key);
+    if (!u) this.mine.set(key, (u = { ...(this.base(key) ?? { runs: 0, cpus: 0, memMb: 0 }) }));
     u.runs++;
     u.cpus += w.cpus;
     u.memMb += w.memMb;
-  } else map.set(key, { runs: 1, cpus: w.cpus, memMb: w.memMb });
-};
+  }
+}
 
 const fmt = (n: number) => String(Math.round(n * 1000) / 1000);
 const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -176,45 +174,6 @@ const turnBefore = (a: Turn, b: Turn): boolean =>
     : a.served !== b.served
       ? a.served < b.served
       : a.backlog.owner < b.backlog.owner;
-
-/** A binary min-heap of turns. */
-class TurnHeap {
-  private readonly h: Turn[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  push(t: Turn): void {
-    const h = this.h;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!turnBefore(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): Turn | undefined {
-    const h = this.h;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && turnBefore(h[l]!, h[m]!)) m = l;
-        if (r < h.length && turnBefore(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 /**
  * The queued runs of a cluster, kept by owner between rounds: `add` new ones, `remove` the ones
@@ -273,18 +232,10 @@ export class FairQueue {
   order(ctx: OrderContext, limit = Infinity): OrderResult {
     const result: OrderResult = { order: [], held: [], shareNotes: new Map() };
     const specs = new Map(ctx.queues.map((q) => [q.name, q]));
-    const owners = new Map<string, Usage>();
-    const groups = new Map<string, Usage>();
-    const arrays = new Map<string, Usage>();
-    const perQueue = new Map<string, Set<string>>();
-    for (const r of ctx.running) {
-      addTo(owners, ownerKey(r.queue, r.owner), r);
-      addTo(groups, ownerKey(r.queue, r.group), r);
-      if (r.array !== undefined) addTo(arrays, r.array, r);
-      let set = perQueue.get(r.queue);
-      if (!set) perQueue.set(r.queue, (set = new Set()));
-      set.add(r.owner);
-    }
+    const totals = ctx.totals ?? RunningTotals.of(ctx.running ?? []);
+    const owners = new Tally((k) => totals.owner(k));
+    const groups = new Tally((k) => totals.group(k));
+    const arrays = new Tally((k) => totals.array(k));
     const queueNames = [...this.byQueue.keys()].filter((q) => this.byQueue.get(q)!.some((b) => b.size > 0));
     const queues = queueNames.map((n) => specs.get(n) ?? defaultQueueSpec(n)).sort(compareQueues);
     const dominant = (u: Usage | undefined): number =>
@@ -317,17 +268,13 @@ export class FairQueue {
           return b.size > 0;
         }),
       );
+      // Owners of each queue: running there, or with a backlog there.
       const active = new Map<string, number>();
-      for (const spec of level)
-        active.set(
-          spec.name,
-          new Set([
-            ...(perQueue.get(spec.name) ?? []),
-            ...backlogs.filter((b) => b.queue === spec.name).map((b) => b.owner),
-          ]).size,
-        );
+      for (const spec of level) active.set(spec.name, totals.ownersIn(spec.name).size);
+      for (const b of backlogs)
+        if (!totals.ownersIn(b.queue).has(b.owner)) active.set(b.queue, active.get(b.queue)! + 1);
       const specOf = new Map(level.map((q) => [q.name, q]));
-      const heap = new TurnHeap();
+      const heap = new MinHeap(turnBefore);
       for (const backlog of backlogs) {
         const u = owners.get(backlog.key);
         heap.push({
@@ -372,9 +319,9 @@ export class FairQueue {
         result.order.push(taken.id);
         demand.cpus += taken.cpus;
         demand.memMb += taken.memMb;
-        addTo(owners, backlog.key, taken);
-        addTo(groups, ownerKey(spec.name, taken.group), taken);
-        if (taken.array !== undefined) addTo(arrays, taken.array, taken);
+        owners.add(backlog.key, taken);
+        groups.add(ownerKey(spec.name, taken.group), taken);
+        if (taken.array !== undefined) arrays.add(taken.array, taken);
         turn.share = dominant(owners.get(backlog.key));
         turn.served = Number.MAX_SAFE_INTEGER / 2 + ++seq; // after everyone not yet served this round
         if (turn.at < backlog.items.length) heap.push(turn);
@@ -388,8 +335,8 @@ export class FairQueue {
     spec: QueueSpec,
     w: QueuedWork,
     owner: Usage | undefined,
-    groups: Map<string, Usage>,
-    arrays: Map<string, Usage>,
+    groups: Tally,
+    arrays: Tally,
     parallelism: ReadonlyMap<string, number> | undefined,
   ): string | null | 'owner' {
     if (spec.ownerConcurrency !== undefined && (owner?.runs ?? 0) >= spec.ownerConcurrency) return 'owner';

@@ -1,1 +1,2 @@
 export * from './fair-share.js';
+export * from './running-totals.js';

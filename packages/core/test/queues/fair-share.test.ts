@@ -37,9 +37,12 @@ const inputArb = fc.record({
 
 type Input = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
 
-function build(input: Input): { queued: QueuedWork[]; ctx: OrderContext } {
+function build(input: Input): {
+  queued: QueuedWork[];
+  ctx: OrderContext & { running: readonly WorkShape[] };
+} {
   const queued = input.queued.map(([shape, queuedAt], i) => ({ ...shape, id: `r${i}`, queuedAt }));
-  const ctx: OrderContext = {
+  const ctx = {
     queues: input.queues,
     running: input.running,
     arrays: new Map(Object.entries(input.arrays)),

@@ -13,15 +13,8 @@ import { runFromRow } from '../store/rows.js';
 import type { SqlClient } from '../store/sql-client.js';
 import type { RunRepository } from '../store/store.js';
 import type { RunFeed } from '../runs/feed.js';
-import {
-  childCounts,
-  childrenOf,
-  listQueues,
-  type ChildCounts,
-  type QueueRecord,
-  type RunningShape,
-} from './queues-sql.js';
-import { RunningUsage, workShapeOf } from './running-usage.js';
+import { childCounts, childrenOf, listQueues, type ChildCounts, type QueueRecord } from './queues-sql.js';
+import { RunningUsage, workShapeOf, type ClusterRunning } from './running-usage.js';
 
 /** What the dispatch round hands placement, decided by the queue gate (see QueueGate). */
 export interface QueueOrder {
@@ -185,7 +178,7 @@ export class QueueGate {
       if (r.batch?.parentId) parentIds.add(r.batch.parentId);
       for (const d of r.batch?.dependsOn ?? []) depIds.add(d.runId);
     }
-    for (const r of running) if (r.array !== undefined) parentIds.add(r.array);
+    for (const array of running.totals.arrayIds()) parentIds.add(array);
     const wanted = [...new Set([...parentIds, ...depIds])].filter((id) => !now.has(id));
     const known = new Map((await this.o.store.getRuns(wanted)).map((r) => [r.runId, r]));
     for (const [id, r] of now) known.set(id, r);
@@ -195,7 +188,9 @@ export class QueueGate {
     };
 
     // Running children of a stopped array are stopped (their attempts killed).
-    const runningStopped = running.filter((r) => stopped(r.array)).map((r) => r.runId);
+    const runningStopped: string[] = [];
+    for (const array of running.totals.arrayIds())
+      if (stopped(array)) runningStopped.push(...running.childrenOf(array));
     if (runningStopped.length > 0)
       for (const child of await this.o.store.getRuns(runningStopped)) {
         const step = applyEvent(
@@ -275,7 +270,7 @@ export class QueueGate {
   private order(
     cluster: string,
     runnable: readonly RunRecord[],
-    running: readonly RunningShape[],
+    running: ClusterRunning,
     nodes: readonly Node[],
     queues: readonly QueueRecord[],
   ) {
@@ -291,11 +286,16 @@ export class QueueGate {
       total.cpus += n.free.cpus;
       total.memMb += n.free.memMb;
     }
-    for (const r of running) {
-      total.cpus += r.cpus;
-      total.memMb += r.memMb;
-    }
-    return q.order({ queues, running, arrays, total, lastServed: this.lastServed.get(cluster) ?? new Map() });
+    const held = running.totals.total;
+    total.cpus += held.cpus;
+    total.memMb += held.memMb;
+    return q.order({
+      queues,
+      totals: running.totals,
+      arrays,
+      total,
+      lastServed: this.lastServed.get(cluster) ?? new Map(),
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE, type WorkShape } from '@galley/core';
+import { DEFAULT_QUEUE, RunningTotals, type WorkShape } from '@galley/core';
 import type { RunRecord } from '../model/records.js';
 import type { RunFeed } from '../runs/feed.js';
 import type { SqlQuerier } from '../store/sql-client.js';
@@ -11,9 +11,19 @@ const ARRAYS_EVERY_MS = 5_000;
 /** Versions of runs that left a cluster's running set, remembered against late publishes of older ones. */
 const GONE_REMEMBERED = 10_000;
 
+/** What a dispatch round reads of a cluster's runs holding capacity (PENDING or RUNNING). */
+export interface ClusterRunning {
+  /** Their sums per owner, group, array and queue (kept as runs start and end). */
+  readonly totals: RunningTotals;
+  /** The runs of an array's children holding capacity. */
+  childrenOf(array: string): Iterable<string>;
+}
+
 /** One cluster's runs holding capacity (PENDING or RUNNING), as the dispatch round last knew them. */
-interface ClusterUsage {
+interface ClusterUsage extends ClusterRunning {
   byId: Map<string, RunningShape>;
+  /** Array children holding capacity, by array. */
+  byArray: Map<string, Set<string>>;
   /** Runs that left the set and at which version: an older publish of them is stale. */
   gone: Map<string, number>;
   builtAt: number;
@@ -48,6 +58,26 @@ export function workShapeOf(run: RunRecord): WorkShape {
   };
 }
 
+/** Counts a run holding capacity (its sums and its array's children). */
+function count(u: ClusterUsage, r: RunningShape): void {
+  u.byId.set(r.runId, r);
+  u.totals.add(r);
+  if (r.array === undefined) return;
+  let children = u.byArray.get(r.array);
+  if (!children) u.byArray.set(r.array, (children = new Set()));
+  children.add(r.runId);
+}
+
+/** Uncounts a run counted with `r` (the shape it was counted with). */
+function uncount(u: ClusterUsage, r: RunningShape): void {
+  u.byId.delete(r.runId);
+  u.totals.remove(r);
+  if (r.array === undefined) return;
+  const children = u.byArray.get(r.array);
+  children?.delete(r.runId);
+  if (children?.size === 0) u.byArray.delete(r.array);
+}
+
 /**
  * What the queue gate needs each dispatch round besides the queued runs — the runs holding
  * capacity on a cluster (fair share and limits count them) and whether any array parent is open
@@ -72,16 +102,30 @@ export class RunningUsage {
     feed?.subscribe((run) => this.observe(run));
   }
 
-  /** The runs holding capacity on `cluster` now (read from the store when not known or too old). */
-  async running(cluster: string, now: number, epoch: number | undefined): Promise<RunningShape[]> {
+  /**
+   * The runs holding capacity on `cluster` now (read from the store when not known or too old):
+   * their sums, kept as the feed publishes their starts and ends — a round costs nothing per run
+   * in flight. A run is counted once (by id) and removed once, with the shape it was counted with.
+   */
+  async running(cluster: string, now: number, epoch: number | undefined): Promise<ClusterRunning> {
     let u = this.usage.get(cluster);
     if (!u || u.epoch !== epoch || now - u.builtAt >= REBUILD_EVERY_MS) {
       // Read in the dispatch round (see the class doc): nothing published meanwhile changes the set.
       const rows = await runningOn(this.db(), cluster);
-      u = { byId: new Map(rows.map((r) => [r.runId, r])), gone: new Map(), builtAt: now, epoch };
+      const byArray = new Map<string, Set<string>>();
+      u = {
+        byId: new Map(),
+        byArray,
+        totals: new RunningTotals(),
+        childrenOf: (array) => byArray.get(array) ?? [],
+        gone: new Map(),
+        builtAt: now,
+        epoch,
+      };
+      for (const r of rows) count(u, r);
       this.usage.set(cluster, u);
     }
-    return [...u.byId.values()];
+    return u;
   }
 
   /** The open array parents of `cluster`: none without a read while none can be open. */
@@ -119,11 +163,12 @@ export class RunningUsage {
     if (known && known.version > run.version) return;
     if (holdsCapacity(run)) {
       if (!known && (u.gone.get(run.runId) ?? -1) >= run.version) return;
-      u.byId.set(run.runId, shapeOf(run));
+      if (known) uncount(u, known);
+      count(u, shapeOf(run));
       return;
     }
     if (!known) return;
-    u.byId.delete(run.runId);
+    uncount(u, known);
     u.gone.set(run.runId, run.version);
     if (u.gone.size > GONE_REMEMBERED) u.gone.delete(u.gone.keys().next().value!);
   }

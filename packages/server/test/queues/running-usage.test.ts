@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunStatus } from '@galley/core';
+import { RunningTotals, type RunStatus } from '@galley/core';
 import type { RunRecord } from '../../src/model/records.js';
-import { RunningUsage } from '../../src/queues/running-usage.js';
+import { RunningUsage, workShapeOf, type ClusterRunning } from '../../src/queues/running-usage.js';
 import { RunFeed } from '../../src/runs/feed.js';
 import type { SqlQuerier } from '../../src/store/sql-client.js';
 import { startTestServer } from '../api/harness.js';
@@ -44,7 +45,9 @@ function store(rows: { running: Json[]; arrays: Json[] }) {
   return { db, reads };
 }
 
-const ids = (shapes: { runId: string }[]) => shapes.map((s) => s.runId).sort();
+/** The sums a round reads, and the ones of these runs (recomputed): equal when exactly they hold capacity. */
+const sums = (c: ClusterRunning) => c.totals.snapshot();
+const sumsOf = (...runs: RunRecord[]) => RunningTotals.of(runs.map(workShapeOf)).snapshot();
 
 describe('queue gate: runs holding capacity and open arrays kept from the feed', () => {
   it('reads the store once, then follows the feed: launched runs join, ended runs leave, late older records are ignored', async () => {
@@ -65,23 +68,62 @@ describe('queue gate: runs holding capacity and open arrays kept from the feed',
       arrays: [],
     });
     const usage = new RunningUsage(() => s.db, feed);
-    expect(ids(await usage.running('local', 0, 1))).toEqual(['r1']);
+    expect(sums(await usage.running('local', 0, 1))).toEqual(sumsOf(run('r1', 'RUNNING', 3)));
     feed.publish([run('r2', 'PENDING', 2)]);
     feed.publish([run('r1', 'STOPPED', 4)]);
     // Late: an older record of each (a follower's read of a run the leader changed since).
     feed.publish([run('r1', 'RUNNING', 3), run('r2', 'QUEUED', 1)]);
     // Another cluster's run does not count here.
     feed.publish([run('m1', 'RUNNING', 2, { cluster: 'mesos' })]);
-    expect(ids(await usage.running('local', 1_000, 1))).toEqual(['r2']);
+    expect(sums(await usage.running('local', 1_000, 1))).toEqual(sumsOf(run('r2', 'PENDING', 2)));
     // A retry of r1 launches it again, at a newer version.
     feed.publish([run('r1', 'PENDING', 6)]);
     const now = await usage.running('local', 2_000, 1);
-    expect(ids(now)).toEqual(['r1', 'r2']);
-    expect(now.find((r) => r.runId === 'r2')).toMatchObject({ owner: 'alice', cpus: 0.5, memMb: 64 });
+    expect(now.totals.runs).toBe(2);
+    expect(now.totals.owner('default\u0000alice')).toEqual({ runs: 2, cpus: 1, memMb: 128 });
     expect(s.reads).toEqual(['running']);
     // A new leadership epoch reads the store again.
-    expect(ids(await usage.running('local', 3_000, 2))).toEqual(['r1']);
+    expect(sums(await usage.running('local', 3_000, 2))).toEqual(sumsOf(run('r1', 'RUNNING', 3)));
     expect(s.reads).toEqual(['running', 'running']);
+  });
+
+  it('keeps sums equal to the sums recomputed from the runs holding capacity, over any launches and ends', async () => {
+    const statuses: RunStatus[] = ['QUEUED', 'PENDING', 'RUNNING', 'STOPPED'];
+    const changeArb = fc.record({
+      run: fc.integer({ min: 0, max: 7 }),
+      status: fc.constantFrom(...statuses),
+      owner: fc.constantFrom('alice', 'bob'),
+      queue: fc.constantFrom('default', 'batch'),
+      array: fc.constantFrom(undefined, 'p1', 'p2'),
+      cpu: fc.constantFrom(100, 250, 1000),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(changeArb, { maxLength: 60 }), async (changes) => {
+        const feed = new RunFeed();
+        const usage = new RunningUsage(() => store({ running: [], arrays: [] }).db, feed);
+        const kept = await usage.running('local', 0, 1);
+        const latest = new Map<string, RunRecord>();
+        for (const c of changes) {
+          const runId = `r${c.run}`;
+          const r = run(runId, c.status, (latest.get(runId)?.version ?? 0) + 1, {
+            ownerId: c.owner,
+            cpu: c.cpu,
+            batch: { queue: c.queue, ...(c.array ? { parentId: c.array } : {}) },
+          } as Partial<RunRecord>);
+          latest.set(runId, r);
+          feed.publish([r]);
+          const holding = [...latest.values()].filter((x) => ['PENDING', 'RUNNING'].includes(x.state.status));
+          expect(sums(kept)).toEqual(sumsOf(...holding));
+          for (const p of ['p1', 'p2'])
+            expect([...kept.childrenOf(p)].sort()).toEqual(
+              holding
+                .filter((x) => x.batch?.parentId === p)
+                .map((x) => x.runId)
+                .sort(),
+            );
+        }
+      }),
+    );
   });
 
   it('reads array parents while one may be open, and not each round once none is', async () => {

@@ -1,3 +1,4 @@
+import { MinHeap } from '@galley/core';
 import type { ReconcileTaskRef } from '@galley/mesos';
 import type { ImageKind } from './images.js';
 import type { AttemptRecord } from '../../model/records.js';
@@ -69,9 +70,26 @@ export function agentOfAttempt(attempt: Pick<AttemptRecord, 'handle' | 'nodeId'>
   );
 }
 
-/** The table of tracked attempts. */
+/** A launching task to look at from `at` + the launch timeout on (its last update or reconcile). */
+interface LaunchCheck {
+  task: TrackedTask;
+  at: number;
+}
+
+/** When a launching task was last heard of or reconciled. */
+const lastTouched = (t: TrackedTask) => Math.max(t.lastUpdateAt, t.reconciledAt ?? -Infinity);
+
+/**
+ * The table of tracked attempts, with what the offer sweeper's tick looks at indexed so a tick
+ * costs what is due, not every task in flight (at 100,000 in flight, walking them all twice a
+ * tick slowed dispatch): launching tasks by when they were last touched, and the tasks that
+ * became unreachable. Both indexes are lazy: an entry whose task moved on is dropped when met.
+ */
 export class AttemptTable {
   private readonly tasks = new Map<string, TrackedTask>();
+  private readonly launchChecks = new MinHeap<LaunchCheck>((a, b) => a.at < b.at);
+  /** Tasks marked unreachable (some may be reachable again or gone: dropped when met). */
+  private readonly unreachable = new Set<TrackedTask>();
 
   get size(): number {
     return this.tasks.size;
@@ -84,6 +102,47 @@ export class AttemptTable {
   /** Starts tracking (or replaces) an attempt. */
   add(task: TrackedTask): void {
     this.tasks.set(task.attemptId, task);
+    if (task.phase === 'launching') this.launchChecks.push({ task, at: lastTouched(task) });
+    if (task.unreachableSince !== null) this.unreachable.add(task);
+  }
+
+  /** Its agent became unreachable (since `now`, unless it already was). */
+  markUnreachable(task: TrackedTask, now: number): void {
+    if (task.unreachableSince === null) task.unreachableSince = now;
+    task.phase = 'unreachable';
+    this.unreachable.add(task);
+  }
+
+  /**
+   * Launching tasks with neither an update nor a reconcile for `timeoutMs`: marked reconciled
+   * now (the caller RECONCILEs them), so they come again only after another `timeoutMs`.
+   */
+  staleLaunches(now: number, timeoutMs: number): TrackedTask[] {
+    const stale: TrackedTask[] = [];
+    for (let c = this.launchChecks.peek(); c && now - c.at >= timeoutMs; c = this.launchChecks.peek()) {
+      this.launchChecks.pop();
+      const t = c.task;
+      if (this.tasks.get(t.attemptId) !== t || t.phase !== 'launching') continue;
+      const at = lastTouched(t);
+      if (now - at < timeoutMs) {
+        this.launchChecks.push({ task: t, at });
+        continue;
+      }
+      t.reconciledAt = now;
+      stale.push(t);
+    }
+    for (const t of stale) this.launchChecks.push({ task: t, at: now });
+    return stale;
+  }
+
+  /** Tracked tasks unreachable for at least `timeoutMs` (still tracked). */
+  unreachableFor(now: number, timeoutMs: number): TrackedTask[] {
+    const out: TrackedTask[] = [];
+    for (const t of this.unreachable) {
+      if (this.tasks.get(t.attemptId) !== t || t.unreachableSince === null) this.unreachable.delete(t);
+      else if (now - t.unreachableSince >= timeoutMs) out.push(t);
+    }
+    return out;
   }
 
   /** Stops tracking an attempt whose end was reported; answers whether it was tracked. */

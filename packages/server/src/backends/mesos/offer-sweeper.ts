@@ -119,8 +119,7 @@ export class OfferSweeper {
     const now = this.o.clock.now();
     for (const t of this.o.table.values()) {
       if (t.agentId !== agentId || t.unreachableSince !== null) continue;
-      t.unreachableSince = now;
-      t.phase = 'unreachable';
+      this.o.table.markUnreachable(t, now);
     }
   }
 
@@ -180,17 +179,10 @@ export class OfferSweeper {
   }
 
   private reconcileStaleLaunches(s: MesosScheduler, now: number): void {
-    const timeout = this.o.settings.launchTimeoutMs;
-    const stale = [];
-    for (const t of this.o.table.values()) {
-      if (t.phase !== 'launching' || now - t.lastUpdateAt < timeout) continue;
-      if (t.reconciledAt !== null && now - t.reconciledAt < timeout) continue;
-      t.reconciledAt = now;
-      stale.push({
-        task_id: { value: t.attemptId },
-        ...(t.agentId ? { agent_id: { value: t.agentId } } : {}),
-      });
-    }
+    const stale = this.o.table.staleLaunches(now, this.o.settings.launchTimeoutMs).map((t) => ({
+      task_id: { value: t.attemptId },
+      ...(t.agentId ? { agent_id: { value: t.agentId } } : {}),
+    }));
     if (stale.length === 0) return;
     this.o.logger.info({ tasks: stale.length }, 'mesos: launches without an update; reconciling them');
     s.reconcileTasks(stale).catch((err: unknown) =>

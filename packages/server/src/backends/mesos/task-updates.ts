@@ -98,8 +98,7 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
     case 'progress':
       return { events: [] };
     case 'unreachable':
-      if (t.unreachableSince === null) t.unreachableSince = ctx.now;
-      t.phase = 'unreachable';
+      ctx.table.markUnreachable(t, ctx.now);
       return { events: [] };
     case 'running': {
       const wasRunning = t.phase === 'running';
@@ -137,10 +136,9 @@ export function expireUnreachable(
 ): { events: BackendEvent[]; kills: { taskId: string; agentId: string | undefined }[] } {
   const events: BackendEvent[] = [];
   const kills: { taskId: string; agentId: string | undefined }[] = [];
-  for (const t of [...table.values()]) {
-    if (t.unreachableSince === null || now - t.unreachableSince < timeoutMs) continue;
+  for (const t of table.unreachableFor(now, timeoutMs)) {
     table.remove(t.attemptId);
-    const seconds = Math.round((now - t.unreachableSince) / 100) / 10;
+    const seconds = Math.round((now - t.unreachableSince!) / 100) / 10;
     events.push({
       type: 'ended',
       attemptId: t.attemptId,
