@@ -60,6 +60,16 @@ export interface RunQuery extends Paging<RunSortField> {
   env: { name: string; value: string }[];
   queuedFrom?: number;
   queuedUntil?: number;
+  /**
+   * Count every matching run for `total` (slow on a large history). Default: at most
+   * HISTORY_COUNT_CAP past the offset.
+   */
+  exactTotal?: boolean;
+}
+
+/** A page of the history; `total` is `offset + HISTORY_COUNT_CAP` (a lower bound) when not `totalExact`. */
+export interface RunPage extends Page<RunRecord> {
+  totalExact: boolean;
 }
 
 /** Filters of the definitions list. */
@@ -139,7 +149,7 @@ export interface RunRepository {
   insertRun(run: NewRun, audit?: NewAuditEntry): Promise<{ run: RunRecord; created: boolean }>;
   getRun(runId: string): Promise<RunRecord | null>;
   getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
-  listRuns(query: RunQuery): Promise<Page<RunRecord>>;
+  listRuns(query: RunQuery): Promise<RunPage>;
   /** The run's timeline, oldest first. */
   runEvents(runId: string): Promise<RunEventRecord[]>;
   /** The run's attempts, first first. */

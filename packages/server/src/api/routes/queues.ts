@@ -146,6 +146,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app,
       const page = await childrenOf(db, parent.runId, limit, offset);
       return {
         total: page.total,
+        total_exact: true,
         history: page.items.map(presentRun),
         limit,
         offset,

@@ -147,6 +147,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
       order: q.order ?? 'desc',
       limit,
       offset: q.offset ?? 0,
+      exactTotal: q.exact_total === true,
     };
     const from = parseTime(q.queued_after, 'queued_after');
     const until = parseTime(q.queued_before, 'queued_before');
@@ -155,6 +156,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, {
     const page = await store.listRuns(query);
     return {
       total: page.total,
+      total_exact: page.totalExact,
       history: page.items.map(presentRun),
       limit,
       offset: query.offset,

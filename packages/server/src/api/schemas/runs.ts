@@ -1,5 +1,6 @@
 import { RUN_STATUSES } from './statuses.js';
 import { RUN_SORT_FIELDS } from '../../model/sort-fields.js';
+import { HISTORY_COUNT_CAP } from '../../model/history-count.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { BAD_CHARS, EnvList, NO_NUL, Nullable, PagingQuery, QueryText, Text, Time } from './common.js';
 import { ActiveDeadline } from './definitions.js';
@@ -151,13 +152,23 @@ export const RunListQuery = Type.Object(
     parent_id: Type.Optional(QueryText('An array parent: its children.')),
     queued_after: Type.Optional(QueuedTime),
     queued_before: Type.Optional(QueuedTime),
+    exact_total: Type.Optional(
+      Type.Boolean({
+        description: `\`true\`: count every matching run for \`total\` (slow on a large history). By default at most ${HISTORY_COUNT_CAP} past \`offset\` are counted.`,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type RunListQuery = Static<typeof RunListQuery>;
 
 export const RunList = Type.Object({
-  total: Type.Integer(),
+  total: Type.Integer({
+    description: `The matching runs; when \`total_exact\` is false, a lower bound: \`offset\` + ${HISTORY_COUNT_CAP} (more match).`,
+  }),
+  total_exact: Type.Boolean({
+    description: `False when more than \`offset\` + ${HISTORY_COUNT_CAP} runs match and \`exact_total\` was not asked.`,
+  }),
   history: Type.Array(Run),
   limit: Type.Integer(),
   offset: Type.Integer(),

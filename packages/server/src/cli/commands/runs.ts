@@ -307,7 +307,9 @@ export function runsCommand(client: () => GalleyClient): Command {
         process.stdout.write(
           `${formatTable(['RUN ID', 'ALIAS', 'STATUS', 'EXIT', 'OWNER', 'QUEUED AT', 'RAN', 'REASON'], rows)}\n`,
         );
-        process.stderr.write(`${page.history.length} of ${page.total} runs\n`);
+        // An inexact total (a large history) is a lower bound: "50 of 10000+ runs".
+        const total = `${page.total}${page.total_exact === false ? '+' : ''}`;
+        process.stderr.write(`${page.history.length} of ${total} runs\n`);
       },
     );
 }
