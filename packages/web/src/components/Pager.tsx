@@ -1,5 +1,11 @@
+import { hasNextPage, pageSummary } from './page-summary.js';
+
 export interface PagerProps {
   total: number;
+  /** False: `total` is a lower bound (the server counted only so far): "of 10,000+", next stays enabled. */
+  totalExact?: boolean;
+  /** What is counted, after the total ("runs"). */
+  noun?: string;
   limit: number;
   offset: number;
   onOffset: (offset: number) => void;
@@ -9,14 +15,20 @@ export interface PagerProps {
 }
 
 /** "26–50 of 340" with previous/next and a page size. */
-export function Pager({ total, limit, offset, onOffset, onLimit, sizes = [25, 50, 100] }: PagerProps) {
-  const first = total === 0 ? 0 : offset + 1;
-  const last = Math.min(total, offset + limit);
+export function Pager({
+  total,
+  totalExact = true,
+  noun,
+  limit,
+  offset,
+  onOffset,
+  onLimit,
+  sizes = [25, 50, 100],
+}: PagerProps) {
+  const hasNext = hasNextPage(total, totalExact, limit, offset);
   return (
     <nav className="pager" aria-label="Pages">
-      <span aria-live="polite">
-        {first}–{last} of {total}
-      </span>
+      <span aria-live="polite">{pageSummary(total, totalExact, limit, offset, noun)}</span>
       <div className="row">
         <label className="row">
           <span>Per page</span>
@@ -39,7 +51,7 @@ export function Pager({ total, limit, offset, onOffset, onLimit, sizes = [25, 50
         <button
           type="button"
           className="btn btn-sm"
-          disabled={offset + limit >= total}
+          disabled={!hasNext}
           onClick={() => onOffset(offset + limit)}
         >
           Next →

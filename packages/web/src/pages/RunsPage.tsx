@@ -214,6 +214,8 @@ export function RunsPage() {
             />
             <Pager
               total={history.data?.total ?? 0}
+              totalExact={history.data?.total_exact ?? true}
+              noun="runs"
               limit={query.limit}
               offset={query.offset}
               onOffset={(offset) => update({ offset })}
