@@ -87,4 +87,12 @@ describe.runIf(pgGate.available)('history queries on PostgreSQL (EXPLAIN)', () =
     expect(plan).not.toMatch(/"Node Type":"Sort"/);
     expect(plan).toMatch(new RegExp(`"Index Cond":"\\(${column} = `));
   });
+
+  // A task's runs by when they started (migration 015): read in that order, not sorted.
+  it('by alias, latest started first: its page is read in order from an index', async () => {
+    const query: RunQuery = { ...page, equals: { alias: 'alias-7' }, sortBy: 'started_at', order: 'desc' };
+    const [plan] = await plansOf(store.sql, query);
+    expect(plan).not.toMatch(/"Node Type":"Sort"/);
+    expect(plan).toMatch(/"Index Name":"runs_alias_started_history"/);
+  });
 });
