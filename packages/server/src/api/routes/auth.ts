@@ -175,14 +175,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<RoutesOptions> = async (app, 
     '/auth/session',
     {
       config: { public: true },
-      schema: { tags, hide, summary: 'Sign the UI out: clears the session cookies (204)' },
+      schema: {
+        tags,
+        hide,
+        summary: 'Sign the UI out: clears the session cookies (204)',
+        response: { 204: Type.Null() },
+      },
     },
     async (_req, reply) =>
       reply
         .clearCookie(SESSION_COOKIE, { path: '/' })
         .clearCookie(CSRF_COOKIE, { path: '/' })
         .status(204)
-        .send(),
+        .send(null),
   );
 
   await app.register(oidcLoginRoutes, { deps, documented });
