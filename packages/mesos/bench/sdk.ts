@@ -18,8 +18,10 @@
  * its stdout is then shown). Last line printed:
  *   {"tasks":10000,"galley_s":…,"peer_s":…,"speedup":…,"speedup_basis":…,"galley_cpu_s":…,
  *    "master_cpu_s":…[,"peer_running":N,"peer_launched":N,"peer_launched_s":…]}
- * master_cpu_s is this process's CPU (mostly the fake master) while Galley ran: on a 2-core
- * machine galley_s cannot be much below (galley_cpu_s + master_cpu_s) / 2.
+ * master_cpu_s is this process's CPU (the fake master) while Galley ran, less what the watcher
+ * below spends inspecting the fake (its snapshots of 10 000 tasks, every second once a run
+ * passed 5 s, used to count as the master's): on a 2-core machine galley_s cannot be much below
+ * (galley_cpu_s + master_cpu_s) / 2.
  *
  * Those two runs start executors for free, as the fake did before it modelled their cost. Then the
  * same workload runs twice more with Galley with the cost of starting an executor modelled
@@ -41,6 +43,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Offer, TaskInfo } from '@galley/mesos';
 import type { FakeMesos } from '@galley/mesos/testing';
+import type * as Testing from '@galley/mesos/testing';
+import type * as Extras from '@galley/mesos/extras';
 import { fileURLToPath } from 'node:url';
 
 const TASKS = Number(process.env['BENCH_SDK_TASKS'] ?? 10_000);
@@ -54,13 +58,20 @@ const COMMAND = 'sleep 3600';
 const EXECUTOR_START_MS = Number(process.env['BENCH_SDK_EXECUTOR_START_MS'] ?? 900);
 const EXECUTOR_START_CONCURRENCY = Number(process.env['BENCH_SDK_EXECUTOR_START_CONCURRENCY'] ?? 1);
 const MODELLED = process.env['BENCH_SDK_MODELLED'] !== '0';
+/** A built @galley/mesos package (e.g. /tmp/galley-base/packages/mesos): its fake and task manager run as `base`. */
+const BASE = process.env['BENCH_SDK_BASE'];
+/** Galley runs this many times (alternating with `base` when BENCH_SDK_BASE is set); figures are medians. */
+const ROUNDS = Math.max(1, Number(process.env['BENCH_SDK_ROUNDS'] ?? 1));
 
-/** `command`: Galley's task manager with executor starts modelled; `shared`: one galley-executor per agent. */
-type Contender = 'galley' | 'peer' | 'command' | 'shared';
+/**
+ * `command`: Galley's task manager with executor starts modelled; `shared`: one galley-executor
+ * per agent; `base`: `galley` with the fake and the SDK of the BENCH_SDK_BASE build.
+ */
+type Contender = 'galley' | 'peer' | 'command' | 'shared' | 'base';
 
 /** The fake's executor start cost for a contender: free for today's figures, modelled for the rest. */
 function executorCost(contender: Contender): { executorStartMs: number; executorStartConcurrency?: number } {
-  if (contender === 'galley' || contender === 'peer') return { executorStartMs: 0 };
+  if (contender === 'galley' || contender === 'peer' || contender === 'base') return { executorStartMs: 0 };
   return { executorStartMs: EXECUTOR_START_MS, executorStartConcurrency: EXECUTOR_START_CONCURRENCY };
 }
 
@@ -94,7 +105,11 @@ interface Outcome {
 // ---------------------------------------------------------------- parent
 
 async function runContender(contender: Contender): Promise<Outcome> {
-  const { startFakeMesos } = await import('@galley/mesos/testing');
+  const { startFakeMesos } = (
+    contender === 'base'
+      ? await import(join(BASE ?? '', 'dist/testing/index.js'))
+      : await import('@galley/mesos/testing')
+  ) as typeof Testing;
   const fake = await startFakeMesos({
     agents: Array.from({ length: AGENTS }, () => ({ resources: AGENT_RESOURCES })),
     execution: 'simulate',
@@ -130,7 +145,8 @@ async function runContender(contender: Contender): Promise<Outcome> {
     const masterCpu = process.cpuUsage();
     const progress = await watch(fake, subscribeAt, child, messages, limitSeconds(contender));
     const masterUsed = process.cpuUsage(masterCpu);
-    const masterCpuSeconds = (masterUsed.user + masterUsed.system) / 1e6;
+    // The watcher's snapshots of the fake are this bench's cost, not the master's.
+    const masterCpuSeconds = (masterUsed.user + masterUsed.system) / 1e6 - progress.watchCpuSeconds;
     if (process.env['BENCH_SDK_DEBUG']) debugSummary(contender, fake, subscribeAt);
     const cpuSeconds = await askCpu(child, messages);
     return { contender, ...progress, cpuSeconds, masterCpuSeconds };
@@ -155,23 +171,33 @@ async function watch(
   child: ChildProcess,
   messages: ChildMessage[],
   limitS: number,
-): Promise<Omit<Outcome, 'contender' | 'cpuSeconds' | 'masterCpuSeconds'>> {
+): Promise<Omit<Outcome, 'contender' | 'cpuSeconds' | 'masterCpuSeconds'> & { watchCpuSeconds: number }> {
   const limitAt = subscribeAt + limitS * 1000;
   let started = 0;
   let allStartedAt: number | undefined;
   let lastSnapshot = 0;
+  // CPU this watcher spends inspecting the fake (a snapshot of 10 000 tasks costs tens of ms).
+  let watchMicros = 0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 200));
     failIfBroken(child, messages);
+    const cpuAt = process.cpuUsage();
     const now = Date.now();
     const acks = fake.calls({ type: 'ACKNOWLEDGE' }).length;
     const due = acks >= 2 * TASKS || now >= limitAt;
-    if (!due && (now - subscribeAt < 5000 || now - lastSnapshot < 1000)) continue;
+    if (!due && (now - subscribeAt < 5000 || now - lastSnapshot < 1000)) {
+      const used = process.cpuUsage(cpuAt);
+      watchMicros += used.user + used.system;
+      continue;
+    }
     lastSnapshot = now;
     const tasks = fake.state().tasks;
     started = tasks.filter((t) => t.state === 'TASK_RUNNING').length;
     if (started >= TASKS) allStartedAt ??= now;
     const running = countRunning(tasks);
+    const used = process.cpuUsage(cpuAt);
+    watchMicros += used.user + used.system;
+    const watchCpuSeconds = watchMicros / 1e6;
     if (running >= TASKS) {
       const end = Math.max(...fake.calls({ type: 'ACKNOWLEDGE', status: 202 }).map((c) => c.at));
       return {
@@ -180,11 +206,12 @@ async function watch(
         finished: true,
         started,
         startedSeconds: undefined,
+        watchCpuSeconds,
       };
     }
     if (now >= limitAt) {
       const startedSeconds = allStartedAt === undefined ? undefined : (allStartedAt - subscribeAt) / 1000;
-      return { seconds: limitS, running, finished: false, started, startedSeconds };
+      return { seconds: limitS, running, finished: false, started, startedSeconds, watchCpuSeconds };
     }
   }
 }
@@ -251,11 +278,24 @@ async function askCpu(child: ChildProcess, messages: ChildMessage[]): Promise<nu
 async function parent(): Promise<void> {
   const round = (n: number, digits = 3) => Number(n.toFixed(digits));
   const results: Partial<Record<Contender, Outcome>> = {};
-  for (const contender of ['galley', 'peer', 'command', 'shared'] as const) {
-    if (ONLY !== undefined && ONLY !== contender) continue;
+  const rounds: Outcome[] = [];
+  const baseRounds: Outcome[] = [];
+  const order: Contender[] = [];
+  if (ONLY === undefined || ONLY === 'galley') {
+    // Galley (and the base build) first, alternating which goes first in each round.
+    for (let r = 0; r < ROUNDS; r++) {
+      if (BASE === undefined) order.push('galley');
+      else order.push(...(r % 2 === 0 ? (['base', 'galley'] as const) : (['galley', 'base'] as const)));
+    }
+  }
+  order.push('peer', 'command', 'shared');
+  for (const contender of order) {
+    if (contender !== 'galley' && contender !== 'base' && ONLY !== undefined && ONLY !== contender) continue;
     if (ONLY === undefined && !MODELLED && (contender === 'command' || contender === 'shared')) continue;
     const o = await runContender(contender);
     results[contender] = o;
+    if (contender === 'galley') rounds.push(o);
+    if (contender === 'base') baseRounds.push(o);
     const notes = [
       o.finished ? '' : ` (stopped at the ${LIMIT_S} s limit; ${o.started} RUNNING at their agents`,
       o.finished || o.startedSeconds === undefined ? '' : `, all of them after ${round(o.startedSeconds)} s`,
@@ -268,7 +308,9 @@ async function parent(): Promise<void> {
         ? 'galley, one command executor per task'
         : contender === 'shared'
           ? 'galley, one shared galley-executor per agent'
-          : contender;
+          : contender === 'base'
+            ? `galley of ${BASE}`
+            : contender;
     const cost =
       contender === 'command' || contender === 'shared'
         ? ` (executor start ${EXECUTOR_START_MS} ms, ${EXECUTOR_START_CONCURRENCY} at once per agent)`
@@ -277,9 +319,11 @@ async function parent(): Promise<void> {
       `${what}${cost}: ${o.running}/${TASKS} RUNNING and acknowledged in ${round(o.seconds)} s${notes.join('')}`,
     );
   }
+  if (rounds.length > 0) results.galley = medianOutcome(rounds);
   const galley = results.galley;
   const peer = results.peer;
   const line: Record<string, number | string> = { tasks: TASKS };
+  if (rounds.length > 1) line.rounds = rounds.length;
   if (galley !== undefined) line.galley_s = round(galley.seconds);
   if (peer !== undefined) line.peer_s = round(peer.seconds);
   if (galley !== undefined && peer !== undefined) {
@@ -306,6 +350,12 @@ async function parent(): Promise<void> {
   }
   if (galley?.cpuSeconds !== undefined) line.galley_cpu_s = round(galley.cpuSeconds);
   if (galley !== undefined) line.master_cpu_s = round(galley.masterCpuSeconds);
+  if (baseRounds.length > 0) {
+    const base = medianOutcome(baseRounds);
+    line.base_galley_s = round(base.seconds);
+    if (base.cpuSeconds !== undefined) line.base_galley_cpu_s = round(base.cpuSeconds);
+    line.base_master_cpu_s = round(base.masterCpuSeconds);
+  }
   if (galley !== undefined && !galley.finished) line.galley_running = galley.running;
   if (peer !== undefined && !peer.finished) line.peer_running = peer.running;
   const command = results.command;
@@ -325,6 +375,28 @@ async function parent(): Promise<void> {
   console.log(JSON.stringify(line));
 }
 
+/** Each figure's median over the rounds (a round that did not finish counts at the limit). */
+function medianOutcome(outcomes: readonly Outcome[]): Outcome {
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const first = outcomes[0] as Outcome;
+  if (outcomes.length === 1) return first;
+  const cpu = outcomes.map((o) => o.cpuSeconds).filter((c): c is number => c !== undefined);
+  return {
+    ...first,
+    seconds: median(outcomes.map((o) => o.seconds)),
+    running: Math.min(...outcomes.map((o) => o.running)),
+    finished: outcomes.every((o) => o.finished),
+    cpuSeconds: cpu.length === 0 ? undefined : median(cpu),
+    masterCpuSeconds: median(outcomes.map((o) => o.masterCpuSeconds)),
+  };
+}
+
 // ---------------------------------------------------------------- children
 
 function reportCpuOnRequest(cpuStart: NodeJS.CpuUsage): void {
@@ -335,8 +407,12 @@ function reportCpuOnRequest(cpuStart: NodeJS.CpuUsage): void {
   });
 }
 
-async function galleyChild(master: string): Promise<void> {
-  const { createTaskManager } = await import('@galley/mesos/extras');
+async function galleyChild(master: string, base?: string): Promise<void> {
+  const { createTaskManager } = (
+    base !== undefined
+      ? await import(join(base, 'dist/extras/index.js'))
+      : await import('@galley/mesos/extras')
+  ) as typeof Extras;
   const manager = createTaskManager({
     master,
     framework: { user: 'root', name: 'bench-galley' },
@@ -467,6 +543,7 @@ async function sharedChild(master: string): Promise<void> {
 async function child(contender: string, master: string): Promise<void> {
   try {
     if (contender === 'galley' || contender === 'command') await galleyChild(master);
+    else if (contender === 'base') await galleyChild(master, BASE);
     else if (contender === 'shared') await sharedChild(master);
     else await peerChild(master);
   } catch (error) {

@@ -2,10 +2,17 @@
  * The HTTP transport to a Mesos master or agent (spec §0, §1.1):
  * - every request is `POST` with `Content-Type: application/json` (exactly, no charset) and
  *   `Accept: application/json`, plus HTTP basic auth when credentials are configured;
- * - calls go through undici's keep-alive pools (one per origin, `maxSockets` connections, no
- *   pipelining) and time out after `requestTimeoutMs` (./call.ts); undici, not `node:http`,
- *   because a busy scheduler makes one call per status update and undici's dispatcher costs
- *   about half as much CPU and garbage per call (packages/mesos/README.md, bench:sdk);
+ * - calls go through undici's keep-alive pools (one per origin, `maxSockets` connections) and
+ *   time out after `requestTimeoutMs` (./call.ts); undici, not `node:http`, because a busy
+ *   scheduler makes one call per status update and undici's dispatcher costs about half as much
+ *   CPU and garbage per call (packages/mesos/README.md, bench:sdk);
+ * - a request marked `pipelined` (ACKNOWLEDGE: sending it twice is harmless) may go out on a
+ *   connection that still awaits answers, up to `PIPELINING` at once; the others only on an idle
+ *   connection (undici never pipelines a request that is not idempotent). A master then reads
+ *   several calls at a time and answers them in one write, and the client reads the answers in
+ *   one read, instead of a write and a read on each side per call. If the connection breaks,
+ *   undici fails the first call waiting on it and sends the ones behind it again;
+ * - the calls made in one event-loop turn leave in one write per connection (./write-batch.ts);
  * - a stream (SUBSCRIBE) gets its own fresh `node:http` connection, with the timeout applying
  *   only until the response headers arrive; afterwards it has no idle timeout (heartbeats are
  *   watched by the session instead);
@@ -19,6 +26,7 @@ import { Agent as CallAgent } from 'undici';
 import { CallHandler, redact, type MesosResponse } from './call.js';
 import { MesosConnectionError, MesosHttpError } from './errors.js';
 import { resolveLeaderLocation } from './location.js';
+import { WriteBatcher } from './write-batch.js';
 
 export type { MesosResponse } from './call.js';
 
@@ -68,15 +76,23 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's `requestTimeoutMs` for this request. */
   timeoutMs?: number;
+  /**
+   * The call may be sent twice without harm (an ACKNOWLEDGE): it may be pipelined behind other
+   * calls on a keep-alive connection, and re-sent if that connection breaks before its answer.
+   */
+  pipelined?: boolean;
 }
 
 /** Default call timeout: 5 × the 15 s heartbeat interval (spec §1.6). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 75_000;
 const MAX_ERROR_BODY = 4096;
+/** Most calls in flight on one connection, when they are all `pipelined`. */
+const PIPELINING = 8;
 
 /** POSTs JSON to Mesos endpoints. One instance per scheduler or executor; `close()` when done. */
 export class MesosHttpClient {
   private calls: CallAgent | undefined;
+  private readonly batcher = new WriteBatcher();
   private readonly maxSockets: number;
   /** Headers of every request, as undici's flat `[name, value, …]` list. */
   private readonly baseHeaders: string[];
@@ -125,8 +141,19 @@ export class MesosHttpClient {
     return new Promise((resolve, reject) => {
       const handler = new CallHandler(url, timeoutMs, signal, resolve, reject);
       if (signal?.aborted) return handler.handleEvent();
+      this.batcher.hold();
       this.callAgent().dispatch(
-        { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body },
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers,
+          body,
+          // Both are needed: undici holds back the requests behind one that is `blocking`
+          // (its default for every method but HEAD) until its answer's headers arrive.
+          idempotent: options.pipelined === true,
+          blocking: options.pipelined !== true,
+        },
         handler,
       );
     });
@@ -173,11 +200,11 @@ export class MesosHttpClient {
   private callAgent(): CallAgent {
     this.calls ??= new CallAgent({
       connections: this.maxSockets,
-      pipelining: 1,
+      pipelining: PIPELINING,
       // The call's own deadline (./call.ts) applies; undici's would only count time on the wire.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: { ...this.tls },
+      connect: this.batcher.connector({ ...this.tls }),
     });
     return this.calls;
   }

@@ -33,6 +33,16 @@ export const ORDERED_CALLS: ReadonlySet<SchedulerCall['type']> = new Set([
   'UPDATE_FRAMEWORK',
 ]);
 
+/**
+ * Calls that may be pipelined on a busy keep-alive connection (../../http/client.ts): sending
+ * one twice is harmless (the agent drops an acknowledgement of an update it no longer holds),
+ * and a busy scheduler sends one per status update.
+ */
+export const PIPELINED_CALLS: ReadonlySet<SchedulerCall['type']> = new Set([
+  'ACKNOWLEDGE',
+  'ACKNOWLEDGE_OPERATION_STATUS',
+]);
+
 /** Sends scheduler calls on the current subscription. */
 export class CallSender {
   /** The calls endpoint and Mesos-Stream-Id header of the last subscription a call used. */
@@ -59,6 +69,7 @@ export class CallSender {
       );
     }
     const body = encodeCall(call, s.frameworkId);
+    const pipelined = PIPELINED_CALLS.has(call.type);
     if (ORDERED_CALLS.has(call.type)) {
       // Calls go out on many keep-alive connections, so two calls sent back to back can reach
       // the master in either order. For these the order is the meaning (a SUPPRESS overtaken by
@@ -66,18 +77,18 @@ export class CallSender {
       // only once the master has answered the one before: the master queues a call before it
       // answers 202, so the answers' order is the order it acts in.
       const sent = this.orderedTail.then(
-        () => this.post(s, body),
-        () => this.post(s, body),
+        () => this.post(s, body, false),
+        () => this.post(s, body, false),
       );
       this.orderedTail = sent.catch(() => undefined);
       return sent;
     }
     // Returned, not awaited: once encoded, the call (an ACCEPT's TaskInfos, say) can be
     // collected while its answer is awaited.
-    return this.post(s, body);
+    return this.post(s, body, pipelined);
   }
 
-  private async post(s: SubscribedState, body: string): Promise<MesosResponse> {
+  private async post(s: SubscribedState, body: string, pipelined: boolean): Promise<MesosResponse> {
     let route = this.route;
     if (route === undefined || route.master !== s.master || route.streamId !== s.streamId) {
       route = {
@@ -89,7 +100,10 @@ export class CallSender {
       this.route = route;
     }
     try {
-      return await this.deps.http.post(route.url, body, { headers: route.headers });
+      return await this.deps.http.post(route.url, body, {
+        headers: route.headers,
+        pipelined,
+      });
     } catch (error) {
       if (isMesosTransportError(error) && error.subscriptionLost) this.deps.subscriptionLost(s, error);
       throw error;

@@ -5,7 +5,15 @@ import { createServer, type Server, type Socket } from 'node:net';
  * and values a real Mesos master or agent writes. (`node:http` always appends `Connection` and
  * `Keep-Alive` headers, which Mesos never sends.) It supports keep-alive, `Content-Length` and
  * chunked request bodies, `Expect: 100-continue`, and long-lived chunked responses (event streams).
- * Requests on one connection are handled one after the other.
+ * Requests on one connection are handled one after the other, pipelined ones included (libprocess
+ * answers pipelined requests in order too).
+ *
+ * Writes are coalesced: a socket is corked from its first write in an event-loop turn until the
+ * turn's check phase (`setImmediate`), so the answers to pipelined requests, and the events many
+ * calls of the same turn produced on a stream, leave in one TCP write instead of one each — the
+ * bytes on the wire are the same, only their segmentation changes. On loopback each write costs
+ * the kernel's whole TCP path in the writer's time: it was the fake master's largest cost in
+ * bench:sdk (one 202 per ACKNOWLEDGE).
  */
 
 /** One parsed request. Header names are lower-case; repeated headers are joined with ", ". */
@@ -133,11 +141,14 @@ class Connection {
   private buffer: Buffer = Buffer.alloc(0);
   private busy = false;
   private dead = false;
+  private readonly flush: Flusher;
 
   constructor(
     private readonly socket: Socket,
     private readonly handler: HttpHandler,
-  ) {}
+  ) {
+    this.flush = new Flusher(socket);
+  }
 
   start(): void {
     this.socket.on('data', (chunk: Buffer) => {
@@ -264,7 +275,8 @@ class Connection {
     const done = (): void => {
       this.busy = false;
       if (!keepAlive) this.socket.end();
-      else if (this.buffer.length > 0) setImmediate(() => this.pump());
+      // A pipelined request is read at once: its answer joins this one's write (see Flusher).
+      else if (this.buffer.length > 0) this.pump();
     };
     const claim = (): boolean => {
       if (answered) return false;
@@ -275,16 +287,15 @@ class Connection {
       send: (status, headers, body) => {
         if (!claim() || this.dead) return;
         const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-        this.socket.cork();
+        this.flush.cork();
         this.socket.write(formatHead(status, headers));
         if (payload !== undefined && payload.length > 0 && request.method !== 'HEAD')
           this.socket.write(payload);
-        this.socket.uncork();
         done();
       },
       openStream: (status, headers) => {
         claim();
-        const stream = new ChunkedStream(this.socket, () => done());
+        const stream = new ChunkedStream(this.socket, this.flush, () => done());
         if (!this.dead) this.socket.write(formatHead(status, headers));
         else stream.markClosed(false);
         return stream;
@@ -311,14 +322,36 @@ class Connection {
   }
 }
 
+/**
+ * Corks a socket from its first write in an event-loop turn until that turn's check phase, when
+ * everything written meanwhile goes out in one `writev`.
+ */
+class Flusher {
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  constructor(private readonly socket: Socket) {}
+
+  /** Call before writing. */
+  cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(this.uncork);
+  }
+}
+
 /** A chunked response body on a socket; `end()` hands the connection back for the next request. */
 class ChunkedStream implements HttpStream {
   private state: 'open' | 'ended' | 'closed' = 'open';
   private readonly listeners: Array<(clean: boolean) => void> = [];
-  private corked = false;
 
   constructor(
     private readonly socket: Socket,
+    private readonly flush: Flusher,
     private readonly onEnd: () => void,
   ) {
     const onGone = (): void => this.markClosed(false);
@@ -334,15 +367,8 @@ class ChunkedStream implements HttpStream {
     if (this.state !== 'open') return;
     const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (length === 0) return;
-    // Many events are often written in one tick (offers, updates): batch them into one TCP write.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    // Many events are often written in one turn (offers, updates): batch them into one TCP write.
+    this.flush.cork();
     if (typeof data === 'string') {
       this.socket.write(`${length.toString(16)}\r\n${data}\r\n`);
       return;
