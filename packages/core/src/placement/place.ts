@@ -16,7 +16,7 @@
  */
 import { CoreInputError } from '../errors.js';
 import { formatConstraint, isEligible } from './constraints.js';
-import { capacityOf, compareFit, fit, fitScore, needOf, SCALARS, subtract } from './fit.js';
+import { capacityOf, fit, needOf, pickPorts, scalarsFit, SCALARS, subtract } from './fit.js';
 import type { Capacity, Need, Scalar } from './fit.js';
 import type { Demand, Node, PlacementResult } from './model.js';
 import { explainUnplaced, waitingBehind } from './reasons.js';
@@ -40,7 +40,13 @@ function assertUnique(ids: string[], code: 'DUPLICATE_DEMAND' | 'DUPLICATE_NODE'
   }
 }
 
-/** The node where the demand fits most tightly now, with its ports; undefined when none fits. */
+/**
+ * The node where the demand fits most tightly now, with its ports; undefined when none fits.
+ * Called for every demand on every node (1,000 agents × a round's runs): the score is computed
+ * in place (as `fitScore`, compared as `compareFit`) and ports are picked only on a node that
+ * would be the best so far — a node no tighter than the best cannot be chosen, whether its ports
+ * fit or not, so the answer is the same as scoring and picking ports on every node.
+ */
 function bestNode(
   demand: Demand,
   need: Need,
@@ -48,14 +54,20 @@ function bestNode(
   current: Map<string, Capacity>,
   scale: Record<Scalar, number>,
 ): { nodeId: string; ports: number[] } | undefined {
-  let best: { nodeId: string; ports: number[]; score: [number, number] } | undefined;
+  let best: { nodeId: string; ports: number[]; gpus: number; rest: number } | undefined;
   for (const { node } of start) {
     if (!isEligible(demand, node)) continue;
     const capacity = current.get(node.id) as Capacity;
-    const ports = fit(need, capacity);
+    if (!scalarsFit(need, capacity)) continue;
+    const gpus = capacity.gpus - need.gpus;
+    let rest = 0;
+    if (scale.cpus > 0) rest += (capacity.cpus - need.cpus) / scale.cpus;
+    if (scale.memMb > 0) rest += (capacity.memMb - need.memMb) / scale.memMb;
+    if (scale.diskMb > 0) rest += (capacity.diskMb - need.diskMb) / scale.diskMb;
+    if (best !== undefined && !((gpus - best.gpus || rest - best.rest) < 0)) continue;
+    const ports = pickPorts(capacity.portRanges, need.fixedPorts, need.ports);
     if (ports === null) continue;
-    const score = fitScore(capacity, need, scale);
-    if (best === undefined || compareFit(score, best.score) < 0) best = { nodeId: node.id, ports, score };
+    best = { nodeId: node.id, ports, gpus, rest };
   }
   return best && { nodeId: best.nodeId, ports: best.ports };
 }

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { place } from '@galley/core';
+import { compareDemands, isEligible, place } from '@galley/core';
 import type { Demand, Node } from '@galley/core';
+import { capacityOf, compareFit, fit, fitScore, needOf, SCALARS, subtract } from '../../src/placement/fit.js';
+import type { Capacity, Scalar } from '../../src/placement/fit.js';
 
 const thousandths = (x: number): number => Math.round(x * 1000);
 const amountArb = (max: number): fc.Arbitrary<number> =>
@@ -140,6 +142,48 @@ describe('place: properties over random nodes and demands', () => {
           const d = demands.find((x) => x.id === u.demandId)!;
           expect(place([d], nodes).placements).toHaveLength(0);
         }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('puts each demand on the tightest node it fits on then (ties: the lowest node id), with its lowest free ports', () => {
+    fc.assert(
+      fc.property(worldArb, fc.boolean(), ({ nodes: distinct, demands }, twins) => {
+        // Twins (each node twice) make ties, which go to the lowest node id.
+        const nodes = twins ? distinct.flatMap((n) => [n, { ...n, id: `${n.id}-twin` }]) : distinct;
+        // The reference: score every eligible node where the demand fits, take the tightest.
+        const sorted = [...nodes].sort((a, b) => (a.id < b.id ? -1 : 1));
+        const current = new Map<string, Capacity>(sorted.map((n) => [n.id, capacityOf(n)]));
+        const scale = Object.fromEntries(
+          SCALARS.map((k) => [k, Math.max(0, ...[...current.values()].map((c) => c[k]))]),
+        ) as Record<Scalar, number>;
+        const expected = new Map<string, { nodeId: string; ports: number[] }>();
+        const shapesUnfit = new Set<string>();
+        for (const d of [...demands].sort(compareDemands)) {
+          const need = needOf(d);
+          let best: { nodeId: string; ports: number[]; score: [number, number] } | undefined;
+          for (const n of sorted) {
+            if (!isEligible(d, n)) continue;
+            const c = current.get(n.id)!;
+            const ports = fit(need, c);
+            if (ports === null) continue;
+            const score = fitScore(c, need, scale);
+            if (best === undefined || compareFit(score, best.score) < 0)
+              best = { nodeId: n.id, ports, score };
+          }
+          const shape = JSON.stringify([need, d.role, d.constraints]);
+          if (!best || shapesUnfit.has(shape)) {
+            shapesUnfit.add(shape);
+            continue;
+          }
+          expected.set(d.id, { nodeId: best.nodeId, ports: best.ports });
+          current.set(best.nodeId, subtract(current.get(best.nodeId)!, need, best.ports));
+        }
+        const { placements } = place(demands, nodes);
+        expect(new Map(placements.map((p) => [p.demandId, { nodeId: p.nodeId, ports: p.ports }]))).toEqual(
+          expected,
+        );
       }),
       { numRuns: 400 },
     );

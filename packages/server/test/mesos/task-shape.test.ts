@@ -2,7 +2,7 @@ import { place } from '@galley/core';
 import { AcceptPlan, type Offer } from '@galley/mesos';
 import { describe, expect, it } from 'vitest';
 import type { LaunchSpec } from '../../src/backends/backend.js';
-import { nodesOf, parseNodeId } from '../../src/backends/mesos/nodes.js';
+import { NodeCache, nodesOf, parseNodeId } from '../../src/backends/mesos/nodes.js';
 import { resolveMesosSettings, type MesosFlatSettings } from '../../src/config/mesos-settings.js';
 import { needsOf, taskInfoOf, type TaskShape } from '../../src/backends/mesos/task-info.js';
 
@@ -278,5 +278,30 @@ describe('Mesos settings', () => {
     expect(problems.join('\n')).toMatch(/mesosNetwork/);
     expect(problems.join('\n')).toMatch(/needs a principal/);
     expect(problems.join('\n')).not.toContain('s3cret');
+  });
+});
+
+describe('mesos: held offers as nodes, made again only where they changed', () => {
+  it('answers what nodesOf answers, reusing an agent’s node until its offers or its images attribute change', () => {
+    const cache = new NodeCache();
+    const a1 = offer('o1', 'S1', 'batch', 2, 4096, [31000, 31099], 'a');
+    const b1 = offer('o2', 'S2', 'batch', 4, 8192, [31000, 31099], 'b');
+    let images = 'none';
+    const attribute = () => images;
+    const first = cache.nodesOf([a1, b1], attribute);
+    expect(first).toEqual(nodesOf([a1, b1], attribute));
+    const again = cache.nodesOf([a1, b1], attribute);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    // S1's offer was used and a smaller one came: S1's node is made again, S2's kept.
+    const a2 = offer('o3', 'S1', 'batch', 1, 1024, [31000, 31009], 'a');
+    const next = cache.nodesOf([b1, a2], attribute);
+    expect(next).toEqual(nodesOf([b1, a2], attribute));
+    expect(next[0]).toBe(first[1]);
+    expect(next.find((n) => n.id === first[0]!.id)?.free.cpus).toBe(1);
+    // A second offer of S2 joins its node; the agent learnt to run images.
+    const b2 = offer('o4', 'S2', 'batch', 1, 512, [32000, 32009], 'b');
+    images = 'mesos';
+    expect(cache.nodesOf([b1, a2, b2], attribute)).toEqual(nodesOf([b1, a2, b2], attribute));
   });
 });

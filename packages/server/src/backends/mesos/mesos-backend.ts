@@ -30,7 +30,7 @@ import { MesosLauncher } from './launcher.js';
 import { TaskKills } from './task-kills.js';
 import { adoptedTask } from './launch-plan.js';
 import { ImageSupport } from './images.js';
-import { groupOffers, nodesOf, parseNodeId } from './nodes.js';
+import { groupOffers, NodeCache, parseNodeId } from './nodes.js';
 import { OfferSweeper } from './offer-sweeper.js';
 import { SandboxLocator } from './sandbox-locator.js';
 import { SharedExecutors, withExecutorRoom } from './shared-executor.js';
@@ -77,6 +77,8 @@ export class MesosBackend implements Backend {
   readonly placement: PlacementTraits = { groupExecutor: true, portsFromNodes: true };
   private readonly session: FrameworkSession;
   private readonly table = new AttemptTable();
+  /** The held offers as placement nodes, made again only for agents whose offers changed. */
+  private readonly nodes = new NodeCache();
   private readonly agents = new AgentDirectory();
   /** What waits for offers, by role (runs and pipeline launches), as the run controller last said. */
   private waitingByRole: ReadonlyMap<string, number> = new Map();
@@ -433,7 +435,7 @@ export class MesosBackend implements Backend {
    */
   private nodesOf(offers: Iterable<Offer>): Node[] {
     const available = [...offers].filter((o) => o.unavailability === undefined);
-    const nodes = nodesOf(available, (agentId) => this.images.nodeAttribute(agentId));
+    const nodes = this.nodes.nodesOf(available, (agentId) => this.images.nodeAttribute(agentId));
     const shared = this.shared;
     if (!shared) return nodes;
     const byNode = groupOffers(available);
