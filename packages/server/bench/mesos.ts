@@ -3,6 +3,10 @@
 // execute until every run is STOPPED. Also the p99 of queue → RUNNING (started_at − queued_at).
 // Prints one JSON line last: {"runs","seconds","runs_per_s","p99_queue_to_running_ms", …}, with
 // the CPU the server used per run and the CPU of this process (fake master and clients) per run.
+// BENCH_PEER=<dist/cli/main.js of another build>: that build runs the same bench in the same
+// invocation, BENCH_ROUNDS times each (default 1), alternating which goes first, each with its
+// own fake master, data dir and database; the last line then holds the medians of both (`peer_…`)
+// and `runs_per_s_ratio` (ours / the peer's).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,20 +15,23 @@ import { fileURLToPath } from 'node:url';
 import { startFakeMesos } from '@galley/mesos/testing';
 import { startPostgres } from '@galley/testkit';
 import { load, percentile } from './load.js';
-import { processCpuMs } from './processes.js';
+import { median, processCpuMs } from './processes.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5000);
 const AGENTS = Number(process.env['BENCH_AGENTS'] ?? 100);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const PEER = process.env['BENCH_PEER'];
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 1);
 
 async function startServer(
+  main: string,
   dataDir: string,
   master: string,
   databaseUrl: string | null,
 ): Promise<{ url: string; proc: ChildProcess }> {
   const args = [
-    MAIN,
+    main,
     'serve',
     '--listen',
     '127.0.0.1:0',
@@ -78,7 +85,10 @@ async function allRuns(url: string): Promise<Run[]> {
   }
 }
 
-async function main(): Promise<void> {
+type Figures = Record<string, number | string>;
+
+/** One bench of the build whose CLI is `main`: its own fake master, data dir and database. */
+async function benchOne(main: string): Promise<Figures> {
   const mesos = await startFakeMesos({ agents: AGENTS, allocationIntervalMs: 100, execution: 'simulate' });
   const dir = await mkdtemp(join(tmpdir(), 'galley-bench-mesos-'));
   const master = mesos.masterUrls[0]!.replace(/^http:\/\//, '');
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
   const pg = process.env['BENCH_STORE'] === 'postgres' ? await startPostgres() : null;
   if (pg && !pg.available) throw new Error(`BENCH_STORE=postgres: ${pg.reason}`);
   const databaseUrl = pg?.available ? await pg.service.createDatabase() : null;
-  const { url, proc } = await startServer(join(dir, 'data'), master, databaseUrl);
+  const { url, proc } = await startServer(main, join(dir, 'data'), master, databaseUrl);
   try {
     const define = await fetch(`${url}/api/v1/task`, {
       method: 'POST',
@@ -135,24 +145,22 @@ async function main(): Promise<void> {
     const changesPerRun = timelines.reduce((n, t) => n + t.length, 0) / sample.length;
     const reasonsPerRun =
       timelines.reduce((n, t) => n + t.filter((e) => e.type === 'unplaceable').length, 0) / sample.length;
-    console.log(
-      JSON.stringify({
-        runs: RUNS,
-        store: databaseUrl ? 'postgres' : 'pglite',
-        agents: AGENTS,
-        seconds: Math.round(seconds * 100) / 100,
-        runs_per_s: Math.round(RUNS / seconds),
-        executes_per_s: Math.round(executes.perSecond),
-        server_cpu_ms_per_run: Math.round((serverCpuMs / RUNS) * 100) / 100,
-        master_and_clients_cpu_ms_per_run: Math.round(((user + system) / 1000 / RUNS) * 100) / 100,
-        p50_queue_to_running_ms: percentile(queueToRunning, 50),
-        p99_queue_to_running_ms: percentile(queueToRunning, 99),
-        accepts,
-        tasks_per_accept: Math.round((RUNS / accepts) * 10) / 10,
-        timeline_entries_per_run: changesPerRun,
-        queued_reasons_per_run: reasonsPerRun,
-      }),
-    );
+    return {
+      runs: RUNS,
+      store: databaseUrl ? 'postgres' : 'pglite',
+      agents: AGENTS,
+      seconds: Math.round(seconds * 100) / 100,
+      runs_per_s: Math.round(RUNS / seconds),
+      executes_per_s: Math.round(executes.perSecond),
+      server_cpu_ms_per_run: Math.round((serverCpuMs / RUNS) * 100) / 100,
+      master_and_clients_cpu_ms_per_run: Math.round(((user + system) / 1000 / RUNS) * 100) / 100,
+      p50_queue_to_running_ms: percentile(queueToRunning, 50),
+      p99_queue_to_running_ms: percentile(queueToRunning, 99),
+      accepts,
+      tasks_per_accept: Math.round((RUNS / accepts) * 10) / 10,
+      timeline_entries_per_run: changesPerRun,
+      queued_reasons_per_run: reasonsPerRun,
+    };
   } finally {
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
@@ -161,6 +169,42 @@ async function main(): Promise<void> {
     if (pg?.available) await pg.service.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Our build, and the peer's (BENCH_PEER) beside it, alternating; medians of the rounds. */
+async function main(): Promise<void> {
+  const ours: Figures[] = [];
+  const theirs: Figures[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const peerFirst = PEER !== undefined && round % 2 === 1;
+    if (peerFirst) theirs.push(await benchOne(PEER));
+    ours.push(await benchOne(MAIN));
+    if (PEER !== undefined && !peerFirst) theirs.push(await benchOne(PEER));
+    console.log(JSON.stringify({ round, ours: ours.at(-1), ...(PEER ? { peer: theirs.at(-1) } : {}) }));
+  }
+  const summary = (rounds: Figures[]): Figures =>
+    Object.fromEntries(
+      Object.entries(rounds[0]!).map(([k, v]) => [
+        k,
+        typeof v === 'number' ? Math.round(median(rounds.map((r) => r[k] as number)) * 100) / 100 : v,
+      ]),
+    );
+  const our = summary(ours);
+  const peer = PEER ? summary(theirs) : undefined;
+  console.log(
+    JSON.stringify({
+      ...our,
+      rounds: ROUNDS,
+      ...(peer
+        ? {
+            peer: PEER,
+            ...Object.fromEntries(Object.entries(peer).map(([k, v]) => [`peer_${k}`, v])),
+            runs_per_s_ratio:
+              Math.round(((our['runs_per_s'] as number) / (peer['runs_per_s'] as number)) * 100) / 100,
+          }
+        : {}),
+    }),
+  );
 }
 
 main().catch((err: unknown) => {
