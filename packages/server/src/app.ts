@@ -15,8 +15,8 @@ import { openApiPlugin } from './api/openapi.js';
 import { pipelineRoutes } from './api/routes/pipelines.js';
 import { chooseLocalRuntime } from './backends/local/create.js';
 import { LocalBackend } from './backends/local/local-backend.js';
-import { createMesosBackends, localClusterName } from './backends/mesos/create.js';
 import { type Clock, systemClock } from './clock.js';
+import { LOCAL_CLUSTER } from './config/mesos-settings.js';
 import { AuthService, AuthSetupError } from './auth/service.js';
 import { installAuth } from './auth/hooks.js';
 import {
@@ -36,7 +36,6 @@ import { Metrics } from './metrics/metrics.js';
 import { PipelineController } from './pipelines/controller.js';
 import { Autoscaler } from './autoscaling/autoscaler.js';
 import { AutoscalingRecords } from './autoscaling/decisions.js';
-import { createCapacity } from './capacity/service.js';
 import { type Automation, startAutomation } from './schedules/automation.js';
 import { storedFrameworkId } from './store/framework-ids.js';
 import { openStore } from './store/open.js';
@@ -152,6 +151,12 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
         }),
       ),
     );
+    // The Mesos backends (the SDK, undici, the ZooKeeper client: ~0.4 s and ~25 MB resident
+    // to load) and the capacity service load only when configured.
+    const { createMesosBackends } =
+      config.mesos.clusters.length > 0
+        ? await import('./backends/mesos/create.js')
+        : { createMesosBackends: () => [] };
     const mesos = config.mesos.clusters.map(
       (cluster) =>
         new TermBackend(() =>
@@ -200,16 +205,18 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       random: seams.random ?? Math.random,
     });
     // Cluster capacity per Mesos role (`--capacity-config`): the leader's loop, one per cluster.
-    const capacity = createCapacity({
-      file: config.capacityConfig,
-      config,
-      backends: mesos,
-      store,
-      runs,
-      leadership: terms,
-      clock,
-      logger,
-    });
+    const capacity = config.capacityConfig
+      ? (await import('./capacity/service.js')).createCapacity({
+          file: config.capacityConfig,
+          config,
+          backends: mesos,
+          store,
+          runs,
+          leadership: terms,
+          clock,
+          logger,
+        })
+      : null;
     const autoscalingRecords = new AutoscalingRecords(store.sql);
     const autoscaler = new Autoscaler({
       store,
@@ -345,6 +352,11 @@ async function buildHttp(deps: ApiDeps, metrics: Metrics, logger: Logger, webDis
   await app.register(pipelineRoutes, { deps, documented: false, pageFallback: true });
   await app.ready();
   return app as unknown as FastifyInstance;
+}
+
+/** The local backend's cluster name: the default cluster's, unless that one is a Mesos cluster. */
+export function localClusterName(config: Config): string {
+  return config.backend === 'local' ? config.cluster : LOCAL_CLUSTER;
 }
 
 /** The auth mode in words, for the start-up log and `galley serve`'s stderr: `none (loopback only)`. */

@@ -4,7 +4,6 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
 import type { AttemptRecord } from '../../model/records.js';
 import { MesosBackend } from './mesos-backend.js';
-import { LOCAL_CLUSTER } from '../../config/mesos-settings.js';
 
 /** What every Mesos backend of the server shares. */
 export interface MesosBackendDeps {
@@ -32,9 +31,4 @@ export function createMesosBackends(config: Config, deps: MesosBackendDeps): Mes
         ...(deps.random ? { random: deps.random } : {}),
       }),
   );
-}
-
-/** The local backend's cluster name: the default cluster's, unless that one is a Mesos cluster. */
-export function localClusterName(config: Config): string {
-  return config.backend === 'local' ? config.cluster : LOCAL_CLUSTER;
 }
