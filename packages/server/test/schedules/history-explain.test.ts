@@ -95,4 +95,19 @@ describe.runIf(pgGate.available)('history queries on PostgreSQL (EXPLAIN)', () =
     expect(plan).not.toMatch(/"Node Type":"Sort"/);
     expect(plan).toMatch(/"Index Name":"runs_alias_started_history"/);
   });
+
+  // A group's finished runs (migration 015): not a walk of all runs newest first, which passes
+  // every run in flight (the newest) before a finished one.
+  it("of a group, finished ones: read in order from the group's status index", async () => {
+    const query: RunQuery = {
+      ...page,
+      equals: { group_name: 'group-3' },
+      statuses: ['STOPPED'],
+      sortBy: 'queued_at',
+      order: 'desc',
+    };
+    const [plan] = await plansOf(store.sql, query);
+    expect(plan).not.toMatch(/"Node Type":"Sort"/);
+    expect(plan).toMatch(/"Index Name":"runs_group_status_history"/);
+  });
 });
