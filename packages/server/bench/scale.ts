@@ -5,7 +5,8 @@
 // It prints, each beside its peer in the same run:
 //  - history p99 (GET /api/v1/history with status/group/definition/owner/exit-code filters, sorts
 //    and offsets, one request at a time) on the empty store, with the finished runs, and with the
-//    runs in flight;
+//    runs in flight (and, with the runs in flight, each store query's time alone, sent straight to
+//    PostgreSQL after its request: what the SQL costs beside what the busy server adds);
 //  - dispatch rate (runs accepted → RUNNING in the store, per second) of the first SCALE_WARM runs
 //    (few in flight) and of the last batch (nearly SCALE_RUNS in flight), and over the whole fill;
 //  - the server's resident memory (VmRSS; VmHWM = its peak) idle, and with every run in flight.
@@ -14,6 +15,7 @@
 //
 // Smaller runs: SCALE_RUNS, SCALE_FINISHED, SCALE_AGENTS, SCALE_BATCH, SCALE_WARM,
 // SCALE_HISTORY_SAMPLES. BENCH_PROFILE=<dir> writes a CPU profile of the server (node --cpu-prof).
+// SCALE_EXPLAIN=1 logs EXPLAIN (ANALYZE, BUFFERS) of each history query's statements at the end.
 // Prints one JSON line last.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +26,11 @@ import { fileURLToPath } from 'node:url';
 import { startFakeMesos } from '@galley/mesos/testing';
 import { startPostgres } from '@galley/testkit';
 import { percentile } from './load.js';
+import type { Client as PgClient } from 'pg';
+import { listRuns } from '../src/store/runs-sql.js';
+import type { SqlQuerier } from '../src/store/sql-client.js';
+import type { RunQuery } from '../src/store/store.js';
+import type { RunSortField } from '../src/model/sort-fields.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RUNS = env('SCALE_RUNS', 100_000);
@@ -197,10 +204,55 @@ function historyQueries(
   return queries;
 }
 
-/** Latencies of `samples` history requests, one at a time: p50 and p99. */
-async function historyLatency(url: string, queries: string[], samples: number) {
+/** A history request without its values but the status (RUNNING and STOPPED pages differ). */
+const kindOf = (query: string) =>
+  query.replace(/([a-z_]+)=([^&]*)/g, (_, k: string, v: string) => (k === 'status' ? `${k}=${v}` : k));
+
+/** The store query a history request's parameters make (as the API's handler builds it). */
+function runQueryOf(path: string): RunQuery {
+  const p = new URLSearchParams(path.slice(path.indexOf('?') + 1));
+  const equals: RunQuery['equals'] = {};
+  for (const k of ['definition_id', 'alias', 'group_name', 'owner_id', 'exit_code'] as const) {
+    const v = p.get(k);
+    if (v !== null) equals[k] = v;
+  }
+  return {
+    equals,
+    statuses: p.getAll('status') as RunQuery['statuses'],
+    env: [],
+    sortBy: (p.get('sort_by') ?? 'queued_at') as RunSortField,
+    order: p.get('order') === 'asc' ? 'asc' : 'desc',
+    limit: Number(p.get('limit') ?? 1024),
+    offset: Number(p.get('offset') ?? 0),
+    exactTotal: p.get('exact_total') === 'true',
+  };
+}
+
+/** A SqlQuerier over the bench's own connection; `explain` logs each statement's plan first. */
+function querier(db: PgClient, explain = false): SqlQuerier {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]) {
+      if (explain) {
+        const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, params as unknown[]);
+        const lines = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']);
+        log(`  ${text.replace(/\s+/g, ' ').slice(0, 160)}\n    ${lines.join('\n    ')}`);
+      }
+      const r = await db.query(text, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    exec: async (script) => void (await db.query(script)),
+  };
+}
+
+/**
+ * Latencies of `samples` history requests, one at a time: p50 and p99. With `sql`, each request is
+ * followed by the same store query sent straight to PostgreSQL: the SQL's own time, beside the
+ * HTTP answer's (which also waits for the server's event loop, busy with the runs in flight).
+ */
+async function historyLatency(url: string, queries: string[], samples: number, sql?: SqlQuerier) {
   const ms: number[] = [];
   const byKind = new Map<string, number[]>();
+  const sqlByKind = new Map<string, number[]>();
   for (let i = 0; i < samples; i++) {
     const query = queries[i % queries.length]!;
     const started = performance.now();
@@ -209,19 +261,46 @@ async function historyLatency(url: string, queries: string[], samples: number) {
     await res.arrayBuffer();
     const took = performance.now() - started;
     ms.push(took);
-    const kind = query.replace(/=[^&]*/g, '');
+    const kind = kindOf(query);
     byKind.set(kind, [...(byKind.get(kind) ?? []), took]);
+    if (sql) {
+      const t0 = performance.now();
+      await listRuns(sql, runQueryOf(query));
+      sqlByKind.set(kind, [...(sqlByKind.get(kind) ?? []), performance.now() - t0]);
+    }
   }
+  const p99 = (times: number[]) => Math.round(percentile(times, 99) * 10) / 10;
   const byQuery: Record<string, number> = {};
+  const sqlByQuery: Record<string, number> = {};
   for (const [kind, times] of byKind) {
-    byQuery[kind] = Math.round(percentile(times, 99) * 10) / 10;
-    log(`  ${kind}: p50 ${percentile(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    byQuery[kind] = p99(times);
+    const direct = sqlByKind.get(kind);
+    if (direct) sqlByQuery[kind] = p99(direct);
+    const sqlNote = direct
+      ? `; SQL alone p50 ${percentile(direct, 50).toFixed(1)}, p99 ${p99(direct)} ms`
+      : '';
+    log(
+      `  ${kind}: p50 ${percentile(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms${sqlNote}`,
+    );
   }
   return {
     p50_ms: Math.round(percentile(ms, 50) * 10) / 10,
-    p99_ms: Math.round(percentile(ms, 99) * 10) / 10,
+    p99_ms: p99(ms),
     by_query: byQuery,
+    sql_by_query: sqlByQuery,
   };
+}
+
+/** SCALE_EXPLAIN=1: EXPLAIN (ANALYZE, BUFFERS) of the statements of one request of each kind. */
+async function explainHistory(db: PgClient, queries: string[]) {
+  const seen = new Set<string>();
+  for (const query of queries) {
+    const kind = kindOf(query);
+    if (seen.has(kind)) continue;
+    seen.add(kind);
+    log(`EXPLAIN ${query}`);
+    await listRuns(querier(db, true), runQueryOf(query));
+  }
 }
 
 async function main(): Promise<void> {
@@ -292,6 +371,7 @@ async function main(): Promise<void> {
       return Number(rows[0]!.n);
     };
     let submitted = 0;
+    let stuck = false;
     let arrays = 0;
     /** Submits `size` runs (arrays of ≤ BATCH, spread over the definitions) and waits until all run. */
     const dispatch = async (size: number) => {
@@ -318,9 +398,12 @@ async function main(): Promise<void> {
           const { rows } = await db.query(
             `SELECT status, queued_reason, count(*) AS n FROM runs WHERE owner_id = 'scale' GROUP BY 1, 2 LIMIT 10`,
           );
-          throw new Error(
-            `only ${n} of ${submitted} runs RUNNING (stuck since ${new Date(lastChange).toISOString()}): ${JSON.stringify(rows)}`,
-          );
+          const stuckAt = `only ${n} of ${submitted} runs RUNNING (stuck since ${new Date(lastChange).toISOString()}): ${JSON.stringify(rows)}`;
+          // SCALE_ON_STUCK=measure: the history and memory are still measured with the runs in flight.
+          if (process.env['SCALE_ON_STUCK'] !== 'measure') throw new Error(stuckAt);
+          log(`dispatch stuck, measuring with ${n} in flight: ${stuckAt}`);
+          stuck = true;
+          break;
         }
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -335,19 +418,26 @@ async function main(): Promise<void> {
     const historyWarm = await historyLatency(url, historyQueries(definitions, true), HISTORY_SAMPLES);
     const fillStarted = performance.now();
     let lastBatch = warm;
-    while (submitted < RUNS) lastBatch = await dispatch(Math.min(BATCH, RUNS - submitted));
+    while (submitted < RUNS && !stuck) lastBatch = await dispatch(Math.min(BATCH, RUNS - submitted));
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const full = memory(pid);
     if (process.env['SCALE_SNAPSHOT'] === '1') {
       proc.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 60_000));
     }
-    const historyFull = await historyLatency(url, historyQueries(definitions, true), HISTORY_SAMPLES);
+    const historyFull = await historyLatency(
+      url,
+      historyQueries(definitions, true),
+      HISTORY_SAMPLES,
+      querier(db),
+    );
     const fullAfterHistory = memory(pid);
     log(`history with ${submitted} in flight: ${JSON.stringify(historyFull)}`);
+    if (process.env['SCALE_EXPLAIN'] === '1') await explainHistory(db, historyQueries(definitions, true));
     const round = (n: number) => Math.round(n);
     const figures = {
-      runs_in_flight: submitted,
+      runs_in_flight: stuck ? await running() : submitted,
+      ...(stuck ? { dispatch_stuck_at_submitted: submitted } : {}),
       finished_runs: FINISHED,
       agents: AGENTS,
       store: 'postgres',
@@ -358,6 +448,7 @@ async function main(): Promise<void> {
       history_p99_ms_finished_only: historyFinished.p99_ms,
       history_p99_ms_few_in_flight: historyWarm.p99_ms,
       history_p99_ms_by_query: historyFull.by_query,
+      history_sql_p99_ms_by_query: historyFull.sql_by_query,
       dispatch_runs_per_s: round((RUNS - WARM) / fillSeconds),
       dispatch_runs_per_s_first: round(warm.perSecond),
       dispatch_runs_per_s_last_batch: round(lastBatch.perSecond),
