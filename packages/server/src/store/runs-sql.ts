@@ -117,10 +117,18 @@ export async function listRuns(db: SqlQuerier, q: RunQuery): Promise<RunPage> {
   params.push(q.limit, q.offset);
   // The page alone (it stops after limit + offset rows of an index); a window count here would
   // read every matching run before the first row (1.1 s for the newest 50 of 1,000,000 runs).
+  // The page's run ids first, then their rows: the ids come from an index alone where one holds
+  // the filters (a group's finished runs: its status index, not a walk of the newest-first index
+  // past every run in flight that the planner, seeing the table in queued_at order, preferred for
+  // a whole-row page — 31 ms → 0.1 ms with 65,000 in flight).
+  const order = `${q.order} NULLS LAST`;
   const { rows } = await db.query(
-    `SELECT * FROM runs ${clause}
-     ORDER BY ${q.sortBy} ${q.order} NULLS LAST, run_id ${q.order}
-     LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    `SELECT r.* FROM (
+       SELECT run_id, ${q.sortBy} AS k FROM runs ${clause}
+        ORDER BY ${q.sortBy} ${order}, run_id ${q.order}
+        LIMIT $${params.length - 1} OFFSET $${params.length}) AS p
+     JOIN runs r ON r.run_id = p.run_id
+     ORDER BY p.k ${order}, p.run_id ${q.order}`,
     params,
   );
   const items = rows.map(runFromRow);
