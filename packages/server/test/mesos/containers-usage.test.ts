@@ -4,7 +4,7 @@ import type { TaskStatus } from '@galley/mesos';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TrackedTask } from '../../src/backends/mesos/attempts.js';
-import { MesosUsage } from '../../src/backends/mesos/usage-poller.js';
+import { MesosUsage, nextPollDelayMs } from '../../src/backends/mesos/usage-poller.js';
 import {
   memoryLimitation,
   parseStatistics,
@@ -185,5 +185,13 @@ describe('Mesos usage poller against an agent endpoint', () => {
     expect(
       usage.ended([ended], { ...OOM, state: 'TASK_FINISHED', reason: undefined } as TaskStatus, 256),
     ).toEqual([ended]);
+  });
+
+  it('spaces rounds so that polling takes at most a twentieth of the time, never more often than the interval', () => {
+    // A small cluster is read every interval; 600 ms of parsing (100,000 attempts) waits 12 s.
+    expect(nextPollDelayMs(2_000, 3)).toBe(2_000);
+    expect(nextPollDelayMs(2_000, 100)).toBe(2_000);
+    expect(nextPollDelayMs(2_000, 600)).toBe(12_000);
+    expect(nextPollDelayMs(500, 40)).toBe(800);
   });
 });
