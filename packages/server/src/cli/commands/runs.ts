@@ -9,6 +9,7 @@ import {
 } from '../../api/schemas/index.js';
 import { RUN_STATUSES } from '../../api/schemas/statuses.js';
 import { CliError, EXIT, type GalleyClient } from '../client.js';
+import { historyTotal } from '../history-total.js';
 import { formatDuration, formatTable } from '../table.js';
 import { queueFields, type QueueRunOptions, withQueueFlags } from './queues.js';
 import { retryFields, type RetryRunOptions } from './schedules.js';
@@ -307,9 +308,7 @@ export function runsCommand(client: () => GalleyClient): Command {
         process.stdout.write(
           `${formatTable(['RUN ID', 'ALIAS', 'STATUS', 'EXIT', 'OWNER', 'QUEUED AT', 'RAN', 'REASON'], rows)}\n`,
         );
-        // An inexact total (a large history) is a lower bound: "50 of 10000+ runs".
-        const total = `${page.total}${page.total_exact === false ? '+' : ''}`;
-        process.stderr.write(`${page.history.length} of ${total} runs\n`);
+        process.stderr.write(`${page.history.length} of ${historyTotal(page)} runs\n`);
       },
     );
 }
