@@ -6,7 +6,8 @@
 //  - history p99 (GET /api/v1/history with status/group/definition/owner/exit-code filters, sorts
 //    and offsets, one request at a time) on the empty store, with the finished runs, and with the
 //    runs in flight (and, with the runs in flight, each store query's time alone, sent straight to
-//    PostgreSQL after its request: what the SQL costs beside what the busy server adds);
+//    PostgreSQL after its request: what the SQL costs beside what the busy server adds), then
+//    again after a VACUUM of the runs (what the store answers once autovacuum caught up);
 //  - dispatch rate (runs accepted → RUNNING in the store, per second) of the first SCALE_WARM runs
 //    (few in flight) and of the last batch (nearly SCALE_RUNS in flight), and over the whole fill;
 //  - the server's resident memory (VmRSS; VmHWM = its peak) idle, and with every run in flight.
@@ -433,6 +434,17 @@ async function main(): Promise<void> {
     );
     const fullAfterHistory = memory(pid);
     log(`history with ${submitted} in flight: ${JSON.stringify(historyFull)}`);
+    // The same once autovacuum has caught up with the fill: each run in flight was written three or
+    // four times on its way to RUNNING, and until a VACUUM its old row versions stay in the indexes
+    // and its pages are not all-visible, so a count or a page reads the table for them.
+    await db.query('VACUUM (ANALYZE) runs');
+    const historyVacuumed = await historyLatency(
+      url,
+      historyQueries(definitions, true),
+      HISTORY_SAMPLES,
+      querier(db),
+    );
+    log(`history with ${submitted} in flight, after VACUUM: ${JSON.stringify(historyVacuumed)}`);
     if (process.env['SCALE_EXPLAIN'] === '1') await explainHistory(db, historyQueries(definitions, true));
     const round = (n: number) => Math.round(n);
     const figures = {
@@ -447,6 +459,8 @@ async function main(): Promise<void> {
       history_p99_ms_empty_store: historyEmpty.p99_ms,
       history_p99_ms_finished_only: historyFinished.p99_ms,
       history_p99_ms_few_in_flight: historyWarm.p99_ms,
+      history_p99_ms_after_vacuum: historyVacuumed.p99_ms,
+      history_p50_ms_after_vacuum: historyVacuumed.p50_ms,
       history_p99_ms_by_query: historyFull.by_query,
       history_sql_p99_ms_by_query: historyFull.sql_by_query,
       dispatch_runs_per_s: round((RUNS - WARM) / fillSeconds),
