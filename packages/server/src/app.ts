@@ -87,6 +87,16 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
   logger.info({ config: redactConfig(config) }, 'starting');
   logger.info({ auth: config.auth.mode }, `auth: ${authSummary(config)}`);
   const replicaId = newReplicaId();
+  // Chosen once: every leadership term's local backend runs images the same way. The probe (a
+  // container run through the CLI, ~1 s) goes on while the store opens: it was most of a restart.
+  let storeOpened = () => {};
+  const containersChosen = chooseLocalRuntime(
+    config.containers,
+    config.dataDir,
+    logger.child({ component: 'local' }),
+    new Promise<void>((resolve) => (storeOpened = resolve)),
+  );
+  containersChosen.catch(() => undefined); // awaited below; a failure surfaces there
   const store = await openStore(
     config.databaseUrl
       ? { databaseUrl: config.databaseUrl }
@@ -99,6 +109,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       idleInTransactionMs: Math.max(100, Math.floor(config.ha.leaseMs / 2)),
     },
   );
+  storeOpened();
   let replicas: Awaited<ReturnType<typeof joinReplicaSet>> | null = null;
   let cleanUp = () => {};
   try {
@@ -127,12 +138,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
     const terms = new TermLeadership(leadership);
     const feed = new RunFeed();
     const metrics = new Metrics(store);
-    // Chosen once: every leadership term's local backend runs images the same way.
-    const containers = await chooseLocalRuntime(
-      config.containers,
-      config.dataDir,
-      logger.child({ component: 'local' }),
-    );
+    const containers = await containersChosen;
     const backend = new TermBackend(() =>
       secrets.wrap(
         new LocalBackend({

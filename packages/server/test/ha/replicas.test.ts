@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGalley, startPostgres, type PostgresServer } from '@galley/testkit';
@@ -321,13 +322,21 @@ describe.runIf(built && pgGate.available)('replicas on one PostgreSQL (local bac
 
 describe.runIf(built)('the embedded store (PGlite) serves one process', () => {
   it(
-    'refuses a second server on the same data directory, and starts after the first was SIGKILLed',
+    "refuses a second server on the same data directory, which leaves the first one's registry logins alone, and starts after the first was SIGKILLed",
     TEST,
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'galley-ha-pglite-'));
+      const logins = (user: string) => ({
+        env: {
+          GALLEY_CONTAINER_RUNTIME: 'auto',
+          GALLEY_REGISTRY_CREDENTIALS: `registry.example=${user}:secret-${user}`,
+        },
+      });
       try {
-        const first = await startGalley({ dataDir: dir });
-        const second = await startGalley({ dataDir: dir }).then(
+        const first = await startGalley({ dataDir: dir, ...logins('alice') });
+        // The container runtime is probed while the store opens: the refused server's probe must
+        // not write its logins over the running server's.
+        const second = await startGalley({ dataDir: dir, ...logins('mallory') }).then(
           (g) => g,
           (err: Error) => err,
         );
@@ -335,6 +344,11 @@ describe.runIf(built)('the embedded store (PGlite) serves one process', () => {
         expect((second as Error).message).toMatch(
           /data directory .* is in use by another Galley server \(pid \d+\)/,
         );
+        const authFile = join(dir, 'containers', 'auth.json');
+        if (existsSync('/usr/bin/podman')) {
+          const written = await readFile(authFile, 'utf8');
+          expect(written).toContain(Buffer.from('alice:secret-alice').toString('base64'));
+        }
         await first.kill();
         const third = await startGalley({ dataDir: dir });
         expect((await health(third.url))?.leader).toBe(true);

@@ -48,6 +48,11 @@ export interface DetectOptions {
   /** The server's environment the CLI needs (PATH, HOME, …). */
   baseEnv: Record<string, string>;
   logger: Logger;
+  /**
+   * Settles once the data directory is this server's (its store lock taken): the registry logins
+   * are written only then, so a second server started on a directory in use changes nothing there.
+   */
+  owned?: Promise<void>;
 }
 
 /**
@@ -79,6 +84,7 @@ async function probeDocker(settings: ContainerSettings, o: DetectOptions): Promi
   const version = await runCli({ cli, env }, ['version', '--format', '{{.Server.Version}}'], 15_000);
   if (version.code !== 0)
     return { runtime: null, why: `its daemon does not answer (${lastWords(version.stderr)})` };
+  await o.owned;
   const auth = await writeAuth('docker', settings, o.stateDir);
   // A daemon on this machine with the cgroupfs driver (Docker's, or Podman's Docker API) takes
   // `--cgroup-parent /galley/<name>`: the parent outlives the container, so its peak memory is read
@@ -156,6 +162,7 @@ async function probePodman(settings: ContainerSettings, o: DetectOptions): Promi
       30_000,
     );
     const [version = '?', oci = '?', manager = '?'] = info.stdout.trim().split(' ');
+    await o.owned;
     const auth = await writeAuth('podman', settings, o.stateDir);
     o.logger.debug({ cli, config: what, init }, 'local backend: podman runs containers');
     return {

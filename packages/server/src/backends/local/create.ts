@@ -16,15 +16,18 @@ export async function chooseLocalRuntime(
   settings: ContainerSettings,
   dataDir: string,
   logger: Logger,
+  owned?: Promise<void>,
 ): Promise<RuntimeChoice> {
   const stateDir = join(dataDir, 'containers');
+  // The data directory as the store makes it (it may come first: the two start together).
+  await mkdir(dataDir, { recursive: true });
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const baseEnv: Record<string, string> = {};
   for (const name of [...DEFAULT_INHERITED_ENV, 'CONTAINERS_CONF', 'XDG_RUNTIME_DIR', 'DOCKER_HOST']) {
     const value = process.env[name];
     if (value !== undefined) baseEnv[name] = value;
   }
-  const choice = await chooseRuntime(settings, { stateDir, baseEnv, logger });
+  const choice = await chooseRuntime(settings, { stateDir, baseEnv, logger, owned });
   if (choice.runtime)
     logger.info(
       { runtime: choice.runtime.description, why: choice.why },
