@@ -226,6 +226,9 @@ export function runImage(
     try {
       child = spawn(runtime.command, [...(runtime.args ?? []), 'start', '--attach', launch.name], {
         env: runtime.env ?? process.env,
+        // conmon, started from here, writes an `oom` marker into its working directory when the
+        // container is OOM-killed: the sandbox, not wherever the fake master's process runs.
+        cwd: launch.directory,
         detached: true,
         stdio: ['ignore', out, err],
       });
