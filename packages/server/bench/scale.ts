@@ -116,6 +116,20 @@ async function startServer(dataDir: string, master: string, databaseUrl: string)
   });
 }
 
+/** The server's V8 heap as its /metrics says (prom-client's default metrics), in MB. */
+async function heap(
+  url: string,
+): Promise<{ heap_used_mb: number; heap_total_mb: number; external_mb: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const mb = (metric: string) =>
+    Math.round(Number(new RegExp(`^galley_process_${metric} (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20);
+  return {
+    heap_used_mb: mb('nodejs_heap_size_used_bytes'),
+    heap_total_mb: mb('nodejs_heap_size_total_bytes'),
+    external_mb: mb('nodejs_external_memory_bytes'),
+  };
+}
+
 async function call(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method,
@@ -422,6 +436,8 @@ async function main(): Promise<void> {
     while (submitted < RUNS && !stuck) lastBatch = await dispatch(Math.min(BATCH, RUNS - submitted));
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const full = memory(pid);
+    const fullHeap = await heap(url);
+    log(`full: rss ${full.rss_mb} MB, V8 ${JSON.stringify(fullHeap)}`);
     if (process.env['SCALE_SNAPSHOT'] === '1') {
       proc.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 60_000));
@@ -471,6 +487,7 @@ async function main(): Promise<void> {
       rss_mb: Math.max(full.rss_mb, fullAfterHistory.rss_mb),
       rss_mb_idle_with_finished: idle.rss_mb,
       rss_mb_peak: Math.max(peak.rss_mb, fullAfterHistory.hwm_mb),
+      ...fullHeap,
       aims: AIMS,
       meets: {
         rss: Math.max(full.rss_mb, fullAfterHistory.rss_mb) <= AIMS.rss_mb,

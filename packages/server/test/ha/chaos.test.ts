@@ -53,6 +53,58 @@ function launchedTaskIds(body: Record<string, unknown> | undefined): string[] {
     .map((t) => t.task_id?.value ?? '');
 }
 
+/**
+ * What a failed wait for the runs' ends prints: the runs not STOPPED with their attempts and
+ * events, what the fake master knows of their tasks, and the tail of each replica's log.
+ */
+async function whatIsStuck(
+  databaseUrl: string,
+  fake: ReturnType<typeof fakeOf>,
+  replicas: Replicas,
+): Promise<string> {
+  const stuck = await query<Record<string, unknown>>(
+    databaseUrl,
+    `SELECT r.run_id, r.status, a.attempt_id, a.state, a.node_id, a.epoch, a.created_at, a.launched_at, a.ended_at
+       FROM runs r LEFT JOIN attempts a ON a.run_id = r.run_id
+      WHERE r.status <> 'STOPPED' ORDER BY r.run_id, a.seq LIMIT 40`,
+  );
+  const runIds = [...new Set(stuck.map((s) => String(s['run_id'])))].slice(0, 10);
+  const events = await query<Record<string, unknown>>(
+    databaseUrl,
+    `SELECT run_id, at, type, status, attempt_id, reason FROM run_events WHERE run_id = ANY($1) ORDER BY run_id, id`,
+    [runIds],
+  );
+  const attemptIds = new Set(stuck.map((s) => String(s['attempt_id'])));
+  const tasks = fake
+    .state()
+    .tasks.filter((t) => attemptIds.has(t.taskId))
+    .map(({ taskId, agentId, state, statusUpdateState, pendingUpdates, completed, unreachable, states }) => ({
+      taskId,
+      agentId,
+      state,
+      statusUpdateState,
+      pendingUpdates,
+      completed,
+      unreachable,
+      states,
+    }));
+  const [counts] = await query(
+    databaseUrl,
+    `SELECT count(*) FILTER (WHERE status <> 'STOPPED') AS not_stopped, count(*) AS total FROM runs`,
+  );
+  const logs = replicas.all.map(
+    (r) => `--- ${r.name} (${r.proc ? 'running' : 'down'})\n${r.proc?.output().slice(-4_000) ?? ''}`,
+  );
+  return [
+    `chaos: runs not STOPPED: ${JSON.stringify(counts)}`,
+    `their attempts: ${JSON.stringify(stuck, null, 1)}`,
+    `their events: ${JSON.stringify(events, null, 1)}`,
+    `their tasks on the fake master: ${JSON.stringify(tasks, null, 1)}`,
+    `frameworks: ${JSON.stringify(fake.state().frameworks)}`,
+    ...logs,
+  ].join('\n');
+}
+
 describe.runIf(fakeNeeded && pgGate.available)(
   `chaos: 3 replicas, leader SIGKILLed ${KILLS} times and paused once (${RUNS} runs)`,
   () => {
@@ -165,7 +217,10 @@ describe.runIf(fakeNeeded && pgGate.available)(
             return row!.n === '0' ? true : undefined;
           },
           180_000,
-        );
+        ).catch(async (err: unknown) => {
+          console.error(await whatIsStuck(databaseUrl, fake, replicas));
+          throw err;
+        });
         const runs = await query<{ run_id: string; exit_code: number | null }>(
           databaseUrl,
           'SELECT run_id, exit_code FROM runs',
