@@ -58,8 +58,27 @@ export function workShapeOf(run: RunRecord): WorkShape {
   };
 }
 
+/**
+ * One copy of each queue, owner, group and array id the counted shapes hold: each run read from
+ * the store or the feed brings fresh copies, and 100,000 runs in flight share a few dozen values
+ * (their copies were 11 MB of the heap). Emptied when it grows past a bound.
+ */
+const STRINGS_KEPT = 10_000;
+const strings = new Map<string, string>();
+function interned(s: string): string {
+  const known = strings.get(s);
+  if (known !== undefined) return known;
+  if (strings.size >= STRINGS_KEPT) strings.clear();
+  strings.set(s, s);
+  return s;
+}
+
 /** Counts a run holding capacity (its sums and its array's children). */
 function count(u: ClusterUsage, r: RunningShape): void {
+  r.queue = interned(r.queue);
+  r.owner = interned(r.owner);
+  r.group = interned(r.group);
+  if (r.array !== undefined) r.array = interned(r.array);
   u.byId.set(r.runId, r);
   u.totals.add(r);
   if (r.array === undefined) return;

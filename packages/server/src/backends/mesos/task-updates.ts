@@ -56,7 +56,10 @@ export function applyUpdate(status: TaskStatus, ctx: UpdateContext): UpdateEffec
     return { events: [], kill: { taskId, agentId: status.agent_id?.value } };
   }
   t.lastUpdateAt = ctx.now;
-  if (status.agent_id?.value) t.agentId = status.agent_id.value;
+  // The same agent keeps the string it was launched with: each update's is a fresh copy, and at
+  // 100,000 tasks in flight those copies were 6 MB of the heap.
+  const agentId = status.agent_id?.value;
+  if (agentId && agentId !== t.agentId) t.agentId = agentId;
   const executorFailure = executorStartFailureOf(status, {
     executorId: t.executorId,
     started: t.phase !== 'launching',
