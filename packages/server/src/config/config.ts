@@ -40,6 +40,8 @@ export interface Config {
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
   /** Days finished runs are kept unless their definition says otherwise; 0 = forever. */
   retentionDays: number;
+  /** V8's heap growing factor for this process, in percent (0 = V8's own); see heap-growth.ts. */
+  heapGrowingPercent: number;
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
@@ -201,6 +203,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       maxDelayMs: f.retryMaxDelayMs,
     },
     retentionDays: f.retentionDays,
+    heapGrowingPercent: f.heapGrowingPercent,
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,

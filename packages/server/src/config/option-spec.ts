@@ -17,6 +17,8 @@ export interface OptionSpecOf<K extends string> {
   description: string;
   /** Minimum for numbers (inclusive). */
   min?: number;
+  /** Maximum for numbers (inclusive). */
+  max?: number;
   /** The values a `string` setting may take; undefined = any non-empty string. */
   choices?: readonly string[];
   /** The flag may be given several times; the values are joined with `;`. */

@@ -15,12 +15,15 @@ const oneOf = (values: readonly string[]) => Type.Union(values.map((v) => Type.L
 /** The schema of one setting's value, once numeric text is a number (see `coerceOption`). */
 export function optionSchema(spec: OptionSpec): TSchema {
   const description = spec.description;
-  const minimum = spec.min === undefined ? {} : { minimum: spec.min };
+  const bounds = {
+    ...(spec.min === undefined ? {} : { minimum: spec.min }),
+    ...(spec.max === undefined ? {} : { maximum: spec.max }),
+  };
   switch (spec.type) {
     case 'integer':
-      return Type.Integer({ ...minimum, description });
+      return Type.Integer({ ...bounds, description });
     case 'number':
-      return Type.Number({ ...minimum, description });
+      return Type.Number({ ...bounds, description });
     case 'level':
       return oneOf(LOG_LEVELS);
     case 'address':
@@ -65,12 +68,21 @@ function expected(schema: TSchema): string {
       return `one of ${branches.map((b) => String(b.const)).join(', ')}`;
     return branches.map(expected).join(' or ');
   }
-  const minimum = typeof schema.minimum === 'number' ? ` ≥ ${schema.minimum}` : '';
+  const min = typeof schema.minimum === 'number' ? schema.minimum : undefined;
+  const max = typeof schema.maximum === 'number' ? schema.maximum : undefined;
+  const range =
+    min !== undefined && max !== undefined
+      ? ` from ${min} to ${max}`
+      : min !== undefined
+        ? ` ≥ ${min}`
+        : max !== undefined
+          ? ` ≤ ${max}`
+          : '';
   switch (schema.type) {
     case 'integer':
-      return `an integer${minimum}`;
+      return `an integer${range}`;
     case 'number':
-      return `a number${minimum}`;
+      return `a number${range}`;
     case 'null':
       return 'null';
     case 'string':

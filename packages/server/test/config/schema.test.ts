@@ -79,7 +79,7 @@ describe('the config schema', () => {
   it('checks flags and env vars with the same schemas', () => {
     const problems = problemsOf(() =>
       resolveConfig({
-        env: { GALLEY_RETRY_MAX_ATTEMPTS: '0', GALLEY_LOG_FOLLOW_MS: '' },
+        env: { GALLEY_RETRY_MAX_ATTEMPTS: '0', GALLEY_LOG_FOLLOW_MS: '', GALLEY_HEAP_GROWING_PERCENT: '401' },
         flags: { stopGraceMs: '1.5', localCpus: 'Infinity', backend: 'k8s', serverMode: '' },
       }),
     );
@@ -90,6 +90,7 @@ describe('the config schema', () => {
         'localCpus (--local-cpus): expected a number ≥ 0.001, got "Infinity"',
         'backend (--backend): expected one of local, mesos, got "k8s"',
         'serverMode (--server-mode): expected a non-empty string, got ""',
+        'heapGrowingPercent (GALLEY_HEAP_GROWING_PERCENT): expected an integer from 0 to 400, got "401"',
       ]),
     );
     // An empty env var is not set (the default applies), as before.

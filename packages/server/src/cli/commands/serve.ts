@@ -3,6 +3,7 @@ import { type AliasUse, CONFIG_ALIASES, describeAliasUse } from '../../config/al
 import { OPTIONS } from '../../config/options.js';
 import type { FlatConfig } from '../../config/options.js';
 import { CliError, EXIT } from '../client.js';
+import { applyHeapGrowth } from '../../heap-growth.js';
 
 /** `galley serve`: runs the server until SIGINT/SIGTERM. Every setting has a flag (see the README table). */
 export function serveCommand(): Command {
@@ -53,6 +54,8 @@ export function serveCommand(): Command {
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     }
+    // Before the server's data fills the heap (see heap-growth.ts).
+    applyHeapGrowth(config.heapGrowingPercent);
     const server = await buildServer(config).catch((err: unknown) => {
       // Settings checked at start (auth none off loopback, an unusable bootstrap token file).
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
