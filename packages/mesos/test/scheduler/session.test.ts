@@ -56,12 +56,15 @@ describe('scheduler session (fake master, or MESOS_MASTER)', () => {
     const c = await cluster({ agents: 1 });
     const order: string[] = [];
     const inner = createMemoryFrameworkIdStore();
+    // The save holds until the test has seen that nothing went on meanwhile.
+    let releaseSave!: () => void;
+    const saveHeld = new Promise<void>((resolve) => (releaseSave = resolve));
     const store: FrameworkIdStore = {
       load: () => inner.load(),
       clear: () => inner.clear(),
       save: async (id) => {
         order.push('save started');
-        await new Promise((r) => setTimeout(r, 150));
+        await saveHeld;
         await inner.save(id);
         saveDoneAt = Date.now();
         order.push('save done');
@@ -77,6 +80,16 @@ describe('scheduler session (fake master, or MESOS_MASTER)', () => {
       },
     });
     s.start();
+    await waitFor('the save to start', () => order.includes('save started'));
+    if (c.fake) {
+      // While the id is being saved the master has subscribed the framework and sent it offers:
+      // none is handled, and no call goes out, before the save is done.
+      const fake = c.fake;
+      await waitFor('offers sent', () => fake.state().offers.length > 0);
+      expect(order).toEqual(['save started']);
+      expect(fake.calls({ api: 'scheduler' }).map((x) => x.type)).toEqual(['SUBSCRIBE']);
+    }
+    releaseSave();
     const state = await s.subscribed();
     await waitFor('offers', () => order.includes('OFFERS handled'));
     expect(order.slice(0, 3)).toEqual(['save started', 'save done', 'SUBSCRIBED handled']);
