@@ -16,7 +16,7 @@
  */
 import { CoreInputError } from '../errors.js';
 import { formatConstraint, isEligible } from './constraints.js';
-import { capacityOf, fit, needOf, pickPorts, scalarsFit, SCALARS, subtract } from './fit.js';
+import { capacityOf, fit, needOf, pickPorts, SCALARS, subtract } from './fit.js';
 import type { Capacity, Need, Scalar } from './fit.js';
 import type { Demand, Node, PlacementResult } from './model.js';
 import { explainUnplaced, waitingBehind } from './reasons.js';
@@ -42,34 +42,42 @@ function assertUnique(ids: string[], code: 'DUPLICATE_DEMAND' | 'DUPLICATE_NODE'
 
 /**
  * The node where the demand fits most tightly now, with its ports; undefined when none fits.
- * Called for every demand on every node (1,000 agents × a round's runs): the score is computed
- * in place (as `fitScore`, compared as `compareFit`) and ports are picked only on a node that
- * would be the best so far — a node no tighter than the best cannot be chosen, whether its ports
- * fit or not, so the answer is the same as scoring and picking ports on every node.
+ * Called for every demand on every eligible node (1,000 agents × a round's runs): the score is
+ * computed in place (as `fitScore`, compared as `compareFit`) and ports are picked only on a node
+ * that would be the best so far — a node no tighter than the best cannot be chosen, whether its
+ * ports fit or not, so the answer is the same as scoring and picking ports on every node.
+ * `eligible` are indexes into the round's nodes (and `current`), sorted by node id, so ties go to
+ * the lowest node id.
  */
 function bestNode(
-  demand: Demand,
   need: Need,
-  start: NodeAtStart[],
-  current: Map<string, Capacity>,
+  eligible: readonly number[],
+  current: readonly Capacity[],
   scale: Record<Scalar, number>,
-): { nodeId: string; ports: number[] } | undefined {
-  let best: { nodeId: string; ports: number[]; gpus: number; rest: number } | undefined;
-  for (const { node } of start) {
-    if (!isEligible(demand, node)) continue;
-    const capacity = current.get(node.id) as Capacity;
-    if (!scalarsFit(need, capacity)) continue;
+): { index: number; ports: number[] } | undefined {
+  let best: { index: number; ports: number[]; gpus: number; rest: number } | undefined;
+  const { cpus, memMb, diskMb } = scale;
+  for (const i of eligible) {
+    const capacity = current[i]!;
+    // scalarsFit, inline: this loop is the hottest of a dispatch round.
+    if (
+      need.cpus > capacity.cpus ||
+      need.memMb > capacity.memMb ||
+      need.diskMb > capacity.diskMb ||
+      need.gpus > capacity.gpus
+    )
+      continue;
     const gpus = capacity.gpus - need.gpus;
     let rest = 0;
-    if (scale.cpus > 0) rest += (capacity.cpus - need.cpus) / scale.cpus;
-    if (scale.memMb > 0) rest += (capacity.memMb - need.memMb) / scale.memMb;
-    if (scale.diskMb > 0) rest += (capacity.diskMb - need.diskMb) / scale.diskMb;
+    if (cpus > 0) rest += (capacity.cpus - need.cpus) / cpus;
+    if (memMb > 0) rest += (capacity.memMb - need.memMb) / memMb;
+    if (diskMb > 0) rest += (capacity.diskMb - need.diskMb) / diskMb;
     if (best !== undefined && !((gpus - best.gpus || rest - best.rest) < 0)) continue;
     const ports = pickPorts(capacity.portRanges, need.fixedPorts, need.ports);
     if (ports === null) continue;
-    best = { nodeId: node.id, ports, gpus, rest };
+    best = { index: i, ports, gpus, rest };
   }
-  return best && { nodeId: best.nodeId, ports: best.ports };
+  return best && { index: best.index, ports: best.ports };
 }
 
 /** Why demands of one shape are unplaced this round: a fixed reason, or the nodes it fitted at the start. */
@@ -129,7 +137,10 @@ export function place(demands: Demand[], nodes: Node[]): PlacementResult {
   const start: NodeAtStart[] = [...nodes]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((node) => ({ node, capacity: capacityOf(node) }));
-  const current = new Map(start.map(({ node, capacity }) => [node.id, capacity]));
+  /** Each node's capacity now, by its index in `start`. */
+  const current = start.map(({ capacity }) => capacity);
+  /** The nodes eligible for a shape's role and constraints (indexes into `start`, ascending): fixed for the round. */
+  const eligibleFor = new Map<string, number[]>();
   const scale = Object.fromEntries(
     SCALARS.map((key) => [key, Math.max(0, ...start.map((s) => s.capacity[key]))]),
   ) as Record<Scalar, number>;
@@ -141,11 +152,21 @@ export function place(demands: Demand[], nodes: Node[]): PlacementResult {
     const need = needOf(demand);
     const shape = shapeOf(demand, need);
     // Capacity only shrinks during a round: a shape that did not fit once will not fit again.
-    const chosen = explained.has(shape) ? undefined : bestNode(demand, need, start, current, scale);
+    let chosen: { index: number; ports: number[] } | undefined;
+    if (!explained.has(shape)) {
+      let eligible = eligibleFor.get(shape);
+      if (eligible === undefined) {
+        eligible = [];
+        for (let i = 0; i < start.length; i++) if (isEligible(demand, start[i]!.node)) eligible.push(i);
+        eligibleFor.set(shape, eligible);
+      }
+      chosen = bestNode(need, eligible, current, scale);
+    }
     if (chosen) {
-      result.placements.push({ demandId: demand.id, ...chosen });
-      current.set(chosen.nodeId, subtract(current.get(chosen.nodeId) as Capacity, need, chosen.ports));
-      placedOn.set(chosen.nodeId, (placedOn.get(chosen.nodeId) ?? 0) + 1);
+      const nodeId = start[chosen.index]!.node.id;
+      result.placements.push({ demandId: demand.id, nodeId, ports: chosen.ports });
+      current[chosen.index] = subtract(current[chosen.index]!, need, chosen.ports);
+      placedOn.set(nodeId, (placedOn.get(nodeId) ?? 0) + 1);
       continue;
     }
     result.unplaced.push({
