@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
  * in flight the server holds ~150 MB of live data and allocates fast (status updates, usage
  * rounds, the dispatch rounds' reads), so its heap grew to 390–450 MB and its RSS to 540–610 MB, most
  * of it garbage waiting to be collected. A fixed factor of 1.5 collects sooner: 250–275 MB of heap,
- * 370–410 MB RSS, for 5–10 % of the dispatch rate (bench:scale; packages/server/README.md).
+ * 370–420 MB RSS, for a few percent of the dispatch rate (bench:scale; packages/server/README.md).
  *
  * The flag is read at each full collection, so setting it after start takes effect from the next one.
  */
