@@ -26,12 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeMesos } from '@galley/mesos/testing';
 import { startPostgres } from '@galley/testkit';
-import { percentile } from './load.js';
-import type { Client as PgClient } from 'pg';
-import { listRuns } from '../src/store/runs-sql.js';
-import type { SqlQuerier } from '../src/store/sql-client.js';
-import type { RunQuery } from '../src/store/store.js';
-import type { RunSortField } from '../src/model/sort-fields.js';
+import { explainHistory, historyLatency, historyQueries, log, querier } from './scale-history.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RUNS = env('SCALE_RUNS', 100_000);
@@ -61,9 +56,6 @@ function memory(pid: number): Memory {
     Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024);
   return { rss_mb: mb('VmRSS'), hwm_mb: mb('VmHWM') };
 }
-
-const log = (message: string) =>
-  console.error(`[scale ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 async function startServer(dataDir: string, master: string, databaseUrl: string) {
   const args = [
@@ -200,124 +192,6 @@ async function seed(
   }
 }
 
-/** The history queries a user of the UI and CLI sends: filters, sorts, offsets; 50 a page. */
-function historyQueries(
-  definitions: { id: string; alias: string; group: string }[],
-  inFlight: boolean,
-): string[] {
-  const queries: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    const d = definitions[(i * 7) % definitions.length]!;
-    const offset = (i % 5) * 50;
-    queries.push(`/history?limit=50&offset=${offset}`);
-    queries.push(`/history?status=STOPPED&group_name=${d.group}&limit=50&offset=${offset}`);
-    queries.push(`/history?definition_id=${d.id}&status=STOPPED&exit_code=1&limit=50`);
-    queries.push(`/history?owner_id=owner-${i % OWNERS}&limit=50&offset=${offset}`);
-    queries.push(`/history?alias=${d.alias}&sort_by=started_at&order=desc&limit=50`);
-    if (inFlight) queries.push(`/history?status=RUNNING&group_name=${d.group}&limit=50&offset=${offset}`);
-  }
-  return queries;
-}
-
-/** A history request without its values but the status (RUNNING and STOPPED pages differ). */
-const kindOf = (query: string) =>
-  query.replace(/([a-z_]+)=([^&]*)/g, (_, k: string, v: string) => (k === 'status' ? `${k}=${v}` : k));
-
-/** The store query a history request's parameters make (as the API's handler builds it). */
-function runQueryOf(path: string): RunQuery {
-  const p = new URLSearchParams(path.slice(path.indexOf('?') + 1));
-  const equals: RunQuery['equals'] = {};
-  for (const k of ['definition_id', 'alias', 'group_name', 'owner_id', 'exit_code'] as const) {
-    const v = p.get(k);
-    if (v !== null) equals[k] = v;
-  }
-  return {
-    equals,
-    statuses: p.getAll('status') as RunQuery['statuses'],
-    env: [],
-    sortBy: (p.get('sort_by') ?? 'queued_at') as RunSortField,
-    order: p.get('order') === 'asc' ? 'asc' : 'desc',
-    limit: Number(p.get('limit') ?? 1024),
-    offset: Number(p.get('offset') ?? 0),
-    exactTotal: p.get('exact_total') === 'true',
-  };
-}
-
-/** A SqlQuerier over the bench's own connection; `explain` logs each statement's plan first. */
-function querier(db: PgClient, explain = false): SqlQuerier {
-  return {
-    async query<R>(text: string, params?: readonly unknown[]) {
-      if (explain) {
-        const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, params as unknown[]);
-        const lines = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']);
-        log(`  ${text.replace(/\s+/g, ' ').slice(0, 160)}\n    ${lines.join('\n    ')}`);
-      }
-      const r = await db.query(text, params as unknown[]);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-    },
-    exec: async (script) => void (await db.query(script)),
-  };
-}
-
-/**
- * Latencies of `samples` history requests, one at a time: p50 and p99. With `sql`, each request is
- * followed by the same store query sent straight to PostgreSQL: the SQL's own time, beside the
- * HTTP answer's (which also waits for the server's event loop, busy with the runs in flight).
- */
-async function historyLatency(url: string, queries: string[], samples: number, sql?: SqlQuerier) {
-  const ms: number[] = [];
-  const byKind = new Map<string, number[]>();
-  const sqlByKind = new Map<string, number[]>();
-  for (let i = 0; i < samples; i++) {
-    const query = queries[i % queries.length]!;
-    const started = performance.now();
-    const res = await fetch(`${url}/api/v1${query}`);
-    if (!res.ok) throw new Error(`history ${query}: ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-    const took = performance.now() - started;
-    ms.push(took);
-    const kind = kindOf(query);
-    byKind.set(kind, [...(byKind.get(kind) ?? []), took]);
-    if (sql) {
-      const t0 = performance.now();
-      await listRuns(sql, runQueryOf(query));
-      sqlByKind.set(kind, [...(sqlByKind.get(kind) ?? []), performance.now() - t0]);
-    }
-  }
-  const p99 = (times: number[]) => Math.round(percentile(times, 99) * 10) / 10;
-  const byQuery: Record<string, number> = {};
-  const sqlByQuery: Record<string, number> = {};
-  for (const [kind, times] of byKind) {
-    byQuery[kind] = p99(times);
-    const direct = sqlByKind.get(kind);
-    if (direct) sqlByQuery[kind] = p99(direct);
-    const sqlNote = direct
-      ? `; SQL alone p50 ${percentile(direct, 50).toFixed(1)}, p99 ${p99(direct)} ms`
-      : '';
-    log(
-      `  ${kind}: p50 ${percentile(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms${sqlNote}`,
-    );
-  }
-  return {
-    p50_ms: Math.round(percentile(ms, 50) * 10) / 10,
-    p99_ms: p99(ms),
-    by_query: byQuery,
-    sql_by_query: sqlByQuery,
-  };
-}
-
-/** SCALE_EXPLAIN=1: EXPLAIN (ANALYZE, BUFFERS) of the statements of one request of each kind. */
-async function explainHistory(db: PgClient, queries: string[]) {
-  const seen = new Set<string>();
-  for (const query of queries) {
-    const kind = kindOf(query);
-    if (seen.has(kind)) continue;
-    seen.add(kind);
-    log(`EXPLAIN ${query}`);
-    await listRuns(querier(db, true), runQueryOf(query));
-  }
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   const pg = await startPostgres();
@@ -368,12 +242,20 @@ async function main(): Promise<void> {
       })) as { definition_id: string };
       definitions.push({ id: def.definition_id, alias, group });
     }
-    const historyEmpty = await historyLatency(url, historyQueries(definitions, false), HISTORY_SAMPLES);
+    const historyEmpty = await historyLatency(
+      url,
+      historyQueries(definitions, false, OWNERS),
+      HISTORY_SAMPLES,
+    );
     log(`history on the empty store: ${JSON.stringify(historyEmpty)}; seeding ${FINISHED} finished runs`);
     const seedStarted = performance.now();
     if (FINISHED > 0) await seed(databaseUrl, FINISHED, definitions);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    const historyFinished = await historyLatency(url, historyQueries(definitions, false), HISTORY_SAMPLES);
+    const historyFinished = await historyLatency(
+      url,
+      historyQueries(definitions, false, OWNERS),
+      HISTORY_SAMPLES,
+    );
     const idle = memory(pid);
     log(
       `seeded in ${seedSeconds.toFixed(1)} s; history: ${JSON.stringify(historyFinished)}; rss ${idle.rss_mb} MB`,
@@ -430,7 +312,7 @@ async function main(): Promise<void> {
     };
 
     const warm = await dispatch(WARM);
-    const historyWarm = await historyLatency(url, historyQueries(definitions, true), HISTORY_SAMPLES);
+    const historyWarm = await historyLatency(url, historyQueries(definitions, true, OWNERS), HISTORY_SAMPLES);
     const fillStarted = performance.now();
     let lastBatch = warm;
     while (submitted < RUNS && !stuck) lastBatch = await dispatch(Math.min(BATCH, RUNS - submitted));
@@ -444,7 +326,7 @@ async function main(): Promise<void> {
     }
     const historyFull = await historyLatency(
       url,
-      historyQueries(definitions, true),
+      historyQueries(definitions, true, OWNERS),
       HISTORY_SAMPLES,
       querier(db),
     );
@@ -456,12 +338,13 @@ async function main(): Promise<void> {
     await db.query('VACUUM (ANALYZE) runs');
     const historyVacuumed = await historyLatency(
       url,
-      historyQueries(definitions, true),
+      historyQueries(definitions, true, OWNERS),
       HISTORY_SAMPLES,
       querier(db),
     );
     log(`history with ${submitted} in flight, after VACUUM: ${JSON.stringify(historyVacuumed)}`);
-    if (process.env['SCALE_EXPLAIN'] === '1') await explainHistory(db, historyQueries(definitions, true));
+    if (process.env['SCALE_EXPLAIN'] === '1')
+      await explainHistory(db, historyQueries(definitions, true, OWNERS));
     const round = (n: number) => Math.round(n);
     const figures = {
       runs_in_flight: stuck ? await running() : submitted,
