@@ -18,14 +18,20 @@ describe.runIf(CONFORMANCE_AVAILABLE)('conformance 09-decline-filters (fake mast
       (r, fake) => {
         const stream = r.streams.get('S1');
         const agentId = fake.agentIds[0] as string;
-        const offeredAt = (stream?.ofType('OFFERS') ?? [])
-          .filter((record) => JSON.stringify(record.event).includes(agentId))
-          .map((record) => (stream?.openedAt ?? 0) + record.at);
+        const offers = (stream?.ofType('OFFERS') ?? [])
+          .map((record) => ({ text: JSON.stringify(record.event), at: (stream?.openedAt ?? 0) + record.at }))
+          .filter((offer) => offer.text.includes(agentId));
         for (const call of fake.calls({ type: 'DECLINE' })) {
-          const refuse = (call.body?.decline as { filters?: { refuse_seconds?: number } }).filters
-            ?.refuse_seconds;
-          const next = offeredAt.find((at) => at > call.at);
-          if (next !== undefined) delays.push({ refuse, afterMs: next - call.at });
+          const decline = call.body?.decline as {
+            offer_ids: Array<{ value: string }>;
+            filters?: { refuse_seconds?: number };
+          };
+          // The offer after the declined one. Not the first one read after the DECLINE: on a loaded
+          // machine the stream can read the declined offer itself after the fake took its DECLINE.
+          const declined = offers.findIndex((offer) => offer.text.includes(decline.offer_ids[0]!.value));
+          const next = declined < 0 ? undefined : offers[declined + 1];
+          if (next !== undefined)
+            delays.push({ refuse: decline.filters?.refuse_seconds, afterMs: next.at - call.at });
         }
       },
     );
