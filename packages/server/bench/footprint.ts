@@ -15,6 +15,8 @@
 // server/dist/cli/main.js (e.g. a built git worktree of an older commit) is measured in the same
 // rounds, taking turns with this build: its figures come as `peer_<store>`, `peer_cli_help_ms`, and
 // this build's over the peer's as `ratio_<store>` (below 1: smaller or faster than the peer).
+// BENCH_CONTAINER_RUNTIME=auto (or podman, docker) starts the servers with that container runtime
+// instead of `none`, its probe included, as a user on a machine with Podman or Docker meets them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,6 +34,8 @@ const LATE_MS = Number(process.env['BENCH_LATE_MS'] ?? 30_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 1);
 const AIMS = { first_start_ms: 3_000, restart_ms: 1_000, idle_rss_mb: 150, cli_help_ms: 200 };
 const PEER = process.env['BENCH_PEER'];
+/** The servers' `--container-runtime`: `none` leaves the runtime's probe out; `auto` is what a user gets. */
+const RUNTIME = process.env['BENCH_CONTAINER_RUNTIME'] ?? 'none';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -98,7 +102,7 @@ async function start(dataDir: string, store: Store, main: string, late = false):
       '--store',
       store,
       '--container-runtime',
-      'none',
+      RUNTIME,
     ],
     { stdio: 'ignore' },
   );
@@ -252,6 +256,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       load_avg_1m: loadavg()[0],
       rounds: ROUNDS,
+      container_runtime: RUNTIME,
       cpus: availableParallelism(),
       ...figures,
       ...ratios,

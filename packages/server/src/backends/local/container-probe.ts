@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ContainerSettings } from '../../config/container-settings.js';
 import { lastWords, runCli } from './container-cli.js';
 import type { RuntimeChoice, RuntimeKind } from './container-runtime.js';
+import { keepVerdict, keptVerdict, type PodmanVerdict, verdictKey } from './podman-verdict.js';
 
 /**
  * Choosing the local backend's container runtime, once at start: whether Docker's daemon answers,
@@ -114,15 +115,30 @@ async function probePodman(settings: ContainerSettings, o: DetectOptions): Promi
   const root = join(o.stateDir, 'probe-root');
   await mkdir(root, { recursive: true });
   const own = join(o.stateDir, 'containers.conf');
-  const configs: { env: Record<string, string>; what: string }[] = [
-    { env: { ...o.baseEnv }, what: "Podman's configuration" },
+  const configs: PodmanConfig[] = [
+    { env: { ...o.baseEnv }, what: "Podman's configuration", config: 'podman' },
   ];
   if (await which('runc', o.baseEnv['PATH'] ?? process.env['PATH'])) {
     await writeFile(own, GALLEY_CONTAINERS_CONF);
-    configs.push({ env: { ...o.baseEnv, CONTAINERS_CONF: own }, what: "Galley's containers.conf" });
+    configs.push({
+      env: { ...o.baseEnv, CONTAINERS_CONF: own },
+      what: "Galley's containers.conf",
+      config: 'galley',
+    });
   }
+  // A container ran at an earlier start, and nothing that decides it changed since (podman-verdict.ts).
+  const key = await verdictKey(cli, o.baseEnv, GALLEY_CONTAINERS_CONF);
+  const kept = key === null ? null : await keptVerdict(o.stateDir, key);
+  const keptWith = configs.find((c) => c.config === kept?.config);
+  if (kept && keptWith)
+    return podmanChoice(
+      settings,
+      o,
+      { cli, ...keptWith, ...kept },
+      'a probe container ran at an earlier start, on this boot with this Podman and configuration',
+    );
   const failures: string[] = [];
-  for (const { env, what } of configs) {
+  for (const { env, what, config } of configs) {
     const runtime = { cli, env };
     // A container whose program does not exist: the runtime made it (namespaces, cgroups, limits,
     // the init) when the error is about the missing program, not the CLI's own 125/126.
@@ -162,24 +178,48 @@ async function probePodman(settings: ContainerSettings, o: DetectOptions): Promi
       30_000,
     );
     const [version = '?', oci = '?', manager = '?'] = info.stdout.trim().split(' ');
-    await o.owned;
-    const auth = await writeAuth('podman', settings, o.stateDir);
-    o.logger.debug({ cli, config: what, init }, 'local backend: podman runs containers');
-    return {
-      runtime: {
-        kind: 'podman',
-        cli,
-        env,
-        init,
-        cgroupParent: manager === 'cgroupfs' && process.getuid?.() === 0,
-        pullPolicy: settings.pullPolicy,
-        auth,
-        description: `podman ${version} (${oci}, ${manager}, ${what})`,
-      },
-      why: 'a probe container ran',
-    };
+    const verdict: PodmanVerdict = { config, init, version, oci, manager };
+    const choice = await podmanChoice(settings, o, { cli, env, what, ...verdict }, 'a probe container ran');
+    // Kept once the data directory is this server's (podmanChoice waited for it).
+    if (key !== null)
+      await keepVerdict(o.stateDir, key, verdict).catch((err: unknown) =>
+        o.logger.warn({ err }, 'local backend: the Podman probe verdict could not be kept'),
+      );
+    return choice;
   }
   return { runtime: null, why: `it cannot run a container (${failures.join('; ')})` };
+}
+
+/** A configuration Podman is probed with: its own, or Galley's containers.conf. */
+interface PodmanConfig {
+  env: Record<string, string>;
+  what: string;
+  config: PodmanVerdict['config'];
+}
+
+/** Podman as chosen, once the data directory is this server's (the registry logins are written then). */
+async function podmanChoice(
+  settings: ContainerSettings,
+  o: DetectOptions,
+  p: { cli: string; env: Record<string, string>; what: string } & PodmanVerdict,
+  why: string,
+): Promise<RuntimeChoice> {
+  await o.owned;
+  const auth = await writeAuth('podman', settings, o.stateDir);
+  o.logger.debug({ cli: p.cli, config: p.what, init: p.init }, 'local backend: podman runs containers');
+  return {
+    runtime: {
+      kind: 'podman',
+      cli: p.cli,
+      env: p.env,
+      init: p.init,
+      cgroupParent: p.manager === 'cgroupfs' && process.getuid?.() === 0,
+      pullPolicy: settings.pullPolicy,
+      auth,
+      description: `podman ${p.version} (${p.oci}, ${p.manager}, ${p.what})`,
+    },
+    why,
+  };
 }
 
 /**
