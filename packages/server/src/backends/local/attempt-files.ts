@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { access, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogChunk } from '../backend.js';
@@ -32,13 +33,10 @@ export function logCapNote(maxBytes: number): string {
  */
 export async function capLogFile(path: string, maxBytes: number): Promise<boolean> {
   const note = Buffer.from(logCapNote(maxBytes));
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return false;
-  }
-  if (size <= maxBytes + note.length) return false;
+  // A stat of each running process's logs every second: synchronous, a metadata call with no
+  // promise, handle or thrown error (a missing file) to pay for.
+  const size = statSync(path, { throwIfNoEntry: false })?.size;
+  if (size === undefined || size <= maxBytes + note.length) return false;
   const file = await open(path, 'r+');
   try {
     await file.truncate(maxBytes);

@@ -3,7 +3,8 @@ import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerName, MIN_MEMORY_MB } from './container-runtime.js';
-import { cgroupLayout, readCgroupIn, readNumberFile, readSmallFile, type UsageSample } from './usage.js';
+import { readNumberFile, readSmallFile } from './kernel-files.js';
+import { cgroupLayout, readCgroupIn, type UsageSample } from './usage.js';
 
 /**
  * A host process's own cgroup: in host mode nothing else holds a job to its memory limit, so where

@@ -1,8 +1,13 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { readSmallFile } from './kernel-files.js';
 
 // Reading Linux /proc to recognize a process again after a restart: a pid alone may have been
 // reused, so identity is pid + start time (clock ticks after boot, /proc/<pid>/stat field 22)
-// + a command line that names the attempt's directory.
+// + a command line that names the attempt's directory. Its files are read synchronously: they are
+// in memory, and a read through fs/promises (a file handle, thread-pool trips and their garbage)
+// cost far more than the kernel's work — a restart that adopted 1,000 processes spent a core on
+// checking them each second.
 
 /** A process as /proc shows it; null when there is no such process. */
 export interface ProcInfo {
@@ -25,12 +30,9 @@ export interface ProcEntry extends ProcInfo {
 }
 
 /** Reads /proc/<pid>/stat; null when the process does not exist. */
-export async function readProc(pid: number): Promise<ProcInfo | null> {
-  try {
-    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
+export function readProc(pid: number): ProcInfo | null {
+  const stat = readSmallFile(`/proc/${pid}/stat`);
+  return stat === null ? null : parseStat(stat);
 }
 
 function parseStat(stat: string): ProcInfo | null {
@@ -60,13 +62,12 @@ export function scanProcs(): Promise<ProcEntry[]> {
   scanning ??= (async () => {
     try {
       const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-      const found = await Promise.all(
-        pids.map(async (pid) => {
-          const info = await readProc(pid);
-          return info && { pid, ...info };
-        }),
-      );
-      return found.filter((x): x is ProcEntry => x !== null);
+      const found: ProcEntry[] = [];
+      for (const pid of pids) {
+        const info = readProc(pid);
+        if (info) found.push({ pid, ...info });
+      }
+      return found;
     } finally {
       scanning = null;
     }
@@ -75,9 +76,10 @@ export function scanProcs(): Promise<ProcEntry[]> {
 }
 
 /** The process's argv; empty when unreadable. */
-export async function readCmdline(pid: number): Promise<string[]> {
+export function readCmdline(pid: number): string[] {
   try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    // Not readSmallFile: a command line may be longer than its buffer.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
     return [];
   }
@@ -87,11 +89,21 @@ export async function readCmdline(pid: number): Promise<string[]> {
  * True when `pid` is alive (not a zombie), started at `startTime` (when known) and has `marker`
  * as one of its arguments.
  */
-export async function isSameProcess(pid: number, startTime: string | null, marker: string): Promise<boolean> {
-  const info = await readProc(pid);
+export function isSameProcess(pid: number, startTime: string | null, marker: string): boolean {
+  const info = readProc(pid);
   if (!info || info.state === 'Z' || info.state === 'X') return false;
   if (startTime !== null && info.startTime !== startTime) return false;
-  return (await readCmdline(pid)).includes(marker);
+  return readCmdline(pid).includes(marker);
+}
+
+/**
+ * True when `pid` is alive (not a zombie) and started at `startTime`: the process recognized once
+ * (isSameProcess) still runs. Pid and start time (in clock ticks after boot) name one process for
+ * the life of the machine, so its command line need not be read again.
+ */
+export function stillRunning(pid: number, startTime: string): boolean {
+  const info = readProc(pid);
+  return info !== null && info.state !== 'Z' && info.state !== 'X' && info.startTime === startTime;
 }
 
 /** Pids of live processes that have `marker` as an argument (a scan of /proc). */
@@ -100,8 +112,7 @@ export async function findProcesses(marker: string): Promise<number[]> {
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if ((await readCmdline(pid)).includes(marker) && (await isSameProcess(pid, null, marker)))
-      found.push(pid);
+    if (readCmdline(pid).includes(marker) && isSameProcess(pid, null, marker)) found.push(pid);
   }
   return found;
 }

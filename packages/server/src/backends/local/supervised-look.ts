@@ -1,7 +1,7 @@
 import { pathExists, readExitFile, readPidFile } from './attempt-files.js';
 import { inspectContainer } from './container-cli.js';
 import type { ContainerRecord, ContainerRuntime } from './container-runtime.js';
-import { findProcesses, isSameProcess, readProc } from './proc.js';
+import { findProcesses, isSameProcess, readProc, stillRunning } from './proc.js';
 import type { Supervised, SupervisedEnd } from './supervised-types.js';
 
 /**
@@ -41,8 +41,8 @@ export async function lookAgain(
   let pid = typeof stored?.['pid'] === 'number' ? stored['pid'] : await readPidFile(dir);
   // The supervisor writes its pid first thing; without it, look for it by its argument.
   pid ??= (await findProcesses(dir))[0] ?? null;
-  if (pid !== null && (await isSameProcess(pid, startTime, dir)))
-    return { kind: 'alive', pid, startTime: (await readProc(pid))?.startTime ?? startTime, watch: 'poll' };
+  if (pid !== null && isSameProcess(pid, startTime, dir))
+    return { kind: 'alive', pid, startTime: readProc(pid)?.startTime ?? startTime, watch: 'poll' };
   // Dead: it may have written its exit status between our two looks.
   const late = await readExitFile(dir);
   if (late) return ended({ kind: 'exited', code: late.code, at: late.at, stopped: false });
@@ -77,6 +77,9 @@ export async function lookPolled(
   s: Supervised,
   runtime: ContainerRuntime | null,
 ): Promise<SupervisedEnd | 'alive' | 'pending' | 'container'> {
+  // The common answer, in one read of /proc: the process recognized at adoption still runs. (Its
+  // exit file, written as it ends, is read once it is gone.)
+  if (s.pid !== null && s.startTime !== null && stillRunning(s.pid, s.startTime)) return 'alive';
   const exit = await readExitFile(s.dir);
   if (exit) return { kind: 'exited', code: exit.code, at: exit.at, stopped: s.stopped };
   if (s.pid === null) {
@@ -92,9 +95,9 @@ export async function lookPolled(
       };
     }
     s.pid = pid;
-    s.startTime = (await readProc(pid))?.startTime ?? null;
+    s.startTime = readProc(pid)?.startTime ?? null;
   }
-  if (await isSameProcess(s.pid, s.startTime, s.dir)) return 'alive';
+  if (isSameProcess(s.pid, s.startTime, s.dir)) return 'alive';
   const late = await readExitFile(s.dir);
   if (late) return { kind: 'exited', code: late.code, at: late.at, stopped: s.stopped };
   if (s.container && runtime) {

@@ -54,7 +54,7 @@ export async function stopGroup(stop: GroupStop, deadlines: KillDeadlines): Prom
   const { pid, startTime } = stop;
   const procs = await scanProcs();
   // The leader outlived the scan, so every process the scan saw in its session is of this group's session.
-  if (!(await isLeader(pid, startTime))) return false;
+  if (!isLeader(pid, startTime)) return false;
   const witnesses = procs.filter(
     (p) => p.session === pid && p.pid !== pid && Number(p.startTime) >= Number(startTime),
   );
@@ -70,8 +70,8 @@ export async function stopGroup(stop: GroupStop, deadlines: KillDeadlines): Prom
 }
 
 /** Whether the process `pid` that started at `startTime` still exists (a zombie too: it still holds its pid). */
-async function isLeader(pid: number, startTime: string): Promise<boolean> {
-  return (await readProc(pid))?.startTime === startTime;
+function isLeader(pid: number, startTime: string): boolean {
+  return readProc(pid)?.startTime === startTime;
 }
 
 /**
@@ -79,14 +79,14 @@ async function isLeader(pid: number, startTime: string): Promise<boolean> {
  * the leader still exists, or one of `witnesses` (seen in its session while the leader lived) is
  * still the same process in that session, which kept the id from being reused.
  */
-async function stillOurs(
+function stillOurs(
   pid: number,
   startTime: string,
   witnesses: readonly { pid: number; startTime: string }[],
-): Promise<boolean> {
-  if (await isLeader(pid, startTime)) return true;
+): boolean {
+  if (isLeader(pid, startTime)) return true;
   for (const w of witnesses) {
-    const now = await readProc(w.pid);
+    const now = readProc(w.pid);
     if (now?.startTime === w.startTime && now.session === pid) return true;
   }
   return false;

@@ -213,7 +213,7 @@ export class Supervisor {
       s.pendingStopMs ??= graceMs; // signalled the moment its pid is known
       return 'signalled';
     }
-    if (s.watch === 'poll' && !(await isSameProcess(s.pid, s.startTime, s.dir))) {
+    if (s.watch === 'poll' && !isSameProcess(s.pid, s.startTime, s.dir)) {
       if (s.container && !s.ended) return this.containers.stop(s, graceMs);
       return 'not-running';
     }
@@ -286,7 +286,7 @@ export class Supervisor {
 
   /** The stop sequence of the group `pid` (supervised-stop.ts); a container is killed by its runtime. */
   private async stopNow(s: Supervised, pid: number, graceMs: number): Promise<boolean> {
-    s.startTime ??= (await readProc(pid))?.startTime ?? null;
+    s.startTime ??= readProc(pid)?.startTime ?? null;
     if (s.startTime === null) return false;
     const rt = this.runtime;
     const container = s.container;
