@@ -17,7 +17,7 @@
 // this build's over the peer's as `ratio_<store>` (below 1: smaller or faster than the peer).
 // BENCH_CONTAINER_RUNTIME=auto (or podman, docker) starts the servers with that container runtime
 // instead of `none`, its probe included, as a user on a machine with Podman or Docker meets them.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { freePort, GALLEY_MAIN } from '@galley/testkit';
 import { findBinaries } from '../src/store/embedded-postgres.js';
 import { percentile } from './load.js';
-import { processCpuMs } from './processes.js';
+import { processCpuMs, startUntilHealthy } from './processes.js';
 
 const SETTLE_MS = Number(process.env['BENCH_SETTLE_MS'] ?? 5_000);
 // After a restart, the server's memory again this long after it answered: V8's memory reducer
@@ -89,9 +89,7 @@ interface Start {
 /** Starts the built server on `dataDir`; answers when GET /health is 200, with the time it took. */
 async function start(dataDir: string, store: Store, main: string, late = false): Promise<Start> {
   const port = await freePort();
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
+  const { proc: child, ms } = await startUntilHealthy(
     [
       main,
       'serve',
@@ -104,19 +102,9 @@ async function start(dataDir: string, store: Store, main: string, late = false):
       '--container-runtime',
       RUNTIME,
     ],
-    { stdio: 'ignore' },
+    port,
+    120_000,
   );
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`galley serve exited with ${child.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) })
-      .then((res) => res.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('galley serve did not answer within 120 s');
-    await sleep(10);
-  }
-  const ms = Math.round(performance.now() - started);
   // CPU used until then, the server's, its ended children's (initdb) and its live processes'
   // (PostgreSQL's): what start-up costs whatever else the machine does.
   const cpuMs = withDescendants(child.pid!).reduce((sum, pid, i) => sum + processCpuMs(pid, i === 0), 0);

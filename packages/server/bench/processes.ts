@@ -33,6 +33,30 @@ export function startProcess(
   });
 }
 
+/**
+ * Starts `node <args>` (a `galley serve` listening on `port`) and resolves once GET /health
+ * answers 200: the process, and how long that took from the spawn (ms).
+ */
+export async function startUntilHealthy(
+  args: string[],
+  port: number,
+  timeoutMs: number,
+): Promise<{ proc: ChildProcess; ms: number }> {
+  const started = performance.now();
+  const proc = spawn(process.execPath, args, { stdio: 'ignore' });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`galley serve exited with ${proc.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return { proc, ms: Math.round(performance.now() - started) };
+    if (Date.now() > deadline) throw new Error(`galley serve did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** SIGTERM, then waits for the exit. */
 export async function stopProcess(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
