@@ -103,9 +103,13 @@ function insertAttemptsSql(attempts: readonly AttemptRecord[], params: unknown[]
     FROM ${unnest('a', ATTEMPT, attempts, params)} WHERE ${storedOnly('a')}`;
 }
 
+/**
+ * An attempt's patch. `launched_at` is its first `running`: the adoption after a restart, a
+ * reconciliation's TASK_RUNNING or an agent back from unreachable says `running` again, later.
+ */
 function patchAttemptsSql(patches: readonly PatchRow[], params: unknown[], inChange: boolean): string {
   return `UPDATE attempts t SET state = p.state, handle = COALESCE(p.handle, t.handle),
-      outcome = COALESCE(p.outcome, t.outcome), launched_at = COALESCE(p.launched_at, t.launched_at),
+      outcome = COALESCE(p.outcome, t.outcome), launched_at = COALESCE(t.launched_at, p.launched_at),
       ended_at = COALESCE(p.ended_at, t.ended_at)
     FROM ${unnest('p', PATCH, patches, params)}
     WHERE t.attempt_id = p.attempt_id AND t.state <> 'ended'${inChange ? ` AND ${storedOnly('p')}` : ''}`;

@@ -236,6 +236,11 @@ for (const store of matrix.stores) {
       );
       const queued = [await exec(dir), await exec(dir)];
       await eventually(async () => ((await run(queued[1]!)).queued_reason ? true : undefined));
+      const launchedAt = async (id: string) =>
+        (await http<{ attempts: { launched_at: string | null }[] }>(server.url, 'GET', `/${id}/events`)).body
+          .attempts[0]?.launched_at;
+      const launched = await launchedAt(outlives);
+      expect(launched).toEqual(expect.any(String));
 
       await server.kill();
       // endsWhileDown finishes while nobody watches: its supervisor records the exit status in
@@ -253,6 +258,8 @@ for (const store of matrix.stores) {
       }
       const lines = (await readFile(marks, 'utf8')).trim().split('\n').sort();
       expect(lines).toEqual([...all].sort());
+      // Found again after the restart, it was still launched when it was.
+      expect(await launchedAt(outlives)).toBe(launched);
       for (const id of all) {
         const timeline = await http<{ events: { type: string }[]; attempts: unknown[] }>(
           server.url,
