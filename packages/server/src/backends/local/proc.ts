@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { readSmallFile } from './kernel-files.js';
 
 // Reading Linux /proc to recognize a process again after a restart: a pid alone may have been
 // reused, so identity is pid + start time (clock ticks after boot, /proc/<pid>/stat field 22)
-// + a command line that names the attempt's directory. Its files are read synchronously: they are
-// in memory, and a read through fs/promises (a file handle, thread-pool trips and their garbage)
-// cost far more than the kernel's work — a restart that adopted 1,000 processes spent a core on
-// checking them each second.
+// + a command line that names the attempt's directory. `stat` is read synchronously: it is in
+// memory, and a read through fs/promises (a file handle, thread-pool trips and their garbage) cost
+// far more than the kernel's work — a restart that adopted 1,000 processes spent a core on checking
+// them each second. `cmdline` is read through the thread pool: the kernel reads it from the
+// process's memory under its memory-map lock, which a process in the middle of a large mapping
+// change holds for as long as that takes.
 
 /** A process as /proc shows it; null when there is no such process. */
 export interface ProcInfo {
@@ -76,10 +77,9 @@ export function scanProcs(): Promise<ProcEntry[]> {
 }
 
 /** The process's argv; empty when unreadable. */
-export function readCmdline(pid: number): string[] {
+export async function readCmdline(pid: number): Promise<string[]> {
   try {
-    // Not readSmallFile: a command line may be longer than its buffer.
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
   } catch {
     return [];
   }
@@ -89,11 +89,11 @@ export function readCmdline(pid: number): string[] {
  * True when `pid` is alive (not a zombie), started at `startTime` (when known) and has `marker`
  * as one of its arguments.
  */
-export function isSameProcess(pid: number, startTime: string | null, marker: string): boolean {
+export async function isSameProcess(pid: number, startTime: string | null, marker: string): Promise<boolean> {
   const info = readProc(pid);
   if (!info || info.state === 'Z' || info.state === 'X') return false;
   if (startTime !== null && info.startTime !== startTime) return false;
-  return readCmdline(pid).includes(marker);
+  return (await readCmdline(pid)).includes(marker);
 }
 
 /**
@@ -112,7 +112,8 @@ export async function findProcesses(marker: string): Promise<number[]> {
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (readCmdline(pid).includes(marker) && isSameProcess(pid, null, marker)) found.push(pid);
+    if ((await readCmdline(pid)).includes(marker) && (await isSameProcess(pid, null, marker)))
+      found.push(pid);
   }
   return found;
 }

@@ -41,7 +41,7 @@ export async function lookAgain(
   let pid = typeof stored?.['pid'] === 'number' ? stored['pid'] : await readPidFile(dir);
   // The supervisor writes its pid first thing; without it, look for it by its argument.
   pid ??= (await findProcesses(dir))[0] ?? null;
-  if (pid !== null && isSameProcess(pid, startTime, dir))
+  if (pid !== null && (await isSameProcess(pid, startTime, dir)))
     return { kind: 'alive', pid, startTime: readProc(pid)?.startTime ?? startTime, watch: 'poll' };
   // Dead: it may have written its exit status between our two looks.
   const late = await readExitFile(dir);
@@ -97,7 +97,7 @@ export async function lookPolled(
     s.pid = pid;
     s.startTime = readProc(pid)?.startTime ?? null;
   }
-  if (isSameProcess(s.pid, s.startTime, s.dir)) return 'alive';
+  if (await isSameProcess(s.pid, s.startTime, s.dir)) return 'alive';
   const late = await readExitFile(s.dir);
   if (late) return { kind: 'exited', code: late.code, at: late.at, stopped: s.stopped };
   if (s.container && runtime) {

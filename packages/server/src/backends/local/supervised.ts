@@ -213,7 +213,7 @@ export class Supervisor {
       s.pendingStopMs ??= graceMs; // signalled the moment its pid is known
       return 'signalled';
     }
-    if (s.watch === 'poll' && !isSameProcess(s.pid, s.startTime, s.dir)) {
+    if (s.watch === 'poll' && !(await isSameProcess(s.pid, s.startTime, s.dir))) {
       if (s.container && !s.ended) return this.containers.stop(s, graceMs);
       return 'not-running';
     }
