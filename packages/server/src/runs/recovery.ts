@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Backend, BackendEvent, LaunchSpec } from '../backends/backend.js';
 import type { RunRepository } from '../store/store.js';
 import { launchSpecOf } from './dispatch-plan.js';
@@ -30,6 +31,9 @@ export async function recover(
       const { run, attempt } = byAttempt.get(answer.attemptId)!;
       if (answer.state === 'running') {
         const { attemptId, at, handle, host } = answer;
+        // Found again as stored (running, same handle): nothing to write. A restart that finds
+        // 1,000 runs going on does not rewrite 1,000 attempts before the API answers.
+        if (attempt.state === 'running' && isDeepStrictEqual(attempt.handle, handle)) continue;
         events.push({ type: 'running', attemptId, at, handle, host });
       } else if (answer.state === 'ended') {
         const { attemptId, at, outcome, usage } = answer;
