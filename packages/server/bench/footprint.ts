@@ -90,19 +90,10 @@ interface Start {
 async function start(dataDir: string, store: Store, main: string, late = false): Promise<Start> {
   const port = await freePort();
   const { proc: child, ms } = await startUntilHealthy(
-    [
-      main,
-      'serve',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--data-dir',
-      dataDir,
-      '--store',
-      store,
-      '--container-runtime',
-      RUNTIME,
-    ],
+    main,
+    dataDir,
     port,
+    ['--store', store, '--container-runtime', RUNTIME],
     120_000,
   );
   // CPU used until then, the server's, its ended children's (initdb) and its live processes'

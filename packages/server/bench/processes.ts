@@ -34,16 +34,19 @@ export function startProcess(
 }
 
 /**
- * Starts `node <args>` (a `galley serve` listening on `port`) and resolves once GET /health
- * answers 200: the process, and how long that took from the spawn (ms).
+ * Starts `galley serve` of the build `main` on `dataDir`, listening on `port`, with `args` more, and
+ * resolves once GET /health answers 200: the process, and how long that took from the spawn (ms).
  */
 export async function startUntilHealthy(
-  args: string[],
+  main: string,
+  dataDir: string,
   port: number,
+  args: string[],
   timeoutMs: number,
 ): Promise<{ proc: ChildProcess; ms: number }> {
   const started = performance.now();
-  const proc = spawn(process.execPath, args, { stdio: 'ignore' });
+  const serve = [main, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args];
+  const proc = spawn(process.execPath, serve, { stdio: 'ignore' });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`galley serve exited with ${proc.exitCode}`);

@@ -41,13 +41,10 @@ async function start(
   port: number,
 ): Promise<{ proc: ChildProcess; ms: number }> {
   return startUntilHealthy(
+    main,
+    dataDir,
+    port,
     [
-      main,
-      'serve',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--data-dir',
-      dataDir,
       '--container-runtime',
       'none',
       // Room for every run on this machine (each asks for 10 millicores and 8 MB).
@@ -58,7 +55,6 @@ async function start(
       '--log-level',
       'warn',
     ],
-    port,
     300_000,
   );
 }
