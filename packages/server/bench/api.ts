@@ -55,7 +55,7 @@ const json = (body: unknown) => ({
 async function waitAllStopped(url: string, total: number): Promise<void> {
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const res = await fetch(`${url}/api/v1/history?status=STOPPED&limit=0`);
+    const res = await fetch(`${url}/api/v1/history?status=STOPPED&limit=0&exact_total=true`);
     const { total: stopped } = (await res.json()) as { total: number };
     if (stopped >= total) return;
     if (Date.now() > deadline) throw new Error(`only ${stopped} of ${total} runs stopped`);
@@ -109,7 +109,9 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 async function runGalley(galley: Started): Promise<GalleyRound> {
   const execute = () =>
     fetch(`${galley.url}/api/v1/task/alias/bench-true/execute`, json({ run_tags: { owner_id: 'bench' } }));
-  const { total: before } = (await (await fetch(`${galley.url}/api/v1/history?limit=0`)).json()) as {
+  const { total: before } = (await (
+    await fetch(`${galley.url}/api/v1/history?limit=0&exact_total=true`)
+  ).json()) as {
     total: number;
   };
   const spawners = () => childPids(galley.proc.pid);

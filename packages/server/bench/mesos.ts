@@ -120,7 +120,7 @@ async function benchOne(main: string): Promise<Figures> {
     if (executes.failures > 0) throw new Error(`${executes.failures} executes failed`);
     const deadline = Date.now() + 300_000;
     for (;;) {
-      const res = await fetch(`${url}/api/v1/history?alias=bench&status=STOPPED&limit=0`);
+      const res = await fetch(`${url}/api/v1/history?alias=bench&status=STOPPED&limit=0&exact_total=true`);
       const { total } = (await res.json()) as { total: number };
       if (total >= RUNS) break;
       if (Date.now() > deadline) throw new Error(`only ${total} of ${RUNS} runs stopped`);

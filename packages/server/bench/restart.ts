@@ -117,7 +117,8 @@ async function measure(main: string): Promise<Figures> {
       run_tags: { owner_id: 'bench' },
     });
     const running = async () =>
-      (await call<{ total: number }>(url, 'GET', '/api/v1/history?status=RUNNING&limit=1')).total;
+      (await call<{ total: number }>(url, 'GET', '/api/v1/history?status=RUNNING&limit=1&exact_total=true'))
+        .total;
     while ((await running()) < RUNS) await sleep(500);
     log(`${RUNS} runs RUNNING (${main})`);
     await sleep(2_000);
