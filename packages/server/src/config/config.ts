@@ -42,6 +42,8 @@ export interface Config {
   retentionDays: number;
   /** V8's heap growing factor for this process, in percent (0 = V8's own); see heap-growth.ts. */
   heapGrowingPercent: number;
+  /** glibc's mmap threshold for this process, in KiB (0 = glibc's dynamic one); see malloc-threshold.ts. */
+  mallocMmapThresholdKb: number;
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
@@ -204,6 +206,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     },
     retentionDays: f.retentionDays,
     heapGrowingPercent: f.heapGrowingPercent,
+    mallocMmapThresholdKb: f.mallocMmapThresholdKb,
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,

@@ -7,6 +7,7 @@ import { RETENTION_OPTIONS, type RetentionFlags } from './retention-options.js';
 import { STORE_OPTIONS, type StoreFlags } from './store-options.js';
 import { SECRETS_OPTIONS, type SecretsFlags } from './secrets-options.js';
 import type { OptionSpecOf } from './option-spec.js';
+import { MAX_MMAP_THRESHOLD_KB } from '../malloc-threshold.js';
 
 export type { OptionType } from './option-spec.js';
 
@@ -41,6 +42,7 @@ export interface FlatConfig
   httpMaxConnections: number;
   streamMaxClients: number;
   heapGrowingPercent: number;
+  mallocMmapThresholdKb: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -280,6 +282,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: () => 50,
     description:
       "How far the server's JavaScript heap may grow past what its last full garbage collection kept, in percent, before it collects again (V8's `--heap-growing-percent`); 0 = V8's own policy, which lets a busy heap grow to several times its live data. At 100,000 runs in flight (`bench:scale`) 50 keeps the server at 370–420 MB instead of 540–610, for a little more CPU spent collecting (dispatch 1,079–1,168 runs/s against 1,160 with 0). A `--heap-growing-percent` given to node itself (`NODE_OPTIONS`) wins.",
+  },
+  {
+    key: 'mallocMmapThresholdKb',
+    flag: '--malloc-mmap-threshold-kb',
+    env: 'GALLEY_MALLOC_MMAP_THRESHOLD_KB',
+    type: 'integer',
+    min: 0,
+    max: MAX_MMAP_THRESHOLD_KB,
+    default: () => 128,
+    description:
+      "glibc's mmap threshold for the server process, in KiB (mallopt `M_MMAP_THRESHOLD`): a block this large or larger is mapped on its own and given back when freed. Fixed, it cannot rise as glibc's own threshold does (to 9 MB once PGlite's WebAssembly is read), after which glibc keeps the ~50 MB V8 uses to compile it: the idle server on PGlite is ~190 MB instead of ~240. 0 = glibc's dynamic threshold. glibc only, through the optional `koffi` package; `GLIBC_TUNABLES` setting a malloc threshold wins.",
   },
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,

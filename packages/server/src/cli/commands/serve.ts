@@ -4,6 +4,7 @@ import { OPTIONS } from '../../config/options.js';
 import type { FlatConfig } from '../../config/options.js';
 import { CliError, EXIT } from '../client.js';
 import { applyHeapGrowth } from '../../heap-growth.js';
+import { applyMallocThreshold } from '../../malloc-threshold.js';
 
 /** `galley serve`: runs the server until SIGINT/SIGTERM. Every setting has a flag (see the README table). */
 export function serveCommand(): Command {
@@ -54,13 +55,20 @@ export function serveCommand(): Command {
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     }
-    // Before the server's data fills the heap (see heap-growth.ts).
+    // Before the server's data fills the heap (see heap-growth.ts), and before PGlite's
+    // WebAssembly is read and compiled (see malloc-threshold.ts).
     applyHeapGrowth(config.heapGrowingPercent);
+    const malloc = await applyMallocThreshold(config.mallocMmapThresholdKb);
     const server = await buildServer(config).catch((err: unknown) => {
       // Settings checked at start (auth none off loopback, an unusable bootstrap token file).
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     });
+    if (malloc.state === 'unavailable')
+      server.logger.info(
+        { why: malloc.why },
+        `--malloc-mmap-threshold-kb not applied: ${malloc.why}; glibc keeps its own threshold`,
+      );
     for (const use of aliasUses)
       server.logger.warn(
         { alias: use.name, from: use.from, setting: use.galley, used: use.used },
