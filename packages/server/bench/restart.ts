@@ -2,9 +2,10 @@
 // (PGlite, local backend, host mode) runs BENCH_RUNS `sleep 3600` runs (default 1,000, one array);
 // once all are RUNNING, the server's idle CPU is measured over BENCH_IDLE_MS (default 10,000); it is
 // stopped (SIGTERM: its runs keep running) and started again on the same data directory. Then:
-// the time from spawn to the first 200 of GET /health (the attempts in flight are found again
-// before it answers), and its idle CPU over BENCH_IDLE_MS again, now that it watches processes it
-// did not start (adopted: polled every --adopt-check-ms) instead of its spawner's children. The
+// the time from spawn to the first 200 of GET /health (it answers while the attempts in flight
+// are found again), and to a run executed at that moment being RUNNING (the takeover done,
+// dispatch going on); its idle CPU over BENCH_IDLE_MS again, now that it watches processes it did
+// not start (adopted: polled every --adopt-check-ms) instead of its spawner's children. The
 // runs' processes are killed at the end (the store is thrown away).
 //
 // BENCH_PEER=<another checkout>/packages/server/dist/cli/main.js (e.g. a built git worktree of an
@@ -29,6 +30,11 @@ interface Figures {
   restart_ms: number;
   /** CPU the restarted server used until it answered. */
   restart_cpu_ms: number;
+  /**
+   * From spawn until a run executed as soon as the server answered was RUNNING: the takeover
+   * (the attempts in flight found again) is done and dispatch goes on.
+   */
+  first_launch_ms: number;
   /** Cores the server kept busy while idle with the runs in flight, before and after the restart. */
   idle_cores_before: number;
   idle_cores_after: number;
@@ -91,6 +97,16 @@ function killRunsOf(dataDir: string): void {
   }
 }
 
+/** Executes one more sleeper; answers the ms from `since` until it was RUNNING. */
+async function untilRunning(url: string, since: number): Promise<number> {
+  const { run_id } = await call<{ run_id: string }>(url, 'PUT', '/api/v1/task/alias/sleeper/execute', {
+    run_tags: { owner_id: 'bench' },
+  });
+  while ((await call<{ status: string }>(url, 'GET', `/api/v1/history/${run_id}`)).status !== 'RUNNING')
+    await sleep(10);
+  return Math.round(performance.now() - since);
+}
+
 /** Cores `pid` kept busy over the next `ms`. */
 async function idleCores(pid: number, ms: number): Promise<number> {
   const before = processCpuMs(pid);
@@ -125,12 +141,16 @@ async function measure(main: string): Promise<Figures> {
     const idle_cores_before = await idleCores(server.proc.pid!, IDLE_MS);
     await stopProcess(server.proc);
     server = await start(main, dir, port);
+    const answered = performance.now();
     const restart_cpu_ms = processCpuMs(server.proc.pid);
-    if ((await running()) !== RUNS) throw new Error('runs were lost in the restart');
+    const first_launch_ms = server.ms + (await untilRunning(url, answered));
+    if ((await running()) !== RUNS + 1) throw new Error('runs were lost in the restart');
     await sleep(2_000);
     const idle_cores_after = await idleCores(server.proc.pid!, IDLE_MS);
-    log(`restart ${server.ms} ms; idle ${idle_cores_before} cores before, ${idle_cores_after} after`);
-    return { restart_ms: server.ms, restart_cpu_ms, idle_cores_before, idle_cores_after };
+    log(
+      `restart ${server.ms} ms, a new run RUNNING at ${first_launch_ms} ms; idle ${idle_cores_before} cores before, ${idle_cores_after} after`,
+    );
+    return { restart_ms: server.ms, restart_cpu_ms, first_launch_ms, idle_cores_before, idle_cores_after };
   } finally {
     await stopProcess(server.proc);
     killRunsOf(dir);

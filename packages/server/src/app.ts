@@ -60,10 +60,25 @@ export interface GalleyServer {
   metrics: Metrics;
   config: Config;
   logger: Logger;
-  /** Listens on the configured address; answers the URL it is bound to (port 0 → the real port). */
+  /**
+   * Listens on the configured address (once: a second call answers the same); answers the URL it
+   * is bound to (port 0 → the real port).
+   */
   listen(): Promise<string>;
   /** Stops serving, the run controller and the store. Running attempts keep running. */
   close(): Promise<void>;
+}
+
+/** How `buildServer` starts serving HTTP. */
+export interface StartOptions {
+  /**
+   * Listen as soon as the HTTP app is built, before this replica competes for leadership and, as
+   * the leader, takes over the work in flight: the API answers meanwhile, as a follower's does,
+   * from the store (`galley serve` does this). Otherwise `listen()` is the caller's to call.
+   */
+  listenBeforeTakeover?: boolean;
+  /** Called once when the server listens: the URL it is bound to and the store's kind. */
+  onListening?: (url: string, store: string) => void;
 }
 
 /** Seams a test may replace. */
@@ -80,7 +95,11 @@ export interface ServerSeams {
  * Builds the server: opens the store (migrating it), starts the backends and the run controller (which
  * reconciles runs in flight), and assembles the HTTP API, OpenAPI docs, metrics and UI.
  */
-export async function buildServer(config: Config, seams: ServerSeams = {}): Promise<GalleyServer> {
+export async function buildServer(
+  config: Config,
+  seams: ServerSeams = {},
+  start: StartOptions = {},
+): Promise<GalleyServer> {
   const logger = seams.logger ?? pino({ level: config.logLevel, base: { service: 'galley' } });
   const clock = seams.clock ?? systemClock;
   checkStartable(config);
@@ -111,6 +130,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
   );
   storeOpened();
   let replicas: Awaited<ReturnType<typeof joinReplicaSet>> | null = null;
+  let http: FastifyInstance | null = null;
   let cleanUp = () => {};
   try {
     // One replica among several on one PostgreSQL (alone on PGlite): only the leader runs the
@@ -255,6 +275,21 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       logger,
       seams.webDist === undefined ? findWebDist() : seams.webDist,
     );
+    http = app;
+    let listening: Promise<string> | null = null;
+    const listen = () =>
+      (listening ??= (async () => {
+        const address = await app.listen({ host: config.listen.host, port: config.listen.port });
+        await replicaSet.listening(config.ha.advertiseUrl ?? address);
+        logger.info(
+          { url: address, store: store.kind, cluster: config.cluster, replica: replicaSet.id },
+          'Galley listening',
+        );
+        start.onListening?.(address, store.kind);
+        return address;
+      })());
+    // Finding 1,000 runs in flight again took ~0.5 s of a restart; the API need not wait for it.
+    if (start.listenBeforeTakeover) await listen();
     // Leadership is competed for once the HTTP app is built: building it keeps the event loop busy
     // for a while, which a leader's lease renewals must not wait behind.
     await replicaSet.follow({ feed, runs, pipelines });
@@ -280,15 +315,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       metrics,
       config,
       logger,
-      async listen() {
-        const address = await app.listen({ host: config.listen.host, port: config.listen.port });
-        await replicaSet.listening(config.ha.advertiseUrl ?? address);
-        logger.info(
-          { url: address, store: store.kind, cluster: config.cluster, replica: replicaSet.id },
-          'Galley listening',
-        );
-        return address;
-      },
+      listen,
       async close() {
         stream.close();
         await app.close();
@@ -303,6 +330,7 @@ export async function buildServer(config: Config, seams: ServerSeams = {}): Prom
       },
     };
   } catch (err) {
+    await http?.close().catch(() => undefined);
     cleanUp();
     await replicas?.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -248,7 +248,15 @@ for (const store of matrix.stores) {
       await writeFile(whileDown, '');
       const exitFile = join(dir, 'data', 'runs', endsWhileDown, '1', 'exit');
       await eventually(async () => (existsSync(exitFile) ? true : undefined), undefined, exitFile);
-      server = await startServer(join(dir, 'data'), flags, env);
+      server = await startServer(join(dir, 'data'), [...flags, '--log-level', 'info'], env);
+      // It answered before it took over (the runs found again, the queued ones dispatched): the
+      // API does not wait for the work in flight, and nothing below depends on its having been found.
+      const taking = 'runs: taking over as the leader';
+      const log = await eventually(async () =>
+        server.output().includes(taking) ? server.output() : undefined,
+      );
+      expect(log.indexOf('"Galley listening"')).toBeGreaterThan(-1);
+      expect(log.indexOf('"Galley listening"')).toBeLessThan(log.indexOf(taking));
       await writeFile(afterRestart, '');
 
       const all = [endsWhileDown, outlives, ...queued];

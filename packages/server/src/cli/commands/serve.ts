@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { Command, Option } from 'commander';
 import { type AliasUse, CONFIG_ALIASES, describeAliasUse } from '../../config/aliases.js';
 import { OPTIONS } from '../../config/options.js';
@@ -5,6 +6,7 @@ import type { FlatConfig } from '../../config/options.js';
 import { CliError, EXIT } from '../client.js';
 import { applyHeapGrowth } from '../../heap-growth.js';
 import { applyMallocThreshold } from '../../malloc-threshold.js';
+import type { GalleyServer } from '../../app.js';
 
 /** `galley serve`: runs the server until SIGINT/SIGTERM. Every setting has a flag (see the README table). */
 export function serveCommand(): Command {
@@ -59,11 +61,38 @@ export function serveCommand(): Command {
     // WebAssembly is read and compiled (see malloc-threshold.ts).
     applyHeapGrowth(config.heapGrowingPercent);
     const malloc = await applyMallocThreshold(config.mallocMmapThresholdKb);
-    const server = await buildServer(config).catch((err: unknown) => {
+    // The server answers before its takeover is done (listenBeforeTakeover), so a signal may come
+    // while it is still being built: it stops once built, or at once at a second signal.
+    let built: GalleyServer | null = null;
+    let stopSignal: string | null = null;
+    const shutdown = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (stopSignal !== null) {
+        if (!built) process.exit(128 + osConstants.signals[signal]);
+        return;
+      }
+      stopSignal = signal;
+      if (built) stop(built, signal);
+      else process.stderr.write(`galley: ${signal}: stopping once started (again to stop at once)\n`);
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    const server = await buildServer(
+      config,
+      {},
+      {
+        listenBeforeTakeover: true,
+        onListening: (url, store) => {
+          process.stderr.write(`galley: auth: ${authSummary(config)}\n`);
+          process.stderr.write(`galley: listening on ${url} (store: ${store}, data: ${config.dataDir})\n`);
+        },
+      },
+    ).catch((err: unknown) => {
       // Settings checked at start (auth none off loopback, an unusable bootstrap token file).
       if (err instanceof ConfigError) throw new CliError(err.message, EXIT.USAGE, err.code);
       throw err;
     });
+    built = server;
+    await server.listen(); // listening already (listenBeforeTakeover): the same address
     if (malloc.state === 'unavailable')
       server.logger.info(
         { why: malloc.why },
@@ -74,29 +103,22 @@ export function serveCommand(): Command {
         { alias: use.name, from: use.from, setting: use.galley, used: use.used },
         describeAliasUse(use),
       );
-    const url = await server.listen();
-    process.stderr.write(`galley: auth: ${authSummary(config)}\n`);
-    process.stderr.write(
-      `galley: listening on ${url} (store: ${server.store.kind}, data: ${config.dataDir})\n`,
-    );
-    let closing = false;
-    const shutdown = (signal: string) => {
-      if (closing) return;
-      closing = true;
-      server.logger.info(
-        { signal },
-        'shutting down; running attempts keep running and are found again at the next start',
-      );
-      server
-        .close()
-        .then(() => process.exit(0))
-        .catch((err: unknown) => {
-          server.logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    if (stopSignal !== null) stop(server, stopSignal);
   });
   return cmd;
+}
+
+/** Stops the server (running attempts keep running) and then the process. */
+function stop(server: GalleyServer, signal: string): void {
+  server.logger.info(
+    { signal },
+    'shutting down; running attempts keep running and are found again at the next start',
+  );
+  server
+    .close()
+    .then(() => process.exit(0))
+    .catch((err: unknown) => {
+      server.logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
 }
