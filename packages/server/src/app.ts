@@ -288,7 +288,8 @@ export async function buildServer(
         start.onListening?.(address, store.kind);
         return address;
       })());
-    // Finding 1,000 runs in flight again took ~0.5 s of a restart; the API need not wait for it.
+    // Finding 1,000 runs in flight again takes ~0.8 s of a restart (bench:restart): the API need
+    // not wait for it, a follower's does not either.
     if (start.listenBeforeTakeover) await listen();
     // Leadership is competed for once the HTTP app is built: building it keeps the event loop busy
     // for a while, which a leader's lease renewals must not wait behind.
