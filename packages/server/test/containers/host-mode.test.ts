@@ -62,7 +62,12 @@ describe.runIf(built)('the local backend in host mode (--container-runtime none)
     });
 
   it('says at start-up, in /clusters and on the run that commands run on the host without containers', async () => {
-    expect(server.output()).toContain('host mode');
+    // The local backend says how it runs as it starts, at the takeover: after the server listens.
+    const started = await eventually(async () => {
+      const text = server.output();
+      return text.includes('local backend in host mode') ? text : undefined;
+    });
+    expect(started).toContain('host mode');
     const clusters = await http<{
       details: {
         runs_on_host: boolean;
@@ -78,9 +83,7 @@ describe.runIf(built)('the local backend in host mode (--container-runtime none)
     expect(memory.how).toMatch(
       memory.enforced ? /^a memory cgroup per run attempt/ : /^accounted, not enforced: /,
     );
-    expect(server.output()).toContain(
-      memory.enforced ? 'memory limits hold' : 'memory is accounted, not enforced',
-    );
+    expect(started).toContain(memory.enforced ? 'memory limits hold' : 'memory is accounted, not enforced');
     await define({ alias: 'on-host', command: 'echo "hello from $(hostname)"' });
     const id = (await execute('on-host')).body.run_id;
     expect(await finished(id)).toMatchObject({ exit_code: 0, runs_on_host: true });

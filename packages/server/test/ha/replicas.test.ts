@@ -351,7 +351,10 @@ describe.runIf(built)('the embedded store (PGlite) serves one process', () => {
         }
         await first.kill();
         const third = await startGalley({ dataDir: dir });
-        expect((await health(third.url))?.leader).toBe(true);
+        // It answers as soon as it listens, and leads once it has taken the lease.
+        await eventually('the third server leading', async () =>
+          (await health(third.url))?.leader ? true : undefined,
+        );
         await third.kill();
       } finally {
         await rm(dir, { recursive: true, force: true });
