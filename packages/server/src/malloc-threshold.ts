@@ -9,7 +9,8 @@
  * zone memory each: from arenas, by then, where glibc kept 45–68 MB of it for good. A fixed
  * threshold stops the rise (mallopt turns glibc's dynamic threshold off): large blocks stay
  * mapped and are given back when freed. Measured on the idle server after a restart (PGlite,
- * packages/server/README.md): 190 MB instead of 238 five seconds after it answered.
+ * `bench:footprint` beside the build before, packages/server/README.md): 220 MB instead of 246
+ * five seconds after it answered, 190 instead of 219 thirty seconds after.
  *
  * glibc only: the call goes through the optional `koffi` FFI package. Where either is missing
  * (musl, another OS, koffi not installed) nothing is set and the caller is told why.

@@ -292,7 +292,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: MAX_MMAP_THRESHOLD_KB,
     default: () => 128,
     description:
-      "glibc's mmap threshold for the server process, in KiB (mallopt `M_MMAP_THRESHOLD`): a block this large or larger is mapped on its own and given back when freed. Fixed, it cannot rise as glibc's own threshold does (to 9 MB once PGlite's WebAssembly is read), after which glibc keeps the ~50 MB V8 uses to compile it: the idle server on PGlite is ~190 MB instead of ~240. 0 = glibc's dynamic threshold. glibc only, through the optional `koffi` package; `GLIBC_TUNABLES` setting a malloc threshold wins.",
+      "glibc's mmap threshold for the server process, in KiB (mallopt `M_MMAP_THRESHOLD`): a block this large or larger is mapped on its own and given back when freed. Fixed, it cannot rise as glibc's own threshold does (to 9 MB once PGlite's WebAssembly is read), after which glibc keeps the ~50 MB V8 uses to compile it: the idle server on PGlite after a restart is 220 MB instead of 246 (190 instead of 219 30 s later; `bench:footprint`). 0 = glibc's dynamic threshold. glibc only, through the optional `koffi` package; `GLIBC_TUNABLES` setting a malloc threshold wins.",
   },
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,
