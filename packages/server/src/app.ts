@@ -191,6 +191,7 @@ export async function buildServer(
               { ...config, mesos: { ...config.mesos, clusters: [cluster] } },
               {
                 frameworkIds: (name) => storedFrameworkId(replicaSet.frameworkIds, name, clock),
+                leading: () => leadership.isLeader(),
                 attempt: (attemptId) => store.getAttempt(attemptId),
                 clock,
                 logger,

@@ -27,6 +27,14 @@ export interface SchedulerOptions<M = never> {
   framework: Omit<FrameworkInfo, 'id'> & { id?: FrameworkID };
   /** Where the framework id is kept. Default: in memory (lost on restart). */
   frameworkIdStore?: FrameworkIdStore;
+  /**
+   * For a framework run by several instances, one leading at a time: whether this one still
+   * leads. Asked right before every SUBSCRIBE; once it answers false the scheduler stops
+   * (`not-leading`) instead of subscribing, so a deposed instance whose stream broke never takes
+   * the framework back from the new leader (the master would fail the leader over). Default:
+   * always true.
+   */
+  leading?: () => boolean;
   /** Ordered handlers (see `SchedulerHandlers`). More can be set later with `handle`. */
   handlers?: SchedulerHandlers<M>;
   /**
@@ -69,6 +77,7 @@ export interface ResolvedSchedulerOptions<M> {
   master: string | readonly string[] | MasterDetector;
   framework: FrameworkInfo;
   frameworkIdStore: FrameworkIdStore;
+  leading: () => boolean;
   handlers: SchedulerHandlers<M>;
   acknowledge: 'auto' | 'manual';
   queueCapacity: number;
@@ -112,6 +121,7 @@ export function resolveSchedulerOptions<M>(options: SchedulerOptions<M>): Resolv
       ...(options.framework.id ? { id: options.framework.id } : {}),
     },
     frameworkIdStore: options.frameworkIdStore ?? createMemoryFrameworkIdStore(),
+    leading: options.leading ?? (() => true),
     handlers: { ...options.handlers },
     acknowledge: options.acknowledge ?? 'auto',
     queueCapacity: Math.floor(positive(options.queueCapacity, 1024, 'queueCapacity')),

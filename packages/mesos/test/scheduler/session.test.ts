@@ -271,6 +271,38 @@ describe.runIf(faultInjection('session fault-injection tests'))(
       expect(second.s.state.phase).toBe('SUBSCRIBED');
     });
 
+    it('a deposed instance whose stream broke stops (not-leading) instead of failing the new leader over', async () => {
+      const c = await cluster();
+      let firstLeads = true;
+      const first = scheduler(c, { leading: () => firstLeads });
+      first.s.start();
+      const state = await first.s.subscribed();
+      // Another instance leads now; the first one's stream breaks before it heard of it.
+      firstLeads = false;
+      const second = scheduler(c, {
+        frameworkIdStore: createMemoryFrameworkIdStore(state.frameworkId),
+        leading: () => !firstLeads,
+      });
+      expect(fakeOf(c).dropSubscription(state.frameworkId)).toBe(true);
+      await waitFor('the first one stopped', () => first.log.stopped?.length);
+      expect(first.s.state).toEqual({ phase: 'STOPPED', reason: 'not-leading' });
+      await first.s.ended;
+      expect(fakeOf(c).calls({ type: 'SUBSCRIBE' })).toHaveLength(1);
+      second.s.start();
+      await second.s.subscribed();
+      expect(second.log.stopped).toBeUndefined();
+      expect(fakeOf(c).calls({ type: 'SUBSCRIBE' })).toHaveLength(2);
+    });
+
+    it('an instance that does not lead never subscribes', async () => {
+      const c = await cluster();
+      const { s, log } = scheduler(c, { leading: () => false });
+      s.start();
+      await waitFor('it stopped', () => log.stopped?.length);
+      expect(log.stopped).toEqual([{ reason: 'not-leading' }]);
+      expect(fakeOf(c).calls({ type: 'SUBSCRIBE' })).toHaveLength(0);
+    });
+
     it('teardown removes the framework and clears the stored id', async () => {
       const c = await cluster();
       const store = createMemoryFrameworkIdStore();

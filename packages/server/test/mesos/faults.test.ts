@@ -1,3 +1,4 @@
+import { createMemoryFrameworkIdStore, createScheduler, type MesosScheduler } from '@galley/mesos';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   api,
@@ -26,7 +27,9 @@ describe.runIf(needsFake('agent loss and master failover (fault injection)'))(
     let master: TestMaster | undefined;
     let galley: Galley | undefined;
     let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+    let intruder: MesosScheduler | undefined;
     afterEach(async () => {
+      await intruder?.stop();
       await galley?.stop();
       await master?.stop();
       await dir?.remove();
@@ -116,6 +119,48 @@ describe.runIf(needsFake('agent loss and master failover (fault injection)'))(
           .tasks.map((t) => t.taskId)
           .sort(),
       ).toEqual([`${before}.1`, `${after}.1`].sort());
+    });
+    it('takes its framework back when another instance subscribes with its id while it leads, and runs go on (fake master)', async () => {
+      master = await startMaster({ agents: 1 });
+      const fake = fakeOf(master);
+      dir = await tempDir();
+      galley = await startGalley(dir.path, mesosFlags(master.master));
+      const url = galley.url;
+      const clusterState = async () =>
+        (await api(url, 'GET', '/clusters')).body.details.find((x: { name: string }) => x.name === 'mesos');
+      await eventually('subscribed', async () =>
+        (await clusterState()).mesos.connection === 'subscribed' ? true : undefined,
+      );
+      const frameworkId = fake.state().frameworks[0]!.id;
+
+      // What a deposed replica that subscribes again before it learns it lost the lease does.
+      const stopped: string[] = [];
+      intruder = createScheduler({
+        master: master.master.split(',')[0]!,
+        framework: { user: 'root', name: 'galley', roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' }] },
+        frameworkIdStore: createMemoryFrameworkIdStore(frameworkId),
+        reconciliation: { tasks: () => [], periodMs: 0 },
+      });
+      intruder.on('stopped', (e) => stopped.push(e.reason));
+      intruder.start();
+      await intruder.subscribed();
+
+      // Galley, still the leader, subscribes again; the master fails the intruder over.
+      await eventually('the intruder failed over', async () => (stopped.length > 0 ? true : undefined));
+      expect(stopped).toEqual(['failed-over']);
+      const after = await eventually('Galley subscribed again', async () => {
+        const d = await clusterState();
+        return d.mesos.connection === 'subscribed' ? d : undefined;
+      });
+      expect(after.mesos.framework_id).toBe(frameworkId);
+      expect(fake.calls({ type: 'SUBSCRIBE', status: 200 }).map((c) => c.frameworkId)).toEqual([
+        undefined,
+        frameworkId,
+        frameworkId,
+      ]);
+      await define(url, 'after-takeback', { command: 'echo back' });
+      const run = await runReaches(url, await execute(url, 'after-takeback'), 'STOPPED');
+      expect(run.exit_code).toBe(0);
     });
   },
 );

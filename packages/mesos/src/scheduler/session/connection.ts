@@ -5,7 +5,7 @@
  *   SUBSCRIBING --redirected--> SUBSCRIBING (another master, hop + 1)
  *   SUBSCRIBING --subscribed--> SUBSCRIBED
  *   CONNECTING | SUBSCRIBING | SUBSCRIBED --lost--> DISCONNECTED (then backoff, connect again)
- *   any --failed-over | removed | stop--> STOPPED (final)
+ *   any --failed-over | removed | not-leading | stop--> STOPPED (final)
  *
  * `transition` is pure; the scheduler performs the side effects that each new phase implies.
  * Events that make no sense in a phase leave it unchanged.
@@ -43,7 +43,9 @@ export type StopReason =
   /** ERROR "Framework has been removed" (failover timeout expired or TEARDOWN): the id is dead. */
   | 'removed'
   /** This scheduler sent TEARDOWN. */
-  | 'teardown';
+  | 'teardown'
+  /** The `leading` option answered false before a SUBSCRIBE: another instance leads now. */
+  | 'not-leading';
 
 /** The phase of the connection, with what is known in it. */
 export type ConnectionState =

@@ -162,6 +162,12 @@ export class Session<M> {
     this.apply({ type: 'leader-found', master: master.href });
     let stream: MesosStreamResponse;
     for (let hops = 0; ; hops++) {
+      // Asked at the last moment (detection and redirects take time): a SUBSCRIBE from a deposed
+      // instance would fail the leading one over.
+      if (!this.options.leading()) {
+        this.finish('not-leading');
+        return { reason: 'subscribe-failed' };
+      }
       try {
         stream = await this.deps.http.openStream(
           schedulerEndpoint(master),

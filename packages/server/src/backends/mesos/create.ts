@@ -9,6 +9,8 @@ import { MesosBackend } from './mesos-backend.js';
 export interface MesosBackendDeps {
   /** Where each cluster's framework id is kept. */
   frameworkIds: (cluster: string) => FrameworkIdStore;
+  /** Whether this replica leads (only the leader subscribes). */
+  leading: () => boolean;
   /** A stored attempt, by id. */
   attempt: (attemptId: string) => Promise<AttemptRecord | null>;
   clock: Clock;
@@ -24,6 +26,7 @@ export function createMesosBackends(config: Config, deps: MesosBackendDeps): Mes
         cluster,
         settings: config.mesos,
         frameworkIds: deps.frameworkIds(cluster.name),
+        leading: deps.leading,
         attempt: deps.attempt,
         clock: deps.clock,
         logger: deps.logger.child({ component: 'mesos', cluster: cluster.name }),

@@ -49,6 +49,8 @@ export interface MesosBackendOptions {
   settings: MesosSettings;
   /** Where the cluster's framework id is kept (Galley's database), so a restart re-subscribes as it. */
   frameworkIds: FrameworkIdStore;
+  /** Whether this replica leads: only the leader subscribes (default: always). */
+  leading?: () => boolean;
   /** A stored attempt, to find the sandbox of an attempt this backend no longer tracks. */
   attempt: (attemptId: string) => Promise<AttemptRecord | null>;
   clock: Clock;
@@ -177,6 +179,7 @@ export class MesosBackend implements Backend {
       cluster: o.cluster,
       settings: o.settings,
       frameworkIds: o.frameworkIds,
+      leading: o.leading ?? (() => true),
       logger: this.log,
       random: o.random,
       tasks: () => [...this.table.refs(), ...this.groups.refs()],
