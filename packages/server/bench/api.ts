@@ -35,7 +35,7 @@ import {
 const EXECUTES = Number(process.env['BENCH_EXECUTES'] ?? 2000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../dist/bundle/galley.js', import.meta.url));
 /**
  * Another build of Galley measured beside this one in the same rounds (its dist/cli/main.js, e.g.
  * a git worktree of an older commit, built): `peer_…` figures. Not on a shared DATABASE_URL.

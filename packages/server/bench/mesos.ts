@@ -20,7 +20,7 @@ import { median, processCpuMs } from './processes.js';
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5000);
 const AGENTS = Number(process.env['BENCH_AGENTS'] ?? 100);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../dist/bundle/galley.js', import.meta.url));
 const PEER = process.env['BENCH_PEER'];
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 1);
 

@@ -43,7 +43,7 @@ const CLUSTER = 'scale';
 /** Each agent holds a few hundred 0.1-CPU, 32 MB runs. */
 const AGENT_RESOURCES = 'cpus:64;mem:65536;disk:100000;ports:[31000-32000]';
 const AIMS = { rss_mb: 300, history_p99_ms: 50, dispatch_runs_per_s: 1_000 };
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../dist/bundle/galley.js', import.meta.url));
 
 interface Memory {
   rss_mb: number;

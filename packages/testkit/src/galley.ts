@@ -10,8 +10,8 @@ import { requirePath, type ServiceGate } from './services.js';
  * pipelines, browser): one way to find it, start it, call its API and its CLI, and stop it.
  */
 
-/** The built `galley` CLI (`packages/server/dist/cli/main.js`, built by `npm test`). */
-export const GALLEY_MAIN = fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url));
+/** The built `galley` CLI (`packages/server/dist/bundle/galley.js`, the bundle `npm test` builds). */
+export const GALLEY_MAIN = fileURLToPath(new URL('../../server/dist/bundle/galley.js', import.meta.url));
 
 /** The built web UI the server serves at `/` (`packages/web/dist/index.html`). */
 export const GALLEY_WEB_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));

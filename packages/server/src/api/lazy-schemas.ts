@@ -6,18 +6,19 @@
  * once. A route's schema that does not compile would fail that route's requests rather than the
  * start: test/api/lazy-schemas.test.ts compiles them all (compilePendingSchemas).
  */
-import { createRequire } from 'node:module';
+import ajvCompilerFactory from '@fastify/ajv-compiler';
+import serializerCompilerFactory from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 type CompilersFactory = NonNullable<
   NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
 >;
 
-// fastify's own compilers, as fastify finds them (its dependencies, not this package's).
-const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+// fastify's own compilers: this package depends on them in the ranges fastify does, so npm keeps
+// one copy, which the bundle (scripts/bundle.mjs) holds once for fastify and for this module.
 type Factory = (...args: unknown[]) => (route: unknown) => unknown;
-const ajvCompiler = fromFastify('@fastify/ajv-compiler') as () => Factory;
-const serializerCompiler = fromFastify('@fastify/fast-json-stringify-compiler') as () => Factory;
+const ajvCompiler = ajvCompilerFactory as unknown as () => Factory;
+const serializerCompiler = serializerCompilerFactory as unknown as () => Factory;
 
 /** The compilations not done yet, of every server in this process (see compilePendingSchemas). */
 const pending = new Set<() => void>();

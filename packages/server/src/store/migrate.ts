@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { distPath } from '../dist-paths.js';
 import type { SqlClient } from './sql-client.js';
 
 /** One numbered migration file, `NNN_name.sql`. */
@@ -12,9 +12,9 @@ export interface Migration {
 
 /** Where the migration files are: next to this module (copied into dist by the build), or src. */
 function migrationsDir(): string {
-  const here = fileURLToPath(new URL('./sql/', import.meta.url));
+  const here = distPath('store/sql/');
   if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../src/store/sql/', import.meta.url));
+  return distPath('../src/store/sql/');
 }
 
 /** Reads the migrations in version order. Throws on a badly named file or a duplicate version. */

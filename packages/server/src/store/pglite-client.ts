@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { distPath } from '../dist-paths.js';
 import { type SqlClient, type SqlQuerier, type SqlResult, toSqlError } from './sql-client.js';
 
 /**
@@ -16,7 +16,7 @@ import { type SqlClient, type SqlQuerier, type SqlResult, toSqlError } from './s
 const SHARED_BUFFERS = '16MB';
 
 /** The compiled initdb helper beside this module (absent when running from sources, in tests). */
-const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
+const INIT_SCRIPT = distPath('store/pglite-init.js');
 
 /**
  * Creates a new data directory in a child process when the compiled helper is there (see

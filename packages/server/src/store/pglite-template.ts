@@ -13,10 +13,11 @@ import { chmod, cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { distPath } from '../dist-paths.js';
 import { loadMigrations, migrate } from './migrate.js';
 
 /** Where the build puts the template. */
-export const TEMPLATE_DIR = fileURLToPath(new URL('./pglite-template', import.meta.url));
+export const TEMPLATE_DIR = distPath('store/pglite-template');
 /** The file in the template naming the PGlite version that made it. */
 const MARK = 'galley-template-version';
 
@@ -74,7 +75,7 @@ async function build(): Promise<void> {
   if (await templateUsable()) return;
   const staging = `${TEMPLATE_DIR}.new`;
   await rm(staging, { recursive: true, force: true });
-  const init = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
+  const init = distPath('store/pglite-init.js');
   await promisify(execFile)(process.execPath, [init, staging], { timeout: 600_000 });
   // The migrations too: 2.1 s of a first start on a loaded machine.
   const { createPgliteClient } = await import('./pglite-client.js');

