@@ -65,7 +65,7 @@ describe('testkit: files a suite needs (a build, recordings)', () => {
 
   it('finds the built server the e2e suites start (npm test builds it first)', () => {
     const gate = builtGalley('testkit self-test');
-    if (gate.available) expect(gate.service).toMatch(/packages\/server\/dist\/cli\/main\.js$/);
+    if (gate.available) expect(gate.service).toMatch(/packages\/server\/dist\/bundle\/galley\.js$/);
     else expect(gate.reason).toMatch(/server is not built/);
   });
 });
