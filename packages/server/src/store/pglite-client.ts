@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { distPath } from '../dist-paths.js';
+import { PgliteStatements } from './pglite-statements.js';
 import { type SqlClient, type SqlQuerier, type SqlResult, toSqlError } from './sql-client.js';
 
 /**
@@ -54,35 +55,60 @@ export async function createPgliteClient(dataDir: string | undefined): Promise<S
   // a batch of changes into a sequential scan of `runs` (measured 6 ms instead of 1 ms for 100
   // changes against 10,000 runs), since PGlite never refreshes table statistics on its own.
   await db.exec('SET random_page_cost = 1.1');
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): SqlQuerier => ({
-    async query<R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-      try {
-        const result = await q.query<R>(text, params as unknown[] | undefined);
-        return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
-      } catch (err) {
-        throw toSqlError(err);
-      }
-    },
-    async exec(script: string) {
-      try {
-        await q.exec(script);
-      } catch (err) {
-        throw toSqlError(err);
-      }
-    },
-  });
-  const outer = wrap(db);
+  const statements = new PgliteStatements(db);
+  // One operation at a time, in the order asked, as PGlite's own locks would: the prepared
+  // statements' calls into PGlite take none of them.
+  let tail: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  const serial = <T>(fn: () => Promise<T>, ifClosed?: () => T): Promise<T> => {
+    const run = tail.then(() => {
+      if (!closed) return fn();
+      if (ifClosed) return ifClosed();
+      throw new Error('the embedded database is closed');
+    });
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  const query = async <R>(text: string, params: readonly unknown[] | undefined, inTransaction: boolean) => {
+    try {
+      const result = await statements.run<R>(text, params ?? [], inTransaction);
+      return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+    } catch (err) {
+      throw toSqlError(err);
+    }
+  };
+  const exec = async (q: Pick<PGlite, 'exec'>, script: string) => {
+    try {
+      await q.exec(script);
+    } catch (err) {
+      throw toSqlError(err);
+    }
+  };
   return {
     kind: 'pglite',
-    query: outer.query,
-    exec: outer.exec,
-    async transaction(fn) {
-      try {
-        return await db.transaction((tx) => fn(wrap(tx)));
-      } catch (err) {
-        throw toSqlError(err);
-      }
-    },
-    close: () => db.close(),
+    query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> =>
+      serial(() => query<R>(text, params, false)),
+    exec: (script) => serial(() => exec(db, script)),
+    transaction: <T>(fn: (tx: SqlQuerier) => Promise<T>) =>
+      serial(async () => {
+        try {
+          return await db.transaction((tx) =>
+            fn({
+              query: <R>(text: string, params?: readonly unknown[]) => query<R>(text, params, true),
+              exec: (script) => exec(tx, script),
+            }),
+          );
+        } catch (err) {
+          throw toSqlError(err);
+        }
+      }),
+    close: () =>
+      serial(
+        async () => {
+          closed = true;
+          await db.close();
+        },
+        () => undefined,
+      ),
   };
 }
