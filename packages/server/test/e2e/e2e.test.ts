@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtGalley, storeMatrix } from '@galley/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, galley, http, PATIENT, startServer, type ServerProcess } from './harness.js';
 
 // End to end: the BUILT server as a real process, the real HTTP API and the real CLI, against
@@ -50,6 +50,11 @@ for (const store of matrix.stores) {
       await server?.stop();
       await rm(dir, { recursive: true, force: true });
     }, 120_000);
+    // What the server logged (warnings and errors), to tell why a test that failed waited in vain.
+    afterEach(({ task }) => {
+      if (task.result?.state === 'fail')
+        console.error(`the server's log (${store.name}):\n${server?.output()}`);
+    });
 
     const run = async (id: string) => (await http<Run>(server.url, 'GET', `/history/${id}`)).body;
     const finished = (id: string) =>
@@ -157,9 +162,15 @@ for (const store of matrix.stores) {
       const execute = () =>
         http<Run>(server.url, 'PUT', '/task/alias/big/execute', { run_tags: { owner_id: 'cap' } });
       const ids = (await Promise.all([execute(), execute(), execute()])).map((r) => r.body.run_id);
+      let seen = '';
       await eventually(async () => {
         const runs = await Promise.all(ids.map(run));
+        seen = runs.map((r) => `${r.status} (${r.queued_reason ?? 'no reason'})`).join(', ');
         return runs.filter((r) => r.status === 'QUEUED' && r.queued_reason).length === 2 ? true : undefined;
+      }).catch(async (err: Error) => {
+        // Open the gate anyway: runs left holding the cpus would fail the tests after this one.
+        await writeFile(gate, '');
+        throw new Error(`${err.message}; the runs were: ${seen}`);
       });
       await writeFile(gate, '');
       for (const id of ids) expect((await finished(id)).exit_code).toBe(0);
