@@ -118,15 +118,20 @@ export class DispatchLoop {
       ctx,
       (run) => {
         const last = this.reasonAt.get(run.runId);
-        if (last !== undefined && ctx.now - last < REASON_REFRESH_MS) return false;
-        this.reasonAt.set(run.runId, ctx.now);
-        return true;
+        if (last === undefined || ctx.now - last >= REASON_REFRESH_MS) return true;
+        // Held back, not dropped: a round when the gap is over reads it again and stores it,
+        // whether or not anything else wakes the loop.
+        view.readHeadAt(last + REASON_REFRESH_MS);
+        this.o.loop.wakeAt(last + REASON_REFRESH_MS);
+        return false;
       },
       order,
     );
     for (const w of plan.groupsWaiting)
       this.o.work.noteWaiting(backend.cluster, w.launchId, w.reason, ctx.now, nodes.length === 0);
     const stored = await this.o.writer.store(plan.steps);
+    // A reason counts as stored once it is: one lost to a conflict is stored by the next round.
+    for (const run of stored) if (run.state.status === 'QUEUED') this.reasonAt.set(run.runId, ctx.now);
     const launched = new Set(stored.map((r) => r.runId));
     const specs = plan.launches.filter((s) => launched.has(s.runId));
     const groups = this.o.work.takePlaced(plan.groups);

@@ -32,7 +32,12 @@ export class QueueView {
   private cursor: QueueCursor | null = null;
   private free: FreeByNode = new Map();
   private stale = true;
+  /** Invalidations so far, and how many there were when the current round read (see afterRound). */
+  private invalidations = 0;
+  private invalidationsAtRead = 0;
   private headReadAt = -Infinity;
+  /** When the head must be read again at the latest (see `readHeadAt`). */
+  private headDueAt = Infinity;
 
   /**
    * Where the next round starts reading: undefined = the head of the queue. The head is re-read
@@ -40,14 +45,17 @@ export class QueueView {
    * replica) waits at most that long.
    */
   readFrom(nodes: readonly Node[], now: number, refreshMs = 1_000): QueueCursor | undefined {
+    this.invalidationsAtRead = this.invalidations;
     if (
       this.stale ||
       this.cursor === null ||
       now - this.headReadAt >= refreshMs ||
+      now >= this.headDueAt ||
       this.grew(freeOf(nodes))
     ) {
       this.cursor = null;
       this.headReadAt = now;
+      this.headDueAt = Infinity;
       return undefined;
     }
     return this.cursor;
@@ -58,16 +66,23 @@ export class QueueView {
    * follow), and the nodes' free capacity after its launches.
    */
   afterRound(read: readonly RunRecord[], leftWaiting: boolean, nodesAfter: readonly Node[]): void {
-    this.stale = false;
+    // An invalidation while the round ran (a store conflict in its own write) still holds.
+    this.stale = this.invalidations !== this.invalidationsAtRead;
     this.free = freeOf(nodesAfter);
     const last = read[read.length - 1];
     if (!leftWaiting) this.cursor = null;
     else if (last) this.cursor = { queuedAt: last.state.queuedAt, runId: last.runId };
   }
 
+  /** A round at or after `at` reads from the head (a waiting run's reason is due then). */
+  readHeadAt(at: number): void {
+    this.headDueAt = Math.min(this.headDueAt, at);
+  }
+
   /** Something may have made room or put a run back at an old place: read from the head next time. */
   invalidate(): void {
     this.stale = true;
+    this.invalidations++;
   }
 
   private grew(now: FreeByNode): boolean {

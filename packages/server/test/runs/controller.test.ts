@@ -35,7 +35,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function makeEngine(cluster: string, over: { cpus?: number; dispatched?: number[] } = {}) {
+function makeEngine(cluster: string, over: { cpus?: number; dispatched?: number[]; store?: Store } = {}) {
   const logger = pino({ level: 'silent' });
   const backend = new LocalBackend({
     cluster,
@@ -48,7 +48,7 @@ function makeEngine(cluster: string, over: { cpus?: number; dispatched?: number[
   });
   const feed = new RunFeed();
   const engine = new RunController({
-    store,
+    store: over.store ?? store,
     backends: [backend],
     leadership: new SoleLeadership(store, `test-${cluster}`, systemClock),
     feed,
@@ -151,6 +151,37 @@ describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }
     // One at a time: the lines alternate start/end.
     const lines = (await readFile(marker, 'utf8')).trim().split('\n');
     expect(lines).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? 'start' : 'end')));
+  });
+
+  it("stores a waiting run's reason that a write conflict lost, though nothing else wakes the dispatch loop", async () => {
+    const cluster = `c${clusterCounter++}`;
+    // The store refuses the first write of a reason, as a conflict does (another writer's version).
+    let refused = 0;
+    const conflicting: Store = {
+      ...store,
+      async applyChanges(changes, fence) {
+        const lost = refused === 0 ? changes.find((c) => c.run.state.queuedReason !== null) : undefined;
+        if (lost) refused++;
+        return store.applyChanges(
+          changes.filter((c) => c !== lost),
+          fence,
+        );
+      },
+    };
+    const { engine } = makeEngine(cluster, { cpus: 1, store: conflicting });
+    await engine.start();
+    const gate = join(dataDir, `${cluster}.gate`);
+    const holder = await submit(engine, cluster, {
+      cpu: 600,
+      command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
+    });
+    await waitForRun(holder.runId, (r) => r.state.status === 'RUNNING');
+    const waiting = await submit(engine, cluster, { cpu: 600, command: 'true' });
+    const stored = await waitForRun(waiting.runId, (r) => r.state.queuedReason !== null);
+    expect(refused).toBe(1);
+    expect(stored.state).toMatchObject({ status: 'QUEUED', queuedReason: expect.stringMatching(/cpu/) });
+    await writeFile(gate, '');
+    expect((await waitForRun(waiting.runId, stopped)).state.exitCode).toBe(0);
   });
 
   it('stops a queued run at once and a running one by killing it, answering what happened', async () => {

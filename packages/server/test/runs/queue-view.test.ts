@@ -37,6 +37,29 @@ describe('QueueView: when a dispatch round may skip the runs already considered'
     expect(view.readFrom([node(0.5)], 1_200)).toBeUndefined(); // nothing was left waiting
   });
 
+  it('keeps an invalidation made while a round ran (its own write conflicted) for the next round', () => {
+    const view = new QueueView();
+    view.readFrom([node(1)], 0);
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 100)).toEqual({ queuedAt: 10, runId: 'a' });
+    view.invalidate(); // during the round, before it records what it read
+    view.afterRound([run('b', 20)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 200)).toBeUndefined();
+    view.afterRound([run('a', 10), run('b', 20)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 300)).toEqual({ queuedAt: 20, runId: 'b' });
+  });
+
+  it('reads from the head at the time a held-back reason is due, and then skips again', () => {
+    const view = new QueueView();
+    view.readFrom([node(1)], 0);
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    view.readHeadAt(600);
+    expect(view.readFrom([node(0.5)], 300)).toEqual({ queuedAt: 10, runId: 'a' });
+    expect(view.readFrom([node(0.5)], 600)).toBeUndefined();
+    view.afterRound([run('a', 10)], true, [node(0.5)]);
+    expect(view.readFrom([node(0.5)], 700)).toEqual({ queuedAt: 10, runId: 'a' });
+  });
+
   it('treats a new node as more room', () => {
     const view = new QueueView();
     view.readFrom([node(1)], 0);
