@@ -118,7 +118,10 @@ export class RunController {
       backend.onEvents((batch) => this.queueEvents(batch));
       backend.onCapacity(() => this.wake());
     }
-    this.unsubscribeFeed = this.o.feed.subscribe((run) => this.work.observe(run));
+    this.unsubscribeFeed = this.o.feed.subscribe((run) => {
+      this.work.observe(run);
+      this.dispatcher.noteQueued(run);
+    });
     await this.terms.follow(handOver);
   }
 

@@ -3,6 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import type { Clock } from '../clock.js';
 import type { ControlLoop } from '../control/control-loop.js';
 import type { Leadership } from '../control/leadership.js';
+import type { RunRecord } from '../model/records.js';
 import type { QueueGate } from '../queues/gate.js';
 import type { RunRepository } from '../store/store.js';
 import { applyEvent, type Step } from './changes.js';
@@ -94,6 +95,15 @@ export class DispatchLoop {
     } finally {
       round.close();
     }
+  }
+
+  /**
+   * Follows a stored run: one queued (or queued again) behind a queue view's cursor is read by the
+   * next round. A run with a reason is one a round already considered (its own write coming back).
+   */
+  noteQueued(run: RunRecord): void {
+    if (run.state.status !== 'QUEUED' || run.state.queuedReason !== null) return;
+    this.queueViews.get(run.cluster)?.noteQueued(run.state.queuedAt);
   }
 
   private async dispatchOnto(backend: Backend, nodes: Node[]): Promise<void> {

@@ -40,9 +40,9 @@ export class QueueView {
   private headDueAt = Infinity;
 
   /**
-   * Where the next round starts reading: undefined = the head of the queue. The head is re-read
-   * at least every `refreshMs` anyway, so a run committed behind the cursor (clock skew, another
-   * replica) waits at most that long.
+   * Where the next round starts reading: undefined = the head of the queue. The head is also
+   * re-read when a round comes `refreshMs` after the last head read; a run committed behind the
+   * cursor is not left to that (no round may come): the feed notes it (`noteQueued`).
    */
   readFrom(nodes: readonly Node[], now: number, refreshMs = 1_000): QueueCursor | undefined {
     this.invalidationsAtRead = this.invalidations;
@@ -72,6 +72,15 @@ export class QueueView {
     const last = read[read.length - 1];
     if (!leftWaiting) this.cursor = null;
     else if (last) this.cursor = { queuedAt: last.state.queuedAt, runId: last.runId };
+  }
+
+  /**
+   * A run was queued (or queued again) at `queuedAt`: one not after the cursor would be skipped by
+   * a round reading after it (commits out of queue order: group-committed executes, another
+   * replica's), so the next round reads from the head.
+   */
+  noteQueued(queuedAt: number): void {
+    if (this.cursor !== null && queuedAt <= this.cursor.queuedAt) this.invalidate();
   }
 
   /** A round at or after `at` reads from the head (a waiting run's reason is due then). */

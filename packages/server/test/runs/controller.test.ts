@@ -68,11 +68,10 @@ async function submit(
   engine: RunController | null,
   cluster: string,
   over: Partial<Parameters<typeof newRun>[1]> = {},
+  queuedAt = Date.now(),
 ) {
   const runId = `r${process.pid}x${runCounter++}`;
-  const { run } = await store.insertRun(
-    newRun(runId, { cluster, cpu: 250, memory: 64, ...over }, Date.now()),
-  );
+  const { run } = await store.insertRun(newRun(runId, { cluster, cpu: 250, memory: 64, ...over }, queuedAt));
   engine?.wake();
   return run;
 }
@@ -182,6 +181,29 @@ describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }
     expect(stored.state).toMatchObject({ status: 'QUEUED', queuedReason: expect.stringMatching(/cpu/) });
     await writeFile(gate, '');
     expect((await waitForRun(waiting.runId, stopped)).state.exitCode).toBe(0);
+  });
+
+  it('gives a reason to a run committed after a round read runs queued later than it', async () => {
+    const cluster = `c${clusterCounter++}`;
+    const { engine, feed } = makeEngine(cluster, { cpus: 1 });
+    await engine.start();
+    const gate = join(dataDir, `${cluster}.gate`);
+    const holder = await submit(engine, cluster, {
+      cpu: 600,
+      command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
+    });
+    await waitForRun(holder.runId, (r) => r.state.status === 'RUNNING');
+    const later = await submit(engine, cluster, { cpu: 600, command: 'true' });
+    await waitForRun(later.runId, (r) => r.state.queuedReason !== null);
+    // Queued before `later` but committed after the round that read it (a group-committed execute).
+    // Published, as the API publishes an execute it stored, before the loop is woken.
+    const earlier = await submit(null, cluster, { cpu: 600, command: 'true' }, later.state.queuedAt - 5);
+    feed.publish([earlier]);
+    engine.wake();
+    const stored = await waitForRun(earlier.runId, (r) => r.state.queuedReason !== null);
+    expect(stored.state).toMatchObject({ status: 'QUEUED', queuedReason: expect.stringMatching(/cpu/) });
+    await writeFile(gate, '');
+    for (const r of [earlier, later]) expect((await waitForRun(r.runId, stopped)).state.exitCode).toBe(0);
   });
 
   it('stops a queued run at once and a running one by killing it, answering what happened', async () => {

@@ -60,6 +60,17 @@ describe('QueueView: when a dispatch round may skip the runs already considered'
     expect(view.readFrom([node(0.5)], 700)).toEqual({ queuedAt: 10, runId: 'a' });
   });
 
+  it('reads from the head after a run is queued at or before the cursor (committed out of queue order)', () => {
+    const view = new QueueView();
+    view.readFrom([node(1)], 0);
+    view.afterRound([run('a', 10), run('c', 30)], true, [node(0.5)]);
+    view.noteQueued(40); // after the cursor: the next round reads it anyway
+    expect(view.readFrom([node(0.5)], 100)).toEqual({ queuedAt: 30, runId: 'c' });
+    view.afterRound([], true, [node(0.5)]);
+    view.noteQueued(20); // b, queued before c, committed after the round that read c
+    expect(view.readFrom([node(0.5)], 200)).toBeUndefined();
+  });
+
   it('treats a new node as more room', () => {
     const view = new QueueView();
     view.readFrom([node(1)], 0);
