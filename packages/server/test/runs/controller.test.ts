@@ -95,6 +95,17 @@ async function waitForRun(
 
 const stopped = (r: RunRecord) => r.state.status === 'STOPPED';
 
+/** Starts a run of 0.6 cpus (of 1) that ends once the answered gate file exists; resolves once RUNNING. */
+async function holdTheCpu(engine: RunController, cluster: string): Promise<string> {
+  const gate = join(dataDir, `${cluster}.gate`);
+  const holder = await submit(engine, cluster, {
+    cpu: 600,
+    command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
+  });
+  await waitForRun(holder.runId, (r) => r.state.status === 'RUNNING');
+  return gate;
+}
+
 // Generous timeouts: a loaded machine starts processes slowly; a failure still ends the test.
 describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }, () => {
   // How fast is a benchmark figure (`npm run bench:api`: dispatch p50/p99); here, that it is reported.
@@ -169,12 +180,7 @@ describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }
     };
     const { engine } = makeEngine(cluster, { cpus: 1, store: conflicting });
     await engine.start();
-    const gate = join(dataDir, `${cluster}.gate`);
-    const holder = await submit(engine, cluster, {
-      cpu: 600,
-      command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
-    });
-    await waitForRun(holder.runId, (r) => r.state.status === 'RUNNING');
+    const gate = await holdTheCpu(engine, cluster);
     const waiting = await submit(engine, cluster, { cpu: 600, command: 'true' });
     const stored = await waitForRun(waiting.runId, (r) => r.state.queuedReason !== null);
     expect(refused).toBe(1);
@@ -187,12 +193,7 @@ describe('engine (PGlite + local backend, real processes)', { timeout: 120_000 }
     const cluster = `c${clusterCounter++}`;
     const { engine, feed } = makeEngine(cluster, { cpus: 1 });
     await engine.start();
-    const gate = join(dataDir, `${cluster}.gate`);
-    const holder = await submit(engine, cluster, {
-      cpu: 600,
-      command: `while [ ! -e ${gate} ]; do sleep 0.05; done`,
-    });
-    await waitForRun(holder.runId, (r) => r.state.status === 'RUNNING');
+    const gate = await holdTheCpu(engine, cluster);
     const later = await submit(engine, cluster, { cpu: 600, command: 'true' });
     await waitForRun(later.runId, (r) => r.state.queuedReason !== null);
     // Queued before `later` but committed after the round that read it (a group-committed execute).
