@@ -1,7 +1,9 @@
 import { type PGlite, type Results, parse, protocol } from '@electric-sql/pglite';
 
 /** Statements kept prepared at once; the least recently used is closed beyond this. */
-export const MAX_PREPARED = 256;
+export const MAX_PREPARED = 128;
+/** Texts remembered as run once (only the texts: a text run again is then kept prepared). */
+const MAX_SEEN_ONCE = 1024;
 
 /** SQLSTATE PostgreSQL answers when a prepared statement's result columns changed (DDL). */
 const CACHED_PLAN_CHANGED = '0A000';
@@ -24,12 +26,17 @@ interface Prepared {
  * Describe, Bind, Describe, Execute, then Sync): a lookup by primary key and an update cost 3.3×
  * less CPU this way (packages/server/README.md, "Embedded stores").
  *
+ * A text is kept prepared from its second run on (at most MAX_PREPARED of them); one run once is
+ * closed in the same call that ran it, so no plan is held for it.
+ *
  * Results are PGlite's own (`parseResults`, its type parsers and serializers), so rows read the
  * same as through `query`. Callers serialize access (see pglite-client.ts): `execProtocol` takes
  * none of PGlite's locks.
  */
 export class PgliteStatements {
   private readonly prepared = new Map<string, Prepared>();
+  /** Texts run once and not kept: a statement is kept from its second run on. */
+  private readonly seenOnce = new Set<string>();
   private next = 0;
   /** Statements forgotten, closed with the next Parse (the one that needed the room, or a new one). */
   private toClose: string[] = [];
@@ -61,27 +68,41 @@ export class PgliteStatements {
   }
 
   private async execute<R>(text: string, params: readonly unknown[], inTransaction: boolean) {
-    const statement = this.prepared.get(text) ?? (await this.prepare(text));
-    // Most recently used last: the first entry is the one to evict.
-    this.prepared.delete(text);
-    this.prepared.set(text, statement);
+    let statement = this.prepared.get(text);
+    // A text run once (a history filter's combination) is closed at once: its plan would hold
+    // PostgreSQL memory for nothing. From its second run on, it is kept.
+    const keep = statement !== undefined || this.seenOnce.delete(text);
+    statement ??= await this.prepare(text, keep);
+    if (keep) {
+      // Most recently used last: the first entry is the one to evict.
+      this.prepared.delete(text);
+      this.prepared.set(text, statement);
+    } else {
+      this.seenOnce.add(text);
+      if (this.seenOnce.size > MAX_SEEN_ONCE) this.seenOnce.delete(this.seenOnce.values().next().value!);
+    }
     const values = params.map((value, i) => this.serialize(value, statement.paramTypes[i]));
-    const { messages } = await this.db.execProtocol(
-      concat([
-        protocol.serialize.bind({ statement: statement.name, values }),
-        protocol.serialize.execute({}),
-        protocol.serialize.sync(),
-      ]),
-      { syncToFs: !inTransaction },
-    );
+    const parts = [
+      protocol.serialize.bind({ statement: statement.name, values }),
+      protocol.serialize.execute({}),
+    ];
+    if (!keep) parts.push(protocol.serialize.close({ type: 'S', name: statement.name }));
+    parts.push(protocol.serialize.sync());
+    const { messages } = await this.db
+      .execProtocol(concat(parts), { syncToFs: !inTransaction })
+      .catch((err) => {
+        // The Close after a failed Execute was skipped (PostgreSQL skips to the Sync): close it later.
+        if (!keep) this.toClose.push(statement.name);
+        throw err;
+      });
     const all = statement.rowDescription ? [statement.rowDescription, ...messages] : messages;
     return parse.parseResults(all, this.db.parsers)[0] as Results<R>;
   }
 
-  private async prepare(text: string): Promise<Prepared> {
+  private async prepare(text: string, keep: boolean): Promise<Prepared> {
     const name = `galley_${this.next++}`;
     // Room first: PostgreSQL never holds more than `max` of them.
-    while (this.prepared.size >= this.max) {
+    while (keep && this.prepared.size >= this.max) {
       const [oldest] = this.prepared.keys();
       this.forget(oldest!);
     }
@@ -100,7 +121,6 @@ export class PgliteStatements {
       paramTypes: description?.dataTypeIDs ?? [],
       rowDescription: messages.find((m) => m.name === 'rowDescription'),
     };
-    this.prepared.set(text, statement);
     return statement;
   }
 

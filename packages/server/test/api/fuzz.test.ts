@@ -4,6 +4,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTIONS } from '../../src/config/options.js';
+import { applyHeapGrowth } from '../../src/heap-growth.js';
+import { applyMallocThreshold } from '../../src/malloc-threshold.js';
 import { type Fixtures, type FuzzRequest, Rng, requestFor } from './fuzz-requests.js';
 import { HELLO_EXECUTE, HELLO_WORLD, startTestServer } from './harness.js';
 import { operationsOf } from './openapi-operations.js';
@@ -54,6 +57,11 @@ describe('the API under fuzzed requests', () => {
   let fixtures: Fixtures;
 
   beforeAll(async () => {
+    // Memory as `galley serve` sets it up with its defaults (the server process's memory is what
+    // is bounded): glibc's mmap threshold fixed, V8's heap growing factor.
+    const defaultOf = (key: string) => Number(OPTIONS.find((o) => o.key === key)!.default());
+    applyHeapGrowth(defaultOf('heapGrowingPercent'));
+    await applyMallocThreshold(defaultOf('mallocMmapThresholdKb'));
     server = await startTestServer({ cpus: 1 });
     // Nothing fuzzed is ever run: the dispatch round places runs and pipeline launches, and the
     // backends launch nothing (runs stay PENDING, instances starting).
