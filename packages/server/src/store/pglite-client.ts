@@ -12,9 +12,10 @@ import { type SqlClient, type SqlQuerier, type SqlResult, toSqlError } from './s
  * PostgreSQL's buffer cache inside PGlite's WebAssembly memory. PostgreSQL's default (128MB) is
  * for a server of its own; here it is resident memory of Galley's process (measured idle, PGlite
  * alone: 307 MB at 128MB, 190 MB at 16MB, 160 MB at 4MB). The store's files are local and cached by
- * the OS besides; 16MB holds the hot pages of the queue and the recent runs.
+ * the OS besides. 8MB against 16MB: the idle server 6–12 MB smaller, and `bench:mesos` (5,000
+ * runs) the same within its noise (642 and 647 runs/s against 619 and 660, taking turns).
  */
-const SHARED_BUFFERS = '16MB';
+const SHARED_BUFFERS = '8MB';
 
 /** The compiled initdb helper beside this module (absent when running from sources, in tests). */
 const INIT_SCRIPT = distPath('store/pglite-init.js');
