@@ -46,17 +46,22 @@ export async function applyMallocThreshold(
 ): Promise<MallocThreshold> {
   if (kb === 0) return { state: 'off' };
   if (environmentTunesMalloc(env)) return { state: 'env' };
-  if (process.platform !== 'linux') return { state: 'unavailable', why: `not glibc (${process.platform})` };
+  const libc = await loadLibc();
+  if ('why' in libc) return { state: 'unavailable', why: libc.why };
+  const mallopt = libc.func('int mallopt(int param, int value)') as (param: number, value: number) => number;
+  if (mallopt(M_MMAP_THRESHOLD, kb * 1024) !== 1)
+    return { state: 'unavailable', why: `mallopt refused ${kb} KiB` };
+  return { state: 'set', kb };
+}
+
+/** glibc through the optional `koffi` package, or why it cannot be reached. */
+export async function loadLibc(): Promise<{ func: (signature: string) => unknown } | { why: string }> {
+  if (process.platform !== 'linux') return { why: `not glibc (${process.platform})` };
   try {
     const { default: koffi } = await import('koffi');
-    const mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as (
-      param: number,
-      value: number,
-    ) => number;
-    if (mallopt(M_MMAP_THRESHOLD, kb * 1024) !== 1)
-      return { state: 'unavailable', why: `mallopt refused ${kb} KiB` };
-    return { state: 'set', kb };
+    const libc = koffi.load('libc.so.6');
+    return { func: (signature) => libc.func(signature) as unknown };
   } catch (err) {
-    return { state: 'unavailable', why: (err as Error).message.split('\n')[0]! };
+    return { why: (err as Error).message.split('\n')[0]! };
   }
 }

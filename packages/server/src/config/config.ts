@@ -44,6 +44,8 @@ export interface Config {
   heapGrowingPercent: number;
   /** glibc's mmap threshold for this process, in KiB (0 = glibc's dynamic one); see malloc-threshold.ts. */
   mallocMmapThresholdKb: number;
+  /** How long an idle period must be before glibc's free memory is given back (0 = never); see idle-trim.ts. */
+  mallocTrimIdleMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
   serverMode: string;
   logFollowMs: number;
@@ -207,6 +209,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
     retentionDays: f.retentionDays,
     heapGrowingPercent: f.heapGrowingPercent,
     mallocMmapThresholdKb: f.mallocMmapThresholdKb,
+    mallocTrimIdleMs: f.mallocTrimIdleMs,
     logLevel: f.logLevel as Config['logLevel'],
     serverMode: f.serverMode,
     logFollowMs: f.logFollowMs,

@@ -43,6 +43,7 @@ export interface FlatConfig
   streamMaxClients: number;
   heapGrowingPercent: number;
   mallocMmapThresholdKb: number;
+  mallocTrimIdleMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -293,6 +294,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: () => 128,
     description:
       "glibc's mmap threshold for the server process, in KiB (mallopt `M_MMAP_THRESHOLD`): a block this large or larger is mapped on its own and given back when freed. Fixed, it cannot rise as glibc's own threshold does (to 9 MB once PGlite's WebAssembly is read), after which glibc keeps the ~50 MB V8 uses to compile it: the idle server on PGlite after a restart is 220 MB instead of 246 (190 instead of 219 30 s later; `bench:footprint`). 0 = glibc's dynamic threshold. glibc only, through the optional `koffi` package; `GLIBC_TUNABLES` setting a malloc threshold wins.",
+  },
+  {
+    key: 'mallocTrimIdleMs',
+    flag: '--malloc-trim-idle-ms',
+    env: 'GALLEY_MALLOC_TRIM_IDLE_MS',
+    type: 'integer',
+    min: 0,
+    max: 3_600_000,
+    default: () => 1_000,
+    description:
+      "When the server goes idle (a period this long in which it used under 2 % of a core, after one in which it used more), glibc gives back the free memory its arenas keep (malloc_trim(3)): the ~40 MB that start-up's threads leave free there, for one. The idle server on PGlite after a restart: 185 MB before the trim, 145 MB after (`bench:footprint`). 0 = never. glibc only, through the optional `koffi` package.",
   },
   ...MESOS_OPTIONS,
   ...CONTAINER_OPTIONS,

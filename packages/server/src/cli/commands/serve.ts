@@ -6,6 +6,7 @@ import type { FlatConfig } from '../../config/options.js';
 import { CliError, EXIT } from '../client.js';
 import { applyHeapGrowth } from '../../heap-growth.js';
 import { applyMallocThreshold } from '../../malloc-threshold.js';
+import { IdleTrimmer, loadMallocTrim } from '../../idle-trim.js';
 import type { GalleyServer } from '../../app.js';
 
 /** `galley serve`: runs the server until SIGINT/SIGTERM. Every setting has a flag (see the README table). */
@@ -98,6 +99,19 @@ export function serveCommand(): Command {
         { why: malloc.why },
         `--malloc-mmap-threshold-kb not applied: ${malloc.why}; glibc keeps its own threshold`,
       );
+    if (config.mallocTrimIdleMs > 0) {
+      // Start-up's threads leave free memory in glibc's arenas: given back once the server idles.
+      const loaded = await loadMallocTrim();
+      if ('why' in loaded)
+        server.logger.info({ why: loaded.why }, `--malloc-trim-idle-ms not applied: ${loaded.why}`);
+      else
+        new IdleTrimmer({
+          everyMs: config.mallocTrimIdleMs,
+          trim: loaded.trim,
+          onTrim: (freed, cpuMicros) =>
+            server.logger.debug({ freed, cpu_us: cpuMicros }, 'idle: free memory given back to the system'),
+        }).start();
+    }
     for (const use of aliasUses)
       server.logger.warn(
         { alias: use.name, from: use.from, setting: use.galley, used: use.used },
