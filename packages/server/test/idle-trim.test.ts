@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { builtGalley, startGalley } from '@galley/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import { IDLE_CPU_SHARE, IdleTrimmer } from '../src/idle-trim.js';
+import { runNodeProgram } from './node-program.js';
 
 // --malloc-trim-idle-ms (default 1000): once the server goes idle, glibc gives back the free memory
 // its arenas keep (malloc_trim), such as what start-up's threads left there.
@@ -88,25 +88,13 @@ describe('the idle trim', () => {
       const keptMb = rss() - before;
       const freed = loaded.trim();
       console.log(JSON.stringify({ state, grownMb, keptMb, freed, afterTrimMb: rss() - before, small: small.length }));`;
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
-        env: { ...process.env, NODE_OPTIONS: '', GLIBC_TUNABLES: '' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.once('error', reject);
-      child.once('exit', (code) =>
-        code === 0 ? resolve(text) : reject(new Error(`exited ${code}: ${text}`)),
-      );
-    });
-    const result = JSON.parse(out.trim()) as {
+    const result = await runNodeProgram<{
       state: string;
       grownMb: number;
       keptMb: number;
       freed: boolean;
       afterTrimMb: number;
-    };
+    }>(program);
     expect(result.state).toBe('set');
     // 2,000 blocks of 64 KiB: 125 MB, held after they were freed, until the trim.
     expect(result.grownMb).toBeGreaterThan(100);

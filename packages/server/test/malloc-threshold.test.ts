@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyMallocThreshold, environmentTunesMalloc } from '../src/malloc-threshold.js';
+import { runNodeProgram } from './node-program.js';
 
 // glibc's mmap threshold (--malloc-mmap-threshold-kb, default 128): fixed at `serve`, so the
 // memory of large blocks freed after PGlite's WebAssembly was read goes back to the system.
@@ -54,18 +54,7 @@ function freeLargeBlocks(kb: number): Promise<Freed> {
     large = null;
     await collectUntil(() => inUse() < held - 190);
     console.log(JSON.stringify({ state, grownMb, keptMb: rss() - before, small: small.length }));`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', program], {
-      env: { ...process.env, NODE_OPTIONS: '', GLIBC_TUNABLES: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim()) as Freed) : reject(new Error(`exited ${code}: ${out}`)),
-    );
-  });
+  return runNodeProgram<Freed>(program, ['--expose-gc']);
 }
 
 describe('the malloc mmap threshold', () => {
