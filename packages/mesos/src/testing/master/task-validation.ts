@@ -40,7 +40,7 @@ export function resourcesOf(json: unknown[], role: string): { resources: Resourc
       const value = Number(objectField(resource, 'scalar')?.value);
       if (!Number.isFinite(value) || value < 0)
         return { resources: out, error: `Invalid scalar resource ${name}` };
-      out.add(Resources.scalar(name, value, allocationRole, reservation));
+      out.addScalar(name, value, allocationRole, reservation);
     } else if (type === 'RANGES') {
       const ranges = arrayField(objectField(resource, 'ranges'), 'range').map((r) => {
         const range = r as JsonObject;
@@ -49,10 +49,10 @@ export function resourcesOf(json: unknown[], role: string): { resources: Resourc
       if (ranges.some(([b, e]) => !Number.isInteger(b) || !Number.isInteger(e) || b > e)) {
         return { resources: out, error: `Invalid ranges resource ${name}` };
       }
-      out.add(Resources.ranges(name, ranges, allocationRole, reservation));
+      out.addRanges(name, ranges, allocationRole, reservation);
     } else if (type === 'SET') {
       const items = arrayField(objectField(resource, 'set'), 'item').map(String);
-      out.add(Resources.set(name, items, allocationRole, reservation));
+      out.addSet(name, items, allocationRole, reservation);
     } else {
       return { resources: out, error: `Unknown resource type for ${name}` };
     }

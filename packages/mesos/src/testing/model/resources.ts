@@ -54,12 +54,12 @@ export class Resources {
         .replace(/\(\*\)$/, '')
         .trim();
       const value = text.slice(colon + 1).trim();
-      if (value.startsWith('[')) out.add(Resources.ranges(name, parseRanges(value)));
-      else if (value.startsWith('{')) out.add(Resources.set(name, parseItems(value)));
+      if (value.startsWith('[')) out.addRanges(name, parseRanges(value));
+      else if (value.startsWith('{')) out.addSet(name, parseItems(value));
       else {
         const number = Number(value);
         if (!Number.isFinite(number) || number < 0) throw new Error(`invalid scalar resource "${text}"`);
-        out.add(Resources.scalar(name, number));
+        out.addScalar(name, number);
       }
     }
     return out;
@@ -67,45 +67,58 @@ export class Resources {
 
   /** One scalar entry (value in natural units, e.g. cpus 0.1). */
   static scalar(name: string, value: number, allocationRole?: string, reservation?: string): Resources {
-    const out = new Resources();
-    out.put({
-      name,
-      type: 'SCALAR',
-      milli: Math.round(value * 1000),
-      ranges: [],
-      items: [],
-      allocationRole,
-      reservation,
-    });
-    return out;
+    return new Resources().addScalar(name, value, allocationRole, reservation);
   }
 
   static ranges(name: string, ranges: Range[], allocationRole?: string, reservation?: string): Resources {
-    const out = new Resources();
-    out.put({
+    return new Resources().addRanges(name, ranges, allocationRole, reservation);
+  }
+
+  static set(name: string, items: string[], allocationRole?: string, reservation?: string): Resources {
+    return new Resources().addSet(name, items, allocationRole, reservation);
+  }
+
+  /** Adds a scalar in place (value in natural units) and returns this. */
+  addScalar(name: string, value: number, allocationRole?: string, reservation?: string): this {
+    const milli = Math.round(value * 1000);
+    return this.addFresh({ name, type: 'SCALAR', milli, ranges: [], items: [], allocationRole, reservation });
+  }
+
+  /** Adds ranges in place and returns this. */
+  addRanges(name: string, ranges: readonly Range[], allocationRole?: string, reservation?: string): this {
+    const normalized = normalizeRanges(ranges);
+    return this.addFresh({
       name,
       type: 'RANGES',
       milli: 0,
-      ranges: normalizeRanges(ranges),
+      ranges: normalized,
       items: [],
       allocationRole,
       reservation,
     });
-    return out;
   }
 
-  static set(name: string, items: string[], allocationRole?: string, reservation?: string): Resources {
-    const out = new Resources();
-    out.put({
+  /** Adds set items in place and returns this. */
+  addSet(name: string, items: readonly string[], allocationRole?: string, reservation?: string): this {
+    const unique = [...new Set(items)].sort();
+    return this.addFresh({
       name,
       type: 'SET',
       milli: 0,
       ranges: [],
-      items: [...new Set(items)].sort(),
+      items: unique,
       allocationRole,
       reservation,
     });
-    return out;
+  }
+
+  /** Adds an entry made for this bag: kept as it is when its key is new. */
+  private addFresh(entry: ResourceEntry): this {
+    const key = keyOf(entry.name, entry.allocationRole, entry.reservation);
+    const mine = this.entries.get(key);
+    if (mine === undefined) this.entries.set(key, entry);
+    else merge(mine, entry);
+    return this;
   }
 
   private put(entry: ResourceEntry): void {
@@ -139,17 +152,22 @@ export class Resources {
 
   /** Adds `other` in place and returns this. */
   add(other: Resources): this {
-    for (const [key, entry] of other.entries) {
-      const mine = this.entries.get(key);
-      if (mine === undefined) {
-        this.entries.set(key, { ...entry, ranges: [...entry.ranges], items: [...entry.items] });
-        continue;
-      }
-      mine.milli += entry.milli;
-      if (entry.ranges.length > 0) mine.ranges = mergeRanges(mine.ranges, entry.ranges);
-      if (entry.items.length > 0) mine.items = [...new Set([...mine.items, ...entry.items])].sort();
-    }
+    for (const entry of other.entries.values()) this.addEntry(entry, entry.allocationRole, entry.reservation);
     return this;
+  }
+
+  /** Adds a copy of one entry, stated with `allocationRole` and `reservation`. */
+  private addEntry(
+    entry: ResourceEntry,
+    allocationRole: string | undefined,
+    reservation: string | undefined,
+  ): void {
+    const key = keyOf(entry.name, allocationRole, reservation);
+    const mine = this.entries.get(key);
+    if (mine === undefined) {
+      const ranges = [...entry.ranges];
+      this.entries.set(key, { ...entry, ranges, items: [...entry.items], allocationRole, reservation });
+    } else merge(mine, entry);
   }
 
   /** Subtracts `other` in place (clamped at zero) and returns this. */
@@ -181,31 +199,16 @@ export class Resources {
   /** The same resources stated as allocated to `role` (entries without a role take it). */
   withAllocationRole(role: string): Resources {
     const out = new Resources();
-    for (const entry of this.entries.values()) {
-      out.add(
-        entry.type === 'SCALAR'
-          ? Resources.scalar(entry.name, entry.milli / 1000, entry.allocationRole ?? role, entry.reservation)
-          : entry.type === 'RANGES'
-            ? Resources.ranges(entry.name, entry.ranges, entry.allocationRole ?? role, entry.reservation)
-            : Resources.set(entry.name, entry.items, entry.allocationRole ?? role, entry.reservation),
-      );
-    }
+    for (const entry of this.entries.values())
+      out.addEntry(entry, entry.allocationRole ?? role, entry.reservation);
     return out;
   }
 
   /** The same quantities with allocation roles dropped (the agent's own accounting). */
   unallocated(): Resources {
     const out = new Resources();
-    for (const entry of this.entries.values()) {
-      if (entry.reservation !== undefined) continue;
-      out.add(
-        entry.type === 'SCALAR'
-          ? Resources.scalar(entry.name, entry.milli / 1000)
-          : entry.type === 'RANGES'
-            ? Resources.ranges(entry.name, entry.ranges)
-            : Resources.set(entry.name, entry.items),
-      );
-    }
+    for (const entry of this.entries.values())
+      if (entry.reservation === undefined) out.addEntry(entry, undefined, undefined);
     return out;
   }
 
@@ -231,6 +234,13 @@ export class Resources {
     }
     return out;
   }
+}
+
+/** Adds `entry`'s quantities to `mine`, an entry of the same key. */
+function merge(mine: ResourceEntry, entry: ResourceEntry): void {
+  mine.milli += entry.milli;
+  if (entry.ranges.length > 0) mine.ranges = mergeRanges(mine.ranges, entry.ranges);
+  if (entry.items.length > 0) mine.items = [...new Set([...mine.items, ...entry.items])].sort();
 }
 
 function isEmptyEntry(entry: ResourceEntry): boolean {
@@ -259,10 +269,12 @@ export function normalizeRanges(ranges: readonly Range[]): Range[] {
 
 /**
  * The union of two normalized range lists (as `normalizeRanges` of both would give), in one
- * linear merge: an agent's used ports grow by one range per task launched.
+ * linear merge: an agent's used ports grow by one range per task launched. A range that merges
+ * with none is kept as it is (ranges are never changed in place), so a merge allocates only the
+ * list and the ranges it joins.
  */
 function mergeRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  const out: Array<[number, number]> = [];
+  const out: Range[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
@@ -270,26 +282,32 @@ function mergeRanges(a: readonly Range[], b: readonly Range[]): Range[] {
     const y = b[j];
     const next = (y === undefined || (x !== undefined && x[0] <= y[0]) ? a[i++] : b[j++]) as Range;
     const last = out[out.length - 1];
-    if (last !== undefined && next[0] <= last[1] + 1) last[1] = Math.max(last[1], next[1]);
-    else out.push([next[0], next[1]]);
+    if (last === undefined || next[0] > last[1] + 1) out.push(next);
+    else if (next[1] > last[1]) out[out.length - 1] = [last[0], next[1]];
   }
   return out;
 }
 
+/**
+ * `from` less `remove`, both normalized, in one sweep: each offer's ports lose one range per task
+ * launched from it. Ranges that lose nothing are kept as they are.
+ */
 function subtractRanges(from: readonly Range[], remove: readonly Range[]): Range[] {
-  let current: Range[] = [...from];
-  for (const [rb, re] of remove) {
-    const next: Range[] = [];
-    for (const [b, e] of current) {
-      if (re < b || rb > e) next.push([b, e]);
-      else {
-        if (rb > b) next.push([b, rb - 1]);
-        if (re < e) next.push([re + 1, e]);
-      }
+  const out: Range[] = [];
+  let j = 0;
+  for (const range of from) {
+    const [begin, end] = range;
+    while (j < remove.length && (remove[j] as Range)[1] < begin) j++;
+    let at = begin;
+    for (let k = j; k < remove.length && (remove[k] as Range)[0] <= end && at <= end; k++) {
+      const [removeBegin, removeEnd] = remove[k] as Range;
+      if (removeBegin > at) out.push([at, removeBegin - 1]);
+      at = Math.max(at, removeEnd + 1);
     }
-    current = next;
+    if (at === begin) out.push(range);
+    else if (at <= end) out.push([at, end]);
   }
-  return current;
+  return out;
 }
 
 function rangesContain(outer: readonly Range[], inner: readonly Range[]): boolean {
