@@ -34,7 +34,6 @@ export class IdleTrimmer {
   /** Whether the process was busy since the last trim (start-up counts as busy). */
   private busySinceTrim = true;
   private timer: NodeJS.Timeout | null = null;
-  trims = 0;
 
   constructor(private readonly opts: IdleTrimOptions) {
     this.cpuMicros =
@@ -71,7 +70,6 @@ export class IdleTrimmer {
     if (!this.busySinceTrim) return;
     this.busySinceTrim = false;
     const freed = this.opts.trim();
-    this.trims++;
     const after = this.cpuMicros();
     // The trim's own CPU is not the next period's work.
     this.lastCpu = after;

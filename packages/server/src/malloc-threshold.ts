@@ -54,13 +54,20 @@ export async function applyMallocThreshold(
   return { state: 'set', kb };
 }
 
-/** glibc through the optional `koffi` package, or why it cannot be reached. */
-export async function loadLibc(): Promise<{ func: (signature: string) => unknown } | { why: string }> {
+/** glibc through the optional `koffi` package, or why it cannot be reached (loaded once). */
+export function loadLibc(): Promise<{ func: (signature: string) => unknown } | { why: string }> {
+  opened ??= openLibc();
+  return opened;
+}
+
+let opened: ReturnType<typeof openLibc> | undefined;
+
+async function openLibc(): Promise<{ func: (signature: string) => unknown } | { why: string }> {
   if (process.platform !== 'linux') return { why: `not glibc (${process.platform})` };
   try {
     const { default: koffi } = await import('koffi');
-    const libc = koffi.load('libc.so.6');
-    return { func: (signature) => libc.func(signature) as unknown };
+    const library = koffi.load('libc.so.6');
+    return { func: (signature) => library.func(signature) as unknown };
   } catch (err) {
     return { why: (err as Error).message.split('\n')[0]! };
   }

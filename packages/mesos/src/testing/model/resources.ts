@@ -162,12 +162,13 @@ export class Resources {
     allocationRole: string | undefined,
     reservation: string | undefined,
   ): void {
-    const key = keyOf(entry.name, allocationRole, reservation);
-    const mine = this.entries.get(key);
-    if (mine === undefined) {
-      const ranges = [...entry.ranges];
-      this.entries.set(key, { ...entry, ranges, items: [...entry.items], allocationRole, reservation });
-    } else merge(mine, entry);
+    this.addFresh({
+      ...entry,
+      ranges: [...entry.ranges],
+      items: [...entry.items],
+      allocationRole,
+      reservation,
+    });
   }
 
   /** Subtracts `other` in place (clamped at zero) and returns this. */
